@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module layout: see Docs/Architecture.md. Dependencies point one way:
+// StratSyntax ← StratSema ← StratIR ← (runtime, engine, …) ← strat.
+let package = Package(
+    name: "Strat",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "strat", targets: ["strat"]),
+        .library(name: "StratSyntax", targets: ["StratSyntax"]),
+        .library(name: "StratSema", targets: ["StratSema"]),
+        .library(name: "StratIR", targets: ["StratIR"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+    ],
+    targets: [
+        .target(name: "StratSyntax"),
+        .target(name: "StratSema", dependencies: ["StratSyntax"]),
+        .target(name: "StratIR", dependencies: [
+            "StratSema",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "strat", dependencies: [
+            "StratSyntax", "StratSema", "StratIR",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "StratSyntaxTests", dependencies: ["StratSyntax"]),
+        .testTarget(name: "StratSemaTests", dependencies: ["StratSema"]),
+        .testTarget(name: "StratIRTests", dependencies: ["StratIR"]),
+        .testTarget(name: "StratCLITests", dependencies: ["strat"]),
+    ]
+)

@@ -1,0 +1,281 @@
+import Foundation
+import StratSema
+import StratSyntax
+
+/// Turns checked strategies into IR. Nodes are hash-consed, so any value written
+/// twice (or reached twice through a `let` or an inlined function) is computed once,
+/// and constant subtrees are folded as they are built.
+public struct Lowering {
+    struct Context: Hashable {
+        var clock: Int64?
+        var symbol: String?
+    }
+
+    private var nodes: [IRNode] = []
+    private var index: [IRNode: Int] = [:]
+    private let strategy: CheckedStrategy
+    private let file: SourceFile
+
+    public static func lower(_ strategies: [CheckedStrategy], file: SourceFile) -> IRProgram {
+        IRProgram(strategies: strategies.map { s in
+            var l = Lowering(strategy: s, file: file)
+            return l.lowerStrategy()
+        })
+    }
+
+    init(strategy: CheckedStrategy, file: SourceFile) {
+        self.strategy = strategy
+        self.file = file
+    }
+
+    func source(_ r: SourceRange) -> IRSource {
+        let (line, col) = file.lineColumn(of: r.start)
+        return IRSource(file: file.name, line: line, column: col)
+    }
+
+    mutating func lowerStrategy() -> IRStrategy {
+        let base = Context()
+        let lets = strategy.lets.filter { !$0.value.type.isError }.map { IRNamed(name: $0.name, node: lower($0.value, base)) }
+        var rules: [IRRule] = []
+        for r in strategy.rules where !r.condition.type.isError {
+            let cond = lower(r.condition, base)
+            let actions = r.actions.map { lowerAction($0, base) }
+            rules.append(IRRule(condition: cond, actions: actions, source: source(r.range)))
+        }
+        let risk = lowerRisk(strategy.risk)
+        let m = strategy.market
+        let inputs = strategy.inputs.map {
+            IRInput(name: $0.name, type: $0.dim.name, defaultValue: $0.defaultValue, min: $0.lower, max: $0.upper, step: $0.step)
+        }
+        var timeframes: [Int64] = strategy.timeframe.map { [$0] } ?? []
+        for c in Set(nodes.compactMap(\.type.clock)).sorted() where !timeframes.contains(c) { timeframes.append(c) }
+        let referenced = Set(nodes.compactMap(\.symbol)).subtracting(strategy.universe).sorted()
+        var ir = IRStrategy(name: strategy.name,
+                            market: IRMarket(kind: m.kind.rawValue, leverage: m.leverage, margin: m.margin.rawValue),
+                            universe: strategy.universe, referencedSymbols: referenced, timeframe: strategy.timeframe,
+                            timeframes: timeframes, inputs: inputs, nodes: nodes, lets: lets, rules: rules, risk: risk,
+                            warmup: IRWarmup(atDefaults: 0, atMaximum: 0))
+        ir.warmup = Warmup.compute(ir)
+        ir.hash = ContentHash.of(ir)
+        return ir
+    }
+
+    // MARK: Nodes
+
+    mutating func add(_ node: IRNode) -> Int {
+        if let i = index[node] { return i }
+        nodes.append(node)
+        index[node] = nodes.count - 1
+        return nodes.count - 1
+    }
+
+    func type(_ t: SType, clock: Int64?) -> IRType {
+        let q = switch t.qualifier { case .const: "const"; case .input: "input"; case .series: "series" }
+        let dim = if case .tuple = t.dim { "Tuple" } else { t.dim.name }
+        return IRType(qualifier: q, dim: dim, clock: t.qualifier == .series ? clock : nil)
+    }
+
+    mutating func constant(_ v: Double, dim: String) -> Int {
+        add(IRNode(op: .const, type: IRType(qualifier: "const", dim: dim), value: v))
+    }
+
+    /// The finest clock among series arguments (nil, the base, is finest).
+    func clock(of args: [Int], default ctx: Int64?) -> Int64? {
+        let series = args.map { nodes[$0] }.filter { $0.type.qualifier == "series" }
+        if series.isEmpty { return ctx }
+        if series.contains(where: { $0.type.clock == nil }) { return nil }
+        return series.compactMap(\.type.clock).min()
+    }
+
+    func constValue(_ i: Int) -> Double? { nodes[i].op == .const && nodes[i].name == nil ? nodes[i].value : nil }
+
+    mutating func lower(_ e: TExpr, _ ctx: Context) -> Int {
+        switch e.kind {
+        case .constant(.number(let v)):
+            return constant(v, dim: e.type.dim.name)
+        case .constant(.bool(let b)):
+            return constant(b ? 1 : 0, dim: "Bool")
+        case .constant(.symbol(let s)):
+            return add(IRNode(op: .const, type: IRType(qualifier: "const", dim: "Symbol"), name: s))
+        case .input(let i):
+            return add(IRNode(op: .input, type: type(e.type, clock: nil), index: i))
+        case .field(let f):
+            return add(IRNode(op: .field, type: IRType(qualifier: "series", dim: f.dimension.name, clock: ctx.clock),
+                              name: f.rawValue, symbol: ctx.symbol))
+        case .unary(let op, let x):
+            let a = lower(x, ctx)
+            if let v = constValue(a) { return constant(op == .negate ? -v : (v == 0 ? 1 : 0), dim: nodes[a].type.dim) }
+            return add(IRNode(op: op == .negate ? .neg : .not, type: type(e.type, clock: nodes[a].type.clock), args: [a]))
+        case .binary(let op, let x, let y):
+            let a = lower(x, ctx), b = lower(y, ctx)
+            if let va = constValue(a), let vb = constValue(b), let v = Self.fold(op, va, vb) {
+                return constant(v, dim: type(e.type, clock: nil).dim)
+            }
+            let irop: IROp = switch op {
+            case .add: .add
+            case .sub: .sub
+            case .mul: .mul
+            case .div: .div
+            case .eq: .eq
+            case .ne: .ne
+            case .lt: .lt
+            case .le: .le
+            case .gt: .gt
+            case .ge: .ge
+            case .and: .and
+            case .or: .or
+            }
+            return add(IRNode(op: irop, type: type(e.type, clock: clock(of: [a, b], default: nil)), args: [a, b]))
+        case .conditional(let c, let x, let y):
+            let ci = lower(c, ctx), a = lower(x, ctx), b = lower(y, ctx)
+            if let v = constValue(ci) { return v != 0 ? a : b }
+            return add(IRNode(op: .select, type: type(e.type, clock: clock(of: [ci, a, b], default: nil)), args: [ci, a, b]))
+        case .builtin(let name, let argExprs):
+            let b = Builtin.all[name]!
+            var args: [Int] = []
+            var params: [IRParam] = []
+            for (p, a) in zip(b.params, argExprs) {
+                switch p.kind {
+                case .series: args.append(lower(a, ctx))
+                case .length, .number: params.append(param(a, ctx))
+                }
+            }
+            for f in b.implicitFields {
+                args.append(add(IRNode(op: .field, type: IRType(qualifier: "series", dim: f.dimension.name, clock: ctx.clock),
+                                       name: f.rawValue, symbol: ctx.symbol)))
+            }
+            if b.category == .math, params.isEmpty, let values = Optional(args.compactMap(constValue)), values.count == args.count,
+               let v = Self.foldMath(name, values) {
+                return constant(v, dim: type(e.type, clock: nil).dim)
+            }
+            let c = b.category == .math || !args.isEmpty ? clock(of: args, default: ctx.clock) : ctx.clock
+            return add(IRNode(op: .call, type: type(e.type, clock: c), args: args, params: params, name: name,
+                              symbol: args.isEmpty ? ctx.symbol : nil))
+        case .history(let x, let offset):
+            let a = lower(x, ctx)
+            let p = param(offset, ctx)
+            if p == .const(0) || nodes[a].type.qualifier != "series" { return a }
+            return add(IRNode(op: .history, type: nodes[a].type, args: [a], params: [p]))
+        case .member(let x, let i):
+            let a = lower(x, ctx)
+            return add(IRNode(op: .output, type: type(e.type, clock: nodes[a].type.clock), args: [a], index: i))
+        case .context(let x, let tf, let sym):
+            var inner = ctx
+            if let tf { inner.clock = tf }
+            if let sym { inner.symbol = sym }
+            return lower(x, inner)
+        case .error:
+            return constant(.nan, dim: "<error>")   // never reached: errors stop the driver before lowering
+        }
+    }
+
+    mutating func param(_ e: TExpr, _ ctx: Context) -> IRParam {
+        if let v = e.constantNumber { return .const(v) }
+        if case .input(let i) = e.kind { return .input(i) }
+        let n = lower(e, ctx)
+        if let v = constValue(n) { return .const(v) }
+        return .node(n)
+    }
+
+    static func fold(_ op: BinaryOp, _ a: Double, _ b: Double) -> Double? {
+        switch op {
+        case .add: a + b
+        case .sub: a - b
+        case .mul: a * b
+        case .div: b == 0 ? nil : a / b
+        case .eq: a == b ? 1 : 0
+        case .ne: a != b ? 1 : 0
+        case .lt: a < b ? 1 : 0
+        case .le: a <= b ? 1 : 0
+        case .gt: a > b ? 1 : 0
+        case .ge: a >= b ? 1 : 0
+        case .and: a != 0 && b != 0 ? 1 : 0
+        case .or: a != 0 || b != 0 ? 1 : 0
+        }
+    }
+
+    static func foldMath(_ name: String, _ v: [Double]) -> Double? {
+        let r: Double? = switch name {
+        case "abs": abs(v[0])
+        case "min": min(v[0], v[1])
+        case "max": max(v[0], v[1])
+        case "clamp": min(max(v[0], v[1]), v[2])
+        case "round": v[0].rounded(.toNearestOrAwayFromZero)
+        case "floor": v[0].rounded(.down)
+        case "ceil": v[0].rounded(.up)
+        case "sign": v[0] > 0 ? 1 : v[0] < 0 ? -1 : 0
+        case "sqrt": v[0] >= 0 ? v[0].squareRoot() : nil
+        case "log": v[0] > 0 ? Foundation.log(v[0]) : nil
+        case "exp": Foundation.exp(v[0])
+        case "pow": Foundation.pow(v[0], v[1])
+        case "nz": v[0]
+        case "isna": 0
+        default: nil
+        }
+        return r.flatMap { $0.isFinite ? $0 : nil }
+    }
+
+    // MARK: Actions and risk
+
+    mutating func lowerAction(_ a: TAction, _ ctx: Context) -> IRAction {
+        switch a {
+        case .flatten(let r): return IRAction(kind: .flatten, side: nil, order: nil, source: source(r))
+        case .cancel(let side, let r): return IRAction(kind: .cancel, side: side, order: nil, source: source(r))
+        case .order(let o):
+            var type = IROrder.Kind.market
+            var price: Int?, limit: Int?
+            switch o.type {
+            case .market: break
+            case .limit(let p): type = .limit; price = lower(p, ctx)
+            case .stop(let p): type = .stop; price = lower(p, ctx)
+            case .stopLimit(let s, let l): type = .stopLimit; price = lower(s, ctx); limit = lower(l, ctx)
+            }
+            let size: IRSizing = switch o.size {
+            case .allIn: IRSizing(kind: .allIn, args: [])
+            case .qty(let q): IRSizing(kind: .qty, args: [lower(q, ctx)])
+            case .notional(let n): IRSizing(kind: .notional, args: [lower(n, ctx)])
+            case .equity(let f): IRSizing(kind: .equity, args: [lower(f, ctx)])
+            case .risk(let f, let stop): IRSizing(kind: .risk, args: [lower(f, ctx)] + (stop.map { [lower($0, ctx)] } ?? []))
+            case .volatility(let f, let d): IRSizing(kind: .volatility, args: [lower(f, ctx), lower(d, ctx)])
+            case .kelly(let f, let cap): IRSizing(kind: .kelly, args: [lower(f, ctx)] + (cap.map { [lower($0, ctx)] } ?? []))
+            case .position(let f): IRSizing(kind: .position, args: [lower(f, ctx)])
+            }
+            func spec(_ s: TPriceSpec?) -> IRPriceSpec? {
+                switch s {
+                case .price(let e): IRPriceSpec(kind: .price, node: lower(e, ctx))
+                case .percent(let e): IRPriceSpec(kind: .percent, node: lower(e, ctx))
+                case nil: nil
+                }
+            }
+            let order = IROrder(type: type, price: price, limitPrice: limit, size: size, stop: spec(o.stop), take: spec(o.take),
+                                trail: spec(o.trail), tif: o.tif, expireBars: o.expireBars.map { param($0, ctx) },
+                                expireSeconds: o.expireAfter.map { param($0, ctx) }, reduceOnly: o.reduceOnly, postOnly: o.postOnly)
+            return IRAction(kind: o.isEntry ? .enter : .exit, side: o.side, order: order, source: source(o.range))
+        }
+    }
+
+    func lowerRisk(_ r: CheckedRisk) -> IRRisk {
+        func p(_ v: ParamValue?) -> IRParam? {
+            switch v {
+            case .const(let x): .const(x)
+            case .input(let i): .input(i)
+            case nil: nil
+            }
+        }
+        var out = IRRisk()
+        if let dd = r.maxDrawdown {
+            out.maxDrawdown = p(dd.limit)
+            switch dd.then {
+            case .halt: out.drawdownAction = "halt"
+            case .scale(let s): out.drawdownAction = "scale"; out.drawdownScale = p(s)
+            }
+        }
+        out.maxLeverage = p(r.maxLeverage)
+        out.maxPosition = p(r.maxPosition)
+        out.maxExposure = p(r.maxExposure)
+        out.maxCorrelation = p(r.maxCorrelation?.limit)
+        out.correlationBars = p(r.maxCorrelation?.bars)
+        out.maxDailyLoss = p(r.maxDailyLoss)
+        return out
+    }
+}

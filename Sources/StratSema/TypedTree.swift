@@ -1,0 +1,157 @@
+import StratSyntax
+
+/// The checker's output: a typed tree with names resolved and user functions
+/// inlined at each call. Lowering turns it into the IR.
+
+public enum ConstValue: Hashable, Sendable {
+    case number(Double)
+    case bool(Bool)
+    case symbol(String)
+}
+
+/// A parameter known before the run: a constant, or an input the batch runner may sweep.
+public enum ParamValue: Hashable, Sendable, Codable {
+    case const(Double)
+    case input(Int)
+}
+
+public struct TExpr: Sendable {
+    public var kind: Kind
+    public var type: SType
+    public var range: SourceRange
+
+    public indirect enum Kind: Sendable {
+        case constant(ConstValue)
+        case input(Int)
+        case field(BarField)
+        case unary(UnaryOp, TExpr)
+        case binary(BinaryOp, TExpr, TExpr)
+        case conditional(TExpr, TExpr, TExpr)
+        /// Arguments in parameter order, defaults filled in.
+        case builtin(String, [TExpr])
+        case history(TExpr, offset: TExpr)
+        case member(TExpr, Int)
+        /// Evaluate the inner expression on another timeframe and/or symbol.
+        case context(TExpr, timeframe: Int64?, symbol: String?)
+        case error
+    }
+
+    public init(_ kind: Kind, _ type: SType, _ range: SourceRange) {
+        self.kind = kind; self.type = type; self.range = range
+    }
+
+    public var constantNumber: Double? {
+        if case .constant(.number(let v)) = kind { return v }
+        if case .unary(.negate, let x) = kind, let v = x.constantNumber { return -v }
+        return nil
+    }
+}
+
+public struct CheckedInput: Sendable {
+    public var name: String
+    public var dim: Dimension
+    public var defaultValue: Double
+    public var lower: Double?
+    public var upper: Double?
+    public var step: Double?
+    public var range: SourceRange
+}
+
+public struct CheckedLet: Sendable {
+    public var name: String
+    public var value: TExpr
+    public var range: SourceRange
+}
+
+public enum MarginMode: String, Sendable, Codable { case none, isolated, cross }
+
+public struct CheckedMarket: Sendable {
+    public var kind: MarketKind = .spot
+    public var leverage: Double = 1
+    public var margin: MarginMode = .none
+    /// Spot accounts may sell short only with `market spot(margin: true)`.
+    public var allowsShort: Bool { kind == .perp || margin != .none }
+}
+
+public enum TOrderType: Sendable {
+    case market
+    case limit(TExpr)
+    case stop(TExpr)
+    case stopLimit(stop: TExpr, limit: TExpr)
+}
+
+public enum TSizing: Sendable {
+    /// No `size`: all the equity the account can commit.
+    case allIn
+    case qty(TExpr)
+    case notional(TExpr)
+    case equity(TExpr)
+    case risk(TExpr, stop: TExpr?)
+    case volatility(TExpr, distance: TExpr)
+    case kelly(TExpr, cap: TExpr?)
+    /// For exits: a fraction of the open position.
+    case position(TExpr)
+}
+
+/// A stop or take: an absolute price, or a distance in percent of the fill price.
+public enum TPriceSpec: Sendable {
+    case price(TExpr)
+    case percent(TExpr)
+}
+
+public struct TOrder: Sendable {
+    public var side: Side
+    public var isEntry: Bool
+    public var type: TOrderType = .market
+    public var size: TSizing = .allIn
+    public var stop: TPriceSpec?
+    public var take: TPriceSpec?
+    /// A trailing stop: a price distance (e.g. `3 * atr(14)`, re-read every bar) or a percent.
+    public var trail: TPriceSpec?
+    public var tif: TimeInForce = .gtc
+    public var expireBars: TExpr?
+    public var expireAfter: TExpr?
+    public var reduceOnly = false
+    public var postOnly = false
+    public var range: SourceRange
+}
+
+public enum TAction: Sendable {
+    case order(TOrder)
+    case flatten(SourceRange)
+    case cancel(Side?, SourceRange)
+}
+
+public struct CheckedRule: Sendable {
+    public var condition: TExpr
+    public var actions: [TAction]
+    public var range: SourceRange
+}
+
+public enum DrawdownResponse: Sendable, Hashable, Codable {
+    case halt
+    /// Scale new entries by this fraction.
+    case scale(ParamValue)
+}
+
+public struct CheckedRisk: Sendable {
+    public var maxDrawdown: (limit: ParamValue, then: DrawdownResponse)?
+    public var maxLeverage: ParamValue?
+    public var maxPosition: ParamValue?
+    public var maxExposure: ParamValue?
+    public var maxCorrelation: (limit: ParamValue, bars: ParamValue)?
+    public var maxDailyLoss: ParamValue?
+}
+
+public struct CheckedStrategy: Sendable {
+    public var name: String
+    public var range: SourceRange
+    public var market = CheckedMarket()
+    public var universe: [String] = []
+    /// Base timeframe in seconds; nil when the strategy takes the data's timeframe.
+    public var timeframe: Int64?
+    public var inputs: [CheckedInput] = []
+    public var lets: [CheckedLet] = []
+    public var rules: [CheckedRule] = []
+    public var risk = CheckedRisk()
+}

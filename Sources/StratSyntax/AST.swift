@@ -1,0 +1,234 @@
+/// The syntax tree. Names follow the productions of Grammar/strat.ebnf; every node
+/// carries its `SourceRange`. Broken input yields `.error` nodes so the tree stays whole.
+
+public struct Identifier: Hashable, Sendable {
+    public var name: String
+    public var range: SourceRange
+    public init(_ name: String, _ range: SourceRange) { self.name = name; self.range = range }
+}
+
+public struct Program: Sendable {
+    public var file: SourceFile
+    public var strategies: [StrategyDecl]
+    public var comments: [Comment]
+}
+
+public struct StrategyDecl: Sendable {
+    public var name: Identifier
+    public var members: [Member]
+    public var range: SourceRange
+}
+
+public enum Member: Sendable {
+    case market(MarketDecl)
+    case universe(UniverseDecl)
+    case timeframe(TimeframeDecl)
+    case input(InputDecl)
+    case binding(LetDecl)
+    case function(FnDecl)
+    case rule(WhenRule)
+    case risk(RiskBlock)
+    case error(SourceRange)
+
+    public var range: SourceRange {
+        switch self {
+        case .market(let d): d.range
+        case .universe(let d): d.range
+        case .timeframe(let d): d.range
+        case .input(let d): d.range
+        case .binding(let d): d.range
+        case .function(let d): d.range
+        case .rule(let d): d.range
+        case .risk(let d): d.range
+        case .error(let r): r
+        }
+    }
+}
+
+public enum MarketKind: String, Sendable, Codable { case spot, perp }
+
+public struct CallArgument: Sendable {
+    public var label: Identifier?
+    public var value: Expr
+    public var range: SourceRange { label.map { $0.range.union(value.range) } ?? value.range }
+}
+
+public struct MarketDecl: Sendable {
+    public var kind: MarketKind
+    public var kindRange: SourceRange
+    public var arguments: [CallArgument]
+    public var range: SourceRange
+}
+
+public struct UniverseDecl: Sendable {
+    public var symbols: [Identifier]      // names as written, without `$`
+    public var range: SourceRange
+}
+
+public struct TimeframeDecl: Sendable {
+    public var value: Expr
+    public var range: SourceRange
+}
+
+public struct TypeName: Sendable {
+    public var name: Identifier
+}
+
+public struct InputDecl: Sendable {
+    public var name: Identifier
+    public var type: TypeName?
+    public var defaultValue: Expr
+    public var lower: Expr?
+    public var upper: Expr?
+    public var step: Expr?
+    public var range: SourceRange
+}
+
+public struct LetDecl: Sendable {
+    /// One name, or several for `let (a, b) = …` destructuring.
+    public var names: [Identifier]
+    public var isTuple: Bool
+    public var type: TypeName?
+    public var value: Expr
+    public var range: SourceRange
+}
+
+public struct FnDecl: Sendable {
+    public var name: Identifier
+    public var parameters: [Identifier]
+    public var body: Expr
+    public var range: SourceRange
+}
+
+public struct WhenRule: Sendable {
+    public var condition: Expr
+    public var actions: [Action]
+    public var range: SourceRange
+}
+
+public enum Side: String, Sendable, Codable { case long, short }
+
+public enum Action: Sendable {
+    case enter(OrderAction)
+    case exit(OrderAction)
+    case flatten(SourceRange)
+    /// `cancel long`, `cancel short`, or `cancel all` (side nil).
+    case cancel(side: Side?, range: SourceRange)
+    case error(SourceRange)
+
+    public var range: SourceRange {
+        switch self {
+        case .enter(let o), .exit(let o): o.range
+        case .flatten(let r), .cancel(_, let r), .error(let r): r
+        }
+    }
+}
+
+public enum OrderType: Sendable {
+    case market
+    case limit(Expr)
+    case stop(Expr)
+    case stopLimit(stop: Expr, limit: Expr)
+}
+
+public enum TimeInForce: String, Sendable, Codable, CaseIterable { case gtc, ioc, fok, day, gtd }
+
+public enum OrderClause: Sendable {
+    case stop(Expr)
+    case take(Expr)
+    case trail(Expr)
+    case tif(TimeInForce)
+    /// `expire after 5 bars` (inBars) or `expire after 12h`.
+    case expire(Expr, inBars: Bool)
+    case reduceOnly
+    case postOnly
+}
+
+public struct ClauseNode: Sendable {
+    public var clause: OrderClause
+    public var keyword: SourceRange
+    public var range: SourceRange
+}
+
+public struct OrderAction: Sendable {
+    public var side: Side
+    public var sideRange: SourceRange
+    public var orderType: OrderType
+    public var orderTypeRange: SourceRange?
+    public var size: Expr?
+    public var clauses: [ClauseNode]
+    public var range: SourceRange
+    /// Range of the `enter`/`exit` keyword.
+    public var keyword: SourceRange
+}
+
+public struct RiskBlock: Sendable {
+    public var limits: [RiskLimit]
+    public var range: SourceRange
+}
+
+public enum DrawdownAction: Sendable {
+    case halt
+    case reduce(Expr)
+}
+
+public enum RiskLimitKind: Sendable {
+    case drawdown(Expr, then: DrawdownAction)
+    case leverage(Expr)
+    case position(Expr)          // % of equity
+    case exposure(Expr)          // gross, % of equity
+    case correlation(Expr, over: Expr)
+    case dailyLoss(Expr)
+}
+
+public struct RiskLimit: Sendable {
+    public var kind: RiskLimitKind
+    public var name: String       // "drawdown", "leverage", …
+    public var range: SourceRange
+}
+
+public enum UnaryOp: String, Sendable, Codable { case negate = "-", not }
+
+public enum BinaryOp: String, Sendable, Codable, CaseIterable {
+    case add = "+", sub = "-", mul = "*", div = "/"
+    case eq = "==", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">="
+    case and, or
+
+    public var isComparison: Bool {
+        switch self { case .eq, .ne, .lt, .le, .gt, .ge: true; default: false }
+    }
+    public var isLogical: Bool { self == .and || self == .or }
+}
+
+public enum Literal: Sendable, Equatable {
+    case integer(Int64)
+    case float(Double)
+    /// Stored as a fraction: `2%` is 0.02; `5bps` is 0.0005.
+    case percent(Double)
+    case multiplier(Double)
+    case duration(seconds: Int64)
+    case bool(Bool)
+    case symbol(String)
+}
+
+public struct Expr: Sendable {
+    /// Unique within a program; semantic passes keep side tables indexed by it.
+    public var id: Int
+    public var kind: Kind
+    public var range: SourceRange
+
+    public indirect enum Kind: Sendable {
+        case literal(Literal, text: String)
+        case name(String)
+        case unary(UnaryOp, Expr)
+        case binary(BinaryOp, Expr, Expr, opRange: SourceRange)
+        case call(Identifier, [CallArgument])
+        case history(Expr, offset: Expr)
+        case member(Expr, Identifier)
+        /// `expr @ 4h`, `expr @ $ETHUSDT`: evaluate `expr` on another timeframe or symbol.
+        case context(Expr, Expr)
+        case conditional(Expr, Expr, Expr)
+        case paren(Expr)
+        case error
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import StratIR
+import StratSyntax
+
+/// An I/O or usage problem: printed as `strat: error: …`, exit status 2.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+}
+
+func readSource(_ path: String) throws -> SourceFile {
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw UsageError(description: "\(path): no such file")
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw UsageError(description: "\(path): cannot be read")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw UsageError(description: "\(path): not UTF-8 text")
+    }
+    return SourceFile(name: path, text: text)
+}
+
+func writeStderr(_ s: String) {
+    FileHandle.standardError.write(Data(s.utf8))
+}
+
+/// Runs `body`, turning a UsageError into "strat: error: …" and exit status 2.
+func withUsageErrors(_ body: () throws -> Void) throws {
+    do { try body() } catch let e as UsageError {
+        writeStderr("strat: error: \(e.description)\n")
+        throw ExitCode(2)
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+func renderDiagnostics(_ diags: [Diagnostic], _ file: SourceFile) {
+    let renderer = DiagnosticRenderer(useColor: isatty(2) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
+    for d in diags { writeStderr(renderer.render(d, in: file)) }
+}
+
+/// The JSON form of diagnostics for `--format json`.
+struct DiagnosticJSON: Encodable {
+    struct Position: Encodable {
+        var message: String?
+        var line: Int?
+        var column: Int?
+    }
+    struct Fix: Encodable {
+        var line: Int
+        var column: Int
+        var endLine: Int
+        var endColumn: Int
+        var replacement: String
+    }
+    var file: String
+    var line: Int
+    var column: Int
+    var endLine: Int
+    var endColumn: Int
+    var severity: String
+    var code: String
+    var message: String
+    var notes: [Position]
+    var fixIts: [Fix]
+
+    init(_ d: Diagnostic, _ f: SourceFile) {
+        let (l, c) = f.lineColumn(of: d.range.start), (el, ec) = f.lineColumn(of: d.range.end)
+        file = f.name; line = l; column = c; endLine = el; endColumn = ec
+        severity = d.severity.rawValue; code = d.code.rawValue; message = d.message
+        notes = d.notes.map { n in
+            let pos = n.range.map { f.lineColumn(of: $0.start) }
+            return Position(message: n.message, line: pos?.line, column: pos?.column)
+        }
+        fixIts = d.fixIts.map { x in
+            let (a, b) = f.lineColumn(of: x.range.start), (c, e) = f.lineColumn(of: x.range.end)
+            return Fix(line: a, column: b, endLine: c, endColumn: e, replacement: x.replacement)
+        }
+    }
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let e = JSONEncoder()
+    e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    FileHandle.standardOutput.write(try e.encode(value))
+    print()
+}
