@@ -322,6 +322,11 @@ extension Checker {
     // MARK: Calls
 
     mutating func checkCall(_ f: Identifier, _ args: [CallArgument], _ range: SourceRange, _ env: Env) -> TExpr {
+        if env.calling.contains(f.name) {
+            diags.error(.recursion, "`\(f.name)` calls itself; functions can't be recursive, so every bar's cost stays bounded",
+                        at: f.range)
+            return TExpr(.error, .error, range)
+        }
         if let entity = scope[f.name], env.params[f.name] == nil {
             used.insert(f.name)
             guard case .function(let index) = entity else {
@@ -329,11 +334,6 @@ extension Checker {
                 return TExpr(.error, .error, range)
             }
             return callUserFunction(index, f, args, range, env)
-        }
-        if env.calling.contains(f.name) {
-            diags.error(.recursion, "`\(f.name)` calls itself; functions can't be recursive, so every bar's cost stays bounded",
-                        at: f.range)
-            return TExpr(.error, .error, range)
         }
         guard let b = Builtin.all[f.name] else {
             if SizingForm(rawValue: f.name) != nil {

@@ -180,11 +180,15 @@ extension Checker {
             guard let a else { return nil }
             var t = scalarValue(checkExpr(a.value, env))
             if t.type.isError { return nil }
-            if t.type.untyped, t.type.dim.isNumeric, let d = dims.first(where: { $0 != .ratio }) ?? dims.first {
+            // A bare number takes a unit, but never becomes a percentage: `2` is not `2%`.
+            if t.type.untyped, t.type.dim.isNumeric, let d = dims.first(where: { $0 != .ratio }) {
                 t.type.dim = d; t.type.untyped = false
             }
-            guard dims.contains(t.type.dim) else {
-                diags.error(code, "\(what) must be a \(dims.map(\.name).joined(separator: " or ")), not a \(t.type.dim.name)", at: a.value.range)
+            guard dims.contains(t.type.dim), !t.type.untyped else {
+                let percent = dims == [.ratio] && t.type.untyped
+                diags.error(code, "\(what) must be a \(dims.map(\.name).joined(separator: " or ")), not a \(t.type.dim.name)", at: a.value.range,
+                            notes: percent ? [Note("write a percentage, as in `\(diags.file.text(of: a.value.range))%`")] : [],
+                            fixIts: percent ? [FixIt(range: a.value.range, replacement: diags.file.text(of: a.value.range) + "%")] : [])
                 return nil
             }
             return t

@@ -145,7 +145,8 @@ public struct Parser {
             members.append(parseMember())
             if pos == before { advance() }
         }
-        if !accept(.rBrace) {
+        // An unterminated comment swallows the closing brace; it is already reported.
+        if !accept(.rBrace), !diagnostics.items.contains(where: { $0.code == .unterminatedComment }) {
             error(.unclosedBrace, "the body of strategy `\(name.name)` is never closed; add `}`",
                   at: SourceRange(previous.range.end, previous.range.end),
                   notes: [Note("the strategy body opens here", at: open)])

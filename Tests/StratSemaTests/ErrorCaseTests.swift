@@ -1,0 +1,227 @@
+import StratIR
+import StratSema
+import StratSyntax
+import Testing
+
+/// Each case is a snippet with `‸` placed exactly where the diagnostic must point.
+/// Snippets without `strategy` are wrapped in a strategy with `market spot` and
+/// `timeframe 1h`. Each case must produce its code at that line and column, and no
+/// other error (one mistake, one diagnostic).
+struct ErrorCase: CustomStringConvertible, Sendable {
+    var code: String
+    var source: String
+    var description: String { "\(code): \(source.prefix(60))" }
+    init(_ code: String, _ source: String) { self.code = code; self.source = source }
+}
+
+let errorCases: [ErrorCase] = [
+    // Lexical
+    ErrorCase("E0001", "let a = close ‸# 2"),
+    ErrorCase("E0001", "let a = close + ‸€"),
+    ErrorCase("E0002", "let a = close\n‸/* never closed"),
+    ErrorCase("E0003", "let a = close * 10‸k"),
+    ErrorCase("E0003", "input n = 5‸q"),
+    ErrorCase("E0004", "let a = close * ‸1. + 2"),
+    ErrorCase("E0004", "let a = close * ‸.5"),
+    ErrorCase("E0004", "when close > open { enter long expire after ‸1.5h }"),
+    ErrorCase("E0005", "when close > open ‸&& close > close[1] { enter long }"),
+    ErrorCase("E0005", "when close > open ‸|| close > close[1] { enter long }"),
+    ErrorCase("E0005", "when ‸!(close > open) { enter long }"),
+    ErrorCase("E0006", "let a = close@‸$ + 1"),
+    // Syntax
+    ErrorCase("E0101", "let a ‸close"),
+    ErrorCase("E0101", "input fast ‸10"),
+    ErrorCase("E0101", "let x = sma(close, 10‸\nlet y = 2"),
+    ErrorCase("E0101", "input ‸size = 3"),
+    ErrorCase("E0101", "fn f(a, b) ‸a + b"),
+    ErrorCase("E0101", "when close > open { enter ‸sideways }"),
+    ErrorCase("E0101", "when close > open { cancel ‸everything }"),
+    ErrorCase("E0101", "input n = 10 in 5‸..50"),
+    ErrorCase("E0102", "let a = close + ‸* 2"),
+    ErrorCase("E0102", "let a =‸\nlet b = 2"),
+    ErrorCase("E0102", "let a = (close + ‸)"),
+    ErrorCase("E0103", "‸enter long"),
+    ErrorCase("E0103", "‸fast = 10"),
+    ErrorCase("E0103", "‸42"),
+    ErrorCase("E0104", "strategy T {\n  market spot\n  when close > open { enter long }‸"),
+    ErrorCase("E0104", "when close > open {\n  enter long‸\nlet x = 1"),
+    ErrorCase("E0105", "when open < close ‸< high { enter long }"),
+    ErrorCase("E0106", "when close > open { ‸buy long }"),
+    ErrorCase("E0107", "when close > open { enter long size 10% ‸quickly }"),
+    ErrorCase("E0108", "risk { ‸min drawdown 10% }"),
+    ErrorCase("E0108", "risk { max ‸drawup 10% then halt }"),
+    ErrorCase("E0109", "‸let a = 1\nstrategy T {\n  when close > open { enter long }\n}"),
+    ErrorCase("E0110", "when close > open { enter long stop close - 1 ‸stop close - 2 }"),
+    ErrorCase("E0111", "when close > open { enter long tif ‸forever }"),
+    ErrorCase("E0112", "when close ‸= open { enter long }"),
+    ErrorCase("E0113", "strategy T {\n  market ‸futures\n  when close > open { enter long }\n}"),
+    // Names
+    ErrorCase("E0201", "let a = ‸clsoe + 1"),
+    ErrorCase("E0201", "let a = ‸foo(close)"),
+    ErrorCase("E0201", "when ‸signal { enter long }"),
+    ErrorCase("E0202", "let a = close\nlet ‸a = open"),
+    ErrorCase("E0202", "input n = 3\nlet ‸n = 4"),
+    ErrorCase("E0202", "fn f(x, ‸x) = x"),
+    ErrorCase("E0203", "let a = ‸b * 2\nlet b = close"),
+    ErrorCase("E0204", "fn f(x) = ‸f(x) + 1\nlet a = f(close)"),
+    ErrorCase("E0205", "let a = sma(close‸)"),
+    ErrorCase("E0205", "let a = sma(close, 10, ‸3)"),
+    ErrorCase("E0205", "fn mid(a, b) = (a + b) / 2\nlet x = ‸mid(close)"),
+    ErrorCase("E0206", "let a = sma(close, ‸window: 10)"),
+    ErrorCase("E0206", "strategy T {\n  market perp(‸lev: 3x)\n  when close > open { enter long }\n}"),
+    ErrorCase("E0207", "strategy T {\n  market spot\n  ‸market spot\n  when close > open { enter long }\n}"),
+    ErrorCase("E0207", "strategy T {\n  timeframe 1h\n  ‸timeframe 4h\n  when close > open { enter long }\n}"),
+    ErrorCase("E0209", "let ‸close = open"),
+    ErrorCase("E0209", "fn ‸ema(x) = x"),
+    ErrorCase("E0210", "let a = close\nlet b = ‸a(1)"),
+    ErrorCase("E0211", "let a = ‸sma + 1"),
+    ErrorCase("E0211", "fn f(x) = x\nlet a = ‸f"),
+    ErrorCase("E0212", "let a = close.‸upper"),
+    ErrorCase("E0212", "let a = macd(close, 12, 26, 9).‸histogram"),
+    ErrorCase("E0213", "let (‸a, b) = bbands(close, 20, 2)"),
+    ErrorCase("E0213", "let (a, b) = ‸close"),
+    ErrorCase("E0214", "strategy T {\n  when close > open { enter long }\n}\nstrategy ‸T {\n  when close > open { enter long }\n}"),
+    ErrorCase("E0215", "let a = ‸macd(close, 12, 26, 9) > 0"),
+    // Types
+    ErrorCase("E0301", "let bad = close ‸+ volume"),
+    ErrorCase("E0301", "let bad = close ‸- 2%"),
+    ErrorCase("E0301", "input k = 2\nlet bad = close ‸+ k"),
+    ErrorCase("E0302", "let bad = close ‸* close"),
+    ErrorCase("E0302", "let bad = volume ‸* volume"),
+    ErrorCase("E0303", "let bad = 1 ‸/ close"),
+    ErrorCase("E0303", "let bad = close ‸/ volume"),
+    ErrorCase("E0304", "when close ‸> volume { enter long }"),
+    ErrorCase("E0304", "when close ‸> 2% { enter long }"),
+    ErrorCase("E0305", "when ‸close { enter long }"),
+    ErrorCase("E0305", "when close > open and ‸volume { enter long }"),
+    ErrorCase("E0305", "let a = not ‸close"),
+    ErrorCase("E0305", "let a = if ‸close then 1 else 2"),
+    ErrorCase("E0306", "let a = ema(close, ‸1.5)"),
+    ErrorCase("E0306", "let a = crossover(close, ‸volume)"),
+    ErrorCase("E0306", "let a = barssince(‸close)"),
+    ErrorCase("E0306", "let a = sma(‸close > open, 10)"),
+    ErrorCase("E0307", "let a = if close > open then ‸close else volume"),
+    ErrorCase("E0308", "input fast = ‸60 in 5...50"),
+    ErrorCase("E0308", "input fast = 10 in ‸50...5"),
+    ErrorCase("E0308", "input fast = 10 in 5...50 step ‸0"),
+    ErrorCase("E0310", "let x: Price = ‸volume"),
+    ErrorCase("E0310", "input x: Price = ‸true"),
+    ErrorCase("E0311", "let x: ‸Dollars = close"),
+    ErrorCase("E0312", "let a = sqrt(‸close)"),
+    ErrorCase("E0312", "let a = log(‸volume)"),
+    ErrorCase("E0313", "let a = -‸(close > open)"),
+    ErrorCase("E0313", "let a = (close > open) ‸+ 1"),
+    ErrorCase("E0314", "strategy T {\n  market perp(leverage: ‸500x)\n  when close > open { enter long }\n}"),
+    ErrorCase("E0314", "strategy T {\n  market perp(margin: ‸partial)\n  when close > open { enter long }\n}"),
+    ErrorCase("E0314", "strategy T {\n  market perp(leverage: ‸close)\n  when close > open { enter long }\n}"),
+    // Qualifiers, look-ahead
+    ErrorCase("E0401", "let fast = ema(close, 10)\nlet a = ema(close, ‸fast)"),
+    ErrorCase("E0401", "let a = sma(close, ‸barssince(close > open))"),
+    ErrorCase("E0401", "let a = bbands(close, 20, ‸rsi(close, 14)).upper"),
+    ErrorCase("E0402", "let a = sma(close, ‸0)"),
+    ErrorCase("E0402", "input n = 5 in 0...10\nlet a = sma(close, ‸n)"),
+    ErrorCase("E0403", "let a = close[‸barssince(close > open)]"),
+    ErrorCase("E0404", "let a = close[‸-1]"),
+    ErrorCase("E0404", "input k = 1 in -2...5\nlet a = close[‸k]"),
+    ErrorCase("E0405", "let a = close[‸1.5]"),
+    ErrorCase("E0405", "let a = close[‸2%]"),
+    ErrorCase("E0406", "input fast = ‸sma(close, 3)"),
+    ErrorCase("E0406", "input a = 5\ninput b = ‸a"),
+    ErrorCase("E0407", "let a = close@‸15m"),
+    ErrorCase("E0407", "let a = close@‸90m"),
+    ErrorCase("E0408", "let a = close@‸close"),
+    ErrorCase("E0409", "strategy T {\n  timeframe ‸0h\n  when close > open { enter long }\n}"),
+    ErrorCase("E0409", "strategy T {\n  timeframe ‸hourly\n  when close > open { enter long }\n}"),
+    // Orders
+    ErrorCase("E0501", "when close > open {\n  enter long\n    stop ‸close + 2 * atr(14)\n}"),
+    ErrorCase("E0501", "strategy T {\n  market perp\n  when close > open {\n    enter short\n      stop ‸close - 10\n  }\n}"),
+    ErrorCase("E0501", "when close > open {\n  enter long at limit 100\n    stop ‸105\n}"),
+    ErrorCase("E0501", "when close > open {\n  enter long\n    stop ‸-2%\n}"),
+    ErrorCase("E0502", "when close > open {\n  enter long\n    take ‸close - atr(14)\n}"),
+    ErrorCase("E0502", "when close > open {\n  enter long at limit 100\n    take ‸95\n}"),
+    ErrorCase("E0503", "when close > open { enter long }\nwhen close < open { ‸exit short }"),
+    ErrorCase("E0503", "when close < open { ‸exit long }"),
+    ErrorCase("E0504", "when close < open { ‸enter short }"),
+    ErrorCase("E0505", "when close > open {\n  ‸enter long at limit close - 1\n    tif ioc\n    expire after 3 bars\n}"),
+    ErrorCase("E0505", "when close > open {\n  ‸enter long at limit close - 1\n    tif gtd\n}"),
+    ErrorCase("E0506", "when close > open { enter long at stop 100 limit ‸95 }"),
+    ErrorCase("E0507", "when close > open { enter long size ‸close }"),
+    ErrorCase("E0507", "when close > open { enter long size ‸5 }"),
+    ErrorCase("E0507", "let a = ‸qty(3)"),
+    ErrorCase("E0508", "when close > open { enter long size qty(‸close) }"),
+    ErrorCase("E0508", "when close > open { enter long size risk(‸2, stop: close - 1) }"),
+    ErrorCase("E0508", "when close > open { enter long size ‸0% }"),
+    ErrorCase("E0509", "when close > open { enter long at limit ‸volume }"),
+    ErrorCase("E0509", "when close > open {\n  enter long\n    stop ‸volume\n}"),
+    ErrorCase("E0510", "when close > open {\n  enter long\n    trail ‸volume\n}"),
+    ErrorCase("E0510", "when close > open {\n  enter long\n    trail ‸0\n}"),
+    ErrorCase("E0511", "when close > open {\n  enter long at limit close - 1\n    expire after ‸close\n}"),
+    ErrorCase("E0511", "when close > open {\n  enter long at limit close - 1\n    expire after ‸3\n}"),
+    ErrorCase("E0512", "when close > open {\n  enter long\n    ‸post only\n}"),
+    ErrorCase("E0513", "when close > open { enter long }\nwhen close < open { exit long size ‸notional(100) }"),
+    ErrorCase("E0513", "when close > open { enter long }\nwhen close < open { exit long size ‸close }"),
+    ErrorCase("E0514", "when close > open { enter long size ‸risk(1%) }"),
+    ErrorCase("E0515", "when close > open { enter long at stop ‸close - 10 }"),
+    // Risk
+    ErrorCase("E0601", "when close > open { enter long }\nrisk {\n  max drawdown ‸20 then halt\n}"),
+    ErrorCase("E0601", "when close > open { enter long }\nrisk {\n  max leverage ‸5%\n}"),
+    ErrorCase("E0602", "when close > open { enter long }\nrisk {\n  max leverage 2x\n  ‸max leverage 3x\n}"),
+    ErrorCase("E0603", "when close > open { enter long }\nrisk {\n  max drawdown ‸150% then halt\n}"),
+    ErrorCase("E0603", "when close > open { enter long }\nrisk {\n  max correlation ‸1.5 over 30 bars\n}"),
+    ErrorCase("E0604", "when close > open { enter long }\nrisk {\n  max position ‸close / open - 1 of equity\n}"),
+]
+
+/// Warnings, asserted the same way.
+let warningCases: [ErrorCase] = [
+    ErrorCase("W0001", "let ‸unused = close\nwhen close > open { enter long }"),
+    ErrorCase("W0002", "input ‸n = 3\nwhen close > open { enter long }"),
+    ErrorCase("W0003", "strategy ‸T {\n  market spot\n}"),
+    ErrorCase("W0004", "when ‸true { enter long }"),
+    ErrorCase("W0005", "fn ‸f(x) = x\nwhen close > open { enter long }"),
+]
+
+let marker: Character = "‸"
+
+/// Wraps a snippet and finds the marker's 1-based line and column.
+func prepare(_ c: ErrorCase) -> (text: String, line: Int, column: Int) {
+    var src = c.source
+    if !src.contains("strategy") {
+        let body = src.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
+        src = "strategy T {\n  market spot\n  timeframe 1h\n\(body)\n}\n"
+    }
+    var line = 1, column = 1
+    for ch in src {
+        if ch == marker { break }
+        if ch == "\n" { line += 1; column = 1 } else { column += 1 }
+    }
+    return (src.replacingOccurrences(of: String(marker), with: ""), line, column)
+}
+
+@Suite struct DiagnosticCases {
+    @Test("error cases", arguments: errorCases + warningCases)
+    func diagnosticAtMarker(_ c: ErrorCase) {
+        let (text, line, column) = prepare(c)
+        let file = SourceFile(name: "case.strat", text: text)
+        let result = Compiler.compile(file)
+        let found = result.diagnostics.map { d -> (String, Int, Int) in
+            let (l, col) = file.lineColumn(of: d.range.start)
+            return (d.code.rawValue, l, col)
+        }
+        #expect(found.contains { $0 == (c.code, line, column) },
+                "expected \(c.code) at \(line):\(column), got \(found.map { "\($0.0)@\($0.1):\($0.2)" })\n\(text)")
+        if c.code.hasPrefix("E") {
+            let others = result.diagnostics.filter { $0.severity == .error && $0.code.rawValue != c.code }
+            #expect(others.isEmpty, "follow-on errors: \(others.map { "\($0.code.rawValue) \($0.message)" })\n\(text)")
+        }
+    }
+
+    @Test func atLeastEightyErrorCases() {
+        #expect(errorCases.count >= 80)
+    }
+
+    @Test func everyCodeHasACase() {
+        let covered = Set((errorCases + warningCases).map(\.code))
+        let missing = DiagnosticCode.allCases.map(\.rawValue).filter { !covered.contains($0) }
+        #expect(missing.isEmpty, "codes with no test case: \(missing)")
+    }
+}
