@@ -177,6 +177,7 @@ public struct IRRisk: Codable, Sendable, Equatable {
 
 /// Bars of the base timeframe before the first possible signal.
 public struct IRWarmup: Codable, Sendable, Equatable {
+    public init(atDefaults: Int, atMaximum: Int) { self.atDefaults = atDefaults; self.atMaximum = atMaximum }
     public var atDefaults: Int
     /// The largest warm-up over the inputs' declared ranges.
     public var atMaximum: Int

@@ -43,6 +43,9 @@ public struct Lowering {
             rules.append(IRRule(condition: cond, actions: actions, source: source(r.range)))
         }
         let risk = lowerRisk(strategy.risk)
+        let remap = eliminateDeadNodes(roots: lets.map(\.node) + rules.flatMap(Self.references))
+        let liveLets = lets.map { IRNamed(name: $0.name, node: remap[$0.node]!) }
+        rules = rules.map { Self.renumber($0, remap) }
         let m = strategy.market
         let inputs = strategy.inputs.map {
             IRInput(name: $0.name, type: $0.dim.name, defaultValue: $0.defaultValue, min: $0.lower, max: $0.upper, step: $0.step)
@@ -53,11 +56,67 @@ public struct Lowering {
         var ir = IRStrategy(name: strategy.name,
                             market: IRMarket(kind: m.kind.rawValue, leverage: m.leverage, margin: m.margin.rawValue),
                             universe: strategy.universe, referencedSymbols: referenced, timeframe: strategy.timeframe,
-                            timeframes: timeframes, inputs: inputs, nodes: nodes, lets: lets, rules: rules, risk: risk,
+                            timeframes: timeframes, inputs: inputs, nodes: nodes, lets: liveLets, rules: rules, risk: risk,
                             warmup: IRWarmup(atDefaults: 0, atMaximum: 0))
         ir.warmup = Warmup.compute(ir)
         ir.hash = ContentHash.of(ir)
         return ir
+    }
+
+    // MARK: Dead nodes
+
+    /// Folding leaves the folded operands behind; keep only nodes reachable from
+    /// the lets and rules, in their original (topological) order.
+    mutating func eliminateDeadNodes(roots: [Int]) -> [Int: Int] {
+        var live = [Bool](repeating: false, count: nodes.count)
+        for r in roots { live[r] = true }
+        for i in nodes.indices.reversed() where live[i] {
+            for a in nodes[i].args { live[a] = true }
+            for case .node(let p) in nodes[i].params { live[p] = true }
+        }
+        var remap: [Int: Int] = [:]
+        var kept: [IRNode] = []
+        for (i, n) in nodes.enumerated() where live[i] {
+            var n = n
+            n.args = n.args.map { remap[$0]! }
+            n.params = n.params.map { if case .node(let p) = $0 { .node(remap[p]!) } else { $0 } }
+            remap[i] = kept.count
+            kept.append(n)
+        }
+        nodes = kept
+        return remap
+    }
+
+    static func references(_ r: IRRule) -> [Int] {
+        var refs = [r.condition]
+        for a in r.actions {
+            guard let o = a.order else { continue }
+            refs += [o.price, o.limitPrice, o.stop?.node, o.take?.node, o.trail?.node].compactMap { $0 } + o.size.args
+            for case .node(let p) in [o.expireBars, o.expireSeconds].compactMap({ $0 }) { refs.append(p) }
+        }
+        return refs
+    }
+
+    static func renumber(_ r: IRRule, _ m: [Int: Int]) -> IRRule {
+        var r = r
+        r.condition = m[r.condition]!
+        r.actions = r.actions.map { a in
+            var a = a
+            guard var o = a.order else { return a }
+            o.price = o.price.map { m[$0]! }
+            o.limitPrice = o.limitPrice.map { m[$0]! }
+            func spec(_ x: IRPriceSpec?) -> IRPriceSpec? { x.map { IRPriceSpec(kind: $0.kind, node: m[$0.node]!) } }
+            o.stop = spec(o.stop)
+            o.take = spec(o.take)
+            o.trail = spec(o.trail)
+            o.size.args = o.size.args.map { m[$0]! }
+            func p(_ x: IRParam?) -> IRParam? { if case .node(let i) = x { .node(m[i]!) } else { x } }
+            o.expireBars = p(o.expireBars)
+            o.expireSeconds = p(o.expireSeconds)
+            a.order = o
+            return a
+        }
+        return r
     }
 
     // MARK: Nodes

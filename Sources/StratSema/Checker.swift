@@ -263,7 +263,7 @@ public struct Checker {
                             at: t.name.range)
             }
         }
-        if value.type.untyped { value.type.untyped = false }
+        // A constant `let` stays untyped, like a literal: `let k = 18` then `close > k` is fine.
         if d.isTuple {
             guard case .tuple(let names, let dims) = value.type.dim else {
                 if !value.type.isError {
