@@ -13,6 +13,8 @@ public struct Lowering {
 
     private var nodes: [IRNode] = []
     private var index: [IRNode: Int] = [:]
+    /// Each `let` is lowered once per context.
+    private var letNodes: [Context: [Int: Int]] = [:]
     private let strategy: CheckedStrategy
     private let file: SourceFile
 
@@ -161,6 +163,11 @@ public struct Lowering {
         case .field(let f):
             return add(IRNode(op: .field, type: IRType(qualifier: "series", dim: f.dimension.name, clock: ctx.clock),
                               name: f.rawValue, symbol: ctx.symbol))
+        case .binding(let i):
+            if let n = letNodes[ctx]?[i] { return n }
+            let n = lower(strategy.lets[i].value, ctx)
+            letNodes[ctx, default: [:]][i] = n
+            return n
         case .unary(let op, let x):
             let a = lower(x, ctx)
             if let v = constValue(a) { return constant(op == .negate ? -v : (v == 0 ? 1 : 0), dim: nodes[a].type.dim) }

@@ -121,7 +121,10 @@ extension Checker {
             case .input(let i):
                 return TExpr(.input(i), SType(.input, strategy.inputs[i].dim), range)
             case .binding(let i):
+                // Constants are copied (so their value stays visible); anything else is
+                // referenced, so a chain of lets stays linear in size.
                 var v = strategy.lets[i].value
+                if v.type.qualifier != .const, !v.type.isError { v = TExpr(.binding(i), v.type, range) }
                 v.range = range
                 return v
             case .function:

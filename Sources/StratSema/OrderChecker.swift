@@ -318,7 +318,14 @@ extension Checker {
 
     /// Whether `a` is surely above or below `b`: both constants, or `a` written as
     /// `b ± d` with `d` surely positive (a positive constant, ATR, a standard deviation…).
-    func relation(_ a: TExpr, _ b: TExpr) -> Relation {
+    /// Looks through references to lets.
+    func resolved(_ e: TExpr) -> TExpr {
+        if case .binding(let i) = e.kind { return resolved(strategy.lets[i].value) }
+        return e
+    }
+
+    func relation(_ a0: TExpr, _ b0: TExpr) -> Relation {
+        let a = resolved(a0), b = resolved(b0)
         if let x = a.constantNumber, let y = b.constantNumber {
             return x > y ? .above : x < y ? .below : .unknown
         }
@@ -336,7 +343,8 @@ extension Checker {
     }
 
     /// 1 when surely positive, -1 when surely negative, 0 when unknown.
-    func sign(_ e: TExpr) -> Int {
+    func sign(_ e0: TExpr) -> Int {
+        let e = resolved(e0)
         if let v = e.constantNumber { return v > 0 ? 1 : v < 0 ? -1 : 0 }
         switch e.kind {
         case .input(let i):
@@ -354,7 +362,9 @@ extension Checker {
     }
 
     /// Structural equality of two typed expressions.
-    func sameValue(_ a: TExpr, _ b: TExpr) -> Bool {
+    func sameValue(_ a0: TExpr, _ b0: TExpr) -> Bool {
+        if case .binding(let i) = a0.kind, case .binding(let j) = b0.kind, i == j { return true }
+        let a = resolved(a0), b = resolved(b0)
         switch (a.kind, b.kind) {
         case (.constant(let x), .constant(let y)): return x == y
         case (.input(let x), .input(let y)): return x == y

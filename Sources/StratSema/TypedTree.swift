@@ -24,6 +24,8 @@ public struct TExpr: Sendable {
         case constant(ConstValue)
         case input(Int)
         case field(BarField)
+        /// A reference to `let` number i (its value lives once, in `CheckedStrategy.lets`).
+        case binding(Int)
         case unary(UnaryOp, TExpr)
         case binary(BinaryOp, TExpr, TExpr)
         case conditional(TExpr, TExpr, TExpr)

@@ -60,8 +60,9 @@ struct CompileBench: ParsableCommand {
             case 2: out += "  let v\(k) = max(\(src), open[\(k % 7)])   // a comment\n"
             case 3: out += "  let v\(k) = if close > \(src) then \(src) else close\n"
             default:
-                out += "  when crossover(close, \(src)) and rsi(close, n) < \(30 + k % 40) {\n    enter long size 10%\n      stop close - 2 * atr(n)\n  }\n"
-                count += 3
+                out += "  let v\(k) = \(src)[1]\n"
+                out += "  when crossover(close, v\(k)) and rsi(close, n) < \(30 + k % 40) {\n    enter long size 10%\n      stop close - 2 * atr(n)\n  }\n"
+                count += 4
             }
             count += 1
             k += 1
