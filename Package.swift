@@ -28,7 +28,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StratSyntaxTests", dependencies: ["StratSyntax"]),
-        .testTarget(name: "StratSemaTests", dependencies: ["StratSema"]),
+        .testTarget(name: "StratSemaTests", dependencies: ["StratSema", "StratIR"]),
         .testTarget(name: "StratIRTests", dependencies: ["StratIR"]),
         .testTarget(name: "StratCLITests", dependencies: ["strat"]),
     ]

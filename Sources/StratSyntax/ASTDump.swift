@@ -80,7 +80,16 @@ public enum ASTDump {
                     }
                 case .risk(let b):
                     w(1, "(risk) \(pos(b.range))")
-                    for l in b.limits { w(2, "(max \(l.name)) \(pos(l.range))") }
+                    for l in b.limits {
+                        w(2, "(max \(l.name)) \(pos(l.range))")
+                        switch l.kind {
+                        case .drawdown(let v, let then):
+                            expr(v, 3, "limit:")
+                            if case .reduce(let s) = then { expr(s, 3, "then-scale:") } else { w(3, "(then halt)") }
+                        case .leverage(let v), .position(let v), .exposure(let v), .dailyLoss(let v): expr(v, 3, "limit:")
+                        case .correlation(let v, let over): expr(v, 3, "limit:"); expr(over, 3, "over:")
+                        }
+                    }
                 case .error(let r): w(1, "(error) \(pos(r))")
                 }
             }
