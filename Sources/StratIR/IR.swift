@@ -148,6 +148,32 @@ public struct IROrder: Codable, Sendable, Equatable {
     public var postOnly: Bool
 }
 
+extension IRRule {
+    /// The rule with every node reference passed through `f`: the one walk over a
+    /// rule's references, used to collect them and to renumber them.
+    public func mapNodes(_ f: (Int) -> Int) -> IRRule {
+        var r = self
+        r.condition = f(condition)
+        r.actions = actions.map { a in
+            var a = a
+            guard var o = a.order else { return a }
+            o.price = o.price.map(f)
+            o.limitPrice = o.limitPrice.map(f)
+            func spec(_ x: IRPriceSpec?) -> IRPriceSpec? { x.map { IRPriceSpec(kind: $0.kind, node: f($0.node)) } }
+            o.stop = spec(o.stop)
+            o.take = spec(o.take)
+            o.trail = spec(o.trail)
+            o.size.args = o.size.args.map(f)
+            func param(_ x: IRParam?) -> IRParam? { if case .node(let i) = x { .node(f(i)) } else { x } }
+            o.expireBars = param(o.expireBars)
+            o.expireSeconds = param(o.expireSeconds)
+            a.order = o
+            return a
+        }
+        return r
+    }
+}
+
 public struct IRSizing: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable { case allIn = "all_in", qty, notional, equity, risk, volatility, kelly, position }
     public var kind: Kind

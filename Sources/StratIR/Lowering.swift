@@ -47,7 +47,7 @@ public struct Lowering {
         let risk = lowerRisk(strategy.risk)
         let remap = eliminateDeadNodes(roots: lets.map(\.node) + rules.flatMap(Self.references))
         let liveLets = lets.map { IRNamed(name: $0.name, node: remap[$0.node]!) }
-        rules = rules.map { Self.renumber($0, remap) }
+        rules = rules.map { $0.mapNodes { remap[$0]! } }
         let m = strategy.market
         let inputs = strategy.inputs.map {
             IRInput(name: $0.name, type: $0.dim.name, defaultValue: $0.defaultValue, min: $0.lower, max: $0.upper, step: $0.step)
@@ -90,35 +90,9 @@ public struct Lowering {
     }
 
     static func references(_ r: IRRule) -> [Int] {
-        var refs = [r.condition]
-        for a in r.actions {
-            guard let o = a.order else { continue }
-            refs += [o.price, o.limitPrice, o.stop?.node, o.take?.node, o.trail?.node].compactMap { $0 } + o.size.args
-            for case .node(let p) in [o.expireBars, o.expireSeconds].compactMap({ $0 }) { refs.append(p) }
-        }
+        var refs: [Int] = []
+        _ = r.mapNodes { refs.append($0); return $0 }
         return refs
-    }
-
-    static func renumber(_ r: IRRule, _ m: [Int: Int]) -> IRRule {
-        var r = r
-        r.condition = m[r.condition]!
-        r.actions = r.actions.map { a in
-            var a = a
-            guard var o = a.order else { return a }
-            o.price = o.price.map { m[$0]! }
-            o.limitPrice = o.limitPrice.map { m[$0]! }
-            func spec(_ x: IRPriceSpec?) -> IRPriceSpec? { x.map { IRPriceSpec(kind: $0.kind, node: m[$0.node]!) } }
-            o.stop = spec(o.stop)
-            o.take = spec(o.take)
-            o.trail = spec(o.trail)
-            o.size.args = o.size.args.map { m[$0]! }
-            func p(_ x: IRParam?) -> IRParam? { if case .node(let i) = x { .node(m[i]!) } else { x } }
-            o.expireBars = p(o.expireBars)
-            o.expireSeconds = p(o.expireSeconds)
-            a.order = o
-            return a
-        }
-        return r
     }
 
     // MARK: Nodes
