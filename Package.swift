@@ -11,6 +11,9 @@ let package = Package(
         .library(name: "StratSyntax", targets: ["StratSyntax"]),
         .library(name: "StratSema", targets: ["StratSema"]),
         .library(name: "StratIR", targets: ["StratIR"]),
+        .library(name: "StratIndicators", targets: ["StratIndicators"]),
+        .library(name: "StratMarket", targets: ["StratMarket"]),
+        .library(name: "StratRuntime", targets: ["StratRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,8 +26,11 @@ let package = Package(
             "StratSema",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "StratIndicators"),
+        .target(name: "StratMarket"),
+        .target(name: "StratRuntime", dependencies: ["StratSema", "StratIR", "StratIndicators", "StratMarket"]),
         .executableTarget(name: "strat", dependencies: [
-            "StratSyntax", "StratSema", "StratIR",
+            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StratSyntaxTests", dependencies: ["StratSyntax"]),

@@ -36,6 +36,22 @@ public enum Compiler {
         return CompileResult(file: file, program: program, diagnostics: diags.sorted, strategies: checked, ir: ir)
     }
 
+    /// Compiles one expression (see `Parser.parseEvaluation`): the IR has one
+    /// strategy whose only `let`, `value`, is the expression.
+    public static func compileExpression(_ file: SourceFile, timeframe: Int64?) -> CompileResult {
+        let (program, parsed) = Parser.parseEvaluation(file, timeframe: timeframe)
+        var diags = parsed
+        if diags.hasErrors {
+            return CompileResult(file: file, program: program, diagnostics: diags.sorted, strategies: [], ir: nil)
+        }
+        let checked = Checker.check(program, diagnostics: &diags)
+        let found = diags.sorted.filter { $0.code != .unusedLet && $0.code != .noRules }
+        if found.contains(where: { $0.severity == .error }) {
+            return CompileResult(file: file, program: program, diagnostics: found, strategies: checked, ir: nil)
+        }
+        return CompileResult(file: file, program: program, diagnostics: found, strategies: checked, ir: Lowering.lower(checked, file: file))
+    }
+
     /// One summary line per strategy, as `strat check` prints it.
     public static func summary(_ s: IRStrategy) -> String {
         let inputs = s.inputs.map { i -> String in

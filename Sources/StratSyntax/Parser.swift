@@ -37,6 +37,26 @@ public struct Parser {
         return (e, p.diagnostics)
     }
 
+    /// One expression as a program: `strategy Eval { timeframe …  let value = EXPR }`,
+    /// for `strat eval` and the REPL. Diagnostics point into `file`, which holds
+    /// only the expression; `timeframe` (seconds) is the data's bar length.
+    public static func parseEvaluation(_ file: SourceFile, timeframe: Int64?) -> (Program, DiagnosticBag) {
+        var p = Parser(file: file)
+        let e = p.parseExpr()
+        if !p.at(.eof) {
+            p.error(.expectedToken, "unexpected \(p.current.kind.description) after the expression", at: p.current.range)
+        }
+        let r = e.range
+        var members: [Member] = []
+        if let tf = timeframe {
+            let literal = Expr(id: p.nextID, kind: .literal(.duration(seconds: tf), text: "\(tf)s"), range: SourceRange(0, 0))
+            members.append(.timeframe(TimeframeDecl(value: literal, range: SourceRange(0, 0))))
+        }
+        members.append(.binding(LetDecl(names: [Identifier("value", r)], isTuple: false, type: nil, value: e, range: r)))
+        let strategy = StrategyDecl(name: Identifier("Eval", r), members: members, range: r)
+        return (Program(file: file, strategies: [strategy], comments: []), p.diagnostics)
+    }
+
     // MARK: Token helpers
 
     private var current: Token { tokens[pos] }

@@ -1,0 +1,219 @@
+/// MACD (TA-Lib): EMA(fast) − EMA(slow), both starting on the slow EMA's first
+/// bar (the fast one seeded with the SMA of the `fast` values ending there), a
+/// signal EMA of the MACD line, and their difference. All three are na until
+/// the signal line exists. A fast length above the slow one is swapped, as in TA-Lib.
+public struct MACD: Sendable {
+    public let fast: Int, slow: Int, signalLength: Int
+    var window: Window          // the last `slow` inputs, for the two seeds
+    var fastEMA: EMA, slowEMA: EMA
+    var signal: EMA
+
+    public init(fast: Int, slow: Int, signal: Int) {
+        let (f, s) = fast <= slow ? (fast, slow) : (slow, fast)
+        self.fast = f
+        self.slow = s
+        signalLength = signal
+        window = Window(capacity: s)
+        fastEMA = EMA(length: f)
+        slowEMA = EMA(length: s)
+        self.signal = EMA(length: signal)
+    }
+
+    public var lookback: Int { slow - 1 + signalLength - 1 }
+
+    public mutating func update(_ x: Double) -> (macd: Double, signal: Double, hist: Double) {
+        if x.isNaN { return (.nan, .nan, .nan) }
+        window.push(x)
+        guard window.isFull else { return (.nan, .nan, .nan) }
+        let f: Double, s: Double
+        if slowEMA.value.isNaN {
+            var slowSum = 0.0, fastSum = 0.0
+            for age in stride(from: slow - 1, through: 0, by: -1) {
+                slowSum += window[age]
+                if age < fast { fastSum += window[age] }
+            }
+            s = slowSum / Double(slow)
+            f = fastSum / Double(fast)
+            slowEMA.seed(s)
+            fastEMA.seed(f)
+        } else {
+            s = slowEMA.update(x)
+            f = fastEMA.update(x)
+        }
+        let line = f - s
+        let sig = signal.update(line)
+        if sig.isNaN { return (.nan, .nan, .nan) }
+        return (line, sig, line - sig)
+    }
+}
+
+/// Wilder-smoothed directional movement and true range (TA-Lib's PLUS_DI,
+/// MINUS_DI and ADX share it): n − 1 raw changes are summed, then each bar
+/// applies sum − sum/n + new.
+struct DirectionalMovement: Sendable {
+    let length: Int
+    var previousHigh = Double.nan, previousLow = Double.nan, previousClose = Double.nan
+    var plusDM = 0.0, minusDM = 0.0, tr = 0.0
+    var changes = 0
+
+    init(length: Int) { self.length = length }
+
+    /// Returns true once the smoothed sums are defined (from bar n on).
+    mutating func update(high: Double, low: Double, close: Double) -> Bool {
+        if high.isNaN || low.isNaN || close.isNaN { return false }
+        defer { previousHigh = high; previousLow = low; previousClose = close }
+        if previousHigh.isNaN { return false }
+        changes += 1
+        let n = Double(length)
+        let up = high - previousHigh
+        let down = previousLow - low
+        let range = TrueRange.of(high: high, low: low, previousClose: previousClose)
+        if changes >= length {
+            minusDM -= minusDM / n
+            plusDM -= plusDM / n
+        }
+        if down > 0 && up < down { minusDM += down } else if up > 0 && up > down { plusDM += up }
+        if changes >= length { tr = tr - tr / n + range } else { tr += range }
+        return changes >= length
+    }
+
+    var plusDI: Double { taIsZero(tr) ? 0 : 100 * (plusDM / tr) }
+    var minusDI: Double { taIsZero(tr) ? 0 : 100 * (minusDM / tr) }
+}
+
+/// +DI or −DI over n bars.
+public struct DirectionalIndicator: Sendable {
+    var dm: DirectionalMovement
+    public let plus: Bool
+    public init(length: Int, plus: Bool) { dm = DirectionalMovement(length: length); self.plus = plus }
+    public var lookback: Int { dm.length }
+    public mutating func update(high: Double, low: Double, close: Double) -> Double {
+        guard dm.update(high: high, low: low, close: close) else { return .nan }
+        return plus ? dm.plusDI : dm.minusDI
+    }
+}
+
+/// Average directional index (TA-Lib): the mean of the first n DX values, then
+/// Wilder smoothing. A bar whose true range or DI sum is zero leaves it unchanged.
+public struct ADX: Sendable {
+    var dm: DirectionalMovement
+    var dxCount = 0
+    var dxSum = 0.0
+    public private(set) var value = Double.nan
+    public init(length: Int) { dm = DirectionalMovement(length: length) }
+    public var lookback: Int { 2 * dm.length - 1 }
+
+    public mutating func update(high: Double, low: Double, close: Double) -> Double {
+        guard dm.update(high: high, low: low, close: close) else { return .nan }
+        let n = Double(dm.length)
+        var dx = Double.nan
+        if !taIsZero(dm.tr) {
+            let plus = dm.plusDI, minus = dm.minusDI
+            let sum = minus + plus
+            if !taIsZero(sum) { dx = 100 * (abs(minus - plus) / sum) }
+        }
+        if dxCount < dm.length {
+            dxCount += 1
+            if !dx.isNaN { dxSum += dx }
+            if dxCount == dm.length { value = dxSum / n }
+            return value
+        }
+        if !dx.isNaN { value = (value * (n - 1) + dx) / n }
+        return value
+    }
+}
+
+/// Aroon down and up over n bars (a window of n + 1): 100·(n − bars since the
+/// lowest low or highest high)/n; on ties the most recent bar counts.
+public struct Aroon: Sendable {
+    var highs: RollingExtreme, lows: RollingExtreme
+    public let length: Int
+    public init(length: Int) {
+        self.length = length
+        highs = RollingExtreme(length: length + 1, max: true)
+        lows = RollingExtreme(length: length + 1, max: false)
+    }
+    public var lookback: Int { length }
+    public mutating func update(high: Double, low: Double) -> (down: Double, up: Double) {
+        if high.isNaN || low.isNaN { return (.nan, .nan) }
+        highs.push(high)
+        lows.push(low)
+        guard highs.pushed > length else { return (.nan, .nan) }
+        let factor = 100.0 / Double(length)
+        return (factor * Double(length - lows.age), factor * Double(length - highs.age))
+    }
+}
+
+/// Commodity channel index: (tp − SMA(tp))/(0.015 · mean absolute deviation),
+/// tp = (high + low + close)/3. O(n) per bar: the mean deviation around the
+/// current mean has no sliding update (TA-Lib also rescans the window).
+public struct CCI: Sendable {
+    var window: Window
+    public let length: Int
+    public init(length: Int) {
+        self.length = length
+        window = Window(capacity: length)
+    }
+    public var lookback: Int { length - 1 }
+    public mutating func update(high: Double, low: Double, close: Double) -> Double {
+        if high.isNaN || low.isNaN || close.isNaN { return .nan }
+        let tp = (high + low + close) / 3
+        window.push(tp)
+        guard window.isFull else { return .nan }
+        let n = Double(length)
+        var sum = 0.0
+        for age in stride(from: length - 1, through: 0, by: -1) { sum += window[age] }
+        let average = sum / n
+        var deviation = 0.0
+        for age in stride(from: length - 1, through: 0, by: -1) { deviation += abs(window[age] - average) }
+        let distance = tp - average
+        return (distance != 0 && deviation != 0) ? distance / (0.015 * (deviation / n)) : 0
+    }
+}
+
+/// Williams %R over n bars, −100…0 (0 when the range is flat, as in TA-Lib).
+public struct WilliamsR: Sendable {
+    var highs: RollingExtreme, lows: RollingExtreme
+    public let length: Int
+    public init(length: Int) {
+        self.length = length
+        highs = RollingExtreme(length: length, max: true)
+        lows = RollingExtreme(length: length, max: false)
+    }
+    public var lookback: Int { length - 1 }
+    public mutating func update(high: Double, low: Double, close: Double) -> Double {
+        if high.isNaN || low.isNaN || close.isNaN { return .nan }
+        highs.push(high)
+        lows.push(low)
+        guard highs.pushed >= length else { return .nan }
+        let diff = (highs.value - lows.value) / -100.0
+        return diff != 0 ? (highs.value - close) / diff : 0
+    }
+}
+
+/// Slow stochastic (TA-Lib's STOCH with SMA smoothing): raw %K over k bars,
+/// %K = SMA(raw, smoothK), %D = SMA(%K, d); both na until %D exists.
+public struct Stochastic: Sendable {
+    var highs: RollingExtreme, lows: RollingExtreme
+    var smoothK: SMA, smoothD: SMA
+    public let k: Int
+    public init(k: Int, smoothK: Int, d: Int) {
+        self.k = k
+        highs = RollingExtreme(length: k, max: true)
+        lows = RollingExtreme(length: k, max: false)
+        self.smoothK = SMA(length: smoothK)
+        smoothD = SMA(length: d)
+    }
+    public var lookback: Int { k - 1 + smoothK.length - 1 + smoothD.length - 1 }
+    public mutating func update(high: Double, low: Double, close: Double) -> (k: Double, d: Double) {
+        if high.isNaN || low.isNaN || close.isNaN { return (.nan, .nan) }
+        highs.push(high)
+        lows.push(low)
+        guard highs.pushed >= k else { return (.nan, .nan) }
+        let diff = (highs.value - lows.value) / 100.0
+        let raw = diff != 0 ? (close - lows.value) / diff : 0
+        let slowK = smoothK.update(raw)
+        let slowD = smoothD.update(slowK)
+        return slowD.isNaN ? (.nan, .nan) : (slowK, slowD)
+    }
+}

@@ -1,0 +1,82 @@
+/// True range: max(high, previous close) − min(low, previous close); na on the first bar.
+public struct TrueRange: Sendable {
+    var previousClose = Double.nan
+    public init() {}
+    public var lookback: Int { 1 }
+    public mutating func update(high: Double, low: Double, close: Double) -> Double {
+        if high.isNaN || low.isNaN || close.isNaN { return .nan }
+        defer { previousClose = close }
+        if previousClose.isNaN { return .nan }
+        return Self.of(high: high, low: low, previousClose: previousClose)
+    }
+
+    static func of(high: Double, low: Double, previousClose: Double) -> Double {
+        max(high, previousClose) - min(low, previousClose)
+    }
+}
+
+/// Average true range (TA-Lib): the first value is the mean of the first n true
+/// ranges, then Wilder smoothing (atr·(n−1) + tr)/n.
+public struct ATR: Sendable {
+    var range = TrueRange()
+    var smoothing: RMA
+    public let length: Int
+    public init(length: Int) {
+        self.length = length
+        smoothing = RMA(length: length)
+    }
+    public var lookback: Int { length }
+    public mutating func update(high: Double, low: Double, close: Double) -> Double {
+        let tr = range.update(high: high, low: low, close: close)
+        if tr.isNaN { return .nan }
+        return length == 1 ? tr : smoothing.update(tr)
+    }
+}
+
+/// ATR as a percentage of the close (0 when the close is 0, as in TA-Lib).
+public struct NATR: Sendable {
+    var atr: ATR
+    public init(length: Int) { atr = ATR(length: length) }
+    public var lookback: Int { atr.lookback }
+    public mutating func update(high: Double, low: Double, close: Double) -> Double {
+        let a = atr.update(high: high, low: low, close: close)
+        if a.isNaN { return .nan }
+        return taIsZero(close) ? 0 : (a / close) * 100
+    }
+}
+
+/// Bollinger bands: SMA(n) ± k population standard deviations (TA-Lib's BBANDS
+/// with matype SMA; the deviation uses the SMA as its mean).
+public struct BollingerBands: Sendable {
+    var window: Window
+    var sum = 0.0
+    var sumSquares = 0.0
+    public let length: Int
+    public let k: Double
+
+    public init(length: Int, k: Double) {
+        self.length = length
+        self.k = k
+        window = Window(capacity: length)
+    }
+
+    public var lookback: Int { length - 1 }
+
+    public mutating func update(_ x: Double) -> (upper: Double, middle: Double, lower: Double) {
+        if x.isNaN { return (.nan, .nan, .nan) }
+        let evicted = window.push(x)
+        if !evicted.isNaN {
+            sum -= evicted
+            sumSquares -= evicted * evicted
+        }
+        sum += x
+        sumSquares += x * x
+        guard window.isFull else { return (.nan, .nan, .nan) }
+        let n = Double(length)
+        let middle = sum / n
+        let variance = sumSquares / n - middle * middle
+        let sd = taIsZeroOrNeg(variance) ? 0 : variance.squareRoot()
+        let width = sd * k
+        return (middle + width, middle, middle - width)
+    }
+}

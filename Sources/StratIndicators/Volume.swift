@@ -1,0 +1,81 @@
+/// On-balance volume (TA-Lib): starts at the first bar's volume, then adds the
+/// volume on an up close and subtracts it on a down close.
+public struct OBV: Sendable {
+    var previousClose = Double.nan
+    public private(set) var value = Double.nan
+    public init() {}
+    public var lookback: Int { 0 }
+    public mutating func update(close: Double, volume: Double) -> Double {
+        if close.isNaN || volume.isNaN { return .nan }
+        defer { previousClose = close }
+        if previousClose.isNaN {
+            value = volume
+        } else if close > previousClose {
+            value += volume
+        } else if close < previousClose {
+            value -= volume
+        }
+        return value
+    }
+}
+
+/// Money flow index over n bars (TA-Lib): positive and negative money flow
+/// (typical price × volume, by the sign of the typical price's change) summed
+/// over n bars; 100·positive/(positive + negative), 0 when the total is below 1.
+public struct MFI: Sendable {
+    public let length: Int
+    var positive: Window, negative: Window
+    var positiveSum = 0.0, negativeSum = 0.0
+    var previousTypical = Double.nan
+
+    public init(length: Int) {
+        self.length = length
+        positive = Window(capacity: length)
+        negative = Window(capacity: length)
+    }
+
+    public var lookback: Int { length }
+
+    public mutating func update(high: Double, low: Double, close: Double, volume: Double) -> Double {
+        if high.isNaN || low.isNaN || close.isNaN || volume.isNaN { return .nan }
+        let typical = (high + low + close) / 3
+        defer { previousTypical = typical }
+        if previousTypical.isNaN { return .nan }
+        let change = typical - previousTypical
+        let flow = typical * volume
+        let up = change > 0 ? flow : 0, down = change < 0 ? flow : 0
+        let outUp = positive.push(up), outDown = negative.push(down)
+        if !outUp.isNaN { positiveSum -= outUp; negativeSum -= outDown }
+        positiveSum += up
+        negativeSum += down
+        guard positive.isFull else { return .nan }
+        let total = positiveSum + negativeSum
+        return total < 1 ? 0 : 100 * (positiveSum / total)
+    }
+}
+
+/// Volume-weighted average price of the typical price (high + low + close)/3,
+/// anchored at each UTC day: it restarts on the first bar of a new day. na while
+/// the day's volume is still zero.
+public struct VWAP: Sendable {
+    static let msPerDay: Int64 = 86_400_000
+    var day = Int64.min
+    var priceVolume = 0.0
+    var volume = 0.0
+    public init() {}
+    public var lookback: Int { 0 }
+
+    /// `time` is the bar's open time in milliseconds since the epoch (UTC).
+    public mutating func update(time: Int64, high: Double, low: Double, close: Double, volume v: Double) -> Double {
+        if high.isNaN || low.isNaN || close.isNaN || v.isNaN { return .nan }
+        let d = time >= 0 ? time / Self.msPerDay : (time - Self.msPerDay + 1) / Self.msPerDay
+        if d != day {
+            day = d
+            priceVolume = 0
+            volume = 0
+        }
+        priceVolume += (high + low + close) / 3 * v
+        volume += v
+        return volume > 0 ? priceVolume / volume : .nan
+    }
+}

@@ -1,0 +1,97 @@
+/// The last `capacity` values of a series, newest first by age. Storage is
+/// allocated once; `push` never allocates.
+public struct Window: Sendable {
+    var storage: [Double]
+    var head = 0          // where the next value goes
+    public private(set) var count = 0
+    public let capacity: Int
+
+    public init(capacity: Int) {
+        precondition(capacity >= 1, "a window holds at least one value")
+        self.capacity = capacity
+        storage = [Double](repeating: .nan, count: capacity)
+    }
+
+    public var isFull: Bool { count == capacity }
+
+    /// Appends `x` and returns the value that fell out (NaN while not yet full).
+    @discardableResult
+    public mutating func push(_ x: Double) -> Double {
+        let evicted = storage[head]
+        storage[head] = x
+        head += 1
+        if head == capacity { head = 0 }
+        if count < capacity { count += 1; return .nan }
+        return evicted
+    }
+
+    /// The value `age` bars ago (0 is the newest); NaN beyond what is held.
+    public subscript(age: Int) -> Double {
+        guard age >= 0, age < count else { return .nan }
+        var i = head - 1 - age
+        if i < 0 { i += capacity }
+        return storage[i]
+    }
+
+    /// The oldest value held.
+    public var oldest: Double { self[count - 1] }
+
+    public mutating func reset() {
+        head = 0
+        count = 0
+    }
+}
+
+/// Running maximum (or minimum) of the last `length` values in amortised O(1):
+/// a monotonic deque of (sequence number, value) in a fixed ring. On ties the
+/// most recent bar wins, as in TA-Lib's AROON.
+public struct RollingExtreme: Sendable {
+    var values: [Double]
+    var seqs: [Int]
+    var front = 0
+    var size = 0
+    var seq = -1
+    let capacity: Int
+    public let length: Int
+    public let isMax: Bool
+
+    public init(length: Int, max: Bool) {
+        precondition(length >= 1)
+        self.length = length
+        self.isMax = max
+        capacity = length
+        values = [Double](repeating: 0, count: length)
+        seqs = [Int](repeating: 0, count: length)
+    }
+
+    /// Number of values pushed so far.
+    public var pushed: Int { seq + 1 }
+
+    func slot(_ k: Int) -> Int { let i = front + k; return i >= capacity ? i - capacity : i }
+
+    public mutating func push(_ x: Double) {
+        seq += 1
+        if size > 0, seqs[front] <= seq - length {
+            front = front + 1 == capacity ? 0 : front + 1
+            size -= 1
+        }
+        while size > 0 {
+            let back = values[slot(size - 1)]
+            if isMax ? back <= x : back >= x { size -= 1 } else { break }
+        }
+        let i = slot(size)
+        values[i] = x
+        seqs[i] = seq
+        size += 1
+    }
+
+    /// The extreme of the last `length` values (of fewer before the window fills).
+    public var value: Double { values[front] }
+    /// Bars since the extreme (0 when it is the newest value).
+    public var age: Int { seq - seqs[front] }
+}
+
+/// TA-Lib's test for "zero" in its divisions (ta_utility.h).
+let taEpsilon = 1e-14
+func taIsZero(_ v: Double) -> Bool { -taEpsilon < v && v < taEpsilon }
+func taIsZeroOrNeg(_ v: Double) -> Bool { v < taEpsilon }

@@ -1,0 +1,42 @@
+/// One OHLCV bar. `time` is the bar's open time in milliseconds since the Unix
+/// epoch (UTC).
+public struct Bar: Sendable, Equatable {
+    public var time: Int64
+    public var open: Double
+    public var high: Double
+    public var low: Double
+    public var close: Double
+    public var volume: Double
+
+    public init(time: Int64, open: Double, high: Double, low: Double, close: Double, volume: Double) {
+        self.time = time
+        self.open = open
+        self.high = high
+        self.low = low
+        self.close = close
+        self.volume = volume
+    }
+}
+
+/// Bars of one symbol in time order, with where each came from (for error messages).
+public struct BarSeries: Sendable, Equatable {
+    public var symbol: String
+    public var bars: [Bar]
+    /// The source line of each bar (1-based, the header is line 1), when read from a file.
+    public var lines: [Int]
+
+    public init(symbol: String, bars: [Bar], lines: [Int] = []) {
+        self.symbol = symbol
+        self.bars = bars
+        self.lines = lines
+    }
+
+    /// The bar interval in milliseconds: the most common gap between consecutive
+    /// bars (so weekend and holiday gaps do not count); nil with fewer than two bars.
+    public var interval: Int64? {
+        guard bars.count >= 2 else { return nil }
+        var counts: [Int64: Int] = [:]
+        for i in 1..<min(bars.count, 10_000) { counts[bars[i].time - bars[i - 1].time, default: 0] += 1 }
+        return counts.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key
+    }
+}

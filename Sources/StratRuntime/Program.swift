@@ -1,0 +1,293 @@
+import StratIR
+
+/// What one instruction does. Field reads, arithmetic, math and every indicator
+/// kernel each have their own code, so the evaluator is one switch.
+enum OpCode: UInt8 {
+    case open, high, low, close, volume, time, hl2, hlc3, ohlc4
+    case copy
+    case neg, not, add, sub, mul, div, eq, ne, lt, le, gt, ge, and, or, select
+    case history
+    case abs, min, max, clamp, round, floor, ceil, sign, sqrt, log, exp, pow, nz, isna
+    case sma, ema, wma, dema, tema, hma, rma, kama, vwap
+    case rsi, cmo, momentum, percentrank
+    case stddev, variance, zscore, linregSlope, correl, extreme
+    case atr, natr, trange, bbands
+    case macd, di, adx, aroon, cci, willr, stoch
+    case obv, mfi
+    case cross, trend, barssince, valuewhen
+    case rank
+}
+
+/// One step of the per-bar program. `dst` and `a`…`e` are value slots; `k`
+/// indexes the kernel array for the op; `ring` is the history ring the result is
+/// pushed to (−1: none); `lane` says on which clock and symbol it runs.
+struct Instruction {
+    var op: OpCode
+    var lane: Int32
+    var dst: Int32
+    var a: Int32 = 0, b: Int32 = 0, c: Int32 = 0, d: Int32 = 0, e: Int32 = 0
+    var k: Int32 = 0
+    var ring: Int32 = -1
+}
+
+/// A lane: the bars a node advances on. `symbol` nil is the instance's own
+/// symbol; `clock` nil is the base timeframe.
+struct Lane: Hashable {
+    var symbol: String?
+    var clock: Int64?
+}
+
+/// The kernel a call node needs, with its lengths resolved.
+enum KernelSpec {
+    case sma(Int), ema(Int), wma(Int), dema(Int), tema(Int), hma(Int), rma(Int), kama(Int), vwap
+    case rsi(Int), cmo(Int), momentum(Momentum.Kind, Int), percentrank(Int)
+    case stddev(Int), variance(Int), zscore(Int), linregSlope(Int), correl(Int), extreme(Int, max: Bool)
+    case atr(Int), natr(Int), trange, bbands(Int, Double)
+    case macd(Int, Int, Int), di(Int, plus: Bool), adx(Int), aroon(Int), cci(Int), willr(Int), stoch(Int, Int, Int)
+    case obv, mfi(Int)
+    case cross(above: Bool), trend(Int, rising: Bool), barssince, valuewhen(Int)
+}
+
+import StratIndicators
+
+/// A strategy's IR turned into a flat instruction array for given input values.
+/// Nodes known before the run (constants, inputs and expressions of them) are
+/// computed here once and never appear as instructions.
+struct Program {
+    var instructions: [Instruction] = []
+    var kernels: [KernelSpec] = []
+    /// Initial value of every slot: static node values, NaN elsewhere.
+    var initialValues: [Double] = []
+    var ringCapacities: [Int] = []
+    var lanes: [Lane] = []
+    /// Ranges of instructions run instance by instance, split at cross-sectional ops.
+    var phases: [Range<Int>] = []
+    /// The slot holding each node's value (multi-output calls: their first output).
+    var slotOfNode: [Int] = []
+    let inputs: [Double]
+
+    init(strategy s: IRStrategy, inputs: [Double]) throws {
+        self.inputs = inputs
+        let nodes = s.nodes
+        var statics = [Double](repeating: .nan, count: nodes.count)
+        slotOfNode = Array(nodes.indices)
+        var isStatic = [Bool](repeating: false, count: nodes.count)
+        var laneOfNode = [Int](repeating: 0, count: nodes.count)
+        var laneIndex: [Lane: Int] = [:]
+        var ringOfNode = [Int](repeating: -1, count: nodes.count)
+
+        // History depth each node needs.
+        var depth = [Int](repeating: 0, count: nodes.count)
+        for (i, n) in nodes.enumerated() where n.op == .history {
+            let offset = try intParam(n.params[0], node: i, nodes: nodes, statics: &statics, isStatic: &isStatic, what: "history offset", min: 0)
+            depth[n.args[0]] = Swift.max(depth[n.args[0]], offset + 1)
+        }
+
+        var laneSymbol = [String?](repeating: nil, count: nodes.count)
+        for (i, n) in nodes.enumerated() {
+            if n.type.qualifier != "series" {
+                statics[i] = try staticValue(i, nodes: nodes, statics: &statics, isStatic: &isStatic)
+                continue
+            }
+            // A node runs on its symbol's bars when every series argument does.
+            var sym = n.symbol
+            if n.op != .field, sym == nil {
+                let argSyms = n.args.filter { nodes[$0].type.qualifier == "series" }.map { laneSymbol[$0] }
+                if let first = argSyms.first, let f = first, argSyms.allSatisfy({ $0 == f }) { sym = f }
+            }
+            laneSymbol[i] = sym
+            let lane = Lane(symbol: sym, clock: n.type.clock)
+            let li: Int
+            if let existing = laneIndex[lane] { li = existing } else {
+                li = lanes.count
+                lanes.append(lane)
+                laneIndex[lane] = li
+            }
+            laneOfNode[i] = li
+            if depth[i] > 0 {
+                ringOfNode[i] = ringCapacities.count
+                ringCapacities.append(depth[i])
+            }
+            var ins = try instruction(for: i, nodes: nodes, statics: &statics, isStatic: &isStatic)
+            ins.lane = Int32(li)
+            ins.ring = Int32(ringOfNode[i])
+            if n.op == .history { ins.b = Int32(ringOfNode[n.args[0]]) }
+            instructions.append(ins)
+        }
+        initialValues = statics + [Double](repeating: .nan, count: extraCount)
+        // Output nodes read the slots their multi-output call wrote.
+        for (idx, ins) in instructions.enumerated() where ins.op == .copy {
+            instructions[idx].a = Int32(slotOfNode[Int(ins.a)]) + ins.b
+        }
+        var start = 0
+        for (idx, ins) in instructions.enumerated() where ins.op == .rank {
+            if start < idx { phases.append(start..<idx) }
+            phases.append(idx..<(idx + 1))
+            start = idx + 1
+        }
+        if start < instructions.count { phases.append(start..<instructions.count) }
+    }
+
+    /// Allocates `count` extra slots (outputs of multi-output calls) and returns the first.
+    mutating func extraSlots(_ count: Int) -> Int {
+        defer { extraCount += count }
+        return slotOfNode.count + extraCount
+    }
+    private var extraCount = 0
+
+    mutating func instruction(for i: Int, nodes: [IRNode], statics: inout [Double], isStatic: inout [Bool]) throws -> Instruction {
+        let n = nodes[i]
+        var ins = Instruction(op: .copy, lane: 0, dst: Int32(i))
+        let args = n.args.map(Int32.init)
+        if args.count > 0 { ins.a = args[0] }
+        if args.count > 1 { ins.b = args[1] }
+        if args.count > 2 { ins.c = args[2] }
+        if args.count > 3 { ins.d = args[3] }
+        if args.count > 4 { ins.e = args[4] }
+        switch n.op {
+        case .field:
+            guard let name = n.name, let op = Self.fieldOps[name] else { throw RuntimeError("node \(i): unknown bar field \(n.name ?? "?")") }
+            ins.op = op
+        case .output:
+            ins.op = .copy
+            ins.b = Int32(n.index ?? 0)
+        case .history:
+            ins.op = .history
+            ins.c = Int32(try intParam(n.params[0], node: i, nodes: nodes, statics: &statics, isStatic: &isStatic, what: "history offset", min: 0))
+        case .call:
+            let name = n.name ?? ""
+            if let op = Self.mathOps[name] {
+                ins.op = op
+            } else if name == "rank" {
+                ins.op = .rank
+            } else {
+                let lengths = try n.params.map { p -> Double in
+                    try paramValue(p, node: i, nodes: nodes, statics: &statics, isStatic: &isStatic)
+                }
+                let (op, spec, outputs) = try kernel(name, lengths, node: i)
+                ins.op = op
+                ins.k = Int32(kernels.count)
+                kernels.append(spec)
+                if outputs > 1 {
+                    let first = extraSlots(outputs)
+                    ins.dst = Int32(first)
+                    slotOfNode[i] = first
+                }
+            }
+        case .const, .input:
+            throw RuntimeError("node \(i): a \(n.op.rawValue) node typed series")
+        default:
+            guard let op = Self.operatorOps[n.op] else { throw RuntimeError("node \(i): unsupported op \(n.op.rawValue)") }
+            ins.op = op
+        }
+        return ins
+    }
+
+    static let fieldOps: [String: OpCode] = [
+        "open": .open, "high": .high, "low": .low, "close": .close, "volume": .volume, "time": .time,
+        "hl2": .hl2, "hlc3": .hlc3, "ohlc4": .ohlc4,
+    ]
+    static let operatorOps: [IROp: OpCode] = [
+        .neg: .neg, .not: .not, .add: .add, .sub: .sub, .mul: .mul, .div: .div, .eq: .eq, .ne: .ne,
+        .lt: .lt, .le: .le, .gt: .gt, .ge: .ge, .and: .and, .or: .or, .select: .select,
+    ]
+    static let mathOps: [String: OpCode] = [
+        "abs": .abs, "min": .min, "max": .max, "clamp": .clamp, "round": .round, "floor": .floor, "ceil": .ceil,
+        "sign": .sign, "sqrt": .sqrt, "log": .log, "exp": .exp, "pow": .pow, "nz": .nz, "isna": .isna,
+    ]
+
+    /// The kernel for builtin `name` with its numeric parameters, and how many outputs it writes.
+    func kernel(_ name: String, _ p: [Double], node: Int) throws -> (OpCode, KernelSpec, Int) {
+        func len(_ k: Int, min: Int = 1) throws -> Int {
+            let v = p[k]
+            guard v == v.rounded(), v >= Double(min), v <= 1_000_000 else {
+                throw RuntimeError("`\(name)`: length \(v) must be a whole number from \(min) to 1000000")
+            }
+            return Int(v)
+        }
+        switch name {
+        case "sma": return (.sma, .sma(try len(0)), 1)
+        case "ema": return (.ema, .ema(try len(0)), 1)
+        case "wma": return (.wma, .wma(try len(0)), 1)
+        case "dema": return (.dema, .dema(try len(0)), 1)
+        case "tema": return (.tema, .tema(try len(0)), 1)
+        case "hma": return (.hma, .hma(try len(0)), 1)
+        case "rma": return (.rma, .rma(try len(0)), 1)
+        case "kama": return (.kama, .kama(try len(0)), 1)
+        case "vwap": return (.vwap, .vwap, 1)
+        case "rsi": return (.rsi, .rsi(try len(0)), 1)
+        case "cmo": return (.cmo, .cmo(try len(0)), 1)
+        case "roc": return (.momentum, .momentum(.rocPercent, try len(0)), 1)
+        case "mom", "change": return (.momentum, .momentum(.difference, try len(0)), 1)
+        case "pct_change": return (.momentum, .momentum(.ratioChange, try len(0)), 1)
+        case "percentrank": return (.percentrank, .percentrank(try len(0)), 1)
+        case "stddev": return (.stddev, .stddev(try len(0)), 1)
+        case "variance": return (.variance, .variance(try len(0)), 1)
+        case "zscore": return (.zscore, .zscore(try len(0)), 1)
+        case "linreg_slope": return (.linregSlope, .linregSlope(try len(0)), 1)
+        case "correl": return (.correl, .correl(try len(0)), 1)
+        case "highest": return (.extreme, .extreme(try len(0), max: true), 1)
+        case "lowest": return (.extreme, .extreme(try len(0), max: false), 1)
+        case "atr": return (.atr, .atr(try len(0)), 1)
+        case "natr": return (.natr, .natr(try len(0)), 1)
+        case "trange": return (.trange, .trange, 1)
+        case "bbands": return (.bbands, .bbands(try len(0), p[1]), 3)
+        case "macd": return (.macd, .macd(try len(0), try len(1), try len(2)), 3)
+        case "plus_di": return (.di, .di(try len(0), plus: true), 1)
+        case "minus_di": return (.di, .di(try len(0), plus: false), 1)
+        case "adx": return (.adx, .adx(try len(0)), 1)
+        case "aroon": return (.aroon, .aroon(try len(0)), 2)
+        case "cci": return (.cci, .cci(try len(0)), 1)
+        case "willr": return (.willr, .willr(try len(0)), 1)
+        case "stoch": return (.stoch, .stoch(try len(0), try len(1), try len(2)), 2)
+        case "obv": return (.obv, .obv, 1)
+        case "mfi": return (.mfi, .mfi(try len(0)), 1)
+        case "crossover": return (.cross, .cross(above: true), 1)
+        case "crossunder": return (.cross, .cross(above: false), 1)
+        case "rising": return (.trend, .trend(try len(0), rising: true), 1)
+        case "falling": return (.trend, .trend(try len(0), rising: false), 1)
+        case "barssince": return (.barssince, .barssince, 1)
+        case "valuewhen": return (.valuewhen, .valuewhen(try len(0, min: 0)), 1)
+        default: throw RuntimeError("node \(node): the runtime has no built-in `\(name)`")
+        }
+    }
+
+    func paramValue(_ p: IRParam, node: Int, nodes: [IRNode], statics: inout [Double], isStatic: inout [Bool]) throws -> Double {
+        switch p {
+        case .const(let v): return v
+        case .input(let k): return inputs[k]
+        case .node(let j): return try staticValue(j, nodes: nodes, statics: &statics, isStatic: &isStatic)
+        }
+    }
+
+    func intParam(_ p: IRParam, node: Int, nodes: [IRNode], statics: inout [Double], isStatic: inout [Bool], what: String, min: Int) throws -> Int {
+        let v = try paramValue(p, node: node, nodes: nodes, statics: &statics, isStatic: &isStatic)
+        guard v == v.rounded(), v >= Double(min), v <= 1_000_000 else {
+            throw RuntimeError("\(what) \(v) must be a whole number from \(min) to 1000000")
+        }
+        return Int(v)
+    }
+
+    /// The value of a node known before the run (const or input qualifier).
+    func staticValue(_ i: Int, nodes: [IRNode], statics: inout [Double], isStatic: inout [Bool]) throws -> Double {
+        if isStatic[i] { return statics[i] }
+        let n = nodes[i]
+        guard n.type.qualifier != "series" else { throw RuntimeError("node \(i) changes per bar; a value known before the run was expected") }
+        var x: [Double] = []
+        for a in n.args { x.append(try staticValue(a, nodes: nodes, statics: &statics, isStatic: &isStatic)) }
+        let v: Double
+        switch n.op {
+        case .const: v = n.value ?? .nan
+        case .input: v = inputs[n.index ?? 0]
+        case .call:
+            guard let op = Self.mathOps[n.name ?? ""] else { throw RuntimeError("node \(i): `\(n.name ?? "?")` needs bars") }
+            v = Evaluate.math(op, x[0], x.count > 1 ? x[1] : .nan, x.count > 2 ? x[2] : .nan)
+        default:
+            guard let op = Self.operatorOps[n.op] else { throw RuntimeError("node \(i): \(n.op.rawValue) needs bars") }
+            v = Evaluate.scalar(op, x[0], x.count > 1 ? x[1] : .nan, x.count > 2 ? x[2] : .nan)
+        }
+        statics[i] = v
+        isStatic[i] = true
+        return v
+    }
+}

@@ -1,0 +1,53 @@
+import StratMarket
+
+/// Builds higher-timeframe bars from base bars, in buckets aligned to UTC
+/// boundaries (weeks start on Monday). A bucket is handed out only once it is
+/// closed: when its last base bar has been added, or when a bar of a later
+/// bucket arrives (a gap). A partial last bucket is never handed out.
+struct Resampler {
+    let interval: Int64      // ms
+    let base: Int64          // ms
+    /// 1970-01-01 was a Thursday; weekly buckets start on Monday 1970-01-05.
+    let offset: Int64
+    var bucket = Int64.min
+    var bar: Bar?
+
+    init(interval: Int64, base: Int64) {
+        self.interval = interval
+        self.base = base
+        offset = interval % 604_800_000 == 0 ? 345_600_000 : 0
+    }
+
+    func start(of time: Int64) -> Int64 {
+        let t = time - offset
+        let q = t >= 0 ? t / interval : (t - interval + 1) / interval
+        return q * interval + offset
+    }
+
+    /// Before adding a bar: the pending bucket, if this bar belongs to a later one.
+    mutating func closeBefore(_ time: Int64) -> Bar? {
+        guard let b = bar, start(of: time) != bucket else { return nil }
+        bar = nil
+        return b
+    }
+
+    /// Adds a base bar; returns the bucket if this bar completes it.
+    mutating func add(_ b: Bar) -> Bar? {
+        let s = start(of: b.time)
+        if var cur = bar, s == bucket {
+            cur.high = max(cur.high, b.high)
+            cur.low = min(cur.low, b.low)
+            cur.close = b.close
+            cur.volume += b.volume
+            bar = cur
+        } else {
+            bucket = s
+            bar = Bar(time: s, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume)
+        }
+        if b.time + base >= bucket + interval {
+            defer { bar = nil }
+            return bar
+        }
+        return nil
+    }
+}

@@ -1,0 +1,239 @@
+import StratIR
+import StratIndicators
+import StratMarket
+
+/// Evaluates a compiled strategy bar by bar. One instance per traded symbol holds
+/// that symbol's node values, history rings and indicator states; every instance
+/// runs the same flat instruction array. Higher timeframes are resampled from the
+/// base bars and advance only when their bar closes.
+///
+///     var rt = try Runtime(strategy: ir.strategies[0], symbols: ["GOOG"], baseInterval: 86_400_000)
+///     for bar in series.bars { rt.step(bar) }
+///     rt.value(node: ir.strategies[0].lets[0].node)
+public struct Runtime {
+    public let strategy: IRStrategy
+    /// Symbols with data, in the order `step(time:bars:)` takes their bars.
+    public let dataSymbols: [String]
+    /// The traded symbols: one instance each.
+    public let symbols: [String]
+    public let inputs: [Double]
+    public let baseInterval: Int64
+    let program: Program
+    var code: [Instruction]
+    var instances: [Instance]
+    /// Clocks in use: index 0 is the base timeframe.
+    let clocks: [Int64?]
+    var resamplers: [[Resampler]]      // [data symbol][clock index − 1]
+    var ticked: [Bool]                 // [data symbol × clock]
+    var laneBars: [Bar]                // [data symbol × clock]
+    public private(set) var barCount = 0
+
+    /// `symbols`: the symbols the data provides. `baseInterval`: the base bar
+    /// length in milliseconds. `overrides`: input values by name.
+    public init(strategy: IRStrategy, overrides: [String: Double] = [:], symbols data: [String], baseInterval: Int64) throws {
+        guard !data.isEmpty else { throw RuntimeError("no data: give at least one symbol's bars") }
+        guard baseInterval > 0 else { throw RuntimeError("the base interval must be positive") }
+        self.strategy = strategy
+        dataSymbols = data
+        self.baseInterval = baseInterval
+        inputs = try InputBinding.resolve(strategy.inputs, overrides: overrides)
+        program = try Program(strategy: strategy, inputs: inputs)
+
+        if strategy.universe.count <= 1 && data.count == 1 {
+            symbols = data
+        } else {
+            symbols = strategy.universe.isEmpty ? [data[0]] : strategy.universe
+        }
+        for s in symbols + strategy.referencedSymbols where !data.contains(s) {
+            throw RuntimeError("no data for symbol \(s); the data provides \(data.joined(separator: ", "))")
+        }
+        var clocks: [Int64?] = [nil]
+        for lane in program.lanes where !clocks.contains(lane.clock) { clocks.append(lane.clock) }
+        for case let c? in clocks {
+            let ms = c * 1000
+            guard ms > baseInterval, ms % baseInterval == 0 else {
+                throw RuntimeError("timeframe \(c)s is not a whole multiple of the data's \(baseInterval / 1000)s bars")
+            }
+        }
+        self.clocks = clocks
+        resamplers = data.map { _ in clocks.dropFirst().map { Resampler(interval: $0! * 1000, base: baseInterval) } }
+        ticked = [Bool](repeating: false, count: data.count * clocks.count)
+        laneBars = [Bar](repeating: Bar(time: 0, open: .nan, high: .nan, low: .nan, close: .nan, volume: .nan),
+                         count: data.count * clocks.count)
+
+        var local: [Int32] = []
+        let store = KernelStore(program.kernels, localIndex: &local)
+        code = program.instructions
+        for i in code.indices where Self.usesKernel(code[i].op) { code[i].k = local[Int(code[i].k)] }
+        let rings = program.ringCapacities.map { Window(capacity: $0) }
+        let lanes = program.lanes, initial = program.initialValues
+        instances = symbols.map { sym in
+            let laneData = lanes.map { lane -> Int in
+                let s = data.firstIndex(of: lane.symbol ?? sym)!
+                return s * clocks.count + clocks.firstIndex(of: lane.clock)!
+            }
+            return Instance(values: initial, rings: rings, kernels: store, laneData: laneData)
+        }
+    }
+
+    static func usesKernel(_ op: OpCode) -> Bool { op.rawValue >= OpCode.sma.rawValue && op != .rank }
+
+    /// Feeds one bar of a single-symbol run.
+    public mutating func step(_ bar: Bar) {
+        step(time: bar.time, bars: [bar])
+    }
+
+    /// Feeds the bars that open at `time`, one per data symbol (nil: no bar for
+    /// that symbol at this time), then evaluates every instance whose bars closed.
+    public mutating func step(time: Int64, bars: [Bar?]) {
+        let nc = clocks.count
+        // Higher-timeframe bars closed by a bar of a later bucket run first, alone.
+        if nc > 1 {
+            var early = false
+            for s in bars.indices {
+                guard let b = bars[s] else { continue }
+                for c in 1..<nc {
+                    if let closed = resamplers[s][c - 1].closeBefore(b.time) {
+                        ticked[s * nc + c] = true
+                        laneBars[s * nc + c] = closed
+                        early = true
+                    }
+                }
+            }
+            if early { evaluate() }
+        }
+        for s in bars.indices {
+            guard let b = bars[s] else { continue }
+            ticked[s * nc] = true
+            laneBars[s * nc] = b
+            for c in 1..<nc {
+                if let closed = resamplers[s][c - 1].add(b) {
+                    ticked[s * nc + c] = true
+                    laneBars[s * nc + c] = closed
+                }
+            }
+        }
+        evaluate()
+        barCount += 1
+    }
+
+    mutating func evaluate() {
+        code.withUnsafeBufferPointer { code in
+            for phase in program.phases {
+                if code[phase.lowerBound].op == .rank {
+                    rank(code[phase.lowerBound])
+                    continue
+                }
+                for i in instances.indices {
+                    instances[i].run(phase, code, ticked: ticked, bars: laneBars)
+                }
+            }
+        }
+        for i in ticked.indices { ticked[i] = false }
+    }
+
+    /// Cross-sectional rank: 1 for the largest value across the instances on this bar.
+    mutating func rank(_ ins: Instruction) {
+        let values = instances.map { $0.values[Int(ins.a)] }
+        for i in instances.indices where ticked[instances[i].laneData[Int(ins.lane)]] {
+            let x = values[i]
+            instances[i].values[Int(ins.dst)] = x.isNaN ? .nan : Double(values.filter { !$0.isNaN && $0 > x }.count + 1)
+            if ins.ring >= 0 { instances[i].rings[Int(ins.ring)].push(instances[i].values[Int(ins.dst)]) }
+        }
+    }
+
+    /// The value of `node` on the last bar for the given instance (NaN is na).
+    /// A multi-output node gives its first output; see `outputs`.
+    public func value(node: Int, instance: Int = 0) -> Double {
+        instances[instance].values[program.slotOfNode[node]]
+    }
+
+    /// The outputs of a multi-output node (a call such as `macd`), in order.
+    public func outputs(node: Int, count: Int, instance: Int = 0) -> [Double] {
+        let first = program.slotOfNode[node]
+        return (0..<count).map { instances[instance].values[first + $0] }
+    }
+}
+
+/// The state of one traded symbol.
+struct Instance {
+    var values: [Double]
+    var rings: [Window]
+    var kernels: KernelStore
+    /// For each lane, its index into the runtime's ticked/laneBars arrays.
+    let laneData: [Int]
+
+    mutating func run(_ range: Range<Int>, _ code: UnsafeBufferPointer<Instruction>, ticked: [Bool], bars: [Bar]) {
+        for pc in range {
+            let ins = code[pc]
+            let lane = laneData[Int(ins.lane)]
+            guard ticked[lane] else { continue }
+            let dst = Int(ins.dst), a = Int(ins.a), b = Int(ins.b), c = Int(ins.c), k = Int(ins.k)
+            switch ins.op {
+            case .open: values[dst] = bars[lane].open
+            case .high: values[dst] = bars[lane].high
+            case .low: values[dst] = bars[lane].low
+            case .close: values[dst] = bars[lane].close
+            case .volume: values[dst] = bars[lane].volume
+            case .time: values[dst] = Double(bars[lane].time) / 1000
+            case .hl2: let x = bars[lane]; values[dst] = (x.high + x.low) / 2
+            case .hlc3: let x = bars[lane]; values[dst] = (x.high + x.low + x.close) / 3
+            case .ohlc4: let x = bars[lane]; values[dst] = (x.open + x.high + x.low + x.close) / 4
+            case .copy: values[dst] = values[a]
+            case .neg, .not, .add, .sub, .mul, .div, .eq, .ne, .lt, .le, .gt, .ge, .and, .or, .select:
+                values[dst] = Evaluate.scalar(ins.op, values[a], values[b], values[c])
+            case .history: values[dst] = rings[b][c]
+            case .abs, .min, .max, .clamp, .round, .floor, .ceil, .sign, .sqrt, .log, .exp, .pow, .nz, .isna:
+                values[dst] = Evaluate.math(ins.op, values[a], values[b], values[c])
+            case .sma: values[dst] = kernels.sma[k].update(values[a])
+            case .ema: values[dst] = kernels.ema[k].update(values[a])
+            case .wma: values[dst] = kernels.wma[k].update(values[a])
+            case .dema: values[dst] = kernels.dema[k].update(values[a])
+            case .tema: values[dst] = kernels.tema[k].update(values[a])
+            case .hma: values[dst] = kernels.hma[k].update(values[a])
+            case .rma: values[dst] = kernels.rma[k].update(values[a])
+            case .kama: values[dst] = kernels.kama[k].update(values[a])
+            case .vwap:
+                values[dst] = kernels.vwap[k].update(time: Int64(values[Int(ins.e)] * 1000), high: values[a], low: values[b],
+                                                    close: values[c], volume: values[Int(ins.d)])
+            case .rsi: values[dst] = kernels.rsi[k].update(values[a])
+            case .cmo: values[dst] = kernels.cmo[k].update(values[a])
+            case .momentum: values[dst] = kernels.momentum[k].update(values[a])
+            case .percentrank: values[dst] = kernels.percentrank[k].update(values[a])
+            case .stddev: values[dst] = kernels.stddev[k].update(values[a])
+            case .variance: values[dst] = kernels.variance[k].update(values[a])
+            case .zscore: values[dst] = kernels.zscore[k].update(values[a])
+            case .linregSlope: values[dst] = kernels.linreg[k].update(values[a])
+            case .correl: values[dst] = kernels.correl[k].update(values[a], values[b])
+            case .extreme: values[dst] = kernels.extreme[k].update(values[a])
+            case .atr: values[dst] = kernels.atr[k].update(high: values[a], low: values[b], close: values[c])
+            case .natr: values[dst] = kernels.natr[k].update(high: values[a], low: values[b], close: values[c])
+            case .trange: values[dst] = kernels.trange[k].update(high: values[a], low: values[b], close: values[c])
+            case .bbands:
+                let r = kernels.bbands[k].update(values[a])
+                values[dst] = r.upper; values[dst + 1] = r.middle; values[dst + 2] = r.lower
+            case .macd:
+                let r = kernels.macd[k].update(values[a])
+                values[dst] = r.macd; values[dst + 1] = r.signal; values[dst + 2] = r.hist
+            case .di: values[dst] = kernels.di[k].update(high: values[a], low: values[b], close: values[c])
+            case .adx: values[dst] = kernels.adx[k].update(high: values[a], low: values[b], close: values[c])
+            case .aroon:
+                let r = kernels.aroon[k].update(high: values[a], low: values[b])
+                values[dst] = r.down; values[dst + 1] = r.up
+            case .cci: values[dst] = kernels.cci[k].update(high: values[a], low: values[b], close: values[c])
+            case .willr: values[dst] = kernels.willr[k].update(high: values[a], low: values[b], close: values[c])
+            case .stoch:
+                let r = kernels.stoch[k].update(high: values[a], low: values[b], close: values[c])
+                values[dst] = r.k; values[dst + 1] = r.d
+            case .obv: values[dst] = kernels.obv[k].update(close: values[a], volume: values[b])
+            case .mfi: values[dst] = kernels.mfi[k].update(high: values[a], low: values[b], close: values[c], volume: values[Int(ins.d)])
+            case .cross: values[dst] = kernels.cross[k].update(values[a], values[b])
+            case .trend: values[dst] = kernels.trend[k].update(values[a])
+            case .barssince: values[dst] = kernels.barssince[k].update(values[a] == 1)
+            case .valuewhen: values[dst] = kernels.valuewhen[k].update(values[a] == 1, values[b])
+            case .rank: break   // run across instances by the runtime
+            }
+            if ins.ring >= 0 { rings[Int(ins.ring)].push(values[dst]) }
+        }
+    }
+}

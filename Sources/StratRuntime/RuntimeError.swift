@@ -1,0 +1,34 @@
+import StratIR
+
+/// Why a compiled strategy cannot run with the given inputs and data.
+public struct RuntimeError: Error, CustomStringConvertible, Equatable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Input values for a run: the declared defaults, with overrides checked
+/// against each input's type and declared range.
+public enum InputBinding {
+    public static func resolve(_ inputs: [IRInput], overrides: [String: Double]) throws -> [Double] {
+        for name in overrides.keys.sorted() where !inputs.contains(where: { $0.name == name }) {
+            let known = inputs.map(\.name).joined(separator: ", ")
+            throw RuntimeError("no input named `\(name)`" + (known.isEmpty ? "; this strategy declares none" : "; the inputs are \(known)"))
+        }
+        return try inputs.map { i in
+            guard let v = overrides[i.name] else { return i.defaultValue }
+            guard v.isFinite else { throw RuntimeError("input `\(i.name)` must be a finite number") }
+            switch i.type {
+            case "Int" where v != v.rounded():
+                throw RuntimeError("input `\(i.name)` is an Int; \(v) is not a whole number")
+            case "Bool" where v != 0 && v != 1:
+                throw RuntimeError("input `\(i.name)` is a Bool; use true or false")
+            default: break
+            }
+            if let lo = i.min, v < lo { throw RuntimeError("input `\(i.name)` = \(v) is below its declared range \(lo)...\(i.max ?? lo)") }
+            if let hi = i.max, v > hi { throw RuntimeError("input `\(i.name)` = \(v) is above its declared range \(i.min ?? hi)...\(hi)") }
+            return v
+        }
+    }
+}
+
