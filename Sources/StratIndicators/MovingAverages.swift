@@ -22,11 +22,14 @@ public struct SMA: Sendable {
 
     public mutating func update(_ x: Double) -> Double {
         if x.isNaN { return .nan }
-        // TA-Lib's order: drop the trailing value, then add the new one.
-        let evicted = window.push(x)
-        if !evicted.isNaN { sum -= evicted }
+        // TA-Lib's order: add the new value, read the mean, then drop the value
+        // that leaves the window next bar.
+        window.push(x)
         sum += x
-        return window.isFull ? sum / Double(length) : .nan
+        guard window.isFull else { return .nan }
+        let mean = sum / Double(length)
+        sum -= window.oldest
+        return mean
     }
 }
 

@@ -1,34 +1,72 @@
-/// Population variance of the last n values from running sums of x and x²
-/// (TA-Lib's VAR): E[x²] − E[x]².
-public struct Variance: Sendable {
-    public let length: Int
+/// Sums of (x − shift) and (x − shift)² over the last n values. The shift is
+/// moved to the window's mean every n bars (amortised O(1)), so the sums stay
+/// small and E[x²] − E[x]² does not cancel catastrophically on series with a
+/// large level and a small spread (FX prices near 1.1 moving by 1e-4).
+struct ShiftedMoments: Sendable {
+    let length: Int
     var window: Window
-    var sum = 0.0
-    var sumSquares = 0.0
+    var shift = 0.0
+    var s1 = 0.0, s2 = 0.0
+    var sinceRecentre = 0
 
-    public init(length: Int) {
+    init(length: Int) {
         self.length = length
         window = Window(capacity: length)
     }
 
-    public var lookback: Int { length - 1 }
+    var isFull: Bool { window.isFull }
 
-    /// The mean on the last bar that produced a value.
-    public private(set) var mean = Double.nan
+    mutating func push(_ x: Double) {
+        if window.count == 0 { shift = x }
+        let leaving = window.push(x)
+        sinceRecentre += 1
+        if !leaving.isNaN, sinceRecentre >= length {
+            recentre()
+            return
+        }
+        if !leaving.isNaN {
+            let d = leaving - shift
+            s1 -= d
+            s2 -= d * d
+        }
+        let d = x - shift
+        s1 += d
+        s2 += d * d
+    }
+
+    mutating func recentre() {
+        sinceRecentre = 0
+        var sum = 0.0
+        for age in 0..<window.count { sum += window[age] }
+        shift = sum / Double(window.count)
+        s1 = 0
+        s2 = 0
+        for age in 0..<window.count {
+            let d = window[age] - shift
+            s1 += d
+            s2 += d * d
+        }
+    }
+
+    var mean: Double { shift + s1 / Double(length) }
+    var variance: Double {
+        let m = s1 / Double(length)
+        return s2 / Double(length) - m * m
+    }
+}
+
+/// Population variance of the last n values (TA-Lib's VAR).
+public struct Variance: Sendable {
+    var moments: ShiftedMoments
+    public init(length: Int) { moments = ShiftedMoments(length: length) }
+    public var lookback: Int { moments.length - 1 }
+    /// The mean of the window on the last bar that produced a value.
+    public var mean: Double { moments.mean }
 
     public mutating func update(_ x: Double) -> Double {
         if x.isNaN { return .nan }
-        let evicted = window.push(x)
-        if !evicted.isNaN {
-            sum -= evicted
-            sumSquares -= evicted * evicted
-        }
-        sum += x
-        sumSquares += x * x
-        guard window.isFull else { return .nan }
-        let n = Double(length)
-        mean = sum / n
-        return sumSquares / n - mean * mean
+        moments.push(x)
+        return moments.isFull ? moments.variance : .nan
     }
 }
 
@@ -105,12 +143,15 @@ public struct LinRegSlope: Sendable {
     }
 }
 
-/// Pearson correlation of a and b over n bars from running sums (TA-Lib's CORREL);
-/// 0 when either series is flat.
+/// Pearson correlation of a and b over n bars (TA-Lib's CORREL); 0 when either
+/// series is flat. Sums are of shifted values, re-centred every n bars, for the
+/// same reason as `ShiftedMoments`.
 public struct Correlation: Sendable {
     public let length: Int
     var xs: Window, ys: Window
+    var kx = 0.0, ky = 0.0
     var sx = 0.0, sy = 0.0, sxx = 0.0, syy = 0.0, sxy = 0.0
+    var sinceRecentre = 0
 
     public init(length: Int) {
         self.length = length
@@ -122,19 +163,35 @@ public struct Correlation: Sendable {
 
     public mutating func update(_ a: Double, _ b: Double) -> Double {
         if a.isNaN || b.isNaN { return .nan }
+        if xs.count == 0 { kx = a; ky = b }
         let oa = xs.push(a), ob = ys.push(b)
-        if !oa.isNaN {
-            sx -= oa; sy -= ob
-            sxx -= oa * oa; syy -= ob * ob
-            sxy -= oa * ob
+        sinceRecentre += 1
+        if !oa.isNaN, sinceRecentre >= length {
+            recentre()
+        } else {
+            if !oa.isNaN { accumulate(oa - kx, ob - ky, -1) }
+            accumulate(a - kx, b - ky, 1)
         }
-        sx += a; sy += b
-        sxx += a * a; syy += b * b
-        sxy += a * b
         guard xs.isFull else { return .nan }
         let n = Double(length)
         let t = (sxx - (sx * sx) / n) * (syy - (sy * sy) / n)
         return taIsZeroOrNeg(t) ? 0 : (sxy - (sx * sy) / n) / t.squareRoot()
+    }
+
+    mutating func accumulate(_ dx: Double, _ dy: Double, _ sign: Double) {
+        sx += sign * dx; sy += sign * dy
+        sxx += sign * dx * dx; syy += sign * dy * dy
+        sxy += sign * dx * dy
+    }
+
+    mutating func recentre() {
+        sinceRecentre = 0
+        var mx = 0.0, my = 0.0
+        for age in 0..<xs.count { mx += xs[age]; my += ys[age] }
+        kx = mx / Double(xs.count)
+        ky = my / Double(ys.count)
+        sx = 0; sy = 0; sxx = 0; syy = 0; sxy = 0
+        for age in 0..<xs.count { accumulate(xs[age] - kx, ys[age] - ky, 1) }
     }
 }
 

@@ -46,36 +46,24 @@ public struct NATR: Sendable {
 }
 
 /// Bollinger bands: SMA(n) ± k population standard deviations (TA-Lib's BBANDS
-/// with matype SMA; the deviation uses the SMA as its mean).
+/// with matype SMA).
 public struct BollingerBands: Sendable {
-    var window: Window
-    var sum = 0.0
-    var sumSquares = 0.0
-    public let length: Int
+    var average: SMA
+    var deviation: StdDev
     public let k: Double
 
     public init(length: Int, k: Double) {
-        self.length = length
         self.k = k
-        window = Window(capacity: length)
+        average = SMA(length: length)
+        deviation = StdDev(length: length)
     }
 
-    public var lookback: Int { length - 1 }
+    public var lookback: Int { average.lookback }
 
     public mutating func update(_ x: Double) -> (upper: Double, middle: Double, lower: Double) {
-        if x.isNaN { return (.nan, .nan, .nan) }
-        let evicted = window.push(x)
-        if !evicted.isNaN {
-            sum -= evicted
-            sumSquares -= evicted * evicted
-        }
-        sum += x
-        sumSquares += x * x
-        guard window.isFull else { return (.nan, .nan, .nan) }
-        let n = Double(length)
-        let middle = sum / n
-        let variance = sumSquares / n - middle * middle
-        let sd = taIsZeroOrNeg(variance) ? 0 : variance.squareRoot()
+        let middle = average.update(x)
+        let sd = deviation.update(x)
+        if middle.isNaN { return (.nan, .nan, .nan) }
         let width = sd * k
         return (middle + width, middle, middle - width)
     }

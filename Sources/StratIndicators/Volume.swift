@@ -19,14 +19,16 @@ public struct OBV: Sendable {
     }
 }
 
-/// Money flow index over n bars (TA-Lib): positive and negative money flow
-/// (typical price × volume, by the sign of the typical price's change) summed
-/// over n bars; 100·positive/(positive + negative), 0 when the total is below 1.
+/// Money flow index over n bars (TA-Lib 0.8): typical price × volume counts as
+/// positive or negative flow by the sign of the typical price's change, and as no
+/// flow when the change is zero relative to the two prices; 100·positive/total,
+/// 0 for a window without flow.
 public struct MFI: Sendable {
     public let length: Int
     var positive: Window, negative: Window
     var positiveSum = 0.0, negativeSum = 0.0
     var previousTypical = Double.nan
+    var nullRun = 0
 
     public init(length: Int) {
         self.length = length
@@ -42,15 +44,20 @@ public struct MFI: Sendable {
         defer { previousTypical = typical }
         if previousTypical.isNaN { return .nan }
         let change = typical - previousTypical
-        let flow = typical * volume
-        let up = change > 0 ? flow : 0, down = change < 0 ? flow : 0
+        let flow = taIsZeroScaled(change, abs(typical) + abs(previousTypical)) ? 0 : typical * volume
+        let up = change < 0 ? 0 : flow, down = change < 0 ? flow : 0
         let outUp = positive.push(up), outDown = negative.push(down)
         if !outUp.isNaN { positiveSum -= outUp; negativeSum -= outDown }
         positiveSum += up
         negativeSum += down
+        // A window with no flow at all is recognised exactly, not from the sums'
+        // rounding residue.
+        nullRun = flow == 0 ? min(nullRun + 1, length) : 0
+        if nullRun >= length { positiveSum = 0; negativeSum = 0 }
         guard positive.isFull else { return .nan }
         let total = positiveSum + negativeSum
-        return total < 1 ? 0 : 100 * (positiveSum / total)
+        let clamped = positiveSum < 0 ? 0 : min(positiveSum, total)
+        return total <= 0 ? 0 : 100 * (clamped / total)
     }
 }
 

@@ -95,3 +95,5 @@ public struct RollingExtreme: Sendable {
 let taEpsilon = 1e-14
 func taIsZero(_ v: Double) -> Bool { -taEpsilon < v && v < taEpsilon }
 func taIsZeroOrNeg(_ v: Double) -> Bool { v < taEpsilon }
+/// Zero relative to the operands of a difference (`scale` = |a| + |b|).
+func taIsZeroScaled(_ v: Double, _ scale: Double) -> Bool { abs(v) <= taEpsilon * scale }

@@ -98,7 +98,7 @@ public enum BarCSV {
     }
 
     /// Splits one CSV line; fields may be double-quoted (`""` is a quote inside one).
-    static func fields(of line: Substring, file: String, line number: Int) throws -> [String] {
+    public static func fields(of line: Substring, file: String, line number: Int) throws -> [String] {
         var line = line
         if line.last == "\r" { line = line.dropLast() }
         if !line.contains("\"") { return line.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
