@@ -47,8 +47,10 @@ public struct Runtime {
         for s in symbols + strategy.referencedSymbols where !data.contains(s) {
             throw RuntimeError("no data for symbol \(s); the data provides \(data.joined(separator: ", "))")
         }
+        // A clock equal to the data's bar length is the base clock.
+        func clockIndexKey(_ c: Int64?) -> Int64? { c.map { $0 * 1000 == baseInterval ? nil : $0 } ?? nil }
         var clocks: [Int64?] = [nil]
-        for lane in program.lanes where !clocks.contains(lane.clock) { clocks.append(lane.clock) }
+        for lane in program.lanes where !clocks.contains(clockIndexKey(lane.clock)) { clocks.append(clockIndexKey(lane.clock)) }
         for case let c? in clocks {
             let ms = c * 1000
             guard ms > baseInterval, ms % baseInterval == 0 else {
@@ -70,7 +72,7 @@ public struct Runtime {
         instances = symbols.map { sym in
             let laneData = lanes.map { lane -> Int in
                 let s = data.firstIndex(of: lane.symbol ?? sym)!
-                return s * clocks.count + clocks.firstIndex(of: lane.clock)!
+                return s * clocks.count + clocks.firstIndex(of: clockIndexKey(lane.clock))!
             }
             return Instance(values: initial, rings: rings, kernels: store, laneData: laneData)
         }

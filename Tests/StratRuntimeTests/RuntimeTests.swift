@@ -1,0 +1,160 @@
+import Foundation
+import StratIR
+import StratIndicators
+import StratMarket
+@testable import StratRuntime
+import Testing
+
+/// A tiny seeded generator (SplitMix64), so property tests are reproducible.
+struct SplitMix {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
+
+func bitsEqual(_ a: [Double], _ b: [Double]) -> Bool {
+    a.count == b.count && zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
+}
+
+@Suite struct RuntimeTests {
+    static let goog = try! loadBars("GOOG.csv")
+    static let eurusd = try! loadBars("EURUSD.csv")
+    static let common = try! GoldenTable("goog_indicators.csv").expressions
+        + ["close[2]", "(close - close[1]) / close[1]", "hl2 + 0", "highest(hlc3, 7)[1]", "not (close > open) or volume > 1000"]
+    /// Higher timeframes that fit each dataset's bars (hourly and daily).
+    static let expressions = common + ["sma(close, 3)@1d", "ema(close@4h, 5)", "close@1w", "atr(3)@12h"]
+    static let dailyExpressions = common + ["sma(close, 3)@1d", "close@1w", "rsi(close, 3)@1w"]
+
+    /// Streaming equals batch: every expression evaluated alone over the whole
+    /// file gives bit for bit what one strategy holding all of them gives when
+    /// bars are fed one at a time (shared nodes, different instruction order).
+    @Test func streamingEqualsBatch() throws {
+        let series = Self.eurusd
+        let lets = Self.expressions.enumerated().map { "  let v\($0.offset) = \($0.element)" }.joined(separator: "\n")
+        let source = "strategy All {\n  market spot\n  timeframe 1h\n\(lets)\n}\n"
+        let result = Compiler.compile(.init(name: "all.strat", text: source))
+        let strategy = try #require(result.ir?.strategies.first, "\(result.diagnostics.map(\.message))")
+        var rt = try Runtime(strategy: strategy, symbols: ["EURUSD"], baseInterval: 3_600_000)
+        var streamed = Self.expressions.map { _ in [Double]() }
+        for bar in series.bars {
+            rt.step(bar)
+            for (k, named) in strategy.lets.enumerated() { streamed[k].append(rt.value(node: named.node)) }
+        }
+        for (k, expression) in Self.expressions.enumerated() {
+            let alone = try evaluate(expression, series)
+            #expect(bitsEqual(alone, streamed[k]), "`\(expression)`: alone and together differ")
+        }
+    }
+
+    /// No look-ahead: values up to bar t do not change when every bar after t is altered.
+    @Test(arguments: [("GOOG", 100), ("GOOG", 1500), ("EURUSD", 37), ("EURUSD", 2222), ("EURUSD", 4001)])
+    func noIndicatorReadsTheFuture(_ dataset: String, _ cut: Int) throws {
+        let original = dataset == "GOOG" ? Self.goog : Self.eurusd
+        var altered = original
+        var rng = SplitMix(state: UInt64(cut))
+        for i in (cut + 1)..<altered.bars.count {
+            let f = 0.5 + rng.unit(), g = 0.2 + 2 * rng.unit()
+            altered.bars[i].open *= f; altered.bars[i].high *= f; altered.bars[i].low *= f; altered.bars[i].close *= f
+            altered.bars[i].volume *= g
+        }
+        for expression in dataset == "GOOG" ? Self.dailyExpressions : Self.expressions {
+            let a = try evaluate(expression, original), b = try evaluate(expression, altered)
+            #expect(bitsEqual(Array(a[...cut]), Array(b[...cut])), "`\(expression)` on \(dataset) changed before bar \(cut + 1)")
+            if !a[(cut + 1)...].allSatisfy(\.isNaN), ["close[2]", "vwap()"].contains(expression) {
+                #expect(!bitsEqual(Array(a[(cut + 1)...]), Array(b[(cut + 1)...])), "the alteration must be visible after the cut")
+            }
+        }
+    }
+
+    /// The same run twice prints the same bytes.
+    @Test func deterministic() throws {
+        let s = try compileExpression("macd(close, 12, 26, 9)", interval: Self.goog.interval)
+        let a = try Evaluation.run(s, series: Self.goog), b = try Evaluation.run(s, series: Self.goog)
+        #expect(a.values.indices.allSatisfy { bitsEqual(a.values[$0], b.values[$0]) })
+    }
+
+    /// A 4h series advances only when its 4h bar has closed, and holds the
+    /// last closed bar's value in between.
+    @Test func higherTimeframeUsesClosedBarsOnly() throws {
+        let h = Self.eurusd
+        let got = try evaluate("close@4h", h)
+        for (i, bar) in h.bars.enumerated() {
+            let end = bar.time + 3_600_000
+            let bucketStart = (end / 14_400_000) * 14_400_000
+            // The last 4h bucket that closed at or before this bar's close.
+            let members = h.bars[...i].filter { $0.time < bucketStart && $0.time >= bucketStart - 14_400_000 }
+            guard let last = members.last else { #expect(got[i].isNaN || i > 0); continue }
+            if bucketStart - 14_400_000 < h.bars[0].time { continue }
+            #expect(got[i] == last.close, "bar \(i) at \(UTCTime.format(bar.time)): got \(got[i]), expected the close of the 4h bar before \(UTCTime.format(bucketStart))")
+        }
+        // A 4h high is the maximum of its hours.
+        let highs = try evaluate("high@4h", h)
+        let i = 4999
+        let bucket = ((h.bars[i].time + 3_600_000) / 14_400_000) * 14_400_000 - 14_400_000
+        let expected = h.bars.filter { $0.time >= bucket && $0.time < bucket + 14_400_000 }.map(\.high).max()!
+        #expect(highs[i] == expected)
+    }
+
+    /// Multi-symbol: `@$SYMBOL` reads another symbol's bars; `rank` orders the
+    /// universe on each bar (1 = largest).
+    @Test func symbolsAndRank() throws {
+        let a = Self.goog
+        var b = a
+        b.symbol = "HALF"
+        for i in b.bars.indices { b.bars[i].open /= 2; b.bars[i].high /= 2; b.bars[i].low /= 2; b.bars[i].close /= 2 }
+        let source = """
+            strategy Pair {
+              market spot
+              universe GOOG, HALF
+              timeframe 1d
+              let ratio = close / close@$HALF
+              let r = rank(close)
+              let m = sma(close, 5)
+              when r == 1 and ratio > 0 {
+                enter long
+              }
+            }
+            """
+        let ir = try #require(Compiler.compile(.init(name: "p.strat", text: source)).ir?.strategies.first)
+        var rt = try Runtime(strategy: ir, symbols: ["GOOG", "HALF"], baseInterval: 86_400_000)
+        let node = { (name: String) in ir.lets.first { $0.name == name }!.node }
+        for (x, y) in zip(a.bars, b.bars) { rt.step(time: x.time, bars: [x, y]) }
+        #expect(rt.value(node: node("ratio"), instance: 0) == 2)
+        #expect(rt.value(node: node("ratio"), instance: 1) == 1)
+        #expect(rt.value(node: node("r"), instance: 0) == 1)
+        #expect(rt.value(node: node("r"), instance: 1) == 2)
+        #expect(rt.value(node: node("m"), instance: 1) * 2 == rt.value(node: node("m"), instance: 0))
+    }
+
+    @Test func inputsAreCheckedAgainstTheirDeclarations() throws {
+        let src = try String(contentsOfFile: repoRoot.appendingPathComponent("Strategies/sma_cross.strat").path, encoding: .utf8)
+        let ir = try #require(Compiler.compile(.init(name: "s.strat", text: src)).ir?.strategies.first)
+        #expect(throws: RuntimeError.self) { try Runtime(strategy: ir, overrides: ["fast": 4], symbols: ["X"], baseInterval: 86_400_000) }
+        #expect(throws: RuntimeError.self) { try Runtime(strategy: ir, overrides: ["fast": 10.5], symbols: ["X"], baseInterval: 86_400_000) }
+        #expect(throws: RuntimeError.self) { try Runtime(strategy: ir, overrides: ["nope": 1], symbols: ["X"], baseInterval: 86_400_000) }
+        let rt = try Runtime(strategy: ir, overrides: ["fast": 12], symbols: ["X"], baseInterval: 86_400_000)
+        #expect(rt.inputs[0] == 12)
+    }
+
+    /// The kernels work without the language.
+    @Test func kernelsStandAlone() {
+        var ema = EMA(length: 3)
+        #expect(ema.update(1).isNaN)
+        #expect(ema.update(2).isNaN)
+        #expect(ema.update(3) == 2)          // seeded with the SMA of the first 3
+        #expect(ema.update(6) == 4)          // 2 + (6 − 2) · 0.5
+        var w = Window(capacity: 2)
+        #expect(w.push(1).isNaN)
+        w.push(2)
+        #expect(w.push(3) == 1)
+        #expect(w[0] == 3 && w[1] == 2 && w[2].isNaN)
+        var hi = Extreme(length: 3, max: true)
+        #expect([5.0, 1, 2, 1, 0, 7].map { hi.update($0) }.suffix(4) == [5, 2, 2, 7])
+    }
+}
