@@ -27,7 +27,7 @@ public enum Evaluation {
             columns = b.outputNames
         }
         let interval = series.interval ?? (strategy.timeframe.map { $0 * 1000 } ?? 86_400_000)
-        var rt = try Runtime(strategy: strategy, overrides: overrides, symbols: [series.symbol], baseInterval: interval)
+        let rt = try Runtime(strategy: strategy, overrides: overrides, symbols: [series.symbol], baseInterval: interval)
         var values = columns.map { _ in [Double]() }
         for c in values.indices { values[c].reserveCapacity(series.bars.count) }
         for bar in series.bars {

@@ -1,22 +1,85 @@
 import StratIndicators
 
-/// Every indicator state of one instance, one typed array per kernel type, so
-/// the evaluator updates them in place with no existential boxing.
-struct KernelStore {
-    var sma: [SMA] = [], ema: [EMA] = [], wma: [WMA] = [], dema: [DEMA] = [], tema: [TEMA] = []
-    var hma: [HMA] = [], rma: [RMA] = [], kama: [KAMA] = [], vwap: [VWAP] = []
-    var rsi: [RSI] = [], cmo: [CMO] = [], momentum: [Momentum] = [], percentrank: [PercentRank] = []
-    var stddev: [StdDev] = [], variance: [Variance] = [], zscore: [ZScore] = [], linreg: [LinRegSlope] = []
-    var correl: [Correlation] = [], extreme: [Extreme] = []
-    var atr: [ATR] = [], natr: [NATR] = [], trange: [TrueRange] = [], bbands: [BollingerBands] = []
-    var macd: [MACD] = [], di: [DirectionalIndicator] = [], adx: [ADX] = [], aroon: [Aroon] = []
-    var cci: [CCI] = [], willr: [WilliamsR] = [], stoch: [Stochastic] = []
-    var obv: [OBV] = [], mfi: [MFI] = []
-    var cross: [Cross] = [], trend: [Trend] = [], barssince: [BarsSince] = [], valuewhen: [ValueWhen] = []
+/// Every indicator state of one instance: one fixed buffer per kernel type,
+/// allocated once, so the evaluator updates kernels in place through a pointer,
+/// with no existential boxing, reference counting or copy-on-write checks.
+final class KernelStore {
+    let sma: UnsafeMutableBufferPointer<SMA>
+    let ema: UnsafeMutableBufferPointer<EMA>
+    let wma: UnsafeMutableBufferPointer<WMA>
+    let dema: UnsafeMutableBufferPointer<DEMA>
+    let tema: UnsafeMutableBufferPointer<TEMA>
+    let hma: UnsafeMutableBufferPointer<HMA>
+    let rma: UnsafeMutableBufferPointer<RMA>
+    let kama: UnsafeMutableBufferPointer<KAMA>
+    let vwap: UnsafeMutableBufferPointer<VWAP>
+    let rsi: UnsafeMutableBufferPointer<RSI>
+    let cmo: UnsafeMutableBufferPointer<CMO>
+    let momentum: UnsafeMutableBufferPointer<Momentum>
+    let percentrank: UnsafeMutableBufferPointer<PercentRank>
+    let stddev: UnsafeMutableBufferPointer<StdDev>
+    let variance: UnsafeMutableBufferPointer<Variance>
+    let zscore: UnsafeMutableBufferPointer<ZScore>
+    let linreg: UnsafeMutableBufferPointer<LinRegSlope>
+    let correl: UnsafeMutableBufferPointer<Correlation>
+    let extreme: UnsafeMutableBufferPointer<Extreme>
+    let atr: UnsafeMutableBufferPointer<ATR>
+    let natr: UnsafeMutableBufferPointer<NATR>
+    let trange: UnsafeMutableBufferPointer<TrueRange>
+    let bbands: UnsafeMutableBufferPointer<BollingerBands>
+    let macd: UnsafeMutableBufferPointer<MACD>
+    let di: UnsafeMutableBufferPointer<DirectionalIndicator>
+    let adx: UnsafeMutableBufferPointer<ADX>
+    let aroon: UnsafeMutableBufferPointer<Aroon>
+    let cci: UnsafeMutableBufferPointer<CCI>
+    let willr: UnsafeMutableBufferPointer<WilliamsR>
+    let stoch: UnsafeMutableBufferPointer<Stochastic>
+    let obv: UnsafeMutableBufferPointer<OBV>
+    let mfi: UnsafeMutableBufferPointer<MFI>
+    let cross: UnsafeMutableBufferPointer<Cross>
+    let trend: UnsafeMutableBufferPointer<Trend>
+    let barssince: UnsafeMutableBufferPointer<BarsSince>
+    let valuewhen: UnsafeMutableBufferPointer<ValueWhen>
 
     /// Builds the kernels and returns, for each spec, its index within its own type's array.
     init(_ specs: [KernelSpec], localIndex: inout [Int32]) {
         localIndex = []
+        var sma: [SMA] = []
+        var ema: [EMA] = []
+        var wma: [WMA] = []
+        var dema: [DEMA] = []
+        var tema: [TEMA] = []
+        var hma: [HMA] = []
+        var rma: [RMA] = []
+        var kama: [KAMA] = []
+        var vwap: [VWAP] = []
+        var rsi: [RSI] = []
+        var cmo: [CMO] = []
+        var momentum: [Momentum] = []
+        var percentrank: [PercentRank] = []
+        var stddev: [StdDev] = []
+        var variance: [Variance] = []
+        var zscore: [ZScore] = []
+        var linreg: [LinRegSlope] = []
+        var correl: [Correlation] = []
+        var extreme: [Extreme] = []
+        var atr: [ATR] = []
+        var natr: [NATR] = []
+        var trange: [TrueRange] = []
+        var bbands: [BollingerBands] = []
+        var macd: [MACD] = []
+        var di: [DirectionalIndicator] = []
+        var adx: [ADX] = []
+        var aroon: [Aroon] = []
+        var cci: [CCI] = []
+        var willr: [WilliamsR] = []
+        var stoch: [Stochastic] = []
+        var obv: [OBV] = []
+        var mfi: [MFI] = []
+        var cross: [Cross] = []
+        var trend: [Trend] = []
+        var barssince: [BarsSince] = []
+        var valuewhen: [ValueWhen] = []
         func put<T>(_ array: inout [T], _ k: T) -> Int32 { array.append(k); return Int32(array.count - 1) }
         for spec in specs {
             let i: Int32
@@ -60,5 +123,91 @@ struct KernelStore {
             }
             localIndex.append(i)
         }
+        self.sma = buffer(sma)
+        self.ema = buffer(ema)
+        self.wma = buffer(wma)
+        self.dema = buffer(dema)
+        self.tema = buffer(tema)
+        self.hma = buffer(hma)
+        self.rma = buffer(rma)
+        self.kama = buffer(kama)
+        self.vwap = buffer(vwap)
+        self.rsi = buffer(rsi)
+        self.cmo = buffer(cmo)
+        self.momentum = buffer(momentum)
+        self.percentrank = buffer(percentrank)
+        self.stddev = buffer(stddev)
+        self.variance = buffer(variance)
+        self.zscore = buffer(zscore)
+        self.linreg = buffer(linreg)
+        self.correl = buffer(correl)
+        self.extreme = buffer(extreme)
+        self.atr = buffer(atr)
+        self.natr = buffer(natr)
+        self.trange = buffer(trange)
+        self.bbands = buffer(bbands)
+        self.macd = buffer(macd)
+        self.di = buffer(di)
+        self.adx = buffer(adx)
+        self.aroon = buffer(aroon)
+        self.cci = buffer(cci)
+        self.willr = buffer(willr)
+        self.stoch = buffer(stoch)
+        self.obv = buffer(obv)
+        self.mfi = buffer(mfi)
+        self.cross = buffer(cross)
+        self.trend = buffer(trend)
+        self.barssince = buffer(barssince)
+        self.valuewhen = buffer(valuewhen)
     }
+
+    deinit {
+        release(sma)
+        release(ema)
+        release(wma)
+        release(dema)
+        release(tema)
+        release(hma)
+        release(rma)
+        release(kama)
+        release(vwap)
+        release(rsi)
+        release(cmo)
+        release(momentum)
+        release(percentrank)
+        release(stddev)
+        release(variance)
+        release(zscore)
+        release(linreg)
+        release(correl)
+        release(extreme)
+        release(atr)
+        release(natr)
+        release(trange)
+        release(bbands)
+        release(macd)
+        release(di)
+        release(adx)
+        release(aroon)
+        release(cci)
+        release(willr)
+        release(stoch)
+        release(obv)
+        release(mfi)
+        release(cross)
+        release(trend)
+        release(barssince)
+        release(valuewhen)
+    }
+}
+
+private func buffer<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
+    let b = UnsafeMutableBufferPointer<T>.allocate(capacity: array.count)
+    _ = b.initialize(from: array)
+    return b
+}
+
+private func release<T>(_ b: UnsafeMutableBufferPointer<T>) {
+    b.deinitialize()
+    b.deallocate()
 }

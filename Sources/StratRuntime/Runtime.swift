@@ -7,10 +7,12 @@ import StratMarket
 /// runs the same flat instruction array. Higher timeframes are resampled from the
 /// base bars and advance only when their bar closes.
 ///
-///     var rt = try Runtime(strategy: ir.strategies[0], symbols: ["GOOG"], baseInterval: 86_400_000)
+///     let rt = try Runtime(strategy: ir.strategies[0], symbols: ["GOOG"], baseInterval: 86_400_000)
 ///     for bar in series.bars { rt.step(bar) }
 ///     rt.value(node: ir.strategies[0].lets[0].node)
-public struct Runtime {
+///
+/// A reference type: it owns the evaluation state, which lives in fixed buffers.
+public final class Runtime {
     public let strategy: IRStrategy
     /// Symbols with data, in the order `step(time:bars:)` takes their bars.
     public let dataSymbols: [String]
@@ -19,13 +21,13 @@ public struct Runtime {
     public let inputs: [Double]
     public let baseInterval: Int64
     let program: Program
-    var code: [Instruction]
-    var instances: [Instance]
+    let code: UnsafeMutableBufferPointer<Instruction>
+    let instances: [Instance]
     /// Clocks in use: index 0 is the base timeframe.
     let clocks: [Int64?]
     var resamplers: [[Resampler]]      // [data symbol][clock index − 1]
-    var ticked: [Bool]                 // [data symbol × clock]
-    var laneBars: [Bar]                // [data symbol × clock]
+    let ticked: UnsafeMutableBufferPointer<Bool>    // [data symbol × clock]
+    let laneBars: UnsafeMutableBufferPointer<Bar>   // [data symbol × clock]
     public private(set) var barCount = 0
 
     /// `symbols`: the symbols the data provides. `baseInterval`: the base bar
@@ -59,41 +61,55 @@ public struct Runtime {
         }
         self.clocks = clocks
         resamplers = data.map { _ in clocks.dropFirst().map { Resampler(interval: $0! * 1000, base: baseInterval) } }
-        ticked = [Bool](repeating: false, count: data.count * clocks.count)
-        laneBars = [Bar](repeating: Bar(time: 0, open: .nan, high: .nan, low: .nan, close: .nan, volume: .nan),
-                         count: data.count * clocks.count)
+        ticked = .allocate(capacity: data.count * clocks.count)
+        ticked.initialize(repeating: false)
+        laneBars = .allocate(capacity: data.count * clocks.count)
+        laneBars.initialize(repeating: Bar(time: 0, open: .nan, high: .nan, low: .nan, close: .nan, volume: .nan))
 
         var local: [Int32] = []
-        let store = KernelStore(program.kernels, localIndex: &local)
-        code = program.instructions
+        let specs = program.kernels
+        _ = KernelStore(specs, localIndex: &local)
+        var code = program.instructions
         for i in code.indices where Self.usesKernel(code[i].op) { code[i].k = local[Int(code[i].k)] }
-        let rings = program.ringCapacities.map { Window(capacity: $0) }
-        let lanes = program.lanes, initial = program.initialValues
+        self.code = .allocate(capacity: code.count)
+        _ = self.code.initialize(from: code)
+        let lanes = program.lanes, initial = program.initialValues, rings = program.ringCapacities
         instances = symbols.map { sym in
             let laneData = lanes.map { lane -> Int in
                 let s = data.firstIndex(of: lane.symbol ?? sym)!
                 return s * clocks.count + clocks.firstIndex(of: clockIndexKey(lane.clock))!
             }
-            return Instance(values: initial, rings: rings, kernels: store, laneData: laneData)
+            return Instance(values: initial, rings: rings, kernels: KernelStore(specs, localIndex: &local), laneData: laneData)
         }
+    }
+
+    deinit {
+        code.deallocate()
+        ticked.deallocate()
+        laneBars.deallocate()
     }
 
     static func usesKernel(_ op: OpCode) -> Bool { op.rawValue >= OpCode.sma.rawValue && op != .rank }
 
     /// Feeds one bar of a single-symbol run.
-    public mutating func step(_ bar: Bar) {
-        step(time: bar.time, bars: [bar])
+    public func step(_ bar: Bar) {
+        advance(symbols: 1) { _ in bar }
     }
 
     /// Feeds the bars that open at `time`, one per data symbol (nil: no bar for
     /// that symbol at this time), then evaluates every instance whose bars closed.
-    public mutating func step(time: Int64, bars: [Bar?]) {
+    public func step(time: Int64, bars: [Bar?]) {
+        precondition(bars.count == dataSymbols.count, "one bar (or nil) per data symbol")
+        advance(symbols: bars.count) { bars[$0] }
+    }
+
+    private func advance(symbols count: Int, _ barOf: (Int) -> Bar?) {
         let nc = clocks.count
         // Higher-timeframe bars closed by a bar of a later bucket run first, alone.
         if nc > 1 {
             var early = false
-            for s in bars.indices {
-                guard let b = bars[s] else { continue }
+            for s in 0..<count {
+                guard let b = barOf(s) else { continue }
                 for c in 1..<nc {
                     if let closed = resamplers[s][c - 1].closeBefore(b.time) {
                         ticked[s * nc + c] = true
@@ -104,8 +120,8 @@ public struct Runtime {
             }
             if early { evaluate() }
         }
-        for s in bars.indices {
-            guard let b = bars[s] else { continue }
+        for s in 0..<count {
+            guard let b = barOf(s) else { continue }
             ticked[s * nc] = true
             laneBars[s * nc] = b
             for c in 1..<nc {
@@ -119,28 +135,26 @@ public struct Runtime {
         barCount += 1
     }
 
-    mutating func evaluate() {
-        code.withUnsafeBufferPointer { code in
-            for phase in program.phases {
-                if code[phase.lowerBound].op == .rank {
-                    rank(code[phase.lowerBound])
-                    continue
-                }
-                for i in instances.indices {
-                    instances[i].run(phase, code, ticked: ticked, bars: laneBars)
-                }
+    func evaluate() {
+        let code = UnsafePointer(self.code.baseAddress!)
+        let ticked = UnsafePointer(self.ticked.baseAddress!), bars = UnsafePointer(laneBars.baseAddress!)
+        for phase in program.phases {
+            if code[phase.lowerBound].op == .rank {
+                rank(code[phase.lowerBound])
+                continue
             }
+            for instance in instances { instance.run(phase, code, ticked: ticked, bars: bars) }
         }
-        for i in ticked.indices { ticked[i] = false }
+        self.ticked.update(repeating: false)
     }
 
     /// Cross-sectional rank: 1 for the largest value across the instances on this bar.
-    mutating func rank(_ ins: Instruction) {
+    func rank(_ ins: Instruction) {
         let values = instances.map { $0.values[Int(ins.a)] }
-        for i in instances.indices where ticked[instances[i].laneData[Int(ins.lane)]] {
+        for (i, instance) in instances.enumerated() where ticked[instance.laneData[Int(ins.lane)]] {
             let x = values[i]
-            instances[i].values[Int(ins.dst)] = x.isNaN ? .nan : Double(values.filter { !$0.isNaN && $0 > x }.count + 1)
-            if ins.ring >= 0 { instances[i].rings[Int(ins.ring)].push(instances[i].values[Int(ins.dst)]) }
+            instance.values[Int(ins.dst)] = x.isNaN ? .nan : Double(values.filter { !$0.isNaN && $0 > x }.count + 1)
+            if ins.ring >= 0 { instance.rings[Int(ins.ring)].push(instance.values[Int(ins.dst)]) }
         }
     }
 
@@ -157,15 +171,34 @@ public struct Runtime {
     }
 }
 
-/// The state of one traded symbol.
-struct Instance {
-    var values: [Double]
-    var rings: [Window]
-    var kernels: KernelStore
-    /// For each lane, its index into the runtime's ticked/laneBars arrays.
-    let laneData: [Int]
+/// The state of one traded symbol, in buffers allocated once.
+final class Instance {
+    let values: UnsafeMutableBufferPointer<Double>
+    let rings: UnsafeMutableBufferPointer<Window>
+    let kernels: KernelStore
+    /// For each lane, its index into the runtime's ticked/laneBars buffers.
+    let laneData: UnsafeMutableBufferPointer<Int>
 
-    mutating func run(_ range: Range<Int>, _ code: UnsafeBufferPointer<Instruction>, ticked: [Bool], bars: [Bar]) {
+    init(values: [Double], rings: [Int], kernels: KernelStore, laneData: [Int]) {
+        self.values = .allocate(capacity: values.count)
+        _ = self.values.initialize(from: values)
+        self.rings = .allocate(capacity: rings.count)
+        _ = self.rings.initialize(from: rings.map { Window(capacity: $0) })
+        self.kernels = kernels
+        self.laneData = .allocate(capacity: laneData.count)
+        _ = self.laneData.initialize(from: laneData)
+    }
+
+    deinit {
+        values.deallocate()
+        rings.deinitialize()
+        rings.deallocate()
+        laneData.deallocate()
+    }
+
+    func run(_ range: Range<Int>, _ code: UnsafePointer<Instruction>, ticked: UnsafePointer<Bool>, bars: UnsafePointer<Bar>) {
+        let values = self.values.baseAddress!, laneData = self.laneData.baseAddress!, rings = self.rings.baseAddress!
+        let kernels = self.kernels
         for pc in range {
             let ins = code[pc]
             let lane = laneData[Int(ins.lane)]

@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
 import StratIR
+import StratMarket
+import StratRuntime
 import StratSyntax
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure performance (run on a release build).",
-        subcommands: [CompileBench.self])
+        subcommands: [CompileBench.self, RuntimeBench.self])
 }
 
 /// Compiles a generated strategy of N lines (parse, check, lower) and reports the
@@ -69,5 +71,75 @@ struct CompileBench: ParsableCommand {
         }
         out += "  when crossunder(close, v\(k - 1)) {\n    exit long\n  }\n}\n"
         return out
+    }
+}
+
+/// Evaluates (a) `ema(close, 20)` and (b) the signal logic of
+/// Strategies/sma_cross.strat (two SMAs, crossover and crossunder, both rule
+/// conditions read on every bar) over seeded random-walk bars, one bar at a time.
+struct RuntimeBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "runtime",
+        abstract: "Time the per-bar evaluator on random-walk bars.")
+
+    @Option(help: "Bars in the generated series.")
+    var bars = 1_000_000
+
+    @Option(help: "Timed runs of each case; the best is reported.")
+    var runs = 5
+
+    @Option(help: "The SMA cross strategy to run.")
+    var strategy = "Strategies/sma_cross.strat"
+
+    func run() throws {
+        try withUsageErrors {
+            let series = Self.randomWalk(count: bars, seed: 42)
+            let ema = Compiler.compileExpression(SourceFile(name: "<bench>", text: "ema(close, 20)"), timeframe: 3600)
+            let cross = Compiler.compile(try readSource(strategy))
+            guard let a = ema.ir?.strategies.first, let b = cross.ir?.strategies.first else {
+                throw UsageError(description: "the benchmark strategies do not compile")
+            }
+            for (name, s) in [("ema(close, 20)", a), ("sma_cross signals", b)] {
+                var best = Double.infinity
+                var checksum = 0.0
+                for _ in 0..<max(1, runs) {
+                    let rt = try Runtime(strategy: s, symbols: ["RW"], baseInterval: 3_600_000)
+                    let watched = s.rules.isEmpty ? [s.lets[0].node] : s.rules.map(\.condition)
+                    checksum = 0
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    for bar in series.bars {
+                        rt.step(bar)
+                        for node in watched where rt.value(node: node) == 1 { checksum += 1 }
+                        if watched.count == 1 { checksum += rt.value(node: watched[0]).isNaN ? 0 : 1 }
+                    }
+                    best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                }
+                print(String(format: "runtime: %@: %d bars, best of %d: %.3f s, %.1f million bars/s (checksum %.0f)",
+                             name, bars, runs, best, Double(bars) / best / 1e6, checksum))
+            }
+        }
+    }
+
+    /// Hourly bars of a seeded geometric random walk (SplitMix64 + Box–Muller).
+    static func randomWalk(count: Int, seed: UInt64) -> BarSeries {
+        var state = seed
+        func next() -> Double {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
+        }
+        func normal() -> Double { (-2 * log(max(next(), 1e-300))).squareRoot() * cos(2 * .pi * next()) }
+        var out: [Bar] = []
+        out.reserveCapacity(count)
+        var price = 100.0
+        for i in 0..<count {
+            let open = price
+            price *= exp(0.002 * normal())
+            let high = max(open, price) * (1 + 0.001 * next()), low = min(open, price) * (1 - 0.001 * next())
+            out.append(Bar(time: 1_700_000_000_000 + Int64(i) * 3_600_000, open: open, high: high, low: low, close: price,
+                           volume: 1000 + 1000 * next()))
+        }
+        return BarSeries(symbol: "RW", bars: out)
     }
 }

@@ -40,7 +40,7 @@ func bitsEqual(_ a: [Double], _ b: [Double]) -> Bool {
         let source = "strategy All {\n  market spot\n  timeframe 1h\n\(lets)\n}\n"
         let result = Compiler.compile(.init(name: "all.strat", text: source))
         let strategy = try #require(result.ir?.strategies.first, "\(result.diagnostics.map(\.message))")
-        var rt = try Runtime(strategy: strategy, symbols: ["EURUSD"], baseInterval: 3_600_000)
+        let rt = try Runtime(strategy: strategy, symbols: ["EURUSD"], baseInterval: 3_600_000)
         var streamed = Self.expressions.map { _ in [Double]() }
         for bar in series.bars {
             rt.step(bar)
@@ -122,7 +122,7 @@ func bitsEqual(_ a: [Double], _ b: [Double]) -> Bool {
             }
             """
         let ir = try #require(Compiler.compile(.init(name: "p.strat", text: source)).ir?.strategies.first)
-        var rt = try Runtime(strategy: ir, symbols: ["GOOG", "HALF"], baseInterval: 86_400_000)
+        let rt = try Runtime(strategy: ir, symbols: ["GOOG", "HALF"], baseInterval: 86_400_000)
         let node = { (name: String) in ir.lets.first { $0.name == name }!.node }
         for (x, y) in zip(a.bars, b.bars) { rt.step(time: x.time, bars: [x, y]) }
         #expect(rt.value(node: node("ratio"), instance: 0) == 2)
