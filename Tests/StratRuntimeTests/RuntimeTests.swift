@@ -101,6 +101,22 @@ func bitsEqual(_ a: [Double], _ b: [Double]) -> Bool {
         #expect(highs[i] == expected)
     }
 
+    /// Weekly buckets start on Monday 00:00 UTC. Daily equity bars end on Friday,
+    /// so a week is known to be over only when Monday's bar arrives: from then on
+    /// the weekly close is the previous Friday's close.
+    @Test func weeklyBarsCloseOnTheNextWeeksFirstBar() throws {
+        let d = Self.goog
+        let weekly = try evaluate("close@1w", d)
+        // 2013-02-25 is a Monday; the previous trading day is Friday 2013-02-22.
+        let monday = try #require(d.bars.firstIndex { UTCTime.format($0.time) == "2013-02-25T00:00:00Z" })
+        #expect(weekly[monday] == d.bars[monday - 1].close)
+        // The week before began on Tuesday 2013-02-19 (Monday was a holiday): its
+        // first bar closed the week of 11–15 February, whose close held all week.
+        #expect(UTCTime.format(d.bars[monday - 4].time) == "2013-02-19T00:00:00Z")
+        for i in (monday - 4)..<monday { #expect(weekly[i] == 792.89) }
+        #expect(weekly[monday - 5] != 792.89)
+    }
+
     /// Multi-symbol: `@$SYMBOL` reads another symbol's bars; `rank` orders the
     /// universe on each bar (1 = largest).
     @Test func symbolsAndRank() throws {
