@@ -149,12 +149,16 @@ public final class Runtime {
     }
 
     /// Cross-sectional rank: 1 for the largest value across the instances on this bar.
+    /// Reads every instance's input before writing any rank (the output slot
+    /// differs from the input slot, so one pass per instance suffices).
     func rank(_ ins: Instruction) {
-        let values = instances.map { $0.values[Int(ins.a)] }
-        for (i, instance) in instances.enumerated() where ticked[instance.laneData[Int(ins.lane)]] {
-            let x = values[i]
-            instance.values[Int(ins.dst)] = x.isNaN ? .nan : Double(values.filter { !$0.isNaN && $0 > x }.count + 1)
-            if ins.ring >= 0 { instance.rings[Int(ins.ring)].push(instance.values[Int(ins.dst)]) }
+        let a = Int(ins.a), dst = Int(ins.dst)
+        for instance in instances where ticked[instance.laneData[Int(ins.lane)]] {
+            let x = instance.values[a]
+            var above = 0
+            for other in instances where !other.values[a].isNaN && other.values[a] > x { above += 1 }
+            instance.values[dst] = x.isNaN ? .nan : Double(above + 1)
+            if ins.ring >= 0 { instance.rings[Int(ins.ring)].push(instance.values[dst]) }
         }
     }
 

@@ -148,6 +148,43 @@ func bitsEqual(_ a: [Double], _ b: [Double]) -> Bool {
         #expect(rt.value(node: node("m"), instance: 1) * 2 == rt.value(node: node("m"), instance: 0))
     }
 
+    /// Every example strategy runs over real hourly bars (its universe's symbols
+    /// all fed the EURUSD series, shifted so they differ) without a crash, and its
+    /// rule conditions are Bool values: 0, 1 or na.
+    @Test func everyExampleStrategyRuns() throws {
+        let dir = repoRoot.appendingPathComponent("Strategies")
+        var fired = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path).filter({ $0.hasSuffix(".strat") }).sorted() {
+            let text = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+            let ir = try #require(Compiler.compile(.init(name: name, text: text)).ir)
+            for s in ir.strategies {
+                let symbols = s.universe.isEmpty ? ["EURUSD"] : s.universe + s.referencedSymbols
+                let base: Int64 = (s.timeframe ?? 3600) * 1000
+                let bars = Self.eurusd.bars.filter { $0.time % base == 0 }
+                let rt = try Runtime(strategy: s, symbols: symbols, baseInterval: base)
+                var defined = 0
+                for bar in bars {
+                    rt.step(time: bar.time, bars: symbols.indices.map { k in
+                        var b = bar
+                        b.close *= 1 + 0.01 * Double(k); b.high *= 1 + 0.01 * Double(k)
+                        return b
+                    })
+                    for r in s.rules {
+                        for i in rt.symbols.indices {
+                            let v = rt.value(node: r.condition, instance: i)
+                            #expect(v.isNaN || v == 0 || v == 1, "\(name): rule condition \(v)")
+                            if v == 1 { fired += 1 }
+                            if !v.isNaN { defined += 1 }
+                        }
+                    }
+                }
+                #expect(rt.barCount == bars.count)
+                #expect(defined > 0, "\(name): no rule condition was ever defined")
+            }
+        }
+        #expect(fired > 100)
+    }
+
     @Test func inputsAreCheckedAgainstTheirDeclarations() throws {
         let src = try String(contentsOfFile: repoRoot.appendingPathComponent("Strategies/sma_cross.strat").path, encoding: .utf8)
         let ir = try #require(Compiler.compile(.init(name: "s.strat", text: src)).ir?.strategies.first)
