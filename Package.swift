@@ -35,7 +35,7 @@ let package = Package(
         ]),
         .testTarget(name: "StratSyntaxTests", dependencies: ["StratSyntax"]),
         .testTarget(name: "StratSemaTests", dependencies: ["StratSema", "StratIR"]),
-        .testTarget(name: "StratIRTests", dependencies: ["StratIR"]),
+        .testTarget(name: "StratIRTests", dependencies: ["StratIR", "StratMarket"]),
         .testTarget(name: "StratRuntimeTests", dependencies: ["StratRuntime", "StratIR", "StratMarket", "StratIndicators"]),
         .testTarget(name: "StratCLITests", dependencies: ["strat"]),
     ]

@@ -1,5 +1,5 @@
 """The reference side of `strat bench runtime`: the same seeded random-walk bars
-(SplitMix64 + Box-Muller, as in Sources/strat/Bench.swift), timed in TA-Lib,
+(SplitMix64 + Box-Muller, as in Sources/StratMarket/RandomWalk.swift), timed in TA-Lib,
 pandas, vectorbt and a plain per-bar Python loop.
 
     pip install ta-lib numpy pandas vectorbt

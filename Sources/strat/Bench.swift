@@ -92,7 +92,7 @@ struct RuntimeBench: ParsableCommand {
 
     func run() throws {
         try withUsageErrors {
-            let series = Self.randomWalk(count: bars, seed: 42)
+            let series = BarSeries.randomWalk(count: bars, seed: 42)
             let ema = Compiler.compileExpression(SourceFile(name: "<bench>", text: "ema(close, 20)"), timeframe: 3600)
             let cross = Compiler.compile(try readSource(strategy))
             guard let a = ema.ir?.strategies.first, let b = cross.ir?.strategies.first else {
@@ -117,29 +117,5 @@ struct RuntimeBench: ParsableCommand {
                              name, bars, runs, best, Double(bars) / best / 1e6, checksum))
             }
         }
-    }
-
-    /// Hourly bars of a seeded geometric random walk (SplitMix64 + Box–Muller).
-    static func randomWalk(count: Int, seed: UInt64) -> BarSeries {
-        var state = seed
-        func next() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-        }
-        func normal() -> Double { (-2 * log(max(next(), 1e-300))).squareRoot() * cos(2 * .pi * next()) }
-        var out: [Bar] = []
-        out.reserveCapacity(count)
-        var price = 100.0
-        for i in 0..<count {
-            let open = price
-            price *= exp(0.002 * normal())
-            let high = max(open, price) * (1 + 0.001 * next()), low = min(open, price) * (1 - 0.001 * next())
-            out.append(Bar(time: 1_700_000_000_000 + Int64(i) * 3_600_000, open: open, high: high, low: low, close: price,
-                           volume: 1000 + 1000 * next()))
-        }
-        return BarSeries(symbol: "RW", bars: out)
     }
 }

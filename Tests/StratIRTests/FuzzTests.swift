@@ -1,19 +1,8 @@
 import Foundation
 import StratIR
+import StratMarket
 import StratSyntax
 import Testing
-
-/// A small deterministic generator (SplitMix64), so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 let fragments = ["(", ")", "{", "}", "[", "]", ",", "@", "$", "...", "=", "==", "%", "x", "when", "enter", "exit", "let",
                  "input", "fn", "risk", "stop", "take", "trail", "size", "at", "limit", "if", "then", "else", "not",
@@ -36,7 +25,7 @@ func survives(_ text: String) {
     }
 }
 
-func mutate(_ text: String, _ rng: inout SplitMix) -> String {
+func mutate(_ text: String, _ rng: inout SplitMix64) -> String {
     var chars = Array(text.unicodeScalars)
     for _ in 0..<Int.random(in: 1...4, using: &rng) {
         guard !chars.isEmpty else { break }
@@ -58,7 +47,7 @@ func mutate(_ text: String, _ rng: inout SplitMix) -> String {
     /// Thousands of mutated and truncated versions of every example: the front end
     /// must never crash or hang: each gets diagnostics or verified IR.
     @Test func mutatedStrategiesNeverCrashTheParser() throws {
-        var rng = SplitMix(state: 20_261_126)
+        var rng = SplitMix64(seed: 20_261_126)
         for url in try strategyFiles() {
             let text = try String(contentsOf: url, encoding: .utf8)
             for n in stride(from: 0, through: text.utf8.count, by: 7) {

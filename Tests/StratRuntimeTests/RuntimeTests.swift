@@ -5,19 +5,6 @@ import StratMarket
 @testable import StratRuntime
 import Testing
 
-/// A tiny seeded generator (SplitMix64), so property tests are reproducible.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}
-
 func bitsEqual(_ a: [Double], _ b: [Double]) -> Bool {
     a.count == b.count && zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
 }
@@ -57,7 +44,7 @@ func bitsEqual(_ a: [Double], _ b: [Double]) -> Bool {
     func noIndicatorReadsTheFuture(_ dataset: String, _ cut: Int) throws {
         let original = dataset == "GOOG" ? Self.goog : Self.eurusd
         var altered = original
-        var rng = SplitMix(state: UInt64(cut))
+        var rng = SplitMix64(seed: UInt64(cut))
         for i in (cut + 1)..<altered.bars.count {
             let f = 0.5 + rng.unit(), g = 0.2 + 2 * rng.unit()
             altered.bars[i].open *= f; altered.bars[i].high *= f; altered.bars[i].low *= f; altered.bars[i].close *= f
