@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "StratIndicators", targets: ["StratIndicators"]),
         .library(name: "StratMarket", targets: ["StratMarket"]),
         .library(name: "StratRuntime", targets: ["StratRuntime"]),
+        .library(name: "StratEngine", targets: ["StratEngine"]),
+        .library(name: "StratBacktest", targets: ["StratBacktest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,15 +30,19 @@ let package = Package(
         ]),
         .target(name: "StratIndicators"),
         .target(name: "StratMarket"),
+        .target(name: "StratEngine", dependencies: ["StratMarket"]),
+        .target(name: "StratBacktest", dependencies: ["StratEngine", "StratRuntime", "StratIR", "StratMarket",
+                                                     .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "StratRuntime", dependencies: ["StratSema", "StratIR", "StratIndicators", "StratMarket"]),
         .executableTarget(name: "strat", dependencies: [
-            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime",
+            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StratSyntaxTests", dependencies: ["StratSyntax"]),
         .testTarget(name: "StratSemaTests", dependencies: ["StratSema", "StratIR"]),
         .testTarget(name: "StratIRTests", dependencies: ["StratIR", "StratMarket"]),
         .testTarget(name: "StratRuntimeTests", dependencies: ["StratRuntime", "StratIR", "StratMarket", "StratIndicators"]),
+        .testTarget(name: "StratEngineTests", dependencies: ["StratEngine", "StratMarket"]),
         .testTarget(name: "StratCLITests", dependencies: ["strat"]),
     ]
 )

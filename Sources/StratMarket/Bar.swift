@@ -24,11 +24,15 @@ public struct BarSeries: Sendable, Equatable {
     public var bars: [Bar]
     /// The source line of each bar (1-based, the header is line 1), when read from a file.
     public var lines: [Int]
+    /// Half the bid–ask spread as a fraction of the mid price, per bar, when the
+    /// data has `bid` and `ask` columns.
+    public var halfSpreads: [Double]?
 
-    public init(symbol: String, bars: [Bar], lines: [Int] = []) {
+    public init(symbol: String, bars: [Bar], lines: [Int] = [], halfSpreads: [Double]? = nil) {
         self.symbol = symbol
         self.bars = bars
         self.lines = lines
+        self.halfSpreads = halfSpreads
     }
 
     /// The bar interval in milliseconds: the most common gap between consecutive

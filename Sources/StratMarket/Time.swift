@@ -79,6 +79,15 @@ public enum UTCTime {
 
     /// `YYYY-MM-DDTHH:MM:SSZ`, with `.mmm` when the milliseconds are not zero.
     public static func format(_ ms: Int64) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        append(ms, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the ISO-8601 text of `ms` to a byte buffer (no allocation per
+    /// call beyond the buffer's growth: used for million-row outputs).
+    public static func append(_ ms: Int64, to out: inout [UInt8]) {
         var days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
         let rest = ms - days * 86_400_000
         days += 719_468
@@ -91,8 +100,16 @@ public enum UTCTime {
         let m = mp < 10 ? mp + 3 : mp - 9
         let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
         let secs = rest / 1000, milli = rest % 1000
-        var s = String(format: "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld", y, m, d, secs / 3600, secs / 60 % 60, secs % 60)
-        if milli != 0 { s += String(format: ".%03lld", milli) }
-        return s + "Z"
+        func digits(_ v: Int64, _ n: Int) {
+            var p: Int64 = 1
+            for _ in 1..<n { p *= 10 }
+            var v = v
+            if v < 0 { out.append(45); v = -v }
+            while p > 0 { out.append(UInt8(48 + (v / p) % 10)); p /= 10 }
+        }
+        digits(y, 4); out.append(45); digits(m, 2); out.append(45); digits(d, 2)
+        out.append(84); digits(secs / 3600, 2); out.append(58); digits(secs / 60 % 60, 2); out.append(58); digits(secs % 60, 2)
+        if milli != 0 { out.append(46); digits(milli, 3) }
+        out.append(90)
     }
 }

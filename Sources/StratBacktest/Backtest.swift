@@ -1,0 +1,338 @@
+import Foundation
+import StratEngine
+import StratIR
+import StratMarket
+import StratRuntime
+
+/// Everything a backtest is run with, recorded in its provenance.
+public struct BacktestConfig: Codable, Sendable, Equatable {
+    public var capital = 10_000.0
+    public var execution = ExecutionConfig()
+    /// Input overrides (`--set`), checked against the declared types and ranges.
+    public var inputs: [String: Double] = [:]
+    /// Periods per year for annualising; nil estimates it from the data (bars per
+    /// year of calendar time, so daily equity bars give about 252).
+    public var periodsPerYear: Double?
+
+    public init() {}
+}
+
+/// One point of the equity curve: the value at a bar's close, labelled with the
+/// bar's time (its open, as in the data).
+public struct EquityPoint: Sendable, Equatable {
+    public var time: Int64
+    public var equity: Double
+    public var cash: Double
+}
+
+public struct BacktestResult: Sendable {
+    public var strategy: String
+    public var symbols: [String]
+    public var metrics: Metrics
+    public var trades: [Trade]
+    public var orders: [Order]
+    public var fills: [Fill]
+    public var equity: [EquityPoint]
+    public var warnings: [String]
+}
+
+/// Runs a compiled strategy over bar series: the clock delivers each closed bar;
+/// the exchange first matches the orders resting from earlier bars along the
+/// bar's path; then the runtime evaluates the bar and the rules that fire send
+/// orders (active from the next bar, or filled at this close with `--fill close`);
+/// the equity is marked at the close.
+public final class Backtest {
+    let strategy: IRStrategy
+    let config: BacktestConfig
+    let series: [BarSeries]
+    let runtime: Runtime
+    let portfolio: SpotPortfolio
+    let exchange: SimulatedExchange
+    let interval: Int64
+    var book = TradeBook()
+    var marks: [String: Double] = [:]
+    var nextOCO = 0
+    /// Trailing stops whose distance follows a series: order id → (instance, node, multiple).
+    var seriesTrails: [Int: (instance: Int, node: Int)] = [:]
+    var warnings: [String] = []
+
+    public static func run(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig) throws -> BacktestResult {
+        try Backtest(strategy, data: data, config: config).run()
+    }
+
+    init(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig) throws {
+        guard !data.isEmpty else { throw RuntimeError("no data: give at least one symbol's bars") }
+        self.strategy = strategy
+        self.config = config
+        series = data.sorted { $0.symbol < $1.symbol }
+        var intervals = Set(series.compactMap(\.interval))
+        if intervals.isEmpty, let tf = strategy.timeframe { intervals = [tf * 1000] }
+        guard intervals.count == 1, let interval = intervals.first else {
+            throw RuntimeError(intervals.isEmpty
+                ? "cannot tell the bar length from one bar; give at least two bars"
+                : "every symbol needs bars of one length (found \(intervals.sorted().map { "\($0 / 1000)s" }.joined(separator: ", "))); higher timeframes come from `@`")
+        }
+        if let tf = strategy.timeframe, tf * 1000 != interval {
+            throw RuntimeError("the strategy's timeframe is \(formatSeconds(tf)) but the data's bars are \(formatSeconds(interval / 1000))")
+        }
+        self.interval = interval
+        runtime = try Runtime(strategy: strategy, overrides: config.inputs, symbols: series.map(\.symbol), baseInterval: interval)
+        let margin = strategy.market.kind == "perp" || strategy.market.margin != "none"
+        if strategy.market.kind == "perp" {
+            warnings.append("perpetual futures run on a margin account for now: leverage, funding and liquidation are not simulated yet")
+        }
+        let r = strategy.risk
+        if [r.maxDrawdown, r.maxLeverage, r.maxPosition, r.maxExposure, r.maxCorrelation, r.maxDailyLoss].contains(where: { $0 != nil }) {
+            warnings.append("the risk block is not enforced yet (the portfolio risk engine is the next step)")
+        }
+        portfolio = SpotPortfolio(cash: config.capital, allowShort: margin)
+        exchange = SimulatedExchange(config: config.execution, portfolio: portfolio)
+    }
+
+    func run() throws -> BacktestResult {
+        var clock = Clock(streams: series.map(\.bars), interval: interval)
+        var rows = series.map { _ in 0 }
+        var equity: [EquityPoint] = []
+        equity.reserveCapacity(series.map(\.bars.count).max() ?? 0)
+        var inMarket = 0
+        let dataIndex = Dictionary(uniqueKeysWithValues: series.enumerated().map { ($1.symbol, $0) })
+        while let event = clock.next() {
+            // 1. Orders resting from earlier bars meet this bar.
+            for (s, bar) in event.bars.enumerated() {
+                guard let bar else { continue }
+                let spread = series[s].halfSpreads?[rows[s]]
+                record(exchange.process(bar, symbol: series[s].symbol, halfSpread: spread))
+            }
+            // 2. The bar has closed: evaluate, then act on the rules that fire.
+            runtime.step(time: event.time - interval, bars: event.bars)
+            for (s, bar) in event.bars.enumerated() where bar != nil { marks[series[s].symbol] = bar!.close }
+            for (i, symbol) in runtime.symbols.enumerated() {
+                guard let d = dataIndex[symbol], let bar = event.bars[d] else { continue }
+                updateTrails(instance: i)
+                for (r, rule) in strategy.rules.enumerated() where runtime.value(node: rule.condition, instance: i) == 1 {
+                    for action in rule.actions { try perform(action, rule: r, ruleSource: rule.source, instance: i, symbol: symbol, bar: bar, now: clock.now) }
+                }
+                if config.execution.fill == .close {
+                    record(exchange.fillAtClose(bar, symbol: symbol, halfSpread: series[d].halfSpreads?[rows[d]]))
+                }
+            }
+            for (s, bar) in event.bars.enumerated() where bar != nil {
+                book.tick(series[s].symbol)
+                rows[s] += 1
+            }
+            if series.contains(where: { portfolio.position($0.symbol) != 0 }) { inMarket += 1 }
+            // Labelled with the bar's own time, as in the data; valued at its close.
+            equity.append(EquityPoint(time: clock.now - interval, equity: markedEquity(), cash: portfolio.cash))
+        }
+        let ppy = config.periodsPerYear ?? estimatedPeriodsPerYear()
+        let metrics = Metrics.compute(equity: equity.map(\.equity), times: equity.map(\.time), trades: book.trades,
+                                      fees: portfolio.feesPaid, inMarket: inMarket, ambiguousBars: exchange.ambiguousBars,
+                                      periodsPerYear: ppy)
+        return BacktestResult(strategy: strategy.name, symbols: series.map(\.symbol), metrics: metrics, trades: book.trades,
+                              orders: exchange.orders, fills: exchange.fills, equity: equity, warnings: warnings)
+    }
+
+    /// Cash plus holdings at the last closes, summed in symbol order (so the
+    /// result does not depend on dictionary order).
+    func markedEquity() -> Double {
+        var e = portfolio.cash
+        for s in series where portfolio.position(s.symbol) != 0 {
+            e += portfolio.position(s.symbol) * (marks[s.symbol] ?? 0)
+        }
+        return e
+    }
+
+    func record(_ fills: [Fill]) {
+        for f in fills {
+            book.record(f, line: exchange.orders[f.order].tag.line, positionAfter: portfolio.position(f.symbol))
+        }
+    }
+
+    func estimatedPeriodsPerYear() -> Double {
+        let bars = series.map(\.bars)
+        guard let longest = bars.max(by: { $0.count < $1.count }), longest.count > 1 else { return 252 }
+        let years = Double(longest.last!.time - longest.first!.time + interval) / (365.25 * 86_400_000)
+        return Double(longest.count) / years
+    }
+
+    // MARK: Actions → orders
+
+    func perform(_ action: IRAction, rule: Int, ruleSource: IRSource?, instance i: Int, symbol: String, bar: Bar, now: Int64) throws {
+        let line = action.source?.line ?? ruleSource?.line
+        let held = portfolio.position(symbol)
+        let open = exchange.openOrders(symbol)
+        func value(_ node: Int) -> Double { runtime.value(node: node, instance: i) }
+        switch action.kind {
+        case .flatten:
+            exchange.cancelAll(symbol: symbol, at: now, reason: "flatten (line \(line ?? 0))")
+            if held != 0 { submitClose(symbol, side: held > 0 ? .sell : .buy, quantity: nil, now: now, tag: OrderTag(rule: rule, line: line, action: "flatten")) }
+        case .cancel:
+            let side: OrderSide? = action.side.map { $0 == .long ? .buy : .sell }
+            for o in open where !o.reduceOnly && (side == nil || o.side == side) {
+                try? exchange.cancel(o.id, at: now, reason: "cancel (line \(line ?? 0))")
+            }
+        case .enter:
+            guard let side = action.side, let spec = action.order else { return }
+            let buy = side == .long
+            // One position per direction: an entry while already in it, or while an
+            // entry that way is still open, is ignored (Pine's default, pyramiding 0).
+            if buy ? held > 0 : held < 0 { return }
+            if open.contains(where: { !$0.reduceOnly && $0.parent == nil && $0.side == (buy ? .buy : .sell) }) { return }
+            if buy ? held < 0 : held > 0 {
+                submitClose(symbol, side: buy ? .buy : .sell, quantity: nil, now: now, tag: OrderTag(rule: rule, line: line, action: "reverse"))
+            }
+            let qty = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, entry: true)
+            if let q = qty, !(q > 0) { return }
+            var o = try makeOrder(spec, symbol: symbol, side: buy ? .buy : .sell, quantity: qty, instance: i, now: now)
+            o.tag = OrderTag(rule: rule, line: line, action: buy ? "enter long" : "enter short")
+            let entry = exchange.submit(o, at: now)
+            try bracket(spec, entry: entry, side: buy ? .sell : .buy, symbol: symbol, instance: i, now: now, tag: o.tag)
+        case .exit:
+            guard let side = action.side, let spec = action.order else { return }
+            let long = side == .long
+            guard long ? held > 0 : held < 0 else { return }
+            var q = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, entry: false)
+            if spec.size.kind == .allIn { q = nil }
+            var o = try makeOrder(spec, symbol: symbol, side: long ? .sell : .buy, quantity: q, instance: i, now: now)
+            o.reduceOnly = true
+            o.tag = OrderTag(rule: rule, line: line, action: long ? "exit long" : "exit short")
+            exchange.submit(o, at: now)
+        }
+    }
+
+    func submitClose(_ symbol: String, side: OrderSide, quantity: Double?, now: Int64, tag: OrderTag) {
+        var o = Order(id: 0, symbol: symbol, side: side, type: .market, quantity: quantity)
+        o.reduceOnly = true
+        o.tag = tag
+        exchange.submit(o, at: now)
+    }
+
+    /// Order type, prices and lifetime from the strategy's order.
+    func makeOrder(_ spec: IROrder, symbol: String, side: OrderSide, quantity: Double?, instance i: Int, now: Int64) throws -> Order {
+        func value(_ node: Int?) -> Double? { node.map { runtime.value(node: $0, instance: i) } }
+        let type: OrderType = switch spec.type {
+        case .market: .market
+        case .limit: .limit
+        case .stop: .stop
+        case .stopLimit: .stopLimit
+        }
+        var o = Order(id: 0, symbol: symbol, side: side, type: type, quantity: quantity)
+        switch spec.type {
+        case .limit: o.limitPrice = value(spec.price)
+        case .stop: o.stopPrice = value(spec.price)
+        case .stopLimit: o.stopPrice = value(spec.price); o.limitPrice = value(spec.limitPrice)
+        case .market: break
+        }
+        o.timeInForce = switch spec.tif {
+        case .gtc: .gtc
+        case .ioc: .ioc
+        case .fok: .fok
+        case .day: .day
+        case .gtd: .gtd
+        }
+        if let bars = spec.expireBars.map(param) {
+            o.timeInForce = .gtd
+            o.expireAt = now + Int64(bars) * interval
+        } else if let secs = spec.expireSeconds.map(param) {
+            o.timeInForce = .gtd
+            o.expireAt = now + Int64(secs * 1000)
+        }
+        o.reduceOnly = spec.reduceOnly
+        o.postOnly = spec.postOnly
+        return o
+    }
+
+    func param(_ p: IRParam) -> Double {
+        switch p {
+        case .const(let v): v
+        case .input(let k): runtime.inputs[k]
+        case .node(let n): runtime.value(node: n)
+        }
+    }
+
+    /// Stop, take and trailing stop of an entry: reduce-only children in one OCO
+    /// group, active once the entry fills.
+    func bracket(_ spec: IROrder, entry: Int, side: OrderSide, symbol: String, instance i: Int, now: Int64, tag: OrderTag) throws {
+        guard spec.stop != nil || spec.take != nil || spec.trail != nil else { return }
+        let group = nextOCO
+        nextOCO += 1
+        let long = side == .sell
+        func child(_ type: OrderType) -> Order {
+            var o = Order(id: 0, symbol: symbol, side: side, type: type, quantity: nil)
+            o.parent = entry
+            o.ocoGroup = group
+            o.reduceOnly = true
+            o.tag = OrderTag(rule: tag.rule, line: tag.line, action: "\(type.rawValue) of order \(entry)")
+            return o
+        }
+        if let s = spec.stop {
+            var o = child(.stop)
+            let v = runtime.value(node: s.node, instance: i)
+            if s.kind == .percent { o.stopOffset = long ? -v : v } else { o.stopPrice = v }
+            exchange.submit(o, at: now)
+        }
+        if let t = spec.take {
+            var o = child(.limit)
+            let v = runtime.value(node: t.node, instance: i)
+            if t.kind == .percent { o.limitOffset = long ? v : -v } else { o.limitPrice = v }
+            exchange.submit(o, at: now)
+        }
+        if let t = spec.trail {
+            var o = child(.trailingStop)
+            let v = runtime.value(node: t.node, instance: i)
+            o.trail = t.kind == .percent ? .percent(v) : .absolute(v)
+            let id = exchange.submit(o, at: now)
+            if t.kind == .price, strategy.nodes[t.node].type.qualifier == "series" { seriesTrails[id] = (i, t.node) }
+        }
+    }
+
+    /// A trailing distance given by a series (`trail 3 * atr(14)`) follows it bar by bar.
+    func updateTrails(instance i: Int) {
+        for (id, t) in seriesTrails where t.instance == i {
+            if exchange.orders[id].state.isTerminal { seriesTrails[id] = nil; continue }
+            let v = runtime.value(node: t.node, instance: i)
+            if v > 0 { exchange.setTrail(id, .absolute(v)) }
+        }
+    }
+
+    /// The order quantity from the sizing form; nil sizes at the fill with all the cash.
+    func quantity(_ size: IRSizing, instance i: Int, symbol: String, close: Double, entry: Bool) throws -> Double? {
+        func arg(_ k: Int) -> Double? { k < size.args.count ? runtime.value(node: size.args[k], instance: i) : nil }
+        let equity = markedEquity()
+        switch size.kind {
+        case .allIn: return nil
+        case .qty: return arg(0)
+        case .notional: return arg(0).map { $0 / close }
+        case .equity: return arg(0).map { equity * $0 / close }
+        case .risk:
+            guard let f = arg(0), let stop = arg(1), stop != close else { return 0 }
+            return equity * f / abs(close - stop)
+        case .volatility:
+            guard let f = arg(0), let d = arg(1), d > 0 else { return 0 }
+            return equity * f / d
+        case .kelly:
+            let f = arg(0) ?? 1, cap = arg(1) ?? 1
+            return equity * min(cap, max(0, f * kellyFraction(cap: cap))) / close
+        case .position:
+            return arg(0).map { abs(portfolio.position(symbol)) * $0 }
+        }
+    }
+
+    /// Kelly's fraction W − (1 − W)/R from the closed trades so far (R: average
+    /// win over average loss); the cap until there is at least one win and one loss.
+    func kellyFraction(cap: Double) -> Double {
+        let pnls = book.trades.compactMap(\.pnl)
+        let wins = pnls.filter { $0 > 0 }, losses = pnls.filter { $0 < 0 }
+        guard !wins.isEmpty, !losses.isEmpty else { return cap }
+        let w = Double(wins.count) / Double(pnls.count)
+        let r = (wins.reduce(0, +) / Double(wins.count)) / (-losses.reduce(0, +) / Double(losses.count))
+        return w - (1 - w) / r
+    }
+}
+
+func formatSeconds(_ s: Int64) -> String {
+    if s % 86_400 == 0 { return "\(s / 86_400)d" }
+    if s % 3600 == 0 { return "\(s / 3600)h" }
+    if s % 60 == 0 { return "\(s / 60)m" }
+    return "\(s)s"
+}

@@ -1,0 +1,212 @@
+import Crypto
+import Foundation
+import StratEngine
+import StratIR
+import StratMarket
+
+/// Where a result came from: enough to reproduce it.
+public struct Provenance: Sendable {
+    public struct DataFile: Sendable {
+        public var symbol: String
+        public var path: String
+        public var sha256: String
+        public var rows: Int
+        public init(symbol: String, path: String, sha256: String, rows: Int) {
+            self.symbol = symbol
+            self.path = path
+            self.sha256 = sha256
+            self.rows = rows
+        }
+    }
+    public static let engineVersion = "0.1.0"
+    public var strategyFile: String
+    public var strategySHA256: String
+    public var irHash: String
+    public var inputs: [(name: String, value: Double)]
+    public var data: [DataFile]
+    public var config: BacktestConfig
+
+    public init(strategyFile: String, strategySHA256: String, irHash: String, inputs: [(name: String, value: Double)],
+                data: [DataFile], config: BacktestConfig) {
+        self.strategyFile = strategyFile
+        self.strategySHA256 = strategySHA256
+        self.irHash = irHash
+        self.inputs = inputs
+        self.data = data
+        self.config = config
+    }
+
+    public static func sha256(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// The result as JSON (keys in snake_case), CSV files and a summary table.
+public enum Report {
+    public static func json(_ r: BacktestResult, _ p: Provenance) -> Data {
+        var w = JSONWriter()
+        w.beginObject()
+        w.newline(); w.field("strategy", r.strategy)
+        w.newline(); w.key("symbols"); w.beginArray(); for s in r.symbols { w.string(s) }; w.endArray()
+        w.newline(); w.key("metrics"); metrics(&w, r.metrics)
+        w.newline(); w.key("trades"); w.beginArray()
+        for t in r.trades { w.newline(); trade(&w, t) }
+        w.endArray()
+        w.newline(); w.key("orders"); w.beginArray()
+        for o in r.orders { w.newline(); order(&w, o) }
+        w.endArray()
+        w.newline(); w.key("fills"); w.beginArray()
+        for f in r.fills {
+            w.newline(); w.beginObject()
+            w.field("order", f.order); w.field("symbol", f.symbol); w.field("side", f.side.rawValue)
+            w.field("qty", f.quantity); w.field("price", f.price); w.field("fee", f.fee)
+            w.field(time: "time", f.time); w.field("liquidity", f.liquidity)
+            w.endObject()
+        }
+        w.endArray()
+        w.newline(); w.key("equity"); w.beginArray()
+        for e in r.equity {
+            w.newline(); w.beginObject()
+            w.field(time: "time", e.time); w.field("equity", e.equity); w.field("cash", e.cash)
+            w.endObject()
+        }
+        w.endArray()
+        w.newline(); w.key("warnings"); w.beginArray(); for x in r.warnings { w.string(x) }; w.endArray()
+        w.newline(); w.key("provenance"); provenance(&w, p)
+        w.newline(); w.endObject(); w.newline()
+        return Data(w.out)
+    }
+
+    static func metrics(_ w: inout JSONWriter, _ m: Metrics) {
+        w.beginObject()
+        w.field("initial_equity", m.initialEquity); w.field("final_equity", m.finalEquity)
+        w.field("total_return", m.totalReturn); w.field("cagr", m.cagr)
+        w.field("annual_volatility", m.annualVolatility); w.field("sharpe", m.sharpe); w.field("sortino", m.sortino)
+        w.field("calmar", m.calmar); w.field("max_drawdown", m.maxDrawdown)
+        w.field("max_drawdown_bars", m.maxDrawdownBars); w.field("max_drawdown_days", m.maxDrawdownDays)
+        w.field("n_trades", m.nTrades); w.field("n_open_trades", m.nOpenTrades)
+        w.field("win_rate", m.winRate); w.field("profit_factor", m.profitFactor); w.field("expectancy", m.expectancy)
+        w.field("average_win", m.averageWin); w.field("average_loss", m.averageLoss)
+        w.field("exposure", m.exposure); w.field("fees", m.fees); w.field("sqn", m.sqn)
+        w.field("periods_per_year", m.periodsPerYear); w.field("ambiguous_bars", m.ambiguousBars)
+        w.endObject()
+    }
+
+    static func trade(_ w: inout JSONWriter, _ t: Trade) {
+        w.beginObject()
+        w.field("symbol", t.symbol); w.field("side", t.side); w.field("qty", t.qty)
+        w.field(time: "entry_time", t.entryTime); w.field("entry_price", t.entryPrice)
+        w.field(time: "exit_time", t.exitTime); w.field("exit_price", t.exitPrice)
+        w.field("pnl", t.pnl); w.field("return", t.returnPct); w.field("fees", t.fees); w.field("bars_held", t.barsHeld)
+        w.field("entry_line", t.entryLine); w.field("exit_line", t.exitLine)
+        w.endObject()
+    }
+
+    static func order(_ w: inout JSONWriter, _ o: Order) {
+        w.beginObject()
+        w.field("id", o.id); w.field("symbol", o.symbol); w.field("side", o.side.rawValue); w.field("type", o.type.rawValue)
+        w.field("qty", o.quantity); w.field("limit_price", o.limitPrice); w.field("stop_price", o.stopPrice)
+        switch o.trail {
+        case .absolute(let d)?: w.field("trail", d); w.field("trail_kind", "price")
+        case .percent(let p)?: w.field("trail", p); w.field("trail_kind", "percent")
+        case nil: break
+        }
+        w.field("time_in_force", o.timeInForce.rawValue); w.field(time: "expire_at", o.expireAt)
+        w.field("reduce_only", o.reduceOnly); w.field("post_only", o.postOnly)
+        w.field("parent", o.parent); w.field("oco_group", o.ocoGroup)
+        w.field("state", o.state.rawValue); w.field("filled_qty", o.filledQuantity)
+        w.field("average_fill_price", o.filledQuantity > 0 ? o.averageFillPrice : nil)
+        w.field("line", o.tag.line); w.field("action", o.tag.action)
+        w.key("history"); w.beginArray()
+        for e in o.history {
+            w.beginObject(); w.field(time: "time", e.time); w.field("state", e.state.rawValue)
+            if let r = e.reason { w.field("reason", r) }
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+    }
+
+    static func provenance(_ w: inout JSONWriter, _ p: Provenance) {
+        let c = p.config, x = c.execution
+        w.beginObject()
+        w.field("engine_version", Provenance.engineVersion)
+        w.field("strategy_file", p.strategyFile); w.field("strategy_sha256", p.strategySHA256); w.field("ir_hash", p.irHash)
+        w.key("inputs"); w.beginObject(); for i in p.inputs { w.field(i.name, i.value) }; w.endObject()
+        w.key("data"); w.beginArray()
+        for d in p.data {
+            w.beginObject(); w.field("symbol", d.symbol); w.field("path", d.path); w.field("sha256", d.sha256); w.field("rows", d.rows)
+            w.endObject()
+        }
+        w.endArray()
+        w.key("config"); w.beginObject()
+        w.field("capital", c.capital); w.field("fill", x.fill.rawValue); w.field("half_spread", x.halfSpread)
+        w.field("slippage", x.slippage.description); w.field("maker_fee", x.makerFee); w.field("taker_fee", x.takerFee)
+        w.field("latency_ms", Int(x.latency)); w.field("participation", x.participation)
+        w.field("tick_size", x.tickSize); w.field("lot_size", x.lotSize)
+        w.key("session"); w.beginObject()
+        w.key("weekdays"); w.beginArray(); for d in x.session.weekdays.sorted() { w.int(d) }; w.endArray()
+        w.field("open_minute", x.session.openMinute); w.field("close_minute", x.session.closeMinute)
+        w.key("holidays"); w.beginArray(); for d in x.session.holidays.sorted() { w.time(d * 86_400_000) }; w.endArray()
+        w.endObject()
+        w.field("periods_per_year", c.periodsPerYear)
+        w.endObject()
+        w.endObject()
+    }
+
+    /// One row per trade; empty exit cells for a trade still open.
+    public static func tradesCSV(_ r: BacktestResult) -> String {
+        var s = "symbol,side,qty,entry_time,entry_price,exit_time,exit_price,pnl,return,fees,bars_held,entry_line,exit_line\n"
+        func n(_ v: Double?) -> String { v.map { $0.description } ?? "" }
+        for t in r.trades {
+            s += "\(t.symbol),\(t.side),\(t.qty),\(UTCTime.format(t.entryTime)),\(t.entryPrice),"
+            s += "\(t.exitTime.map(UTCTime.format) ?? ""),\(n(t.exitPrice)),\(n(t.pnl)),\(n(t.returnPct)),\(t.fees),\(t.barsHeld),"
+            s += "\(t.entryLine.map(String.init) ?? ""),\(t.exitLine.map(String.init) ?? "")\n"
+        }
+        return s
+    }
+
+    public static func equityCSV(_ r: BacktestResult) -> Data {
+        var out: [UInt8] = Array("time,equity,cash\n".utf8)
+        out.reserveCapacity(r.equity.count * 48)
+        for e in r.equity {
+            UTCTime.append(e.time, to: &out)
+            out.append(44); out.append(contentsOf: e.equity.description.utf8)
+            out.append(44); out.append(contentsOf: e.cash.description.utf8)
+            out.append(10)
+        }
+        return Data(out)
+    }
+
+    /// The readable summary printed by `strat backtest`.
+    public static func summary(_ r: BacktestResult) -> String {
+        let m = r.metrics
+        func pct(_ v: Double?) -> String { v.map { String(format: "%.2f%%", $0 * 100) } ?? "—" }
+        func num(_ v: Double?, _ digits: Int = 2) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "—" }
+        let first = r.equity.first.map { UTCTime.format($0.time) } ?? "—", last = r.equity.last.map { UTCTime.format($0.time) } ?? "—"
+        let rows: [(String, String)] = [
+            ("Strategy", "\(r.strategy) on \(r.symbols.joined(separator: ", "))"),
+            ("Period", "\(first) … \(last) (\(r.equity.count) bars)"),
+            ("Initial equity", num(m.initialEquity)),
+            ("Final equity", num(m.finalEquity)),
+            ("Total return", pct(m.totalReturn)),
+            ("CAGR", pct(m.cagr)),
+            ("Annual volatility", pct(m.annualVolatility)),
+            ("Sharpe", num(m.sharpe, 3)),
+            ("Sortino", num(m.sortino, 3)),
+            ("Calmar", num(m.calmar, 3)),
+            ("Max drawdown", "\(pct(m.maxDrawdown)) (longest \(m.maxDrawdownBars) bars, \(num(m.maxDrawdownDays, 1)) days)"),
+            ("Trades", "\(m.nTrades) closed" + (m.nOpenTrades > 0 ? " + \(m.nOpenTrades) open" : "")),
+            ("Win rate", pct(m.winRate)),
+            ("Profit factor", num(m.profitFactor, 3)),
+            ("Expectancy", num(m.expectancy)),
+            ("Average win / loss", "\(num(m.averageWin)) / \(num(m.averageLoss))"),
+            ("SQN", num(m.sqn, 3)),
+            ("Exposure", pct(m.exposure)),
+            ("Fees", num(m.fees)),
+            ("Ambiguous bars", "\(m.ambiguousBars)"),
+        ]
+        let width = rows.map(\.0.count).max()!
+        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,82 @@
+/// A round trip: from flat to flat in one symbol (adding to a position
+/// averages its entry; partial exits average its exit).
+public struct Trade: Codable, Sendable, Equatable {
+    public var symbol: String
+    public var side: String               // "long" | "short"
+    public var qty: Double
+    public var entryTime: Int64
+    public var entryPrice: Double
+    public var exitTime: Int64?
+    public var exitPrice: Double?
+    public var pnl: Double?
+    public var returnPct: Double?
+    public var fees: Double
+    public var barsHeld: Int
+    public var entryLine: Int?
+    public var exitLine: Int?
+}
+
+/// Builds round-trip trades from fills as they happen.
+public struct TradeBook {
+    public private(set) var trades: [Trade] = []
+    var open: [String: Int] = [:]           // symbol → index in trades
+    var exitValue: [Int: Double] = [:]      // exit quantity × price so far
+    var exitQty: [Int: Double] = [:]
+
+    public init() {}
+
+    /// `line`: the source line of the rule that sent the order.
+    public mutating func record(_ f: Fill, line: Int?, positionAfter: Double) {
+        let signed = f.side.sign * f.quantity
+        if let i = open[f.symbol] {
+            let t = trades[i]
+            let long = t.side == "long"
+            if (signed > 0) == long {
+                // Adding to the position.
+                trades[i].entryPrice = (t.entryPrice * t.qty + f.price * f.quantity) / (t.qty + f.quantity)
+                trades[i].qty += f.quantity
+                trades[i].fees += f.fee
+            } else {
+                let closing = min(f.quantity, t.qty - (exitQty[i] ?? 0))
+                exitQty[i, default: 0] += closing
+                exitValue[i, default: 0] += closing * f.price
+                trades[i].fees += f.fee * closing / f.quantity
+                trades[i].exitLine = line
+                if positionAfter == 0 || (positionAfter > 0) != long {
+                    close(i, at: f.time)
+                    if positionAfter != 0 {
+                        // Flipped: the rest of the fill opens the other side.
+                        start(f, quantity: f.quantity - closing, fee: f.fee * (f.quantity - closing) / f.quantity, line: line)
+                    }
+                }
+            }
+        } else if positionAfter != 0 {
+            start(f, quantity: f.quantity, fee: f.fee, line: line)
+        }
+    }
+
+    mutating func start(_ f: Fill, quantity: Double, fee: Double, line: Int?) {
+        open[f.symbol] = trades.count
+        trades.append(Trade(symbol: f.symbol, side: f.side == .buy ? "long" : "short", qty: quantity, entryTime: f.time,
+                            entryPrice: f.price, exitTime: nil, exitPrice: nil, pnl: nil, returnPct: nil, fees: fee,
+                            barsHeld: 0, entryLine: line, exitLine: nil))
+    }
+
+    mutating func close(_ i: Int, at time: Int64) {
+        let t = trades[i]
+        let exit = exitValue[i]! / exitQty[i]!
+        let gross = (exit - t.entryPrice) * t.qty * (t.side == "long" ? 1 : -1)
+        trades[i].exitTime = time
+        trades[i].exitPrice = exit
+        trades[i].pnl = gross - t.fees
+        trades[i].returnPct = (gross - t.fees) / (t.entryPrice * t.qty)
+        open[t.symbol] = nil
+    }
+
+    /// Counts a bar for every open trade of `symbol`.
+    public mutating func tick(_ symbol: String) {
+        if let i = open[symbol] { trades[i].barsHeld += 1 }
+    }
+
+    public func isOpen(_ symbol: String) -> Bool { open[symbol] != nil }
+}

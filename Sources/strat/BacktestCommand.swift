@@ -1,0 +1,227 @@
+import ArgumentParser
+import Foundation
+import StratBacktest
+import StratEngine
+import StratIR
+import StratMarket
+import StratRuntime
+import StratSyntax
+
+struct BacktestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backtest",
+        abstract: "Run a strategy over CSV bars and report trades, equity and metrics.",
+        discussion: """
+            Market orders fill at the next bar's open (--fill close: at the signal bar's close). \
+            Stops and limits trigger along the bar's path O→H→L→C (high nearer the open) or O→L→H→C. \
+            Exit status: 0 success, 1 the strategy has errors, 2 usage, I/O or data error.
+            """)
+
+    @Argument(help: "A strategy file (.strat).")
+    var strategy: String
+
+    @Option(name: .customLong("strategy-name"), help: "Which strategy of the file to run (when it declares several).")
+    var strategyName: String?
+
+    @Option(help: "SYMBOL=FILE.csv (repeatable); FILE.csv alone takes its file name as the symbol.")
+    var data: [String]
+
+    @Option(name: .customLong("set"), help: "NAME=VALUE: override an input (checked against its type and range).")
+    var sets: [String] = []
+
+    @Option(help: "Starting cash in the quote currency.")
+    var capital = 10_000.0
+
+    @Option(help: "Fees in basis points of traded value, maker and taker alike.")
+    var fees = 0.0
+
+    @Option(name: .customLong("maker-fees"), help: "Maker fees in bps (overrides --fees for resting limit orders).")
+    var makerFees: Double?
+
+    @Option(name: .customLong("taker-fees"), help: "Taker fees in bps (overrides --fees for market, stop and marketable orders).")
+    var takerFees: Double?
+
+    @Option(help: "Slippage on taker fills: none, fixed:BPS, linear:K (K × participation), sqrt:K (K × √participation).")
+    var slippage = "none"
+
+    @Option(name: .customLong("half-spread"), help: "Half the bid–ask spread in bps, used when the data has no bid/ask columns.")
+    var halfSpread = 0.0
+
+    @Option(help: "When market orders fill: next-open or close.")
+    var fill = "next-open"
+
+    @Option(name: .customLong("lot-size"), help: "Quantities are whole multiples of this (1: whole shares).")
+    var lotSize: Double?
+
+    @Option(name: .customLong("tick-size"), help: "Prices are whole multiples of this.")
+    var tickSize: Double?
+
+    @Option(help: "Milliseconds between sending an order and its being active.")
+    var latency: Int64 = 0
+
+    @Option(help: "At most this percentage of a bar's volume fills per bar; the rest carries over.")
+    var participation: Double?
+
+    @Option(help: "Trading hours: 24/7 (default) or e.g. 'Mon-Fri 14:30-21:00' (UTC).")
+    var session = "24/7"
+
+    @Option(help: "A file of holidays, one YYYY-MM-DD per line.")
+    var holidays: String?
+
+    @Option(name: .customLong("periods-per-year"), help: "Bars per year for annualised metrics (default: estimated from the data).")
+    var periodsPerYear: Double?
+
+    @Option(help: "Write the full result as JSON here.")
+    var json: String?
+
+    @Option(help: "Write the trades as CSV here.")
+    var trades: String?
+
+    @Option(help: "Write the equity curve as CSV here.")
+    var equity: String?
+
+    func run() throws {
+        try withUsageErrors {
+            let source = try readSource(strategy)
+            let result = Compiler.compile(source)
+            renderDiagnostics(result.diagnostics, source)
+            guard let ir = result.ir else { throw ExitCode(1) }
+            let s = try pick(ir)
+            var config = BacktestConfig()
+            config.capital = capital
+            config.execution = try execution()
+            config.periodsPerYear = periodsPerYear
+            config.inputs = try parseSets(s)
+            var provenanceData: [Provenance.DataFile] = []
+            var series: [BarSeries] = []
+            for spec in data {
+                let (symbol, path) = try parseData(spec)
+                guard let bytes = FileManager.default.contents(atPath: path) else { throw UsageError(description: "\(path): cannot read the file") }
+                do {
+                    guard let text = String(data: bytes, encoding: .utf8) else { throw UsageError(description: "\(path): not UTF-8 text") }
+                    series.append(try BarCSV.parse(text, file: path, symbol: symbol))
+                } catch let e as BarCSV.Error { throw UsageError(description: e.description) }
+                provenanceData.append(.init(symbol: symbol, path: path, sha256: Provenance.sha256(bytes), rows: series.last!.bars.count))
+            }
+            if Set(series.map(\.symbol)).count != series.count { throw UsageError(description: "a symbol is given twice in --data") }
+            // A strategy without a universe, or with one symbol, runs on the one symbol the data gives.
+            if s.universe.count == 1, series.count == 1 { series[0].symbol = s.universe[0]; provenanceData[0].symbol = s.universe[0] }
+            let r: BacktestResult
+            do { r = try Backtest.run(s, data: series, config: config) } catch let e as RuntimeError {
+                throw UsageError(description: e.message)
+            }
+            for w in r.warnings { writeStderr("strat: warning: \(w)\n") }
+            let p = Provenance(strategyFile: strategy, strategySHA256: Provenance.sha256(Data(source.text.utf8)), irHash: s.hash,
+                               inputs: zip(s.inputs, try Runtime(strategy: s, overrides: config.inputs, symbols: ["_"], baseInterval: 1).inputs)
+                                   .map { ($0.0.name, $0.1) },
+                               data: provenanceData.sorted { $0.symbol < $1.symbol }, config: config)
+            if let json { try write(Report.json(r, p), to: json) }
+            if let trades { try write(Data(Report.tradesCSV(r).utf8), to: trades) }
+            if let equity { try write(Report.equityCSV(r), to: equity) }
+            print(Report.summary(r), terminator: "")
+        }
+    }
+
+    func pick(_ ir: IRProgram) throws -> IRStrategy {
+        if let name = strategyName {
+            guard let s = ir.strategies.first(where: { $0.name == name }) else {
+                throw UsageError(description: "\(strategy) has no strategy `\(name)`; it has \(ir.strategies.map(\.name).joined(separator: ", "))")
+            }
+            return s
+        }
+        guard ir.strategies.count == 1 else {
+            throw UsageError(description: "\(strategy) declares \(ir.strategies.count) strategies (\(ir.strategies.map(\.name).joined(separator: ", "))); choose one with --strategy-name")
+        }
+        return ir.strategies[0]
+    }
+
+    func execution() throws -> ExecutionConfig {
+        var x = ExecutionConfig()
+        guard let timing = FillTiming(rawValue: fill) else { throw UsageError(description: "--fill must be next-open or close, got `\(fill)`") }
+        x.fill = timing
+        guard let slip = SlippageModel(parsing: slippage) else {
+            throw UsageError(description: "--slippage must be none, fixed:BPS, linear:K or sqrt:K, got `\(slippage)`")
+        }
+        x.slippage = slip
+        for (name, v) in [("--fees", fees), ("--half-spread", halfSpread), ("--maker-fees", makerFees ?? 0), ("--taker-fees", takerFees ?? 0)] where v < 0 || !v.isFinite {
+            throw UsageError(description: "\(name) must be zero or more, got \(v)")
+        }
+        x.makerFee = (makerFees ?? fees) / 10_000
+        x.takerFee = (takerFees ?? fees) / 10_000
+        x.halfSpread = halfSpread / 10_000
+        guard latency >= 0 else { throw UsageError(description: "--latency must be zero or more milliseconds") }
+        x.latency = latency
+        if let p = participation {
+            guard p > 0, p <= 100 else { throw UsageError(description: "--participation must be a percentage above 0 and at most 100, got \(p)") }
+            x.participation = p / 100
+        }
+        for (name, v) in [("--lot-size", lotSize), ("--tick-size", tickSize)] { if let v, !(v > 0) { throw UsageError(description: "\(name) must be positive, got \(v)") } }
+        x.lotSize = lotSize
+        x.tickSize = tickSize
+        guard var sess = TradingSession(parsing: session) else {
+            throw UsageError(description: "--session must be 24/7 or like 'Mon-Fri 14:30-21:00', got `\(session)`")
+        }
+        if let holidays {
+            guard let text = try? String(contentsOfFile: holidays, encoding: .utf8) else { throw UsageError(description: "\(holidays): cannot read the file") }
+            for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let t = line.trimmingCharacters(in: .whitespaces)
+                if t.isEmpty || t.hasPrefix("#") { continue }
+                guard t.count == 10, let ms = UTCTime.parse(Substring(t)) else {
+                    throw UsageError(description: "\(holidays):\(n + 1): `\(t)` is not a date; expected YYYY-MM-DD")
+                }
+                sess.holidays.insert(ms / 86_400_000)
+            }
+        }
+        x.session = sess
+        return x
+    }
+
+    func parseData(_ spec: String) throws -> (String, String) {
+        if let eq = spec.firstIndex(of: "=") {
+            let sym = String(spec[..<eq]), path = String(spec[spec.index(after: eq)...])
+            guard !sym.isEmpty, !path.isEmpty else { throw UsageError(description: "--data takes SYMBOL=FILE.csv, got `\(spec)`") }
+            return (sym, path)
+        }
+        return (URL(fileURLWithPath: spec).deletingPathExtension().lastPathComponent, spec)
+    }
+
+    /// `--set NAME=VALUE`: numbers, `2%`, `true`/`false`, durations like `4h`.
+    func parseSets(_ s: IRStrategy) throws -> [String: Double] {
+        var out: [String: Double] = [:]
+        for item in sets {
+            guard let eq = item.firstIndex(of: "=") else { throw UsageError(description: "--set takes NAME=VALUE, got `\(item)`") }
+            let name = String(item[..<eq]), text = String(item[item.index(after: eq)...])
+            guard let input = s.inputs.first(where: { $0.name == name }) else {
+                let known = s.inputs.map(\.name).joined(separator: ", ")
+                throw UsageError(description: "--set \(name): no such input" + (known.isEmpty ? "; the strategy declares none" : "; the inputs are \(known)"))
+            }
+            guard let v = Self.value(text, type: input.type) else {
+                throw UsageError(description: "--set \(name): `\(text)` is not a \(input.type) value")
+            }
+            out[name] = v
+        }
+        return out
+    }
+
+    static func value(_ text: String, type: String) -> Double? {
+        switch type {
+        case "Bool": return text == "true" ? 1 : text == "false" ? 0 : nil
+        case "Ratio":
+            if text.hasSuffix("%") { return Double(text.dropLast()).map { $0 / 100 } }
+            if text.hasSuffix("bps") { return Double(text.dropLast(3)).map { $0 / 10_000 } }
+            return Double(text)
+        case "Duration", "Timeframe":
+            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
+            if let u = text.last.flatMap({ units[$0] }), let n = Double(text.dropLast()) { return n * u }
+            return Double(text)
+        default:
+            return Double(text).flatMap { $0.isFinite ? $0 : nil }
+        }
+    }
+
+    func write(_ data: Data, to path: String) throws {
+        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
+            throw UsageError(description: "\(path): cannot write (\(error.localizedDescription))")
+        }
+    }
+}
