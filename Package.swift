@@ -43,6 +43,7 @@ let package = Package(
         .testTarget(name: "StratIRTests", dependencies: ["StratIR", "StratMarket"]),
         .testTarget(name: "StratRuntimeTests", dependencies: ["StratRuntime", "StratIR", "StratMarket", "StratIndicators"]),
         .testTarget(name: "StratEngineTests", dependencies: ["StratEngine", "StratMarket"]),
+        .testTarget(name: "StratBacktestTests", dependencies: ["StratBacktest", "StratEngine", "StratIR", "StratMarket", "StratSyntax"]),
         .testTarget(name: "StratCLITests", dependencies: ["strat"]),
     ]
 )

@@ -307,7 +307,7 @@ public final class SimulatedExchange {
         s.volumeLeft -= q
         s.filledThisBar[id, default: 0] += q
         let total = o.filledQuantity + q
-        orders[id].averageFillPrice = (o.averageFillPrice * o.filledQuantity + price * q) / total
+        orders[id].averageFillPrice = o.filledQuantity == 0 ? price : o.averageFillPrice + (price - o.averageFillPrice) * (q / total)
         orders[id].filledQuantity = total
         if o.quantity == nil { orders[id].quantity = want }   // sized now
         let done = orders[id].remaining.map { $0 <= 1e-12 * max(1, total) } ?? true

@@ -20,7 +20,7 @@ public struct Trade: Codable, Sendable, Equatable {
 public struct TradeBook {
     public private(set) var trades: [Trade] = []
     var open: [String: Int] = [:]           // symbol → index in trades
-    var exitValue: [Int: Double] = [:]      // exit quantity × price so far
+    var exitPrice: [Int: Double] = [:]      // average exit price so far
     var exitQty: [Int: Double] = [:]
 
     public init() {}
@@ -33,13 +33,13 @@ public struct TradeBook {
             let long = t.side == "long"
             if (signed > 0) == long {
                 // Adding to the position.
-                trades[i].entryPrice = (t.entryPrice * t.qty + f.price * f.quantity) / (t.qty + f.quantity)
                 trades[i].qty += f.quantity
+                trades[i].entryPrice = average(t.entryPrice, f.price, f.quantity, total: trades[i].qty)
                 trades[i].fees += f.fee
             } else {
                 let closing = min(f.quantity, t.qty - (exitQty[i] ?? 0))
                 exitQty[i, default: 0] += closing
-                exitValue[i, default: 0] += closing * f.price
+                exitPrice[i] = average(exitPrice[i] ?? f.price, f.price, closing, total: exitQty[i]!)
                 trades[i].fees += f.fee * closing / f.quantity
                 trades[i].exitLine = line
                 if positionAfter == 0 || (positionAfter > 0) != long {
@@ -64,13 +64,18 @@ public struct TradeBook {
 
     mutating func close(_ i: Int, at time: Int64) {
         let t = trades[i]
-        let exit = exitValue[i]! / exitQty[i]!
+        let exit = exitPrice[i]!
         let gross = (exit - t.entryPrice) * t.qty * (t.side == "long" ? 1 : -1)
         trades[i].exitTime = time
         trades[i].exitPrice = exit
         trades[i].pnl = gross - t.fees
         trades[i].returnPct = (gross - t.fees) / (t.entryPrice * t.qty)
         open[t.symbol] = nil
+    }
+
+    /// A running average that is exact when every price is the same.
+    func average(_ current: Double, _ price: Double, _ quantity: Double, total: Double) -> Double {
+        current + (price - current) * (quantity / total)
     }
 
     /// Counts a bar for every open trade of `symbol`.
