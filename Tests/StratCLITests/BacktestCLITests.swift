@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+/// `strat backtest` run as a subprocess.
+@Suite struct BacktestCLITests {
+    @Test func smaCrossOnGOOGPrintsTheSummaryAndWritesTheFiles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-bt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let json = dir.appendingPathComponent("r.json").path, trades = dir.appendingPathComponent("t.csv").path
+        let equity = dir.appendingPathComponent("e.csv").path
+        let r = try strat("backtest", "Strategies/sma_cross.strat", "--data", "ANY=Data/GOOG.csv", "--lot-size", "1",
+                          "--json", json, "--trades", trades, "--equity", equity)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Final equity        57752.99\n"))
+        #expect(r.stdout.contains("Trades              32 closed + 1 open\n"))
+        #expect(r.stdout.hasPrefix("Strategy            SmaCross on ANY\n"))
+        let t = try String(contentsOfFile: trades, encoding: .utf8).split(separator: "\n")
+        #expect(t.count == 34)
+        #expect(t[1] == "ANY,long,53.0,2004-12-21T00:00:00Z,186.31,2005-01-31T00:00:00Z,193.69,391.13999999999976,0.03961140035424827,0.0,27,14,17")
+        #expect(t[33] == "ANY,long,71.0,2012-12-04T00:00:00Z,695.0,,,,,0.0,60,14,")
+        let e = try String(contentsOfFile: equity, encoding: .utf8).split(separator: "\n")
+        #expect(e.count == 2149 && e.last == "2013-03-01T00:00:00Z,57752.99,513.4999999999927")
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+        let prov = object["provenance"] as! [String: Any]
+        let data = (prov["data"] as! [[String: Any]])[0]
+        #expect(data["sha256"] as? String == "5af5a828634fe8856460534a840dcb89cf52204cfa054b56f410ce35c035460d")
+        #expect((prov["inputs"] as! [String: Any])["fast"] as? Double == 10)
+        #expect(prov["ir_hash"] as? String != nil && prov["engine_version"] as? String == "0.1.0")
+        // Byte-identical on a second run.
+        let json2 = dir.appendingPathComponent("r2.json").path
+        _ = try strat("backtest", "Strategies/sma_cross.strat", "--data", "ANY=Data/GOOG.csv", "--lot-size", "1", "--json", json2)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: json)) == Data(contentsOf: URL(fileURLWithPath: json2)))
+    }
+
+    @Test func setOverridesInputsWithinTheirRanges() throws {
+        let ok = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--set", "fast=20", "--set", "slow=50")
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let out = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--set", "fast=3")
+        #expect(out.status == 2)
+        #expect(out.stderr.contains("input `fast` = 3.0 is below its declared range 5.0...50.0"))
+        let bad = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--set", "fast=ten")
+        #expect(bad.status == 2 && bad.stderr.contains("--set fast: `ten` is not a Int value"))
+        let unknown = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--set", "nope=1")
+        #expect(unknown.status == 2 && unknown.stderr.contains("no such input; the inputs are fast, slow"))
+    }
+
+    @Test func feesAndCloseFills() throws {
+        let close = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--lot-size", "1", "--fill", "close")
+        #expect(close.stdout.contains("Final equity        63328.77\n"))
+        let fees = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--lot-size", "1", "--fees", "10")
+        #expect(fees.status == 0)
+        #expect(!fees.stdout.contains("Fees                0.00\n"))
+    }
+
+    @Test func usageAndDataErrors() throws {
+        let badFill = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--fill", "later")
+        #expect(badFill.status == 2 && badFill.stderr.contains("--fill must be next-open or close"))
+        let badSlip = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--slippage", "huge")
+        #expect(badSlip.status == 2 && badSlip.stderr.contains("--slippage must be"))
+        let hourly = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/EURUSD.csv")
+        #expect(hourly.status == 2 && hourly.stderr.contains("the strategy's timeframe is 1d but the data's bars are 1h"))
+        let f = try temp("bad.csv", "time,open,high,low,close,volume\n2024-01-01,1,2,0.5,1,1\n2024-01-02,1,2,0.5,x,1\n")
+        let badCSV = try strat("backtest", "Strategies/sma_cross.strat", "--data", f.path)
+        #expect(badCSV.status == 2 && badCSV.stderr.contains("bad.csv:3: field `close`: `x` is not a finite number"))
+        let compileError = try temp("e.strat", "strategy E {\n  market spot\n  when close + volume > 0 {\n    enter long\n  }\n}\n")
+        let ce = try strat("backtest", compileError.path, "--data", "Data/GOOG.csv")
+        #expect(ce.status == 1 && ce.stderr.contains("error[E0301]"))
+    }
+}
