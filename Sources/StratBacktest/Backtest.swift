@@ -50,7 +50,6 @@ public final class Backtest {
     let exchange: SimulatedExchange
     let interval: Int64
     var book = TradeBook()
-    var marks: [String: Double] = [:]
     var nextOCO = 0
     /// Trailing stops whose distance follows a series: order id → (instance, node, multiple).
     var seriesTrails: [Int: (instance: Int, node: Int)] = [:]
@@ -95,34 +94,46 @@ public final class Backtest {
         var equity: [EquityPoint] = []
         equity.reserveCapacity(series.map(\.bars.count).max() ?? 0)
         var inMarket = 0
-        let dataIndex = Dictionary(uniqueKeysWithValues: series.enumerated().map { ($1.symbol, $0) })
-        while let event = clock.next() {
+        let dataIndex = runtime.symbols.map { sym in series.firstIndex { $0.symbol == sym }! }
+        let symbols = series.map(\.symbol)
+        var bars: [Bar?] = []
+        // Positions and last closes by data index, refreshed when fills happen.
+        var held = series.map { _ in 0.0 }
+        var closes = series.map { _ in 0.0 }
+        while let now = clock.next(into: &bars) {
             // 1. Orders resting from earlier bars meet this bar.
-            for (s, bar) in event.bars.enumerated() {
-                guard let bar else { continue }
-                let spread = series[s].halfSpreads?[rows[s]]
-                record(exchange.process(bar, symbol: series[s].symbol, halfSpread: spread))
+            for s in bars.indices {
+                guard let bar = bars[s] else { continue }
+                let fills = exchange.process(bar, symbol: symbols[s], halfSpread: series[s].halfSpreads?[rows[s]])
+                if !fills.isEmpty { record(fills); held[s] = portfolio.position(symbols[s]) }
             }
             // 2. The bar has closed: evaluate, then act on the rules that fire.
-            runtime.step(time: event.time - interval, bars: event.bars)
-            for (s, bar) in event.bars.enumerated() where bar != nil { marks[series[s].symbol] = bar!.close }
-            for (i, symbol) in runtime.symbols.enumerated() {
-                guard let d = dataIndex[symbol], let bar = event.bars[d] else { continue }
-                updateTrails(instance: i)
+            runtime.step(time: now - interval, bars: bars)
+            for s in bars.indices { if let bar = bars[s] { closes[s] = bar.close } }
+            for (i, d) in dataIndex.enumerated() {
+                guard let bar = bars[d] else { continue }
+                if !seriesTrails.isEmpty { updateTrails(instance: i) }
                 for (r, rule) in strategy.rules.enumerated() where runtime.value(node: rule.condition, instance: i) == 1 {
-                    for action in rule.actions { try perform(action, rule: r, ruleSource: rule.source, instance: i, symbol: symbol, bar: bar, now: clock.now) }
+                    for action in rule.actions {
+                        try perform(action, rule: r, ruleSource: rule.source, instance: i, symbol: symbols[d], bar: bar, now: now, closes: closes)
+                    }
                 }
                 if config.execution.fill == .close {
-                    record(exchange.fillAtClose(bar, symbol: symbol, halfSpread: series[d].halfSpreads?[rows[d]]))
+                    let fills = exchange.fillAtClose(bar, symbol: symbols[d], halfSpread: series[d].halfSpreads?[rows[d]])
+                    if !fills.isEmpty { record(fills); held[d] = portfolio.position(symbols[d]) }
                 }
             }
-            for (s, bar) in event.bars.enumerated() where bar != nil {
-                book.tick(series[s].symbol)
-                rows[s] += 1
+            var value = portfolio.cash, any = false
+            for s in bars.indices {
+                if bars[s] != nil {
+                    rows[s] += 1
+                    if held[s] != 0 { book.tick(symbols[s]) }
+                }
+                if held[s] != 0 { value += held[s] * closes[s]; any = true }
             }
-            if series.contains(where: { portfolio.position($0.symbol) != 0 }) { inMarket += 1 }
+            if any { inMarket += 1 }
             // Labelled with the bar's own time, as in the data; valued at its close.
-            equity.append(EquityPoint(time: clock.now - interval, equity: markedEquity(), cash: portfolio.cash))
+            equity.append(EquityPoint(time: now - interval, equity: value, cash: portfolio.cash))
         }
         let ppy = config.periodsPerYear ?? estimatedPeriodsPerYear()
         let metrics = Metrics.compute(equity: equity.map(\.equity), times: equity.map(\.time), trades: book.trades,
@@ -134,10 +145,10 @@ public final class Backtest {
 
     /// Cash plus holdings at the last closes, summed in symbol order (so the
     /// result does not depend on dictionary order).
-    func markedEquity() -> Double {
+    func markedEquity(_ closes: [Double]) -> Double {
         var e = portfolio.cash
-        for s in series where portfolio.position(s.symbol) != 0 {
-            e += portfolio.position(s.symbol) * (marks[s.symbol] ?? 0)
+        for (s, x) in series.enumerated() where portfolio.position(x.symbol) != 0 {
+            e += portfolio.position(x.symbol) * closes[s]
         }
         return e
     }
@@ -157,7 +168,8 @@ public final class Backtest {
 
     // MARK: Actions → orders
 
-    func perform(_ action: IRAction, rule: Int, ruleSource: IRSource?, instance i: Int, symbol: String, bar: Bar, now: Int64) throws {
+    func perform(_ action: IRAction, rule: Int, ruleSource: IRSource?, instance i: Int, symbol: String, bar: Bar, now: Int64,
+                 closes: [Double]) throws {
         let line = action.source?.line ?? ruleSource?.line
         let held = portfolio.position(symbol)
         let open = exchange.openOrders(symbol)
@@ -181,7 +193,7 @@ public final class Backtest {
             if buy ? held < 0 : held > 0 {
                 submitClose(symbol, side: buy ? .buy : .sell, quantity: nil, now: now, tag: OrderTag(rule: rule, line: line, action: "reverse"))
             }
-            let qty = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, entry: true)
+            let qty = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: markedEquity(closes))
             if let q = qty, !(q > 0) { return }
             var o = try makeOrder(spec, symbol: symbol, side: buy ? .buy : .sell, quantity: qty, instance: i, now: now)
             o.tag = OrderTag(rule: rule, line: line, action: buy ? "enter long" : "enter short")
@@ -191,7 +203,7 @@ public final class Backtest {
             guard let side = action.side, let spec = action.order else { return }
             let long = side == .long
             guard long ? held > 0 : held < 0 else { return }
-            var q = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, entry: false)
+            var q = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: markedEquity(closes))
             if spec.size.kind == .allIn { q = nil }
             var o = try makeOrder(spec, symbol: symbol, side: long ? .sell : .buy, quantity: q, instance: i, now: now)
             o.reduceOnly = true
@@ -296,9 +308,8 @@ public final class Backtest {
     }
 
     /// The order quantity from the sizing form; nil sizes at the fill with all the cash.
-    func quantity(_ size: IRSizing, instance i: Int, symbol: String, close: Double, entry: Bool) throws -> Double? {
+    func quantity(_ size: IRSizing, instance i: Int, symbol: String, close: Double, equity: Double) throws -> Double? {
         func arg(_ k: Int) -> Double? { k < size.args.count ? runtime.value(node: size.args[k], instance: i) : nil }
-        let equity = markedEquity()
         switch size.kind {
         case .allIn: return nil
         case .qty: return arg(0)

@@ -6,6 +6,8 @@ import StratMarket
 /// equity points are written in well under a second (JSONEncoder is slower).
 struct JSONWriter {
     var out: [UInt8] = []
+    var times = UTCTimeWriter()
+    init(capacity: Int = 0) { out.reserveCapacity(capacity) }
     private var first: [Bool] = []
     private var afterKey = false
 
@@ -22,7 +24,18 @@ struct JSONWriter {
     /// A line break before the next element, for arrays read by people and diffs.
     mutating func newline() { out.append(10) }
 
-    mutating func key(_ k: String) {
+    /// Keys are literals that need no escaping: copied as they are.
+    mutating func key(_ k: StaticString) {
+        separate()
+        out.append(34)
+        out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+        out.append(34)
+        out.append(58)
+        afterKey = true
+    }
+
+    /// A key that is data (an input's name): escaped like any string.
+    mutating func key(dynamic k: String) {
         separate()
         quoted(k)
         out.append(58)
@@ -41,7 +54,15 @@ struct JSONWriter {
 
     mutating func int(_ v: Int?) {
         separate()
-        out.append(contentsOf: (v.map(String.init) ?? "null").utf8)
+        guard var n = v else { out.append(contentsOf: "null".utf8); return }
+        if n < 0 { out.append(45); n = -n }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat { d[19 - count] = UInt8(48 + n % 10); n /= 10; count += 1 } while n > 0
+            out.append(contentsOf: d[(20 - count)...])
+        }
     }
 
     mutating func bool(_ b: Bool) { separate(); out.append(contentsOf: (b ? "true" : "false").utf8) }
@@ -50,14 +71,26 @@ struct JSONWriter {
         separate()
         guard let t else { out.append(contentsOf: "null".utf8); return }
         out.append(34)
-        UTCTime.append(t, to: &out)
+        times.append(t, to: &out)
         out.append(34)
+    }
+
+    /// An element written by the caller as raw JSON bytes (for hot loops).
+    mutating func rawElement(_ body: (inout [UInt8]) -> Void) {
+        separate()
+        body(&out)
     }
 
     private mutating func null() { out.append(contentsOf: "null".utf8) }
 
     private mutating func quoted(_ s: String) {
         out.append(34)
+        // Most strings (keys, states, symbols) need no escaping: append them whole.
+        if s.utf8.allSatisfy({ $0 >= 32 && $0 != 34 && $0 != 92 }) {
+            out.append(contentsOf: s.utf8)
+            out.append(34)
+            return
+        }
         for u in s.utf8 {
             switch u {
             case 34: out.append(contentsOf: [92, 34])
@@ -73,9 +106,9 @@ struct JSONWriter {
     }
 
     // Convenience: key and value in one call.
-    mutating func field(_ k: String, _ v: String?) { key(k); string(v) }
-    mutating func field(_ k: String, _ v: Double?) { key(k); number(v) }
-    mutating func field(_ k: String, _ v: Int?) { key(k); int(v) }
-    mutating func field(_ k: String, _ v: Bool) { key(k); bool(v) }
-    mutating func field(time k: String, _ v: Int64?) { key(k); time(v) }
+    mutating func field(_ k: StaticString, _ v: String?) { key(k); string(v) }
+    mutating func field(_ k: StaticString, _ v: Double?) { key(k); number(v) }
+    mutating func field(_ k: StaticString, _ v: Int?) { key(k); int(v) }
+    mutating func field(_ k: StaticString, _ v: Bool) { key(k); bool(v) }
+    mutating func field(time k: StaticString, _ v: Int64?) { key(k); time(v) }
 }

@@ -43,8 +43,11 @@ public struct Provenance: Sendable {
 
 /// The result as JSON (keys in snake_case), CSV files and a summary table.
 public enum Report {
-    public static func json(_ r: BacktestResult, _ p: Provenance) -> Data {
-        var w = JSONWriter()
+    public static func json(_ r: BacktestResult, _ p: Provenance) -> Data { Data(jsonBytes(r, p)) }
+
+    /// The JSON as bytes (no copy into `Data` for a large result).
+    public static func jsonBytes(_ r: BacktestResult, _ p: Provenance) -> [UInt8] {
+        var w = JSONWriter(capacity: r.equity.count * 80 + r.fills.count * 160 + r.orders.count * 400 + 4096)
         w.beginObject()
         w.newline(); w.field("strategy", r.strategy)
         w.newline(); w.key("symbols"); w.beginArray(); for s in r.symbols { w.string(s) }; w.endArray()
@@ -65,16 +68,30 @@ public enum Report {
         }
         w.endArray()
         w.newline(); w.key("equity"); w.beginArray()
+        // A million points: written as raw bytes, the same text the generic calls give.
+        let open = Array("{\"time\":\"".utf8), equityKey = Array("\",\"equity\":".utf8), cashKey = Array(",\"cash\":".utf8)
+        var times = UTCTimeWriter()
         for e in r.equity {
-            w.newline(); w.beginObject()
-            w.field(time: "time", e.time); w.field("equity", e.equity); w.field("cash", e.cash)
-            w.endObject()
+            w.newline()
+            w.rawElement { out in
+                out.append(contentsOf: open)
+                times.append(e.time, to: &out)
+                out.append(contentsOf: equityKey)
+                appendNumber(e.equity, to: &out)
+                out.append(contentsOf: cashKey)
+                appendNumber(e.cash, to: &out)
+                out.append(125)
+            }
         }
         w.endArray()
         w.newline(); w.key("warnings"); w.beginArray(); for x in r.warnings { w.string(x) }; w.endArray()
         w.newline(); w.key("provenance"); provenance(&w, p)
         w.newline(); w.endObject(); w.newline()
-        return Data(w.out)
+        return w.out
+    }
+
+    static func appendNumber(_ v: Double, to out: inout [UInt8]) {
+        if v.isFinite { out.append(contentsOf: v.description.utf8) } else { out.append(contentsOf: "null".utf8) }
     }
 
     static func metrics(_ w: inout JSONWriter, _ m: Metrics) {
@@ -132,7 +149,7 @@ public enum Report {
         w.beginObject()
         w.field("engine_version", Provenance.engineVersion)
         w.field("strategy_file", p.strategyFile); w.field("strategy_sha256", p.strategySHA256); w.field("ir_hash", p.irHash)
-        w.key("inputs"); w.beginObject(); for i in p.inputs { w.field(i.name, i.value) }; w.endObject()
+        w.key("inputs"); w.beginObject(); for i in p.inputs { w.key(dynamic: i.name); w.number(i.value) }; w.endObject()
         w.key("data"); w.beginArray()
         for d in p.data {
             w.beginObject(); w.field("symbol", d.symbol); w.field("path", d.path); w.field("sha256", d.sha256); w.field("rows", d.rows)
@@ -166,11 +183,20 @@ public enum Report {
         return s
     }
 
+    /// Writes bytes to a file without an intermediate copy.
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        guard let f = fopen(path, "wb") else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+        defer { fclose(f) }
+        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+        guard written == bytes.count else { throw CocoaError(.fileWriteOutOfSpace, userInfo: [NSFilePathErrorKey: path]) }
+    }
+
     public static func equityCSV(_ r: BacktestResult) -> Data {
         var out: [UInt8] = Array("time,equity,cash\n".utf8)
         out.reserveCapacity(r.equity.count * 48)
+        var times = UTCTimeWriter()
         for e in r.equity {
-            UTCTime.append(e.time, to: &out)
+            times.append(e.time, to: &out)
             out.append(44); out.append(contentsOf: e.equity.description.utf8)
             out.append(44); out.append(contentsOf: e.cash.description.utf8)
             out.append(10)

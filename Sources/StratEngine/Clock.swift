@@ -26,17 +26,29 @@ public struct Clock {
     }
 
     public mutating func next() -> Event? {
+        var bars: [Bar?] = []
+        guard let t = next(into: &bars) else { return nil }
+        return Event(time: t, bars: bars)
+    }
+
+    /// The next event's close time, its bars written into `bars` (one slot per
+    /// stream; the buffer is reused, so the loop allocates nothing per bar).
+    public mutating func next(into bars: inout [Bar?]) -> Int64? {
         var earliest = Int64.max
-        for (s, bars) in streams.enumerated() where positions[s] < bars.count {
-            earliest = min(earliest, bars[positions[s]].time)
+        for s in streams.indices where positions[s] < streams[s].count {
+            earliest = min(earliest, streams[s][positions[s]].time)
         }
         guard earliest != .max else { return nil }
-        var event = Event(time: earliest + interval, bars: streams.map { _ in nil })
-        for (s, bars) in streams.enumerated() where positions[s] < bars.count && bars[positions[s]].time == earliest {
-            event.bars[s] = bars[positions[s]]
-            positions[s] += 1
+        if bars.count != streams.count { bars = streams.map { _ in nil } }
+        for s in streams.indices {
+            if positions[s] < streams[s].count, streams[s][positions[s]].time == earliest {
+                bars[s] = streams[s][positions[s]]
+                positions[s] += 1
+            } else {
+                bars[s] = nil
+            }
         }
-        now = event.time
-        return event
+        now = earliest + interval
+        return now
     }
 }

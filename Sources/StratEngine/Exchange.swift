@@ -18,6 +18,8 @@ public final class SimulatedExchange {
     public private(set) var ambiguousBars = 0
     /// Live, pending and held orders per symbol, in submission order.
     var book: [String: [Int]] = [:]
+    /// Orders in the book over all symbols (a quick "nothing to do" test).
+    var booked = 0
     /// End of the trading day each DAY order belongs to.
     var dayEnds: [Int: Int64] = [:]
 
@@ -53,6 +55,7 @@ public final class SimulatedExchange {
             try? orders[o.id].transition(to: .rejected, at: time, reason: "price must be positive, got \(p)")
         } else {
             book[o.symbol, default: []].append(o.id)
+            booked += 1
         }
         return o.id
     }
@@ -108,7 +111,7 @@ public final class SimulatedExchange {
     /// `halfSpread` (a fraction of the price) comes from the data's bid/ask when known.
     @discardableResult
     public func process(_ bar: Bar, symbol: String, halfSpread: Double? = nil) -> [Fill] {
-        guard let ids = book[symbol], !ids.isEmpty else { return [] }
+        guard booked > 0, let ids = book[symbol], !ids.isEmpty else { return [] }
         let time = bar.time
         for id in ids {
             let o = orders[id]
@@ -128,13 +131,14 @@ public final class SimulatedExchange {
         var state = BarState(bar: bar, halfSpread: halfSpread ?? config.halfSpread,
                              volumeLeft: config.participation.map { $0 * bar.volume } ?? .infinity)
         let before = fills.count
+        let live = book[symbol] ?? []     // no order is added while a bar is matched
         for k in path.indices {
             let from = k == 0 ? path[0] : path[k - 1], to = path[k]
-            matchSegment(symbol, from: from, to: to, atOpen: k == 0, &state)
-            updateTrails(symbol, price: to)
+            matchSegment(live, from: from, to: to, atOpen: k == 0, &state)
+            updateTrails(live, price: to)
         }
         // IOC and FOK orders get one bar.
-        for id in book[symbol] ?? [] where orders[id].state.isLive {
+        for id in live where orders[id].state.isLive {
             if orders[id].timeInForce == .ioc || orders[id].timeInForce == .fok {
                 try? orders[id].transition(to: .cancelled, at: time, reason: "\(orders[id].timeInForce.rawValue): unfilled rest cancelled")
             }
@@ -179,9 +183,9 @@ public final class SimulatedExchange {
 
     /// Every live order that the stretch of path from → to reaches, in the order
     /// the price reaches them (FIFO on ties), then their executions.
-    func matchSegment(_ symbol: String, from: Double, to: Double, atOpen: Bool, _ s: inout BarState) {
+    func matchSegment(_ ids: [Int], from: Double, to: Double, atOpen: Bool, _ s: inout BarState) {
         var hits: [(distance: Double, id: Int, reference: Double, maker: Bool)] = []
-        for id in book[symbol] ?? [] where orders[id].state.isLive {
+        for id in ids where orders[id].state.isLive {
             let o = orders[id]
             if o.type == .trailingStop, o.trailAnchor == nil { orders[id].trailAnchor = from }
             guard let (ref, maker) = trigger(orders[id], from: from, to: to, atOpen: atOpen, barTime: s.bar.time) else { continue }
@@ -248,8 +252,8 @@ public final class SimulatedExchange {
     }
 
     /// Trailing stops ratchet towards the price, never away from it.
-    func updateTrails(_ symbol: String, price: Double) {
-        for id in book[symbol] ?? [] where orders[id].type == .trailingStop && orders[id].state.isLive {
+    func updateTrails(_ ids: [Int], price: Double) {
+        for id in ids where orders[id].type == .trailingStop && orders[id].state.isLive {
             let a = orders[id].trailAnchor ?? price
             orders[id].trailAnchor = orders[id].side == .sell ? max(a, price) : min(a, price)
         }
@@ -377,6 +381,8 @@ public final class SimulatedExchange {
 
     /// Drops terminal orders from the book.
     func compact(_ symbol: String) {
+        guard let before = book[symbol]?.count else { return }
         book[symbol]?.removeAll { orders[$0].state.isTerminal }
+        booked -= before - (book[symbol]?.count ?? 0)
     }
 }

@@ -97,10 +97,9 @@ struct BacktestCommand: ParsableCommand {
             for spec in data {
                 let (symbol, path) = try parseData(spec)
                 guard let bytes = FileManager.default.contents(atPath: path) else { throw UsageError(description: "\(path): cannot read the file") }
-                do {
-                    guard let text = String(data: bytes, encoding: .utf8) else { throw UsageError(description: "\(path): not UTF-8 text") }
-                    series.append(try BarCSV.parse(text, file: path, symbol: symbol))
-                } catch let e as BarCSV.Error { throw UsageError(description: e.description) }
+                do { series.append(try BarCSV.parse(bytes: [UInt8](bytes), file: path, symbol: symbol)) } catch let e as BarCSV.Error {
+                    throw UsageError(description: e.description)
+                }
                 provenanceData.append(.init(symbol: symbol, path: path, sha256: Provenance.sha256(bytes), rows: series.last!.bars.count))
             }
             if Set(series.map(\.symbol)).count != series.count { throw UsageError(description: "a symbol is given twice in --data") }
@@ -115,7 +114,11 @@ struct BacktestCommand: ParsableCommand {
                                inputs: zip(s.inputs, try Runtime(strategy: s, overrides: config.inputs, symbols: ["_"], baseInterval: 1).inputs)
                                    .map { ($0.0.name, $0.1) },
                                data: provenanceData.sorted { $0.symbol < $1.symbol }, config: config)
-            if let json { try write(Report.json(r, p), to: json) }
+            if let json {
+                do { try Report.write(Report.jsonBytes(r, p), to: json) } catch {
+                    throw UsageError(description: "\(json): cannot write (\(error.localizedDescription))")
+                }
+            }
             if let trades { try write(Data(Report.tradesCSV(r).utf8), to: trades) }
             if let equity { try write(Report.equityCSV(r), to: equity) }
             print(Report.summary(r), terminator: "")

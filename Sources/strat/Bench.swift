@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StratBacktest
 import StratIR
 import StratMarket
 import StratRuntime
@@ -8,7 +9,7 @@ import StratSyntax
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure performance (run on a release build).",
-        subcommands: [CompileBench.self, RuntimeBench.self])
+        subcommands: [CompileBench.self, RuntimeBench.self, BacktestBench.self])
 }
 
 /// Compiles a generated strategy of N lines (parse, check, lower) and reports the
@@ -116,6 +117,80 @@ struct RuntimeBench: ParsableCommand {
                 print(String(format: "runtime: %@: %d bars, best of %d: %.3f s, %.1f million bars/s (checksum %.0f)",
                              name, bars, runs, best, Double(bars) / best / 1e6, checksum))
             }
+        }
+    }
+}
+
+/// The SMA-crossover backtest end to end (compile, load the CSV, run, metrics,
+/// JSON) over seeded random-walk one-minute bars. Writes the CSV and the strategy
+/// (sma_cross.strat on a 1m timeframe) so other tools can run the same files.
+struct BacktestBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "backtest",
+        abstract: "Time a whole backtest on generated one-minute bars.")
+
+    @Option(help: "Bars in the generated CSV.")
+    var bars = 1_000_000
+
+    @Option(help: "Where to write the CSV, the strategy and the result.")
+    var dir = "/tmp/strat-bench"
+
+    @Option(help: "Timed runs; the best is reported.")
+    var runs = 3
+
+    func run() throws {
+        try withUsageErrors {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let csv = dir + "/rw_1m.csv", strategyPath = dir + "/sma_cross_1m.strat", json = dir + "/result.json"
+            var series = BarSeries.randomWalk(count: bars, seed: 7)
+            var out: [UInt8] = Array("time,open,high,low,close,volume\n".utf8)
+            for i in series.bars.indices {
+                var b = series.bars[i]
+                b.time = 1_704_067_200_000 + Int64(i) * 60_000
+                // Cents and whole volumes, as real minute data has.
+                func cents(_ x: Double) -> Double { (x * 100).rounded() / 100 }
+                b.open = cents(b.open); b.close = cents(b.close)
+                b.high = max(cents(b.high), b.open, b.close); b.low = min(cents(b.low), b.open, b.close)
+                b.volume = b.volume.rounded()
+                series.bars[i] = b
+                UTCTime.append(b.time, to: &out)
+                for x in [b.open, b.high, b.low, b.close] { out.append(44); out.append(contentsOf: String(format: "%.2f", x).utf8) }
+                out.append(44); out.append(contentsOf: String(Int(b.volume)).utf8); out.append(10)
+            }
+            FileManager.default.createFile(atPath: csv, contents: Data(out))
+            let original = try String(contentsOfFile: "Strategies/sma_cross.strat", encoding: .utf8)
+            try original.replacingOccurrences(of: "timeframe 1d", with: "timeframe 1m").write(toFile: strategyPath, atomically: true, encoding: .utf8)
+            print("wrote \(csv) (\(bars) bars, \(out.count / 1_000_000) MB) and \(strategyPath)")
+            var best: [String: Double] = [:]
+            var summary = ""
+            for _ in 0..<max(1, runs) {
+                var t = DispatchTime.now().uptimeNanoseconds
+                func lap(_ name: String) {
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    best[name] = min(best[name] ?? .infinity, Double(now - t) / 1e9)
+                    t = now
+                }
+                let start = t
+                let source = try readSource(strategyPath)
+                guard let s = Compiler.compile(source).ir?.strategies.first else { throw UsageError(description: "the strategy does not compile") }
+                lap("compile")
+                let data = try BarCSV.read(path: csv, symbol: "RW")
+                lap("load CSV")
+                var config = BacktestConfig()
+                config.execution.lotSize = 1
+                let r = try Backtest.run(s, data: [data], config: config)
+                lap("run + metrics")
+                let p = Provenance(strategyFile: strategyPath, strategySHA256: "", irHash: s.hash, inputs: [], data: [], config: config)
+                let bytes = Report.jsonBytes(r, p)
+                lap("JSON text")
+                try Report.write(bytes, to: json)
+                lap("JSON write")
+                best["total"] = min(best["total"] ?? .infinity, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                summary = "\(r.metrics.nTrades) closed trades, final equity \(r.metrics.finalEquity)"
+            }
+            for k in ["compile", "load CSV", "run + metrics", "JSON text", "JSON write", "total"] {
+                print(String(format: "backtest: %@: %.3f s", k, best[k]!))
+            }
+            print("backtest: \(summary); best of \(runs)")
         }
     }
 }
