@@ -100,12 +100,17 @@ public final class Backtest {
         // Positions and last closes by data index, refreshed when fills happen.
         var held = series.map { _ in 0.0 }
         var closes = series.map { _ in 0.0 }
+        let spreads = series.map(\.halfSpreads)
+        let conditions = strategy.rules.map(\.condition)
+        let closeFills = config.execution.fill == .close
         while let now = clock.next(into: &bars) {
             // 1. Orders resting from earlier bars meet this bar.
-            for s in bars.indices {
-                guard let bar = bars[s] else { continue }
-                let fills = exchange.process(bar, symbol: symbols[s], halfSpread: series[s].halfSpreads?[rows[s]])
-                if !fills.isEmpty { record(fills); held[s] = portfolio.position(symbols[s]) }
+            if exchange.hasOpenOrders {
+                for s in bars.indices {
+                    guard let bar = bars[s] else { continue }
+                    let fills = exchange.process(bar, symbol: symbols[s], halfSpread: spreads[s]?[rows[s]])
+                    if !fills.isEmpty { record(fills); held[s] = portfolio.position(symbols[s]) }
+                }
             }
             // 2. The bar has closed: evaluate, then act on the rules that fire.
             runtime.step(time: now - interval, bars: bars)
@@ -113,13 +118,14 @@ public final class Backtest {
             for (i, d) in dataIndex.enumerated() {
                 guard let bar = bars[d] else { continue }
                 if !seriesTrails.isEmpty { updateTrails(instance: i) }
-                for (r, rule) in strategy.rules.enumerated() where runtime.value(node: rule.condition, instance: i) == 1 {
+                for (r, condition) in conditions.enumerated() where runtime.value(node: condition, instance: i) == 1 {
+                    let rule = strategy.rules[r]
                     for action in rule.actions {
                         try perform(action, rule: r, ruleSource: rule.source, instance: i, symbol: symbols[d], bar: bar, now: now, closes: closes)
                     }
                 }
-                if config.execution.fill == .close {
-                    let fills = exchange.fillAtClose(bar, symbol: symbols[d], halfSpread: series[d].halfSpreads?[rows[d]])
+                if closeFills {
+                    let fills = exchange.fillAtClose(bar, symbol: symbols[d], halfSpread: spreads[d]?[rows[d]])
                     if !fills.isEmpty { record(fills); held[d] = portfolio.position(symbols[d]) }
                 }
             }

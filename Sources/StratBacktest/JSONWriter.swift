@@ -1,3 +1,4 @@
+import Foundation
 import StratMarket
 
 /// A small JSON writer over a byte buffer. Keys are written in the order the
@@ -7,7 +8,23 @@ import StratMarket
 struct JSONWriter {
     var out: [UInt8] = []
     var times = UTCTimeWriter()
-    init(capacity: Int = 0) { out.reserveCapacity(capacity) }
+    /// With a sink the text goes to the file in chunks; without, it stays in `out`.
+    let sink: UnsafeMutablePointer<FILE>?
+    private var failed = false
+
+    init(sink: UnsafeMutablePointer<FILE>? = nil) {
+        self.sink = sink
+        if sink != nil { out.reserveCapacity(1 << 20 + 4096) }
+    }
+
+    /// Writes what is buffered to the sink; false if a write failed.
+    mutating func flush() -> Bool {
+        guard let sink, !out.isEmpty else { return !failed }
+        let n = out.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, sink) }
+        if n != out.count { failed = true }
+        out.removeAll(keepingCapacity: true)
+        return !failed
+    }
     private var first: [Bool] = []
     private var afterKey = false
 
@@ -22,7 +39,10 @@ struct JSONWriter {
     mutating func beginArray() { separate(); out.append(91); first.append(true) }
     mutating func endArray() { first.removeLast(); out.append(93) }
     /// A line break before the next element, for arrays read by people and diffs.
-    mutating func newline() { out.append(10) }
+    mutating func newline() {
+        out.append(10)
+        if sink != nil, out.count >= 1 << 20 { _ = flush() }
+    }
 
     /// Keys are literals that need no escaping: copied as they are.
     mutating func key(_ k: StaticString) {
@@ -49,7 +69,12 @@ struct JSONWriter {
 
     mutating func number(_ v: Double?) {
         separate()
-        if let v, v.isFinite { out.append(contentsOf: v.description.utf8) } else { out.append(contentsOf: "null".utf8) }
+        if let v { Self.append(v, to: &out) } else { out.append(contentsOf: "null".utf8) }
+    }
+
+    /// A double as Swift's shortest round-trip text; null if not finite.
+    static func append(_ v: Double, to out: inout [UInt8]) {
+        if v.isFinite { out.append(contentsOf: v.description.utf8) } else { out.append(contentsOf: "null".utf8) }
     }
 
     mutating func int(_ v: Int?) {

@@ -43,11 +43,23 @@ public struct Provenance: Sendable {
 
 /// The result as JSON (keys in snake_case), CSV files and a summary table.
 public enum Report {
-    public static func json(_ r: BacktestResult, _ p: Provenance) -> Data { Data(jsonBytes(r, p)) }
+    public static func json(_ r: BacktestResult, _ p: Provenance) -> Data {
+        var w = JSONWriter()
+        write(r, p, &w)
+        return Data(w.out)
+    }
 
-    /// The JSON as bytes (no copy into `Data` for a large result).
-    public static func jsonBytes(_ r: BacktestResult, _ p: Provenance) -> [UInt8] {
-        var w = JSONWriter(capacity: r.equity.count * 80 + r.fills.count * 160 + r.orders.count * 400 + 4096)
+    /// Streams the JSON to a file through a small buffer (a million equity
+    /// points never sit in memory as text).
+    public static func writeJSON(_ r: BacktestResult, _ p: Provenance, to path: String) throws {
+        guard let f = fopen(path, "wb") else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+        var w = JSONWriter(sink: f)
+        write(r, p, &w)
+        let ok = w.flush()
+        guard fclose(f) == 0, ok else { throw CocoaError(.fileWriteOutOfSpace, userInfo: [NSFilePathErrorKey: path]) }
+    }
+
+    static func write(_ r: BacktestResult, _ p: Provenance, _ w: inout JSONWriter) {
         w.beginObject()
         w.newline(); w.field("strategy", r.strategy)
         w.newline(); w.key("symbols"); w.beginArray(); for s in r.symbols { w.string(s) }; w.endArray()
@@ -77,9 +89,9 @@ public enum Report {
                 out.append(contentsOf: open)
                 times.append(e.time, to: &out)
                 out.append(contentsOf: equityKey)
-                appendNumber(e.equity, to: &out)
+                JSONWriter.append(e.equity, to: &out)
                 out.append(contentsOf: cashKey)
-                appendNumber(e.cash, to: &out)
+                JSONWriter.append(e.cash, to: &out)
                 out.append(125)
             }
         }
@@ -87,11 +99,6 @@ public enum Report {
         w.newline(); w.key("warnings"); w.beginArray(); for x in r.warnings { w.string(x) }; w.endArray()
         w.newline(); w.key("provenance"); provenance(&w, p)
         w.newline(); w.endObject(); w.newline()
-        return w.out
-    }
-
-    static func appendNumber(_ v: Double, to out: inout [UInt8]) {
-        if v.isFinite { out.append(contentsOf: v.description.utf8) } else { out.append(contentsOf: "null".utf8) }
     }
 
     static func metrics(_ w: inout JSONWriter, _ m: Metrics) {
@@ -183,22 +190,14 @@ public enum Report {
         return s
     }
 
-    /// Writes bytes to a file without an intermediate copy.
-    public static func write(_ bytes: [UInt8], to path: String) throws {
-        guard let f = fopen(path, "wb") else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
-        defer { fclose(f) }
-        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
-        guard written == bytes.count else { throw CocoaError(.fileWriteOutOfSpace, userInfo: [NSFilePathErrorKey: path]) }
-    }
-
     public static func equityCSV(_ r: BacktestResult) -> Data {
         var out: [UInt8] = Array("time,equity,cash\n".utf8)
         out.reserveCapacity(r.equity.count * 48)
         var times = UTCTimeWriter()
         for e in r.equity {
             times.append(e.time, to: &out)
-            out.append(44); out.append(contentsOf: e.equity.description.utf8)
-            out.append(44); out.append(contentsOf: e.cash.description.utf8)
+            out.append(44); JSONWriter.append(e.equity, to: &out)
+            out.append(44); JSONWriter.append(e.cash, to: &out)
             out.append(10)
         }
         return Data(out)

@@ -29,6 +29,8 @@ public final class SimulatedExchange {
     }
 
     public var nextID: Int { orders.count }
+    /// Whether any order is open (pending, held or live) on any symbol.
+    public var hasOpenOrders: Bool { booked > 0 }
 
     // MARK: Order entry
 

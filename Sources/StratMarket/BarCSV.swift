@@ -66,13 +66,15 @@ public enum BarCSV {
                 index.append(i)
             }
             let bidAsk = header.firstIndex(of: "bid").flatMap { b in header.firstIndex(of: "ask").map { (b, $0) } }
+            let names = Array(requiredColumns.dropFirst())
+            /// Parses lines `ks` (0-based line indexes) into one chunk of bars.
+            func parseRows(_ ks: Range<Int>) throws -> Chunk {
             var bars: [Bar] = [], sourceLines: [Int] = [], spreads: [Double] = []
-            bars.reserveCapacity(count - 1)
-            sourceLines.reserveCapacity(count - 1)
+            bars.reserveCapacity(ks.count)
+            sourceLines.reserveCapacity(ks.count)
             var cells = [Range<Int>](repeating: 0..<0, count: header.count)
             var v = [Double](repeating: 0, count: 5)
-            let names = Array(requiredColumns.dropFirst())
-            for k in 1..<count {
+            for k in ks {
                 let line = k + 1
                 let r = lineRange(k)
                 if r.allSatisfy({ buf[$0] == 32 }) {
@@ -141,8 +143,42 @@ public enum BarCSV {
                 bars.append(bar)
                 sourceLines.append(line)
             }
+            return Chunk(bars: bars, lines: sourceLines, spreads: spreads)
+            }
+
+            // Large files parse in two halves on two cores; a defect is reported
+            // from the earliest line either way.
+            let chunks: [Chunk]
+            if count > 200_000 {
+                let mid = count / 2, end = count
+                // Each thread writes its own slot of a fixed buffer (not a shared array).
+                nonisolated(unsafe) let results = UnsafeMutableBufferPointer<Result<Chunk, Swift.Error>>.allocate(capacity: 2)
+                results.initialize(repeating: .success(Chunk()))
+                defer { results.deinitialize(); results.deallocate() }
+                nonisolated(unsafe) let parse = parseRows
+                DispatchQueue.concurrentPerform(iterations: 2) { part in
+                    let r = Result { try parse(part == 0 ? 1..<mid : mid..<end) }
+                    results[part] = r
+                }
+                chunks = [try results[0].get(), try results[1].get()].filter { !$0.bars.isEmpty } as [Chunk]
+                if chunks.count == 2, let last = chunks[0].bars.last, let first = chunks[1].bars.first, first.time <= last.time {
+                    throw Error(file: file, line: chunks[1].lines[0], field: "time",
+                                message: "\(UTCTime.format(first.time)) is not after the previous row's \(UTCTime.format(last.time)) (line \(chunks[0].lines.last!)); rows must be in increasing time without duplicates")
+                }
+            } else {
+                chunks = [try parseRows(1..<max(1, count))]
+            }
+            let bars = chunks.count == 1 ? chunks[0].bars : chunks.flatMap(\.bars)
+            let sourceLines = chunks.count == 1 ? chunks[0].lines : chunks.flatMap(\.lines)
+            let spreads = chunks.flatMap(\.spreads)
             return BarSeries(symbol: symbol, bars: bars, lines: sourceLines, halfSpreads: bidAsk == nil ? nil : spreads)
         }
+    }
+
+    struct Chunk {
+        var bars: [Bar] = []
+        var lines: [Int] = []
+        var spreads: [Double] = []
     }
 
     static func check(_ b: Bar, file: String, line: Int) throws {

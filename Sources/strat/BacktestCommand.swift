@@ -115,7 +115,7 @@ struct BacktestCommand: ParsableCommand {
                                    .map { ($0.0.name, $0.1) },
                                data: provenanceData.sorted { $0.symbol < $1.symbol }, config: config)
             if let json {
-                do { try Report.write(Report.jsonBytes(r, p), to: json) } catch {
+                do { try Report.writeJSON(r, p, to: json) } catch {
                     throw UsageError(description: "\(json): cannot write (\(error.localizedDescription))")
                 }
             }

@@ -180,14 +180,12 @@ struct BacktestBench: ParsableCommand {
                 let r = try Backtest.run(s, data: [data], config: config)
                 lap("run + metrics")
                 let p = Provenance(strategyFile: strategyPath, strategySHA256: "", irHash: s.hash, inputs: [], data: [], config: config)
-                let bytes = Report.jsonBytes(r, p)
-                lap("JSON text")
-                try Report.write(bytes, to: json)
-                lap("JSON write")
+                try Report.writeJSON(r, p, to: json)
+                lap("JSON")
                 best["total"] = min(best["total"] ?? .infinity, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
                 summary = "\(r.metrics.nTrades) closed trades, final equity \(r.metrics.finalEquity)"
             }
-            for k in ["compile", "load CSV", "run + metrics", "JSON text", "JSON write", "total"] {
+            for k in ["compile", "load CSV", "run + metrics", "JSON", "total"] {
                 print(String(format: "backtest: %@: %.3f s", k, best[k]!))
             }
             print("backtest: \(summary); best of \(runs)")

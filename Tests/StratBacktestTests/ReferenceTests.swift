@@ -97,6 +97,17 @@ func csvRows(_ file: String) throws -> [[String: String]] {
         }
         let a = try once(), b = try once()
         #expect(a == b)
+        // Streamed to a file, the same bytes.
+        let s2 = try compileStrategy("Strategies/sma_cross.strat")
+        var c = BacktestConfig()
+        c.execution.lotSize = 1
+        c.execution.takerFee = 0.001
+        let r = try Backtest.run(s2, data: [Self.goog], config: c)
+        let p = Provenance(strategyFile: "sma_cross.strat", strategySHA256: "x", irHash: s2.hash, inputs: [("fast", 10), ("slow", 30)],
+                           data: [.init(symbol: "GOOG", path: "GOOG.csv", sha256: "y", rows: 2148)], config: c)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("strat-\(UUID().uuidString).json").path
+        try Report.writeJSON(r, p, to: file)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == a)
         let object = try JSONSerialization.jsonObject(with: a) as! [String: Any]
         #expect(Set(object.keys) == ["strategy", "symbols", "metrics", "trades", "orders", "fills", "equity", "warnings", "provenance"])
         let m = object["metrics"] as! [String: Any]
