@@ -103,21 +103,24 @@ public final class Backtest {
         let spreads = series.map(\.halfSpreads)
         let conditions = strategy.rules.map(\.condition)
         let closeFills = config.execution.fill == .close
+        // Read once per fill rather than once per bar (class properties cost a check).
+        var cash = portfolio.cash
+        var trailing = false
         while let now = clock.next(into: &bars) {
             // 1. Orders resting from earlier bars meet this bar.
             if exchange.hasOpenOrders {
                 for s in bars.indices {
                     guard let bar = bars[s] else { continue }
                     let fills = exchange.process(bar, symbol: symbols[s], halfSpread: spreads[s]?[rows[s]])
-                    if !fills.isEmpty { record(fills); held[s] = portfolio.position(symbols[s]) }
+                    if !fills.isEmpty { record(fills, bar: rows[s]); held[s] = portfolio.position(symbols[s]); cash = portfolio.cash }
                 }
             }
             // 2. The bar has closed: evaluate, then act on the rules that fire.
-            runtime.step(time: now - interval, bars: bars)
+            if bars.count == 1, let bar = bars[0] { runtime.step(bar) } else { runtime.step(time: now - interval, bars: bars) }
             for s in bars.indices { if let bar = bars[s] { closes[s] = bar.close } }
             for (i, d) in dataIndex.enumerated() {
                 guard let bar = bars[d] else { continue }
-                if !seriesTrails.isEmpty { updateTrails(instance: i) }
+                if trailing { updateTrails(instance: i) }
                 for (r, condition) in conditions.enumerated() where runtime.value(node: condition, instance: i) == 1 {
                     let rule = strategy.rules[r]
                     for action in rule.actions {
@@ -126,21 +129,20 @@ public final class Backtest {
                 }
                 if closeFills {
                     let fills = exchange.fillAtClose(bar, symbol: symbols[d], halfSpread: spreads[d]?[rows[d]])
-                    if !fills.isEmpty { record(fills); held[d] = portfolio.position(symbols[d]) }
+                    if !fills.isEmpty { record(fills, bar: rows[d]); held[d] = portfolio.position(symbols[d]); cash = portfolio.cash }
                 }
             }
-            var value = portfolio.cash, any = false
+            trailing = !seriesTrails.isEmpty
+            var value = cash, any = false
             for s in bars.indices {
-                if bars[s] != nil {
-                    rows[s] += 1
-                    if held[s] != 0 { book.tick(symbols[s]) }
-                }
+                if bars[s] != nil { rows[s] += 1 }
                 if held[s] != 0 { value += held[s] * closes[s]; any = true }
             }
             if any { inMarket += 1 }
             // Labelled with the bar's own time, as in the data; valued at its close.
-            equity.append(EquityPoint(time: now - interval, equity: value, cash: portfolio.cash))
+            equity.append(EquityPoint(time: now - interval, equity: value, cash: cash))
         }
+        book.finish { symbol in rows[symbols.firstIndex(of: symbol)!] - 1 }
         let ppy = config.periodsPerYear ?? estimatedPeriodsPerYear()
         let metrics = Metrics.compute(equity: equity.map(\.equity), times: equity.map(\.time), trades: book.trades,
                                       fees: portfolio.feesPaid, inMarket: inMarket, ambiguousBars: exchange.ambiguousBars,
@@ -159,9 +161,9 @@ public final class Backtest {
         return e
     }
 
-    func record(_ fills: [Fill]) {
+    func record(_ fills: [Fill], bar: Int) {
         for f in fills {
-            book.record(f, line: exchange.orders[f.order].tag.line, positionAfter: portfolio.position(f.symbol))
+            book.record(f, line: exchange.orders[f.order].tag.line, positionAfter: portfolio.position(f.symbol), bar: bar)
         }
     }
 

@@ -22,11 +22,13 @@ public struct TradeBook {
     var open: [String: Int] = [:]           // symbol → index in trades
     var exitPrice: [Int: Double] = [:]      // average exit price so far
     var exitQty: [Int: Double] = [:]
+    var entryBar: [Int: Int] = [:]          // the symbol's bar index at entry
 
     public init() {}
 
-    /// `line`: the source line of the rule that sent the order.
-    public mutating func record(_ f: Fill, line: Int?, positionAfter: Double) {
+    /// `line`: the source line of the rule that sent the order; `bar`: the index
+    /// of the symbol's bar the fill happened in (for bars held).
+    public mutating func record(_ f: Fill, line: Int?, positionAfter: Double, bar: Int) {
         let signed = f.side.sign * f.quantity
         if let i = open[f.symbol] {
             let t = trades[i]
@@ -43,27 +45,29 @@ public struct TradeBook {
                 trades[i].fees += f.fee * closing / f.quantity
                 trades[i].exitLine = line
                 if positionAfter == 0 || (positionAfter > 0) != long {
-                    close(i, at: f.time)
+                    close(i, at: f.time, bar: bar)
                     if positionAfter != 0 {
                         // Flipped: the rest of the fill opens the other side.
-                        start(f, quantity: f.quantity - closing, fee: f.fee * (f.quantity - closing) / f.quantity, line: line)
+                        start(f, quantity: f.quantity - closing, fee: f.fee * (f.quantity - closing) / f.quantity, line: line, bar: bar)
                     }
                 }
             }
         } else if positionAfter != 0 {
-            start(f, quantity: f.quantity, fee: f.fee, line: line)
+            start(f, quantity: f.quantity, fee: f.fee, line: line, bar: bar)
         }
     }
 
-    mutating func start(_ f: Fill, quantity: Double, fee: Double, line: Int?) {
+    mutating func start(_ f: Fill, quantity: Double, fee: Double, line: Int?, bar: Int) {
+        entryBar[trades.count] = bar
         open[f.symbol] = trades.count
         trades.append(Trade(symbol: f.symbol, side: f.side == .buy ? "long" : "short", qty: quantity, entryTime: f.time,
                             entryPrice: f.price, exitTime: nil, exitPrice: nil, pnl: nil, returnPct: nil, fees: fee,
                             barsHeld: 0, entryLine: line, exitLine: nil))
     }
 
-    mutating func close(_ i: Int, at time: Int64) {
+    mutating func close(_ i: Int, at time: Int64, bar: Int) {
         let t = trades[i]
+        trades[i].barsHeld = bar - entryBar[i]!
         let exit = exitPrice[i]!
         let gross = (exit - t.entryPrice) * t.qty * (t.side == "long" ? 1 : -1)
         trades[i].exitTime = time
@@ -78,9 +82,10 @@ public struct TradeBook {
         current + (price - current) * (quantity / total)
     }
 
-    /// Counts a bar for every open trade of `symbol`.
-    public mutating func tick(_ symbol: String) {
-        if let i = open[symbol] { trades[i].barsHeld += 1 }
+    /// At the end: an open trade has been held through every bar since its
+    /// entry, the last one included. `lastBar`: the last bar index per symbol.
+    public mutating func finish(lastBar: (String) -> Int) {
+        for (symbol, i) in open { trades[i].barsHeld = lastBar(symbol) - entryBar[i]! + 1 }
     }
 
     public func isOpen(_ symbol: String) -> Bool { open[symbol] != nil }

@@ -21,6 +21,10 @@ public final class Runtime {
     public let inputs: [Double]
     public let baseInterval: Int64
     let program: Program
+    /// Copied out of `program` so the per-bar paths read them without indirection.
+    let phases: [Range<Int>]
+    let slotOfNode: [Int]
+    let single: Instance?
     let code: UnsafeMutableBufferPointer<Instruction>
     let instances: [Instance]
     /// Clocks in use: index 0 is the base timeframe.
@@ -73,6 +77,8 @@ public final class Runtime {
         for i in code.indices where Self.usesKernel(code[i].op) { code[i].k = local[Int(code[i].k)] }
         self.code = .allocate(capacity: code.count)
         _ = self.code.initialize(from: code)
+        phases = program.phases
+        slotOfNode = program.slotOfNode
         let lanes = program.lanes, initial = program.initialValues, rings = program.ringCapacities
         instances = symbols.map { sym in
             let laneData = lanes.map { lane -> Int in
@@ -81,6 +87,7 @@ public final class Runtime {
             }
             return Instance(values: initial, rings: rings, kernels: KernelStore(specs, localIndex: &local), laneData: laneData)
         }
+        single = instances.count == 1 && !code.contains { $0.op == .rank } ? instances[0] : nil
     }
 
     deinit {
@@ -138,7 +145,13 @@ public final class Runtime {
     func evaluate() {
         let code = UnsafePointer(self.code.baseAddress!)
         let ticked = UnsafePointer(self.ticked.baseAddress!), bars = UnsafePointer(laneBars.baseAddress!)
-        for phase in program.phases {
+        if let single {
+            // One symbol, no cross-sectional op: one pass over all instructions.
+            single.run(0..<self.code.count, code, ticked: ticked, bars: bars)
+            self.ticked.update(repeating: false)
+            return
+        }
+        for phase in phases {
             if code[phase.lowerBound].op == .rank {
                 rank(code[phase.lowerBound])
                 continue
@@ -165,12 +178,12 @@ public final class Runtime {
     /// The value of `node` on the last bar for the given instance (NaN is na).
     /// A multi-output node gives its first output; see `outputs`.
     public func value(node: Int, instance: Int = 0) -> Double {
-        instances[instance].values[program.slotOfNode[node]]
+        instances[instance].values[slotOfNode[node]]
     }
 
     /// The outputs of a multi-output node (a call such as `macd`), in order.
     public func outputs(node: Int, count: Int, instance: Int = 0) -> [Double] {
-        let first = program.slotOfNode[node]
+        let first = slotOfNode[node]
         return (0..<count).map { instances[instance].values[first + $0] }
     }
 }
