@@ -3,6 +3,10 @@ import PackageDescription
 
 // Module layout: see Docs/Architecture.md. Dependencies point one way:
 // StratSyntax ← StratSema ← StratIR ← (runtime, engine, …) ← strat.
+// Hot modules skip the dynamic exclusivity checks in release builds (the
+// static checks stay); see Docs/Performance.md.
+let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "Strat",
     platforms: [.macOS(.v13)],
@@ -29,11 +33,12 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "StratIndicators"),
-        .target(name: "StratMarket"),
-        .target(name: "StratEngine", dependencies: ["StratMarket"]),
+        .target(name: "StratMarket", swiftSettings: fast),
+        .target(name: "StratEngine", dependencies: ["StratMarket"], swiftSettings: fast),
         .target(name: "StratBacktest", dependencies: ["StratEngine", "StratRuntime", "StratIR", "StratMarket",
-                                                     .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "StratRuntime", dependencies: ["StratSema", "StratIR", "StratIndicators", "StratMarket"]),
+                                                     .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: fast),
+        .target(name: "StratRuntime", dependencies: ["StratSema", "StratIR", "StratIndicators", "StratMarket"], swiftSettings: fast),
         .executableTarget(name: "strat", dependencies: [
             "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

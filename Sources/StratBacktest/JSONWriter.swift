@@ -41,6 +41,10 @@ struct JSONWriter {
     /// A line break before the next element, for arrays read by people and diffs.
     mutating func newline() {
         out.append(10)
+        flushIfLarge()
+    }
+
+    mutating func flushIfLarge() {
         if sink != nil, out.count >= 1 << 20 { _ = flush() }
     }
 

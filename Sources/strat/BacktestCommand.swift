@@ -94,14 +94,21 @@ struct BacktestCommand: ParsableCommand {
             config.inputs = try parseSets(s)
             var provenanceData: [Provenance.DataFile] = []
             var series: [BarSeries] = []
+            var files: [Data] = []
             for spec in data {
                 let (symbol, path) = try parseData(spec)
                 guard let bytes = FileManager.default.contents(atPath: path) else { throw UsageError(description: "\(path): cannot read the file") }
                 do { series.append(try BarCSV.parse(bytes: [UInt8](bytes), file: path, symbol: symbol)) } catch let e as BarCSV.Error {
                     throw UsageError(description: e.description)
                 }
-                provenanceData.append(.init(symbol: symbol, path: path, sha256: Provenance.sha256(bytes), rows: series.last!.bars.count))
+                provenanceData.append(.init(symbol: symbol, path: path, sha256: "", rows: series.last!.bars.count))
+                files.append(bytes)
             }
+            // The data files' hashes are computed on the other core while the backtest runs.
+            nonisolated(unsafe) var hashes: [String] = []
+            let hashing = DispatchGroup()
+            let contents = files
+            DispatchQueue.global().async(group: hashing) { hashes = contents.map(Provenance.sha256) }
             if Set(series.map(\.symbol)).count != series.count { throw UsageError(description: "a symbol is given twice in --data") }
             // A strategy without a universe, or with one symbol, runs on the one symbol the data gives.
             if s.universe.count == 1, series.count == 1 { series[0].symbol = s.universe[0]; provenanceData[0].symbol = s.universe[0] }
@@ -110,6 +117,8 @@ struct BacktestCommand: ParsableCommand {
                 throw UsageError(description: e.message)
             }
             for w in r.warnings { writeStderr("strat: warning: \(w)\n") }
+            hashing.wait()
+            for i in provenanceData.indices { provenanceData[i].sha256 = hashes[i] }
             let p = Provenance(strategyFile: strategy, strategySHA256: Provenance.sha256(Data(source.text.utf8)), irHash: s.hash,
                                inputs: zip(s.inputs, try Runtime(strategy: s, overrides: config.inputs, symbols: ["_"], baseInterval: 1).inputs)
                                    .map { ($0.0.name, $0.1) },
