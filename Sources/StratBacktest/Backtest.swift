@@ -144,7 +144,7 @@ public final class Backtest {
         }
         book.finish { symbol in rows[symbols.firstIndex(of: symbol)!] - 1 }
         let ppy = config.periodsPerYear ?? estimatedPeriodsPerYear()
-        let metrics = Metrics.compute(equity: equity.map(\.equity), times: equity.map(\.time), trades: book.trades,
+        let metrics = Metrics.compute(equity.count, equity: { equity[$0].equity }, time: { equity[$0].time }, trades: book.trades,
                                       fees: portfolio.feesPaid, inMarket: inMarket, ambiguousBars: exchange.ambiguousBars,
                                       periodsPerYear: ppy)
         return BacktestResult(strategy: strategy.name, symbols: series.map(\.symbol), metrics: metrics, trades: book.trades,

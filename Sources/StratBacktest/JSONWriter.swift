@@ -25,19 +25,35 @@ struct JSONWriter {
         out.removeAll(keepingCapacity: true)
         return !failed
     }
-    private var first: [Bool] = []
+    /// Nesting depth, and one bit per level: set while that level has no element yet.
+    private var depth = 0
+    private var empty: UInt64 = 0
     private var afterKey = false
 
     private mutating func separate() {
         if afterKey { afterKey = false; return }
-        guard !first.isEmpty else { return }
-        if first[first.count - 1] { first[first.count - 1] = false } else { out.append(44) }
+        guard depth > 0 else { return }
+        let bit: UInt64 = 1 << (depth - 1)
+        if empty & bit != 0 { empty &= ~bit } else { out.append(44) }
     }
 
-    mutating func beginObject() { separate(); out.append(123); first.append(true) }
-    mutating func endObject() { first.removeLast(); out.append(125) }
-    mutating func beginArray() { separate(); out.append(91); first.append(true) }
-    mutating func endArray() { first.removeLast(); out.append(93) }
+    private mutating func open(_ c: UInt8) {
+        separate()
+        out.append(c)
+        precondition(depth < 64, "JSON nested too deeply")
+        depth += 1
+        empty |= 1 << (depth - 1)
+    }
+
+    private mutating func close(_ c: UInt8) {
+        depth -= 1
+        out.append(c)
+    }
+
+    mutating func beginObject() { open(123) }
+    mutating func endObject() { close(125) }
+    mutating func beginArray() { open(91) }
+    mutating func endArray() { close(93) }
     /// A line break before the next element, for arrays read by people and diffs.
     mutating func newline() {
         out.append(10)

@@ -29,29 +29,34 @@ public struct Metrics: Codable, Sendable, Equatable {
     public var periodsPerYear: Double
     public var ambiguousBars: Int
 
-    /// `equity`: the value at each bar's close; `inMarket`: bars with a position.
-    public static func compute(equity: [Double], times: [Int64], trades: [Trade], fees: Double, inMarket: Int,
-                               ambiguousBars: Int, periodsPerYear: Double) -> Metrics {
-        let first = equity.first ?? 0, last = equity.last ?? 0
-        var returns: [Double] = []
-        returns.reserveCapacity(equity.count)
-        for i in equity.indices.dropFirst() { returns.append(equity[i - 1] != 0 ? equity[i] / equity[i - 1] - 1 : 0) }
-        let n = Double(returns.count)
-        let mean = returns.isEmpty ? 0 : returns.reduce(0, +) / n
-        let sd = returns.count > 1 ? (returns.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)).squareRoot() : 0
-        let downside = returns.isEmpty ? 0 : (returns.reduce(0) { $0 + min($1, 0) * min($1, 0) } / n).squareRoot()
+    /// `equity`: the value at each bar's close, with its time; `inMarket`: bars with a position.
+    public static func compute(_ count: Int, equity: (Int) -> Double, time: (Int) -> Int64, trades: [Trade], fees: Double,
+                               inMarket: Int, ambiguousBars: Int, periodsPerYear: Double) -> Metrics {
+        let first = count > 0 ? equity(0) : 0, last = count > 0 ? equity(count - 1) : 0
+        // Returns are recomputed in each pass rather than stored (a million bars).
+        func r(_ i: Int) -> Double { let p = equity(i - 1); return p != 0 ? equity(i) / p - 1 : 0 }
+        let returnCount = max(0, count - 1)
+        let n = Double(returnCount)
+        var sum = 0.0, downsideSquares = 0.0
+        for i in stride(from: 1, to: count, by: 1) { let x = r(i); sum += x; downsideSquares += min(x, 0) * min(x, 0) }
+        let mean = returnCount == 0 ? 0 : sum / n
+        var squares = 0.0
+        for i in stride(from: 1, to: count, by: 1) { let d = r(i) - mean; squares += d * d }
+        let sd = returnCount > 1 ? (squares / (n - 1)).squareRoot() : 0
+        let downside = returnCount == 0 ? 0 : (downsideSquares / n).squareRoot()
         let years = n / periodsPerYear
         let ending = first != 0 ? last / first : 0
         let cagr: Double? = years > 0 && ending > 0 ? pow(ending, 1 / years) - 1 : nil
 
         // Drawdown: the deepest fall from a running peak, and the longest time under one.
         var peak = first, deepest = 0.0, underSince: Int? = nil, longest = 0, longestDays = 0.0
-        for (i, e) in equity.enumerated() {
+        for i in 0..<count {
+            let e = equity(i)
             if e >= peak {
                 peak = e
                 if let s = underSince {
                     longest = max(longest, i - s)
-                    longestDays = max(longestDays, Double(times[i] - times[s]) / 86_400_000)
+                    longestDays = max(longestDays, Double(time(i) - time(s)) / 86_400_000)
                 }
                 underSince = nil
             } else {
@@ -59,9 +64,10 @@ public struct Metrics: Codable, Sendable, Equatable {
                 deepest = min(deepest, e / peak - 1)
             }
         }
-        if let s = underSince, let end = equity.indices.last {
+        if let s = underSince, count > 0 {
+            let end = count - 1
             longest = max(longest, end - s)
-            longestDays = max(longestDays, Double(times[end] - times[s]) / 86_400_000)
+            longestDays = max(longestDays, Double(time(end) - time(s)) / 86_400_000)
         }
 
         let closed = trades.compactMap(\.pnl)
@@ -77,7 +83,7 @@ public struct Metrics: Codable, Sendable, Equatable {
         return Metrics(
             initialEquity: first, finalEquity: last, totalReturn: first != 0 ? last / first - 1 : 0,
             cagr: cagr,
-            annualVolatility: returns.count > 1 ? sd * ann.squareRoot() : nil,
+            annualVolatility: returnCount > 1 ? sd * ann.squareRoot() : nil,
             sharpe: sd > 0 ? mean / sd * ann.squareRoot() : nil,
             sortino: downside > 0 ? mean * ann / (downside * ann.squareRoot()) : nil,
             calmar: deepest < 0 ? cagr.map { $0 / -deepest } : nil,
@@ -87,7 +93,7 @@ public struct Metrics: Codable, Sendable, Equatable {
             expectancy: tradeMean,
             averageWin: wins.isEmpty ? nil : grossWin / Double(wins.count),
             averageLoss: losses.isEmpty ? nil : -grossLoss / Double(losses.count),
-            exposure: equity.isEmpty ? 0 : Double(inMarket) / Double(equity.count),
+            exposure: count == 0 ? 0 : Double(inMarket) / Double(count),
             nTrades: closed.count, nOpenTrades: trades.count - closed.count, fees: fees, sqn: sqn,
             periodsPerYear: ann, ambiguousBars: ambiguousBars)
     }

@@ -22,18 +22,19 @@ public struct Bar: Sendable, Equatable {
 public struct BarSeries: Sendable, Equatable {
     public var symbol: String
     public var bars: [Bar]
-    /// The source line of each bar (1-based, the header is line 1), when read from a file.
-    public var lines: [Int]
     /// Half the bid–ask spread as a fraction of the mid price, per bar, when the
     /// data has `bid` and `ask` columns.
     public var halfSpreads: [Double]?
 
-    public init(symbol: String, bars: [Bar], lines: [Int] = [], halfSpreads: [Double]? = nil) {
+    public init(symbol: String, bars: [Bar], halfSpreads: [Double]? = nil) {
         self.symbol = symbol
         self.bars = bars
-        self.lines = lines
         self.halfSpreads = halfSpreads
     }
+
+    /// The line of bar `index` in the CSV it was read from (every row is a bar;
+    /// the header is line 1).
+    public static func csvLine(ofBar index: Int) -> Int { index + 2 }
 
     /// The bar interval in milliseconds: the most common gap between consecutive
     /// bars (so weekend and holiday gaps do not count); nil with fewer than two bars.

@@ -18,11 +18,18 @@ public enum BarCSV {
     }
 
     public static func read(path: String, symbol: String? = nil) throws -> BarSeries {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
             throw Error(file: path, line: 0, field: nil, message: "cannot read the file")
         }
         let name = symbol ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return try parse(bytes: [UInt8](data), file: path, symbol: name)
+        return try parse(data: data, file: path, symbol: name)
+    }
+
+    /// Parses the bytes of `data` in place (a mapped file is not copied).
+    public static func parse(data: Data, file: String, symbol: String) throws -> BarSeries {
+        try data.withUnsafeBytes { raw in
+            try parse(buffer: raw.bindMemory(to: UInt8.self), file: file, symbol: symbol)
+        }
     }
 
     public static func parse(_ text: String, file: String, symbol: String) throws -> BarSeries {
@@ -32,7 +39,11 @@ public enum BarCSV {
     /// Parses straight from the bytes (a million rows in a fraction of a second);
     /// only a line with quotes takes the slower, general path.
     public static func parse(bytes: [UInt8], file: String, symbol: String) throws -> BarSeries {
-        try bytes.withUnsafeBufferPointer { buf in
+        try bytes.withUnsafeBufferPointer { try parse(buffer: $0, file: file, symbol: symbol) }
+    }
+
+    static func parse(buffer buf: UnsafeBufferPointer<UInt8>, file: String, symbol: String) throws -> BarSeries {
+        do {
             var lineStarts: [Int] = [0]
             lineStarts.reserveCapacity(buf.count / 40)
             if let base = buf.baseAddress {
@@ -67,11 +78,9 @@ public enum BarCSV {
             }
             let bidAsk = header.firstIndex(of: "bid").flatMap { b in header.firstIndex(of: "ask").map { (b, $0) } }
             let names = Array(requiredColumns.dropFirst())
-            /// Parses lines `ks` (0-based line indexes) into one chunk of bars.
-            func parseRows(_ ks: Range<Int>) throws -> Chunk {
-            var bars: [Bar] = [], sourceLines: [Int] = [], spreads: [Double] = []
-            bars.reserveCapacity(ks.count)
-            sourceLines.reserveCapacity(ks.count)
+            /// Parses lines `ks` (0-based line indexes; line k is bar k − 1) straight
+            /// into the result's storage.
+            func parseRows(_ ks: Range<Int>, _ out: Storage) throws {
             var cells = [Range<Int>](repeating: 0..<0, count: header.count)
             var v = [Double](repeating: 0, count: 5)
             for k in ks {
@@ -81,18 +90,25 @@ public enum BarCSV {
                     throw Error(file: file, line: line, field: nil, message: "empty row; expected \(header.count) fields")
                 }
                 var quoted: [String]? = nil
-                if buf[r].contains(34) {
+                // One pass finds the commas; a quote sends the line to the general path.
+                var n = 0, start = r.lowerBound, hasQuote = false
+                for i in r {
+                    let c = buf[i]
+                    if c == 44 {
+                        if n < cells.count { cells[n] = start..<i }
+                        n += 1
+                        start = i + 1
+                    } else if c == 34 {
+                        hasQuote = true
+                        break
+                    }
+                }
+                if hasQuote {
                     quoted = try fields(of: Substring(text(r)), file: file, line: line)
                     guard quoted!.count == header.count else {
                         throw Error(file: file, line: line, field: nil, message: "\(quoted!.count) fields, but the header has \(header.count)")
                     }
                 } else {
-                    var n = 0, start = r.lowerBound
-                    for i in r where buf[i] == 44 {
-                        if n < cells.count { cells[n] = start..<i }
-                        n += 1
-                        start = i + 1
-                    }
                     if n < cells.count { cells[n] = start..<r.upperBound }
                     n += 1
                     guard n == header.count else {
@@ -130,55 +146,58 @@ public enum BarCSV {
                 }
                 let bar = Bar(time: time, open: v[0], high: v[1], low: v[2], close: v[3], volume: v[4])
                 try check(bar, file: file, line: line)
-                if let last = bars.last, time <= last.time {
+                if k > ks.lowerBound, time <= out.bars[k - 2].time {
                     throw Error(file: file, line: line, field: "time",
-                                message: "\(UTCTime.format(time)) is not after the previous row's \(UTCTime.format(last.time)) (line \(sourceLines.last!)); rows must be in increasing time without duplicates")
+                                message: "\(UTCTime.format(time)) is not after the previous row's \(UTCTime.format(out.bars[k - 2].time)) (line \(line - 1)); rows must be in increasing time without duplicates")
                 }
                 if let (b, a) = bidAsk {
                     guard let bid = cell(b, FastNumber.double), let ask = cell(a, FastNumber.double), bid > 0, ask >= bid else {
                         throw Error(file: file, line: line, field: "bid", message: "bid and ask must be numbers with 0 < bid <= ask")
                     }
-                    spreads.append((ask - bid) / (ask + bid))
+                    out.spreads?[k - 1] = (ask - bid) / (ask + bid)
                 }
-                bars.append(bar)
-                sourceLines.append(line)
+                out.bars[k - 1] = bar
             }
-            return Chunk(bars: bars, lines: sourceLines, spreads: spreads)
             }
 
-            // Large files parse in two halves on two cores; a defect is reported
-            // from the earliest line either way.
-            let chunks: [Chunk]
-            if count > 200_000 {
-                let mid = count / 2, end = count
-                // Each thread writes its own slot of a fixed buffer (not a shared array).
-                nonisolated(unsafe) let results = UnsafeMutableBufferPointer<Result<Chunk, Swift.Error>>.allocate(capacity: 2)
-                results.initialize(repeating: .success(Chunk()))
-                defer { results.deinitialize(); results.deallocate() }
-                nonisolated(unsafe) let parse = parseRows
-                DispatchQueue.concurrentPerform(iterations: 2) { part in
-                    let r = Result { try parse(part == 0 ? 1..<mid : mid..<end) }
-                    results[part] = r
+            // Large files parse in two halves on two cores, each writing its own rows
+            // of one array; a defect is reported from the earliest line either way.
+            let n = max(0, count - 1)
+            var spreads = [Double](repeating: 0, count: bidAsk == nil ? 0 : n)
+            let bars = try [Bar](unsafeUninitializedCapacity: n) { barBuffer, initialized in
+                initialized = n      // Bar is a plain value: nothing to clean up on a throw
+                try spreads.withUnsafeMutableBufferPointer { spreadBuffer in
+                    let out = Storage(bars: barBuffer.baseAddress!, spreads: spreadBuffer.baseAddress)
+                    guard n > 0 else { return }
+                    if count > 200_000 {
+                        let mid = count / 2, end = count
+                        nonisolated(unsafe) let errors = UnsafeMutableBufferPointer<Swift.Error?>.allocate(capacity: 2)
+                        errors.initialize(repeating: nil)
+                        defer { errors.deinitialize(); errors.deallocate() }
+                        nonisolated(unsafe) let parse = parseRows
+                        DispatchQueue.concurrentPerform(iterations: 2) { part in
+                            do { try parse(part == 0 ? 1..<mid : mid..<end, out) } catch { errors[part] = error }
+                        }
+                        if let e = errors[0] { throw e }
+                        let last = out.bars[mid - 2], first = out.bars[mid - 1]
+                        if first.time <= last.time {
+                            throw Error(file: file, line: mid + 1, field: "time",
+                                        message: "\(UTCTime.format(first.time)) is not after the previous row's \(UTCTime.format(last.time)) (line \(mid)); rows must be in increasing time without duplicates")
+                        }
+                        if let e = errors[1] { throw e }
+                    } else {
+                        try parseRows(1..<count, out)
+                    }
                 }
-                chunks = [try results[0].get(), try results[1].get()].filter { !$0.bars.isEmpty } as [Chunk]
-                if chunks.count == 2, let last = chunks[0].bars.last, let first = chunks[1].bars.first, first.time <= last.time {
-                    throw Error(file: file, line: chunks[1].lines[0], field: "time",
-                                message: "\(UTCTime.format(first.time)) is not after the previous row's \(UTCTime.format(last.time)) (line \(chunks[0].lines.last!)); rows must be in increasing time without duplicates")
-                }
-            } else {
-                chunks = [try parseRows(1..<max(1, count))]
             }
-            let bars = chunks.count == 1 ? chunks[0].bars : chunks.flatMap(\.bars)
-            let sourceLines = chunks.count == 1 ? chunks[0].lines : chunks.flatMap(\.lines)
-            let spreads = chunks.flatMap(\.spreads)
-            return BarSeries(symbol: symbol, bars: bars, lines: sourceLines, halfSpreads: bidAsk == nil ? nil : spreads)
+            return BarSeries(symbol: symbol, bars: bars, halfSpreads: bidAsk == nil ? nil : spreads)
         }
     }
 
-    struct Chunk {
-        var bars: [Bar] = []
-        var lines: [Int] = []
-        var spreads: [Double] = []
+    /// Where the row parsers write (disjoint rows per thread).
+    struct Storage: @unchecked Sendable {
+        let bars: UnsafeMutablePointer<Bar>
+        let spreads: UnsafeMutablePointer<Double>?
     }
 
     static func check(_ b: Bar, file: String, line: Int) throws {

@@ -97,8 +97,10 @@ struct BacktestCommand: ParsableCommand {
             var files: [Data] = []
             for spec in data {
                 let (symbol, path) = try parseData(spec)
-                guard let bytes = FileManager.default.contents(atPath: path) else { throw UsageError(description: "\(path): cannot read the file") }
-                do { series.append(try BarCSV.parse(bytes: [UInt8](bytes), file: path, symbol: symbol)) } catch let e as BarCSV.Error {
+                guard let bytes = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
+                    throw UsageError(description: "\(path): cannot read the file")
+                }
+                do { series.append(try BarCSV.parse(data: bytes, file: path, symbol: symbol)) } catch let e as BarCSV.Error {
                     throw UsageError(description: e.description)
                 }
                 provenanceData.append(.init(symbol: symbol, path: path, sha256: "", rows: series.last!.bars.count))
