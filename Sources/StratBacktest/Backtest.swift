@@ -55,11 +55,18 @@ public final class Backtest {
     var seriesTrails: [Int: (instance: Int, node: Int)] = [:]
     var warnings: [String] = []
 
-    public static func run(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig) throws -> BacktestResult {
-        try Backtest(strategy, data: data, config: config).run()
+    /// Finer bars per symbol: when given, orders meet them one by one inside each
+    /// bar instead of the bar's O→H→L→C path.
+    let intrabar: [String: [Bar]]
+
+    /// `intrabar`: finer bars for some symbols (e.g. 1m inside 1h), for a truer
+    /// order of events inside each bar.
+    public static func run(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig,
+                           intrabar: [BarSeries] = []) throws -> BacktestResult {
+        try Backtest(strategy, data: data, config: config, intrabar: intrabar).run()
     }
 
-    init(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig) throws {
+    init(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig, intrabar: [BarSeries] = []) throws {
         guard !data.isEmpty else { throw RuntimeError("no data: give at least one symbol's bars") }
         self.strategy = strategy
         self.config = config
@@ -75,6 +82,17 @@ public final class Backtest {
             throw RuntimeError("the strategy's timeframe is \(formatSeconds(tf)) but the data's bars are \(formatSeconds(interval / 1000))")
         }
         self.interval = interval
+        var fine: [String: [Bar]] = [:]
+        for f in intrabar {
+            guard data.contains(where: { $0.symbol == f.symbol }) else {
+                throw RuntimeError("intrabar data for \(f.symbol), which has no bars")
+            }
+            guard let step = f.interval, step < interval, interval % step == 0 else {
+                throw RuntimeError("intrabar bars for \(f.symbol) must be shorter than the \(formatSeconds(interval / 1000)) bars and divide them")
+            }
+            fine[f.symbol] = f.bars
+        }
+        self.intrabar = fine
         runtime = try Runtime(strategy: strategy, overrides: config.inputs, symbols: series.map(\.symbol), baseInterval: interval)
         let margin = strategy.market.kind == "perp" || strategy.market.margin != "none"
         if strategy.market.kind == "perp" {
@@ -101,6 +119,8 @@ public final class Backtest {
         var held = series.map { _ in 0.0 }
         var closes = series.map { _ in 0.0 }
         let spreads = series.map(\.halfSpreads)
+        let fine = series.map { intrabar[$0.symbol] }
+        var finePositions = series.map { _ in 0 }
         let conditions = strategy.rules.map(\.condition)
         let closeFills = config.execution.fill == .close
         // Read once per fill rather than once per bar (class properties cost a check).
@@ -111,7 +131,19 @@ public final class Backtest {
             if exchange.hasOpenOrders {
                 for s in bars.indices {
                     guard let bar = bars[s] else { continue }
-                    let fills = exchange.process(bar, symbol: symbols[s], halfSpread: spreads[s]?[rows[s]])
+                    var fills: [Fill] = []
+                    if let f = fine[s] {
+                        // The finer bars inside this one, in order.
+                        var k = finePositions[s]
+                        while k < f.count, f[k].time < bar.time { k += 1 }
+                        while k < f.count, f[k].time < bar.time + interval {
+                            fills += exchange.process(f[k], symbol: symbols[s], halfSpread: spreads[s]?[rows[s]])
+                            k += 1
+                        }
+                        finePositions[s] = k
+                    } else {
+                        fills = exchange.process(bar, symbol: symbols[s], halfSpread: spreads[s]?[rows[s]])
+                    }
                     if !fills.isEmpty { record(fills, bar: rows[s]); held[s] = portfolio.position(symbols[s]); cash = portfolio.cash }
                 }
             }
@@ -213,9 +245,17 @@ public final class Backtest {
             guard long ? held > 0 : held < 0 else { return }
             var q = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: markedEquity(closes))
             if spec.size.kind == .allIn { q = nil }
+            let tag = OrderTag(rule: rule, line: line, action: long ? "exit long" : "exit short")
+            if spec.type == .market, spec.stop != nil || spec.take != nil || spec.trail != nil {
+                // `exit long trail 1.5%` (or stop/take): arm exit orders on the open
+                // position, priced from this close, instead of leaving at market.
+                try bracket(spec, entry: nil, side: long ? .sell : .buy, symbol: symbol, instance: i, now: now, tag: tag,
+                            quantity: q, reference: bar.close)
+                return
+            }
             var o = try makeOrder(spec, symbol: symbol, side: long ? .sell : .buy, quantity: q, instance: i, now: now)
             o.reduceOnly = true
-            o.tag = OrderTag(rule: rule, line: line, action: long ? "exit long" : "exit short")
+            o.tag = tag
             exchange.submit(o, at: now)
         }
     }
@@ -270,37 +310,46 @@ public final class Backtest {
         }
     }
 
-    /// Stop, take and trailing stop of an entry: reduce-only children in one OCO
-    /// group, active once the entry fills.
-    func bracket(_ spec: IROrder, entry: Int, side: OrderSide, symbol: String, instance i: Int, now: Int64, tag: OrderTag) throws {
+    /// Stop, take and trailing stop: reduce-only orders in one OCO group. For an
+    /// entry they are its bracket, held until it fills and priced from its fill;
+    /// for an exit (`entry` nil) they are active at once, priced from `reference`.
+    func bracket(_ spec: IROrder, entry: Int?, side: OrderSide, symbol: String, instance i: Int, now: Int64, tag: OrderTag,
+                 quantity: Double? = nil, reference: Double = 0) throws {
         guard spec.stop != nil || spec.take != nil || spec.trail != nil else { return }
         let group = nextOCO
         nextOCO += 1
         let long = side == .sell
         func child(_ type: OrderType) -> Order {
-            var o = Order(id: 0, symbol: symbol, side: side, type: type, quantity: nil)
+            var o = Order(id: 0, symbol: symbol, side: side, type: type, quantity: quantity)
             o.parent = entry
             o.ocoGroup = group
             o.reduceOnly = true
-            o.tag = OrderTag(rule: tag.rule, line: tag.line, action: "\(type.rawValue) of order \(entry)")
+            o.tag = OrderTag(rule: tag.rule, line: tag.line, action: entry.map { "\(type.rawValue) of order \($0)" } ?? "\(tag.action ?? "exit") (\(type.rawValue))")
             return o
+        }
+        /// A percentage is an offset from the entry's fill (bracket) or a price from `reference` (exit).
+        func percent(_ o: inout Order, _ f: Double, stop: Bool) {
+            if entry != nil {
+                if stop { o.stopOffset = f } else { o.limitOffset = f }
+            } else if stop { o.stopPrice = reference * (1 + f) } else { o.limitPrice = reference * (1 + f) }
         }
         if let s = spec.stop {
             var o = child(.stop)
             let v = runtime.value(node: s.node, instance: i)
-            if s.kind == .percent { o.stopOffset = long ? -v : v } else { o.stopPrice = v }
+            if s.kind == .percent { percent(&o, long ? -v : v, stop: true) } else { o.stopPrice = v }
             exchange.submit(o, at: now)
         }
         if let t = spec.take {
             var o = child(.limit)
             let v = runtime.value(node: t.node, instance: i)
-            if t.kind == .percent { o.limitOffset = long ? v : -v } else { o.limitPrice = v }
+            if t.kind == .percent { percent(&o, long ? v : -v, stop: false) } else { o.limitPrice = v }
             exchange.submit(o, at: now)
         }
         if let t = spec.trail {
             var o = child(.trailingStop)
             let v = runtime.value(node: t.node, instance: i)
             o.trail = t.kind == .percent ? .percent(v) : .absolute(v)
+            if entry == nil { o.trailAnchor = reference }
             let id = exchange.submit(o, at: now)
             if t.kind == .price, strategy.nodes[t.node].type.qualifier == "series" { seriesTrails[id] = (i, t.node) }
         }

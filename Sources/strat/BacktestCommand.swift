@@ -26,6 +26,9 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "SYMBOL=FILE.csv (repeatable); FILE.csv alone takes its file name as the symbol.")
     var data: [String]
 
+    @Option(help: "SYMBOL=FILE.csv of finer bars (e.g. 1m inside 1h): orders meet them in order instead of each bar's O→H→L→C path.")
+    var intrabar: [String] = []
+
     @Option(name: .customLong("set"), help: "NAME=VALUE: override an input (checked against its type and range).")
     var sets: [String] = []
 
@@ -114,8 +117,15 @@ struct BacktestCommand: ParsableCommand {
             if Set(series.map(\.symbol)).count != series.count { throw UsageError(description: "a symbol is given twice in --data") }
             // A strategy without a universe, or with one symbol, runs on the one symbol the data gives.
             if s.universe.count == 1, series.count == 1 { series[0].symbol = s.universe[0]; provenanceData[0].symbol = s.universe[0] }
+            var fine: [BarSeries] = []
+            for spec in intrabar {
+                let (symbol, path) = try parseData(spec)
+                do { fine.append(try BarCSV.read(path: path, symbol: symbol)) } catch let e as BarCSV.Error {
+                    throw UsageError(description: e.description)
+                }
+            }
             let r: BacktestResult
-            do { r = try Backtest.run(s, data: series, config: config) } catch let e as RuntimeError {
+            do { r = try Backtest.run(s, data: series, config: config, intrabar: fine) } catch let e as RuntimeError {
                 throw UsageError(description: e.message)
             }
             for w in r.warnings { writeStderr("strat: warning: \(w)\n") }
