@@ -85,28 +85,23 @@ func csvRows(_ file: String) throws -> [[String: String]] {
     }
 
     @Test func sameInputsGiveByteIdenticalJSON() throws {
-        let s = try compileStrategy("Strategies/sma_cross.strat")
-        func once() throws -> Data {
+        /// A fresh compile and run each time.
+        func once() throws -> (BacktestResult, Provenance) {
+            let s = try compileStrategy("Strategies/sma_cross.strat")
             var c = BacktestConfig()
             c.execution.lotSize = 1
             c.execution.takerFee = 0.001
             let r = try Backtest.run(s, data: [Self.goog], config: c)
             let p = Provenance(strategyFile: "sma_cross.strat", strategySHA256: "x", irHash: s.hash, inputs: [("fast", 10), ("slow", 30)],
                                data: [.init(symbol: "GOOG", path: "GOOG.csv", sha256: "y", rows: 2148)], config: c)
-            return Report.json(r, p)
+            return (r, p)
         }
-        let a = try once(), b = try once()
-        #expect(a == b)
+        let first = try once(), second = try once()
+        let a = Report.json(first.0, first.1)
+        #expect(a == Report.json(second.0, second.1))
         // Streamed to a file, the same bytes.
-        let s2 = try compileStrategy("Strategies/sma_cross.strat")
-        var c = BacktestConfig()
-        c.execution.lotSize = 1
-        c.execution.takerFee = 0.001
-        let r = try Backtest.run(s2, data: [Self.goog], config: c)
-        let p = Provenance(strategyFile: "sma_cross.strat", strategySHA256: "x", irHash: s2.hash, inputs: [("fast", 10), ("slow", 30)],
-                           data: [.init(symbol: "GOOG", path: "GOOG.csv", sha256: "y", rows: 2148)], config: c)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("strat-\(UUID().uuidString).json").path
-        try Report.writeJSON(r, p, to: file)
+        try Report.writeJSON(second.0, second.1, to: file)
         #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == a)
         let object = try JSONSerialization.jsonObject(with: a) as! [String: Any]
         #expect(Set(object.keys) == ["strategy", "symbols", "metrics", "trades", "orders", "fills", "equity", "warnings", "provenance"])
