@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "StratRuntime", targets: ["StratRuntime"]),
         .library(name: "StratEngine", targets: ["StratEngine"]),
         .library(name: "StratBacktest", targets: ["StratBacktest"]),
+        .library(name: "StratREPL", targets: ["StratREPL"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,9 +39,14 @@ let package = Package(
         .target(name: "StratBacktest", dependencies: ["StratEngine", "StratRuntime", "StratIR", "StratMarket",
                                                      .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: fast),
+        .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
+        // Swift 5 mode: readline's state is C globals, which Swift 6 rejects as shared mutable state.
+        .target(name: "StratREPL", dependencies: ["CReadline", "StratBacktest", "StratRuntime", "StratIR", "StratSema",
+                                                 "StratSyntax", "StratMarket", "StratEngine"],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "StratRuntime", dependencies: ["StratSema", "StratIR", "StratIndicators", "StratMarket"], swiftSettings: fast),
         .executableTarget(name: "strat", dependencies: [
-            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest",
+            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StratSyntaxTests", dependencies: ["StratSyntax"]),

@@ -32,3 +32,22 @@ public enum InputBinding {
     }
 }
 
+extension InputBinding {
+    /// An input value as text, by the input's type: numbers, `2%` or `5bps` for a
+    /// Ratio, `true`/`false` for a Bool, durations like `4h`.
+    public static func parse(_ text: String, type: String) -> Double? {
+        switch type {
+        case "Bool": return text == "true" ? 1 : text == "false" ? 0 : nil
+        case "Ratio":
+            if text.hasSuffix("%") { return Double(text.dropLast()).map { $0 / 100 } }
+            if text.hasSuffix("bps") { return Double(text.dropLast(3)).map { $0 / 10_000 } }
+            return Double(text)
+        case "Duration", "Timeframe":
+            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
+            if let u = text.last.flatMap({ units[$0] }), let n = Double(text.dropLast()) { return n * u }
+            return Double(text)
+        default:
+            return Double(text).flatMap { $0.isFinite ? $0 : nil }
+        }
+    }
+}

@@ -219,28 +219,12 @@ struct BacktestCommand: ParsableCommand {
                 let known = s.inputs.map(\.name).joined(separator: ", ")
                 throw UsageError(description: "--set \(name): no such input" + (known.isEmpty ? "; the strategy declares none" : "; the inputs are \(known)"))
             }
-            guard let v = Self.value(text, type: input.type) else {
+            guard let v = InputBinding.parse(text, type: input.type) else {
                 throw UsageError(description: "--set \(name): `\(text)` is not a \(input.type) value")
             }
             out[name] = v
         }
         return out
-    }
-
-    static func value(_ text: String, type: String) -> Double? {
-        switch type {
-        case "Bool": return text == "true" ? 1 : text == "false" ? 0 : nil
-        case "Ratio":
-            if text.hasSuffix("%") { return Double(text.dropLast()).map { $0 / 100 } }
-            if text.hasSuffix("bps") { return Double(text.dropLast(3)).map { $0 / 10_000 } }
-            return Double(text)
-        case "Duration", "Timeframe":
-            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-            if let u = text.last.flatMap({ units[$0] }), let n = Double(text.dropLast()) { return n * u }
-            return Double(text)
-        default:
-            return Double(text).flatMap { $0.isFinite ? $0 : nil }
-        }
     }
 
     func write(_ data: Data, to path: String) throws {
