@@ -55,6 +55,7 @@ let package = Package(
         .testTarget(name: "StratRuntimeTests", dependencies: ["StratRuntime", "StratIR", "StratMarket", "StratIndicators"]),
         .testTarget(name: "StratEngineTests", dependencies: ["StratEngine", "StratMarket"]),
         .testTarget(name: "StratBacktestTests", dependencies: ["StratBacktest", "StratEngine", "StratIR", "StratMarket", "StratSyntax"]),
+        .testTarget(name: "StratREPLTests", dependencies: ["StratREPL", "StratMarket"]),
         .testTarget(name: "StratCLITests", dependencies: ["strat"]),
     ]
 )
