@@ -21,10 +21,12 @@ let package = Package(
         .library(name: "StratEngine", targets: ["StratEngine"]),
         .library(name: "StratBacktest", targets: ["StratBacktest"]),
         .library(name: "StratREPL", targets: ["StratREPL"]),
+        .library(name: "StratData", targets: ["StratData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(name: "StratSyntax"),
@@ -36,6 +38,7 @@ let package = Package(
         .target(name: "StratIndicators"),
         .target(name: "StratMarket", swiftSettings: fast),
         .target(name: "StratEngine", dependencies: ["StratMarket"], swiftSettings: fast),
+        .target(name: "StratData", dependencies: ["StratMarket", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "StratBacktest", dependencies: ["StratEngine", "StratRuntime", "StratIR", "StratMarket",
                                                      .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: fast),
@@ -46,7 +49,7 @@ let package = Package(
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "StratRuntime", dependencies: ["StratSema", "StratIR", "StratIndicators", "StratMarket"], swiftSettings: fast),
         .executableTarget(name: "strat", dependencies: [
-            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL",
+            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StratSyntaxTests", dependencies: ["StratSyntax"]),
@@ -56,6 +59,7 @@ let package = Package(
         .testTarget(name: "StratEngineTests", dependencies: ["StratEngine", "StratMarket"]),
         .testTarget(name: "StratBacktestTests", dependencies: ["StratBacktest", "StratEngine", "StratIR", "StratMarket", "StratSyntax"]),
         .testTarget(name: "StratREPLTests", dependencies: ["StratREPL", "StratMarket"]),
+        .testTarget(name: "StratDataTests", dependencies: ["StratData", "StratMarket"]),
         .testTarget(name: "StratCLITests", dependencies: ["strat"]),
     ]
 )

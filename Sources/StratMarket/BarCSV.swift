@@ -17,18 +17,21 @@ public enum BarCSV {
         }
     }
 
-    public static func read(path: String, symbol: String? = nil) throws -> BarSeries {
+    /// `strict: false` keeps rows that break OHLC integrity or time order (the
+    /// data layer's validation decides what to do with them); malformed fields are
+    /// errors either way.
+    public static func read(path: String, symbol: String? = nil, strict: Bool = true) throws -> BarSeries {
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
             throw Error(file: path, line: 0, field: nil, message: "cannot read the file")
         }
         let name = symbol ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return try parse(data: data, file: path, symbol: name)
+        return try parse(data: data, file: path, symbol: name, strict: strict)
     }
 
     /// Parses the bytes of `data` in place (a mapped file is not copied).
-    public static func parse(data: Data, file: String, symbol: String) throws -> BarSeries {
+    public static func parse(data: Data, file: String, symbol: String, strict: Bool = true) throws -> BarSeries {
         try data.withUnsafeBytes { raw in
-            try parse(buffer: raw.bindMemory(to: UInt8.self), file: file, symbol: symbol)
+            try parse(buffer: raw.bindMemory(to: UInt8.self), file: file, symbol: symbol, strict: strict)
         }
     }
 
@@ -42,7 +45,7 @@ public enum BarCSV {
         try bytes.withUnsafeBufferPointer { try parse(buffer: $0, file: file, symbol: symbol) }
     }
 
-    static func parse(buffer buf: UnsafeBufferPointer<UInt8>, file: String, symbol: String) throws -> BarSeries {
+    static func parse(buffer buf: UnsafeBufferPointer<UInt8>, file: String, symbol: String, strict: Bool = true) throws -> BarSeries {
         do {
             var lineStarts: [Int] = [0]
             lineStarts.reserveCapacity(buf.count / 40)
@@ -145,8 +148,8 @@ public enum BarCSV {
                     v[j] = x
                 }
                 let bar = Bar(time: time, open: v[0], high: v[1], low: v[2], close: v[3], volume: v[4])
-                try check(bar, file: file, line: line)
-                if k > ks.lowerBound, time <= out.bars[k - 2].time {
+                if strict { try check(bar, file: file, line: line) }
+                if strict, k > ks.lowerBound, time <= out.bars[k - 2].time {
                     throw Error(file: file, line: line, field: "time",
                                 message: "\(UTCTime.format(time)) is not after the previous row's \(UTCTime.format(out.bars[k - 2].time)) (line \(line - 1)); rows must be in increasing time without duplicates")
                 }
@@ -180,7 +183,7 @@ public enum BarCSV {
                         }
                         if let e = errors[0] { throw e }
                         let last = out.bars[mid - 2], first = out.bars[mid - 1]
-                        if first.time <= last.time {
+                        if strict, first.time <= last.time {
                             throw Error(file: file, line: mid + 1, field: "time",
                                         message: "\(UTCTime.format(first.time)) is not after the previous row's \(UTCTime.format(last.time)) (line \(mid)); rows must be in increasing time without duplicates")
                         }

@@ -1,38 +1,37 @@
-import StratMarket
-
 /// Builds higher-timeframe bars from base bars, in buckets aligned to UTC
 /// boundaries (weeks start on Monday). A bucket is handed out only once it is
 /// closed: when its last base bar has been added, or when a bar of a later
 /// bucket arrives (a gap). A partial last bucket is never handed out.
-struct Resampler {
-    let interval: Int64      // ms
-    let base: Int64          // ms
+public struct Resampler: Sendable {
+    public let interval: Int64      // ms
+    public let base: Int64          // ms
     /// 1970-01-01 was a Thursday; weekly buckets start on Monday 1970-01-05.
     let offset: Int64
     var bucket = Int64.min
-    var bar: Bar?
+    /// The bucket being built (not closed yet).
+    public private(set) var bar: Bar?
 
-    init(interval: Int64, base: Int64) {
+    public init(interval: Int64, base: Int64) {
         self.interval = interval
         self.base = base
         offset = interval % 604_800_000 == 0 ? 345_600_000 : 0
     }
 
-    func start(of time: Int64) -> Int64 {
+    public func start(of time: Int64) -> Int64 {
         let t = time - offset
         let q = t >= 0 ? t / interval : (t - interval + 1) / interval
         return q * interval + offset
     }
 
     /// Before adding a bar: the pending bucket, if this bar belongs to a later one.
-    mutating func closeBefore(_ time: Int64) -> Bar? {
+    public mutating func closeBefore(_ time: Int64) -> Bar? {
         guard let b = bar, start(of: time) != bucket else { return nil }
         bar = nil
         return b
     }
 
     /// Adds a base bar; returns the bucket if this bar completes it.
-    mutating func add(_ b: Bar) -> Bar? {
+    public mutating func add(_ b: Bar) -> Bar? {
         let s = start(of: b.time)
         if var cur = bar, s == bucket {
             cur.high = max(cur.high, b.high)
@@ -49,5 +48,20 @@ struct Resampler {
             return bar
         }
         return nil
+    }
+}
+
+extension Resampler {
+    /// A whole series in larger bars. The last bucket, if its final base bar has
+    /// not arrived, is returned separately as partial: it is not a closed bar.
+    public static func resample(_ bars: [Bar], base: Int64, to interval: Int64) -> (closed: [Bar], partial: Bar?) {
+        var r = Resampler(interval: interval, base: base)
+        var out: [Bar] = []
+        out.reserveCapacity(bars.count / max(1, Int(interval / max(1, base))) + 1)
+        for b in bars {
+            if let done = r.closeBefore(b.time) { out.append(done) }
+            if let done = r.add(b) { out.append(done) }
+        }
+        return (out, r.bar)
     }
 }

@@ -1,0 +1,191 @@
+import Foundation
+import GRDB
+import StratMarket
+
+/// Which series: where it came from, spot or perp, the symbol and the bar length.
+public struct SeriesKey: Hashable, Sendable, Codable {
+    public var source: String
+    public var market: String
+    public var symbol: String
+    /// Bar length in seconds.
+    public var interval: Int64
+
+    public init(source: String = "csv", market: String = "spot", symbol: String, interval: Int64) {
+        self.source = source
+        self.market = market
+        self.symbol = symbol
+        self.interval = interval
+    }
+}
+
+/// What `strat data list` shows for one stored series.
+public struct SeriesSummary: Sendable, Equatable {
+    public var key: SeriesKey
+    public var rows: Int
+    public var first: Int64
+    public var last: Int64
+    public var score: Double?
+}
+
+public struct StoreError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// The market-data store: SQLite through GRDB, in WAL mode, its schema made by
+/// append-only migrations. Bars are keyed by (source, market, symbol, interval,
+/// open time) and read back in time order, in chunks.
+public final class Store {
+    public let path: String
+    let db: DatabasePool
+
+    /// `~/.strat/strat.db`, or `$STRAT_DB`.
+    public static var defaultPath: String {
+        ProcessInfo.processInfo.environment["STRAT_DB"] ?? (NSHomeDirectory() + "/.strat/strat.db")
+    }
+
+    public init(path: String = Store.defaultPath) throws {
+        self.path = path
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            db = try DatabasePool(path: path)     // a pool runs in WAL mode
+            try Self.migrator.migrate(db)
+        } catch let e as DatabaseError {
+            throw StoreError(description: "\(path): \(e.message ?? "\(e)")")
+        } catch {
+            throw StoreError(description: "\(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Append-only: a released migration is never edited; changes come as new ones.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: bars, funding, instruments, fetches, quality reports") { db in
+            try db.execute(sql: """
+                CREATE TABLE bars (
+                    source TEXT NOT NULL, market TEXT NOT NULL, symbol TEXT NOT NULL, interval INTEGER NOT NULL,
+                    time INTEGER NOT NULL, open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL,
+                    close REAL NOT NULL, volume REAL NOT NULL, flags INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (source, market, symbol, interval, time)
+                ) WITHOUT ROWID;
+                CREATE TABLE funding (
+                    source TEXT NOT NULL, symbol TEXT NOT NULL, time INTEGER NOT NULL, rate REAL NOT NULL,
+                    PRIMARY KEY (source, symbol, time)
+                ) WITHOUT ROWID;
+                CREATE TABLE instruments (
+                    source TEXT NOT NULL, market TEXT NOT NULL, symbol TEXT NOT NULL,
+                    tick_size REAL, lot_size REAL, min_notional REAL, updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (source, market, symbol)
+                );
+                CREATE TABLE fetches (
+                    id INTEGER PRIMARY KEY, source TEXT NOT NULL, market TEXT NOT NULL, symbol TEXT NOT NULL,
+                    interval INTEGER NOT NULL, from_time INTEGER NOT NULL, to_time INTEGER NOT NULL,
+                    started_at INTEGER NOT NULL, finished_at INTEGER, rows INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL
+                );
+                CREATE TABLE quality_reports (
+                    source TEXT NOT NULL, market TEXT NOT NULL, symbol TEXT NOT NULL, interval INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL, score REAL NOT NULL, report TEXT NOT NULL,
+                    PRIMARY KEY (source, market, symbol, interval, created_at)
+                );
+                """)
+        }
+        return m
+    }
+
+    /// The schema version: the migrations applied.
+    public func migrations() throws -> [String] {
+        try db.read { try Self.migrator.appliedMigrations($0) }
+    }
+
+    /// Stores bars (a bar already stored at the same time is replaced); returns
+    /// how many rows were new.
+    @discardableResult
+    public func insert(_ bars: [Bar], flags: [BarFlags] = [], key: SeriesKey) throws -> Int {
+        try db.write { db in
+            let before = try Int.fetchOne(db, sql: "SELECT count(*) FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ?",
+                                          arguments: [key.source, key.market, key.symbol, key.interval]) ?? 0
+            let statement = try db.makeStatement(sql: """
+                INSERT OR REPLACE INTO bars (source, market, symbol, interval, time, open, high, low, close, volume, flags)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for (i, b) in bars.enumerated() {
+                try statement.execute(arguments: [key.source, key.market, key.symbol, key.interval, b.time,
+                                                  b.open, b.high, b.low, b.close, b.volume, i < flags.count ? flags[i].rawValue : 0])
+            }
+            let after = try Int.fetchOne(db, sql: "SELECT count(*) FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ?",
+                                         arguments: [key.source, key.market, key.symbol, key.interval]) ?? 0
+            return after - before
+        }
+    }
+
+    /// Reads bars in time order, `chunk` at a time (memory stays bounded for any
+    /// size of series). `from` inclusive, `to` exclusive, in ms.
+    public func read(_ key: SeriesKey, from: Int64? = nil, to: Int64? = nil, chunk: Int = 100_000,
+                     _ body: ([Bar]) throws -> Void) throws {
+        // Keyset pagination: each chunk starts after the last time read.
+        var lower = from ?? Int64.min, inclusive = true
+        let end = to ?? Int64.max
+        while true {
+            let rows = try db.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT time, open, high, low, close, volume FROM bars
+                    WHERE source = ? AND market = ? AND symbol = ? AND interval = ? AND time \(inclusive ? ">=" : ">") ? AND time < ?
+                    ORDER BY time LIMIT ?
+                    """, arguments: [key.source, key.market, key.symbol, key.interval, lower, end, chunk])
+            }
+            if rows.isEmpty { return }
+            let bars = rows.map { Bar(time: $0[0], open: $0[1], high: $0[2], low: $0[3], close: $0[4], volume: $0[5]) }
+            try body(bars)
+            lower = bars.last!.time
+            inclusive = false
+            if rows.count < chunk { return }
+        }
+    }
+
+    /// All the bars of a series in a range, at once.
+    public func bars(_ key: SeriesKey, from: Int64? = nil, to: Int64? = nil) throws -> [Bar] {
+        var out: [Bar] = []
+        try read(key, from: from, to: to) { out += $0 }
+        return out
+    }
+
+    public func flags(_ key: SeriesKey) throws -> [BarFlags] {
+        try db.read { db in
+            try Int.fetchAll(db, sql: "SELECT flags FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ? ORDER BY time",
+                             arguments: [key.source, key.market, key.symbol, key.interval]).map(BarFlags.init(rawValue:))
+        }
+    }
+
+    public func saveQuality(_ report: QualityReport, key: SeriesKey, at time: Int64) throws {
+        let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+        try db.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO quality_reports VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [key.source, key.market, key.symbol, key.interval, time, report.score, json])
+        }
+    }
+
+    public func latestQuality(_ key: SeriesKey) throws -> QualityReport? {
+        try db.read { db in
+            guard let json = try String.fetchOne(db, sql: """
+                SELECT report FROM quality_reports WHERE source = ? AND market = ? AND symbol = ? AND interval = ?
+                ORDER BY created_at DESC LIMIT 1
+                """, arguments: [key.source, key.market, key.symbol, key.interval]) else { return nil }
+            return try JSONDecoder().decode(QualityReport.self, from: Data(json.utf8))
+        }
+    }
+
+    /// Every stored series with its range, row count and latest quality score.
+    public func list() throws -> [SeriesSummary] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT b.source, b.market, b.symbol, b.interval, count(*), min(b.time), max(b.time),
+                       (SELECT q.score FROM quality_reports q WHERE q.source = b.source AND q.market = b.market
+                          AND q.symbol = b.symbol AND q.interval = b.interval ORDER BY q.created_at DESC LIMIT 1)
+                FROM bars b GROUP BY b.source, b.market, b.symbol, b.interval ORDER BY b.symbol, b.interval, b.market, b.source
+                """).map { r in
+                SeriesSummary(key: SeriesKey(source: r[0], market: r[1], symbol: r[2], interval: r[3]),
+                              rows: r[4], first: r[5], last: r[6], score: r[7])
+            }
+        }
+    }
+}

@@ -1,0 +1,247 @@
+import Foundation
+import StratMarket
+
+/// What to do with bars that fail a check.
+public enum Policy: String, Codable, Sendable, CaseIterable {
+    /// Refuse the whole import, naming the rows.
+    case reject
+    /// Keep the bars, mark them, and report them.
+    case flag
+    /// Fix what can be fixed (drop later duplicates, sort, fill gaps with flat
+    /// zero-volume bars) and report it.
+    case repair
+}
+
+/// The policy for each check, and the outlier threshold.
+public struct ValidationPolicy: Codable, Sendable, Equatable {
+    /// high ≥ max(open, close), low ≤ min(open, close), low ≤ high, prices > 0, volume ≥ 0.
+    public var integrity: Policy = .reject
+    public var duplicates: Policy = .reject
+    public var order: Policy = .reject
+    /// Missing bars against the interval (repair fills them only when asked).
+    public var gaps: Policy = .flag
+    public var outliers: Policy = .flag
+    /// Robust z-score of a return against the previous `outlierWindow` returns.
+    public var outlierThreshold = 10.0
+    public var outlierWindow = 50
+    /// Weekends are not gaps (equities); holidays still are.
+    public var weekdaysOnly = false
+
+    public init() {}
+}
+
+/// Flags stored with each bar (a bit per kind of issue).
+public struct BarFlags: OptionSet, Codable, Sendable, Hashable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    public static let integrity = BarFlags(rawValue: 1)
+    public static let duplicate = BarFlags(rawValue: 2)
+    public static let outOfOrder = BarFlags(rawValue: 4)
+    public static let afterGap = BarFlags(rawValue: 8)
+    public static let outlier = BarFlags(rawValue: 16)
+    /// A flat zero-volume bar made to fill a gap.
+    public static let filled = BarFlags(rawValue: 32)
+}
+
+public struct QualityIssue: Codable, Sendable, Equatable {
+    public var kind: String
+    public var time: Int64
+    /// The CSV line, when the bars came from a file.
+    public var line: Int?
+    public var detail: String
+    /// How bad: missing bars for a gap, the z-score for an outlier, 1 otherwise.
+    public var severity: Double
+}
+
+/// A data set's quality: counts per issue, the worst examples and a score from
+/// 0 (unusable) to 100 (no issue found).
+public struct QualityReport: Codable, Sendable, Equatable {
+    public var rows: Int
+    public var counts: [String: Int]
+    public var missingBars: Int
+    public var worst: [QualityIssue]
+    public var score: Double
+
+    public init(rows: Int, counts: [String: Int], missingBars: Int, worst: [QualityIssue], score: Double) {
+        self.rows = rows
+        self.counts = counts
+        self.missingBars = missingBars
+        self.worst = worst
+        self.score = score
+    }
+
+    /// Each issue costs its weight per row (a gap: per missing bar), as a share
+    /// of the rows; 100 means no issue.
+    static let weights: [String: Double] = ["integrity": 1, "duplicate": 0.5, "out_of_order": 0.5, "gap": 1, "outlier": 0.5]
+
+    public func text(title: String) -> String {
+        var t = "\(title): \(rows) bars, quality score \(String(format: "%.1f", score))/100\n"
+        for kind in ["integrity", "duplicate", "out_of_order", "gap", "outlier", "filled"] {
+            let n = counts[kind] ?? 0
+            t += "  \(kind.replacingOccurrences(of: "_", with: " ").padding(toLength: 13, withPad: " ", startingAt: 0)) \(n)"
+            if kind == "gap", n > 0 { t += " (\(missingBars) missing bars)" }
+            t += "\n"
+        }
+        if !worst.isEmpty {
+            t += "  worst:\n"
+            for w in worst { t += "    \(UTCTime.format(w.time))  \(w.kind)  \(w.detail)\(w.line.map { " (line \($0))" } ?? "")\n" }
+        }
+        return t
+    }
+}
+
+public struct ValidationError: Error, CustomStringConvertible {
+    public var issues: [QualityIssue]
+    public var file: String
+    public var description: String {
+        let shown = issues.prefix(5).map { i in
+            "\(file):\(i.line.map(String.init) ?? "?"): \(i.kind.replacingOccurrences(of: "_", with: " ")): \(i.detail) at \(UTCTime.format(i.time))"
+        }
+        return shown.joined(separator: "\n") + (issues.count > 5 ? "\n… and \(issues.count - 5) more" : "")
+            + "\n(choose another policy with --on-invalid, --on-duplicate, --on-order, --on-gap or --on-outlier)"
+    }
+}
+
+/// Checks a bar series against its interval under a policy: returns the bars to
+/// keep (repaired where asked), a flag per bar and the report, or throws for a
+/// check whose policy is `reject`.
+public enum Validator {
+    public static func validate(_ input: [Bar], interval: Int64, policy: ValidationPolicy, file: String = "<data>",
+                                lineOf: (Int) -> Int? = { BarSeries.csvLine(ofBar: $0) }) throws -> (bars: [Bar], flags: [BarFlags], report: QualityReport) {
+        var issues: [QualityIssue] = []
+        var rejected: [QualityIssue] = []
+        func note(_ kind: String, _ i: Int, _ b: Bar, _ detail: String, _ severity: Double = 1, _ p: Policy) {
+            let issue = QualityIssue(kind: kind, time: b.time, line: lineOf(i), detail: detail, severity: severity)
+            if p == .reject { rejected.append(issue) } else { issues.append(issue) }
+        }
+        // Rows with their source index, so repairs keep line numbers.
+        var rows: [(index: Int, bar: Bar, flags: BarFlags)] = input.enumerated().map { ($0.offset, $0.element, []) }
+
+        // Integrity.
+        for k in rows.indices {
+            let b = rows[k].bar
+            var problem: String?
+            if !(b.open > 0 && b.high > 0 && b.low > 0 && b.close > 0) { problem = "prices must be positive" }
+            else if b.volume < 0 { problem = "negative volume \(b.volume)" }
+            else if b.low > b.high { problem = "low \(b.low) above high \(b.high)" }
+            else if b.high < max(b.open, b.close) { problem = "high \(b.high) below max(open, close)" }
+            else if b.low > min(b.open, b.close) { problem = "low \(b.low) above min(open, close)" }
+            if let problem {
+                note("integrity", rows[k].index, b, problem, 1, policy.integrity)
+                rows[k].flags.insert(.integrity)
+            }
+        }
+        // Order, then duplicates (a repair sorts first, so duplicates are adjacent).
+        var outOfOrder = 0
+        for k in rows.indices.dropFirst() where rows[k].bar.time < rows[k - 1].bar.time {
+            outOfOrder += 1
+            note("out_of_order", rows[k].index, rows[k].bar, "before the previous row's \(UTCTime.format(rows[k - 1].bar.time))", 1, policy.order)
+            rows[k].flags.insert(.outOfOrder)
+        }
+        if outOfOrder > 0, policy.order == .repair { rows.sort { $0.bar.time != $1.bar.time ? $0.bar.time < $1.bar.time : $0.index < $1.index } }
+        var keep: [(index: Int, bar: Bar, flags: BarFlags)] = []
+        keep.reserveCapacity(rows.count)
+        for r in rows {
+            if let last = keep.last, last.bar.time == r.bar.time {
+                note("duplicate", r.index, r.bar, "a second bar at this time (first on line \(lineOf(last.index).map(String.init) ?? "?"))", 1, policy.duplicates)
+                if policy.duplicates == .repair { continue }
+                var r = r
+                r.flags.insert(.duplicate)
+                keep.append(r)
+            } else {
+                keep.append(r)
+            }
+        }
+        // Gaps against the interval; repair fills flat zero-volume bars.
+        var missing = 0
+        var filled: [(index: Int, bar: Bar, flags: BarFlags)] = []
+        filled.reserveCapacity(keep.count)
+        for (k, r) in keep.enumerated() {
+            if k > 0, interval > 0 {
+                let prev = keep[k - 1].bar
+                let expected = missingBars(from: prev.time, to: r.bar.time, interval: interval, weekdaysOnly: policy.weekdaysOnly)
+                if expected > 0 {
+                    missing += expected
+                    note("gap", r.index, r.bar, "\(expected) bar\(expected == 1 ? "" : "s") missing since \(UTCTime.format(prev.time))",
+                         Double(expected), policy.gaps)
+                    var r2 = r
+                    r2.flags.insert(.afterGap)
+                    if policy.gaps == .repair {
+                        var t = prev.time + interval
+                        while t < r.bar.time {
+                            if !policy.weekdaysOnly || !isWeekend(t) {
+                                filled.append((-1, Bar(time: t, open: prev.close, high: prev.close, low: prev.close, close: prev.close, volume: 0), [.filled]))
+                            }
+                            t += interval
+                        }
+                    }
+                    filled.append(r2)
+                    continue
+                }
+            }
+            filled.append(r)
+        }
+        // Outliers: a return far from the recent returns' median, in MADs.
+        let w = max(5, policy.outlierWindow)
+        var returns: [Double] = []
+        var outlierRows = Set<Int>()
+        for k in filled.indices.dropFirst() {
+            let a = filled[k - 1].bar.close, b = filled[k].bar.close
+            guard a > 0, b > 0 else { returns.append(0); continue }
+            let r = log(b / a)
+            if returns.count >= w {
+                let recent = returns.suffix(w).sorted()
+                let median = recent[recent.count / 2]
+                let mad = recent.map { abs($0 - median) }.sorted()[recent.count / 2]
+                if mad > 0 {
+                    let z = abs(r - median) / (1.4826 * mad)
+                    if z > policy.outlierThreshold {
+                        note("outlier", filled[k].index, filled[k].bar, String(format: "return %.2f%%, robust z %.1f", (exp(r) - 1) * 100, z), z, policy.outliers)
+                        outlierRows.insert(k)
+                        filled[k].flags.insert(.outlier)
+                    }
+                }
+            }
+            returns.append(r)
+        }
+        if !rejected.isEmpty { throw ValidationError(issues: rejected, file: file) }
+        if policy.outliers == .reject, !outlierRows.isEmpty {
+            filled = filled.enumerated().filter { !outlierRows.contains($0.offset) }.map(\.element)
+        }
+        if policy.integrity == .repair {
+            // Nothing sensible repairs a broken bar: it is dropped.
+            filled.removeAll { $0.flags.contains(.integrity) }
+        }
+        var counts: [String: Int] = [:]
+        for i in issues { counts[i.kind, default: 0] += 1 }
+        let fills = filled.filter { $0.flags.contains(.filled) }.count
+        if fills > 0 { counts["filled"] = fills }
+        let n = max(1, input.count)
+        var cost = 0.0
+        for i in issues { cost += (QualityReport.weights[i.kind] ?? 0) * (i.kind == "gap" ? i.severity : 1) }
+        let score = max(0, min(100, 100 * (1 - cost / Double(n))))
+        let worst = issues.sorted { $0.severity != $1.severity ? $0.severity > $1.severity : $0.time < $1.time }.prefix(10)
+        let report = QualityReport(rows: input.count, counts: counts, missingBars: missing, worst: Array(worst),
+                                   score: (score * 10).rounded() / 10)
+        return (filled.map(\.bar), filled.map(\.flags), report)
+    }
+
+    static func isWeekend(_ t: Int64) -> Bool {
+        let day = t >= 0 ? t / 86_400_000 : (t - 86_399_999) / 86_400_000
+        let weekday = ((day + 3) % 7 + 7) % 7   // 0 = Monday
+        return weekday >= 5
+    }
+
+    /// Bars expected strictly between two times.
+    static func missingBars(from a: Int64, to b: Int64, interval: Int64, weekdaysOnly: Bool) -> Int {
+        guard b - a > interval else { return 0 }
+        if !weekdaysOnly { return Int((b - a) / interval) - 1 }
+        var n = 0, t = a + interval
+        while t < b {
+            if !isWeekend(t) { n += 1 }
+            t += interval
+            if n > 10_000_000 { break }
+        }
+        return n
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+/// `strat data` against a real SQLite file.
+@Suite struct DataCLITests {
+    func db() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("strat-data-\(UUID().uuidString)/t.db").path }
+
+    @Test func importListExportRoundTrip() throws {
+        let path = db()
+        let imported = try strat("data", "import", "Data/GOOG.csv", "--symbol", "GOOG", "--interval", "1d", "--weekdays", "--db", path)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout.hasPrefix("imported 2148 bars of GOOG 1d (2148 new) into \(path)\nGOOG 1d: 2148 bars, quality score 96.3/100\n"))
+        // Again: nothing new, nothing duplicated.
+        let again = try strat("data", "import", "Data/GOOG.csv", "--symbol", "GOOG", "--interval", "1d", "--weekdays", "--db", path)
+        #expect(again.stdout.hasPrefix("imported 2148 bars of GOOG 1d (0 new)"))
+        let list = try strat("data", "list", "--db", path)
+        #expect(list.stdout.contains("GOOG        1d        spot    csv      2148      2004-08-19T00:00:00Z  2013-03-01T00:00:00Z  96.3"))
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("strat-export-\(UUID().uuidString).csv").path
+        let exported = try strat("data", "export", "--symbol", "GOOG", "--interval", "1d", "--db", path, "--out", out)
+        #expect(exported.stdout == "exported 2148 bars to \(out)\n")
+        // The export reads back as the same bars.
+        let a = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+        let b = try String(contentsOfFile: repoRoot.appendingPathComponent("Data/GOOG.csv").path, encoding: .utf8).split(separator: "\n")
+        #expect(a.count == b.count && a[0] == b[0])
+        for (x, y) in zip(a.dropFirst(), b.dropFirst()) {
+            #expect(x.split(separator: ",").map { Double($0) ?? 0 }.dropFirst() == y.split(separator: ",").map { Double($0) ?? 0 }.dropFirst())
+            #expect(x.prefix(20) == y.prefix(20))
+        }
+        let range = try strat("data", "export", "--symbol", "GOOG", "--interval", "1d", "--db", path, "--from", "2013-02-28", "--out", "-")
+        #expect(range.stdout == "time,open,high,low,close,volume\n2013-02-28T00:00:00Z,801.1,806.99,801.03,801.2,2265800.0\n2013-03-01T00:00:00Z,797.8,807.14,796.15,806.19,2175400.0\n")
+        let quality = try strat("data", "quality", "--symbol", "GOOG", "--interval", "1d", "--db", path)
+        #expect(quality.stdout.hasPrefix("GOOG 1d (spot, csv): 2148 bars, quality score 54.9/100\n"))   // weekends count as gaps here
+    }
+
+    @Test func policiesDecideWhatBadRowsDo() throws {
+        let csv = try temp("bad.csv", """
+            time,open,high,low,close,volume
+            2024-01-01T00:00:00Z,100,101,99,100,10
+            2024-01-01T01:00:00Z,100,99,98,100,10
+            2024-01-01T01:00:00Z,100,101,99,100,10
+            2024-01-01T04:00:00Z,100,101,99,100,10
+
+            """)
+        let path = db()
+        let rejected = try strat("data", "import", csv.path, "--symbol", "X", "--interval", "1h", "--db", path)
+        #expect(rejected.status == 2)
+        #expect(rejected.stderr.contains("nothing imported:\n\(csv.path):3: integrity: high 99.0 below max(open, close) at 2024-01-01T01:00:00Z"))
+        #expect(rejected.stderr.contains("\(csv.path):4: duplicate: a second bar at this time (first on line 3)"))
+        #expect(try strat("data", "list", "--db", path).stdout == "no data stored\n")
+        let repaired = try strat("data", "import", csv.path, "--symbol", "X", "--interval", "1h", "--db", path,
+                                 "--on-invalid", "flag", "--on-duplicate", "repair", "--on-gap", "repair")
+        #expect(repaired.status == 0, "\(repaired.stderr)")
+        #expect(repaired.stdout.contains("imported 5 bars of X 1h (5 new)"))
+        #expect(repaired.stdout.contains("  gap           1 (2 missing bars)\n"))
+        #expect(repaired.stdout.contains("  filled        2\n"))
+        let badInterval = try strat("data", "import", csv.path, "--symbol", "X", "--interval", "hourly", "--db", path)
+        #expect(badInterval.status == 2 && badInterval.stderr.contains("--interval must be a length such as 1m"))
+        let malformed = try temp("m.csv", "time,open,high,low,close,volume\n2024-01-01,1,1,1,x,1\n")
+        let m = try strat("data", "import", malformed.path, "--symbol", "X", "--interval", "1d", "--db", path)
+        #expect(m.status == 2 && m.stderr.contains("m.csv:2: field `close`: `x` is not a finite number"))
+        let none = try strat("data", "export", "--symbol", "NOPE", "--interval", "1h", "--db", path, "--out", "-")
+        #expect(none.status == 2 && none.stderr.contains("no bars stored for NOPE 1h"))
+    }
+}
