@@ -1,5 +1,6 @@
 import Foundation
 import StratBacktest
+import StratData
 import StratEngine
 import StratIR
 import StratMarket
@@ -73,6 +74,28 @@ public final class Session {
             return failure("\(path): \(error)")
         }
     }
+
+    static func interval(_ text: String) -> Int64? {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
+        guard let u = text.last.flatMap({ units[$0] }), let n = Int64(text.dropLast()), n > 0 else { return nil }
+        return n * u
+    }
+
+    /// Bars from the SQLite store (`$STRAT_DB` or ~/.strat/strat.db).
+    func loadStored(symbol: String, interval: Int64, market: String, source: String) -> Reply {
+        do {
+            let store = try Store(path: storePath)
+            let bars = try store.bars(SeriesKey(source: source, market: market, symbol: symbol, interval: interval))
+            guard !bars.isEmpty else { return failure("no bars stored for \(symbol) \(formatDuration(interval)) (\(market), \(source)) in \(storePath)") }
+            data = BarSeries(symbol: symbol, bars: bars)
+            return Reply(out: "\(symbol): \(bars.count) bars of \(formatDuration(interval)) from the store, \(UTCTime.format(bars.first!.time)) … \(UTCTime.format(bars.last!.time))\n")
+        } catch {
+            return failure("\(error)")
+        }
+    }
+
+    /// The store `:data SYMBOL INTERVAL` reads.
+    public var storePath = Store.defaultPath
 
     func resolve(_ path: String) -> String {
         path.hasPrefix("/") ? path : directory.appendingPathComponent(path).path
@@ -266,7 +289,10 @@ public final class Session {
             return Reply(quit: true)
         case ":data":
             let args = rest.split(separator: " ").map(String.init)
-            guard let path = args.first else { return failure(":data FILE.csv [SYMBOL]") }
+            guard let path = args.first else { return failure(":data FILE.csv [SYMBOL], or :data SYMBOL INTERVAL [MARKET [SOURCE]] from the store") }
+            if args.count > 1, let interval = Self.interval(args[1]), !path.lowercased().hasSuffix(".csv") {
+                return loadStored(symbol: path, interval: interval, market: args.count > 2 ? args[2] : "spot", source: args.count > 3 ? args[3] : "csv")
+            }
             return loadData(path: path, symbol: args.count > 1 ? args[1] : nil)
         case ":load":
             let args = rest.split(separator: " ").map(String.init)
@@ -308,6 +334,7 @@ public final class Session {
         `let name = …`, `fn name(a, b) = …`, `input name = …` (they stay for the session;
         a name typed again is replaced). Unclosed ( [ { continue on the next line.
           :data FILE.csv [SYMBOL]   load bars (time,open,high,low,close,volume)
+          :data SYMBOL INTERVAL     load stored bars (strat data import); [MARKET [SOURCE]]
           :load FILE.strat [NAME]   bring a strategy's inputs, lets and functions into scope
           :set NAME=VALUE           override an input (checked against its type and range)
           :type EXPR                the type only

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StratBacktest
+import StratData
 import StratEngine
 import StratIR
 import StratMarket
@@ -23,8 +24,17 @@ struct BacktestCommand: ParsableCommand {
     @Option(name: .customLong("strategy-name"), help: "Which strategy of the file to run (when it declares several).")
     var strategyName: String?
 
-    @Option(help: "SYMBOL=FILE.csv (repeatable); FILE.csv alone takes its file name as the symbol.")
+    @Option(help: "SYMBOL=FILE.csv (repeatable); FILE.csv alone takes its file name as the symbol; SYMBOL=db:INTERVAL[:MARKET[:SOURCE]] reads the store.")
     var data: [String]
+
+    @Option(help: "The SQLite store for db: data (default: $STRAT_DB or ~/.strat/strat.db).")
+    var db: String?
+
+    @Option(name: .customLong("min-quality"), help: "Warn when stored data scores below this (0–100).")
+    var minQuality = 80.0
+
+    @Flag(help: "Refuse to run on stored data that scores below --min-quality.")
+    var strict = false
 
     @Option(help: "SYMBOL=FILE.csv of finer bars (e.g. 1m inside 1h): orders meet them in order instead of each bar's O→H→L→C path.")
     var intrabar: [String] = []
@@ -100,6 +110,13 @@ struct BacktestCommand: ParsableCommand {
             var files: [Data] = []
             for spec in data {
                 let (symbol, path) = try parseData(spec)
+                if path.hasPrefix("db:") {
+                    let (stored, bytes) = try fromStore(symbol: symbol, spec: String(path.dropFirst(3)))
+                    series.append(stored)
+                    provenanceData.append(.init(symbol: symbol, path: "\(db ?? Store.defaultPath)#\(path)", sha256: "", rows: stored.bars.count))
+                    files.append(bytes)
+                    continue
+                }
                 guard let bytes = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
                     throw UsageError(description: "\(path): cannot read the file")
                 }
@@ -144,6 +161,28 @@ struct BacktestCommand: ParsableCommand {
             if let equity { try write(Report.equityCSV(r), to: equity) }
             print(Report.summary(r), terminator: "")
         }
+    }
+
+    /// Bars from the store, after checking their quality score; the bytes hashed
+    /// for the provenance are the bars as stored.
+    func fromStore(symbol: String, spec: String) throws -> (BarSeries, Data) {
+        let parts = spec.split(separator: ":").map(String.init)
+        guard let first = parts.first, let interval = parseInterval(first) else {
+            throw UsageError(description: "--data \(symbol)=db:\(spec): expected db:INTERVAL[:MARKET[:SOURCE]], e.g. db:1h or db:1h:perp:binance")
+        }
+        let key = SeriesKey(source: parts.count > 2 ? parts[2] : "csv", market: parts.count > 1 ? parts[1] : "spot", symbol: symbol, interval: interval)
+        let store: Store
+        do { store = try Store(path: db ?? Store.defaultPath) } catch let e as StoreError { throw UsageError(description: e.description) }
+        let bars = try store.bars(key)
+        guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(symbol) \(first) (\(key.market), \(key.source)); see `strat data list`") }
+        if let q = try store.latestQuality(key), q.score < minQuality {
+            let message = "\(symbol) \(first) scores \(q.score)/100 for quality, below \(minQuality); see `strat data quality`"
+            if strict { throw UsageError(description: message + " (--strict)") }
+            writeStderr("strat: warning: \(message)\n")
+        }
+        var raw = Data(capacity: bars.count * 48)
+        for b in bars { withUnsafeBytes(of: b) { raw.append(contentsOf: $0) } }
+        return (BarSeries(symbol: symbol, bars: bars), raw)
     }
 
     func pick(_ ir: IRProgram) throws -> IRStrategy {

@@ -32,6 +32,36 @@ import Testing
         #expect(quality.stdout.hasPrefix("GOOG 1d (spot, csv): 2148 bars, quality score 54.9/100\n"))   // weekends count as gaps here
     }
 
+    @Test func backtestAndReplReadTheStore() throws {
+        let path = db()
+        _ = try strat("data", "import", "Data/GOOG.csv", "--symbol", "GOOG", "--interval", "1d", "--weekdays", "--db", path)
+        let r = try strat("backtest", "Strategies/sma_cross.strat", "--data", "GOOG=db:1d", "--db", path, "--lot-size", "1")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Final equity        57752.99\n"))
+        #expect(r.stderr.isEmpty)
+        let warned = try strat("backtest", "Strategies/sma_cross.strat", "--data", "GOOG=db:1d", "--db", path, "--min-quality", "99")
+        #expect(warned.status == 0 && warned.stderr.contains("strat: warning: GOOG 1d scores 96.3/100 for quality, below 99.0"))
+        let strict = try strat("backtest", "Strategies/sma_cross.strat", "--data", "GOOG=db:1d", "--db", path, "--min-quality", "99", "--strict")
+        #expect(strict.status == 2 && strict.stderr.contains("(--strict)"))
+        let missing = try strat("backtest", "Strategies/sma_cross.strat", "--data", "MSFT=db:1d", "--db", path)
+        #expect(missing.status == 2 && missing.stderr.contains("no bars stored for MSFT 1d"))
+        // The REPL's :data SYMBOL INTERVAL.
+        let p = Process()
+        p.executableURL = stratBinary
+        p.arguments = ["repl"]
+        p.environment = ["STRAT_DB": path, "NO_COLOR": "1"]
+        let stdin = Pipe(), out = Pipe()
+        p.standardInput = stdin
+        p.standardOutput = out
+        p.standardError = Pipe()
+        try p.run()
+        stdin.fileHandleForWriting.write(Data(":data GOOG 1d\nsma(close, 20)\n".utf8))
+        try stdin.fileHandleForWriting.close()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(text == "GOOG: 2148 bars of 1d from the store, 2004-08-19T00:00:00Z … 2013-03-01T00:00:00Z\nseries Price = 786.9580\n")
+    }
+
     @Test func policiesDecideWhatBadRowsDo() throws {
         let csv = try temp("bad.csv", """
             time,open,high,low,close,volume
