@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(name: "StratSyntax"),
@@ -38,7 +39,8 @@ let package = Package(
         .target(name: "StratIndicators"),
         .target(name: "StratMarket", swiftSettings: fast),
         .target(name: "StratEngine", dependencies: ["StratMarket"], swiftSettings: fast),
-        .target(name: "StratData", dependencies: ["StratMarket", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "StratData", dependencies: ["StratMarket", .product(name: "GRDB", package: "GRDB.swift"),
+                                                 .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .target(name: "StratBacktest", dependencies: ["StratEngine", "StratRuntime", "StratIR", "StratMarket",
                                                      .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: fast),

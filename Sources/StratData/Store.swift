@@ -34,7 +34,7 @@ public struct StoreError: Error, CustomStringConvertible {
 /// The market-data store: SQLite through GRDB, in WAL mode, its schema made by
 /// append-only migrations. Bars are keyed by (source, market, symbol, interval,
 /// open time) and read back in time order, in chunks.
-public final class Store {
+public final class Store: Sendable {
     public let path: String
     let db: DatabasePool
 
@@ -171,6 +171,70 @@ public final class Store {
                 ORDER BY created_at DESC LIMIT 1
                 """, arguments: [key.source, key.market, key.symbol, key.interval]) else { return nil }
             return try JSONDecoder().decode(QualityReport.self, from: Data(json.utf8))
+        }
+    }
+
+    /// Open times stored for a series in [from, to).
+    public func times(_ key: SeriesKey, from: Int64, to: Int64) throws -> Set<Int64> {
+        try db.read { db in
+            Set(try Int64.fetchAll(db, sql: """
+                SELECT time FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ? AND time >= ? AND time < ?
+                """, arguments: [key.source, key.market, key.symbol, key.interval, from, to]))
+        }
+    }
+
+    /// Records a fetch as it starts; returns its id for `finishFetch`.
+    public func startFetch(_ key: SeriesKey, from: Int64, to: Int64, at now: Int64) throws -> Int64 {
+        try db.write { db in
+            try db.execute(sql: """
+                INSERT INTO fetches (source, market, symbol, interval, from_time, to_time, started_at, status)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'running')
+                """, arguments: [key.source, key.market, key.symbol, key.interval, from, to, now])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func finishFetch(_ id: Int64, rows: Int, status: String, at now: Int64) throws {
+        try db.write { db in
+            try db.execute(sql: "UPDATE fetches SET finished_at = ?, rows = ?, status = ? WHERE id = ?", arguments: [now, rows, status, id])
+        }
+    }
+
+    /// The fetches recorded for a series, oldest first: (status, rows).
+    public func fetchHistory(_ key: SeriesKey) throws -> [(status: String, rows: Int)] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT status, rows FROM fetches WHERE source = ? AND market = ? AND symbol = ? AND interval = ? ORDER BY id
+                """, arguments: [key.source, key.market, key.symbol, key.interval]).map { ($0[0], $0[1]) }
+        }
+    }
+
+    public func insertFunding(_ rates: [(time: Int64, rate: Double)], source: String, symbol: String) throws {
+        try db.write { db in
+            let st = try db.makeStatement(sql: "INSERT OR REPLACE INTO funding (source, symbol, time, rate) VALUES (?, ?, ?, ?)")
+            for r in rates { try st.execute(arguments: [source, symbol, r.time, r.rate]) }
+        }
+    }
+
+    public func funding(source: String, symbol: String) throws -> [(time: Int64, rate: Double)] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT time, rate FROM funding WHERE source = ? AND symbol = ? ORDER BY time",
+                             arguments: [source, symbol]).map { ($0[0], $0[1]) }
+        }
+    }
+
+    public func upsertInstrument(source: String, market: String, symbol: String, tick: Double?, lot: Double?,
+                                 minNotional: Double?, at now: Int64) throws {
+        try db.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO instruments VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [source, market, symbol, tick, lot, minNotional, now])
+        }
+    }
+
+    public func instrument(source: String, market: String, symbol: String) throws -> (tick: Double?, lot: Double?, minNotional: Double?)? {
+        try db.read { db in
+            try Row.fetchOne(db, sql: "SELECT tick_size, lot_size, min_notional FROM instruments WHERE source = ? AND market = ? AND symbol = ?",
+                             arguments: [source, market, symbol]).map { ($0[0], $0[1], $0[2]) }
         }
     }
 

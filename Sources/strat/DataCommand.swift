@@ -9,7 +9,7 @@ struct DataCommand: ParsableCommand {
         commandName: "data",
         abstract: "Store, validate, inspect and export market data (SQLite).",
         discussion: "The store is ~/.strat/strat.db unless --db PATH or $STRAT_DB says otherwise.",
-        subcommands: [DataImport.self, DataExport.self, DataList.self, DataQuality.self])
+        subcommands: [DataImport.self, DataFetch.self, DataExport.self, DataList.self, DataQuality.self])
 }
 
 /// Options every data command shares.
@@ -214,4 +214,102 @@ struct DataQuality: ParsableCommand {
             print(report.text(title: "\(key.symbol) \(formatDuration(key.interval)) (\(key.market), \(key.source))"), terminator: "")
         }
     }
+}
+
+struct DataFetch: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "fetch",
+        abstract: "Fetch bars from an exchange into the store (resumable: only missing bars are requested).",
+        discussion: "Binance public REST API; --base-url points at a mirror or a test server.")
+
+    @Option(help: "The exchange (binance).")
+    var source = "binance"
+
+    @Option(help: "spot or perp (USDⓈ-M futures).")
+    var market = "spot"
+
+    @Option(help: "The symbol, e.g. BTCUSDT.")
+    var symbol: String
+
+    @Option(help: "The bar length: 1m, 5m, 15m, 1h, 4h, 1d …")
+    var interval: String
+
+    @Option(help: "First bar time (inclusive), e.g. 2024-01-01.")
+    var from: String
+
+    @Option(help: "End time (exclusive).")
+    var to: String
+
+    @Option(name: .customLong("base-url"), help: "Instead of the exchange's own address.")
+    var baseURL: String?
+
+    @Option(name: .customLong("weight-limit"), help: "Request weight allowed per minute.")
+    var weightLimit = 1200.0
+
+    @Option(name: .customLong("max-ban"), help: "Give up if the exchange asks to wait longer than this (seconds).")
+    var maxBan = 600.0
+
+    @Flag(help: "For a perp, also fetch its funding rates and instrument details.")
+    var funding = false
+
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        try withUsageErrors {
+            guard source == "binance" else { throw UsageError(description: "--source: only binance is supported, got `\(source)`") }
+            guard ["spot", "perp"].contains(market) else { throw UsageError(description: "--market must be spot or perp, got `\(market)`") }
+            guard let seconds = parseInterval(interval), BinanceClient.intervalName(seconds) != nil else {
+                throw UsageError(description: "--interval must be one of Binance's: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w, got `\(interval)`")
+            }
+            guard let start = try parseTime(from, "--from"), let end = try parseTime(to, "--to") else { return }
+            let db = try store.open()
+            var config = RateLimitConfig()
+            config.weightPerMinute = weightLimit
+            config.maxBan = maxBan
+            let client = BinanceClient(market: market, baseURL: baseURL, config: config)
+            let key = SeriesKey(source: source, market: market, symbol: symbol, interval: seconds)
+            let tty = isatty(2) != 0
+            let result: Result<FetchSummary, Error> = runBlocking {
+                try await Fetcher.fetch(client, into: db, key: key, from: start, to: end) { done, total in
+                    guard tty, total > 0 else { return }
+                    let width = 30, filled = width * done / total
+                    writeStderr("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(done)/\(total) bars")
+                    if done == total { writeStderr("\n") }
+                }
+            }
+            let summary: FetchSummary
+            switch result {
+            case .success(let s): summary = s
+            case .failure(let e as FetchError): throw UsageError(description: e.description)
+            case .failure(let e): throw UsageError(description: "\(e)")
+            }
+            print("\(symbol) \(interval) \(market): \(summary.expected) bars in range, \(summary.alreadyStored) already stored, \(summary.fetched) fetched in \(summary.requests) request\(summary.requests == 1 ? "" : "s"), \(summary.newRows) new")
+            if let r = summary.report { print(r.text(title: "\(symbol) \(interval)"), terminator: "") }
+            if funding, market == "perp" {
+                let extra: Result<Int, Error> = runBlocking {
+                    let rates = try await client.fundingRates(symbol: symbol, start: start, end: end)
+                    try db.insertFunding(rates, source: source, symbol: symbol)
+                    let i = try await client.instrument(symbol: symbol)
+                    try db.upsertInstrument(source: source, market: market, symbol: symbol, tick: i.tick, lot: i.lot, minNotional: i.minNotional,
+                                            at: Int64(Date().timeIntervalSince1970 * 1000))
+                    return rates.count
+                }
+                switch extra {
+                case .success(let n): print("\(n) funding rates stored; instrument details stored")
+                case .failure(let e): throw UsageError(description: "\(e)")
+                }
+            }
+        }
+    }
+}
+
+/// Runs async work from a synchronous command and waits for it.
+func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) -> Result<T, Error> {
+    nonisolated(unsafe) var result: Result<T, Error>?
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return result!
 }

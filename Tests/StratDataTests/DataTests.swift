@@ -157,5 +157,5 @@ func bar(_ i: Int64, _ c: Double, o: Double? = nil, h: Double? = nil, l: Double?
 }
 
 extension Double {
-    func rounded(toPlaces p: Int) -> Double { (self * pow(10, Double(p))).rounded() / pow(10, Double(p)) }
+    func rounded(toPlaces p: Int) -> Double { (self * Foundation.pow(10, Double(p))).rounded() / Foundation.pow(10, Double(p)) }
 }

@@ -1,0 +1,196 @@
+import Foundation
+import StratData
+import StratMarket
+import Testing
+
+let jan1: Int64 = 1_704_067_200_000
+
+@Suite(.serialized) struct FetchTests {
+    func client(_ server: TestServer, _ time: FakeTime, _ edit: (inout RateLimitConfig) -> Void = { _ in }) -> BinanceClient {
+        var c = RateLimitConfig()
+        edit(&c)
+        return BinanceClient(market: "spot", baseURL: server.baseURL, config: c, time: time)
+    }
+
+    @Test func paginatesUntilTheRangeIsCoveredAndResumes() async throws {
+        let server = try TestServer.start { target in
+            let q = query(target)
+            return .init(headers: ["X-MBX-USED-WEIGHT-1M": "10"],
+                         body: klinesJSON(start: Int64(q["startTime"]!)!, end: Int64(q["endTime"]!)!, limit: Int(q["limit"]!)!))
+        }
+        defer { server.stop() }
+        let store = try Store(path: tempDB())
+        let key = SeriesKey(source: "binance", market: "spot", symbol: "BTCUSDT", interval: 3600)
+        let c = client(server, FakeTime())
+        // The first 500 hours, then the whole 2,500: only the missing 2,000 are requested.
+        let first = try await Fetcher.fetch(c, into: store, key: key, from: jan1, to: jan1 + 500 * 3_600_000)
+        #expect(first.fetched == 500 && first.newRows == 500 && first.requests == 1)
+        let all = try await Fetcher.fetch(c, into: store, key: key, from: jan1, to: jan1 + 2500 * 3_600_000)
+        #expect(all.alreadyStored == 500 && all.fetched == 2000 && all.newRows == 2000 && all.requests == 2)
+        let bars = try store.bars(key)
+        #expect(bars.count == 2500 && bars.first?.time == jan1 && bars.last?.close == 100 + 2499 + 0.5)
+        #expect(server.requests[0].hasPrefix("/api/v3/klines?symbol=BTCUSDT&interval=1h&startTime=\(jan1)&endTime="))
+        #expect(server.requests.allSatisfy { $0.contains("limit=1000") })
+        // Run again: nothing to fetch, nothing duplicated.
+        let again = try await Fetcher.fetch(c, into: store, key: key, from: jan1, to: jan1 + 2500 * 3_600_000)
+        #expect(again.requests == 0 && again.newRows == 0)
+        #expect(try store.fetchHistory(key).map(\.status) == ["done", "done", "done"])
+        #expect(all.report?.score == 100)
+    }
+
+    @Test func anInterruptedFetchIsCompletedByTheNextRun() async throws {
+        let calls = Counter()
+        let server = try TestServer.start { target in
+            let q = query(target)
+            // The connection breaks for good after the first page.
+            if calls.next() >= 2 { return .init(status: 500, body: "{}") }
+            return .init(body: klinesJSON(start: Int64(q["startTime"]!)!, end: Int64(q["endTime"]!)!, limit: Int(q["limit"]!)!))
+        }
+        defer { server.stop() }
+        let store = try Store(path: tempDB())
+        let key = SeriesKey(source: "binance", market: "spot", symbol: "ETHUSDT", interval: 3600)
+        let time = FakeTime()
+        await #expect(throws: FetchError.self) {
+            try await Fetcher.fetch(client(server, time) { $0.maxRetries = 2 }, into: store, key: key, from: jan1, to: jan1 + 1500 * 3_600_000)
+        }
+        #expect(try store.bars(key).count == 1000)               // the first page is kept
+        #expect(try store.fetchHistory(key).first?.status.hasPrefix("failed") == true)
+        // Backoff between the retries: bounded, growing, with jitter.
+        let sleeps = await time.slept()
+        #expect(sleeps.count == 2 && sleeps[0] >= 0.25 && sleeps[0] <= 0.5 && sleeps[1] >= 0.5 && sleeps[1] <= 1)
+        calls.reset()
+        let resumed = try await Fetcher.fetch(client(server, time), into: store, key: key, from: jan1, to: jan1 + 1500 * 3_600_000)
+        #expect(resumed.alreadyStored == 1000 && resumed.fetched == 500 && resumed.requests == 1)
+        #expect(try store.bars(key).count == 1500)
+    }
+
+    @Test func rateLimitsRetryAfterAndBans() async throws {
+        let calls = Counter()
+        let server = try TestServer.start { target in
+            let q = query(target)
+            switch calls.next() {
+            case 1: return .init(status: 503, body: "busy")
+            case 2: return .init(drop: true)                                   // a reset
+            case 3: return .init(status: 429, headers: ["Retry-After": "7"], body: "{\"code\":-1003}")
+            default:
+                return .init(headers: ["X-MBX-USED-WEIGHT-1M": "1150"],        // near the limit: slow down
+                             body: klinesJSON(start: Int64(q["startTime"]!)!, end: Int64(q["endTime"]!)!, limit: Int(q["limit"]!)!))
+            }
+        }
+        defer { server.stop() }
+        let time = FakeTime(1_700_000_030)
+        let c = client(server, time)
+        let bars = try await c.klines(symbol: "X", interval: 3600, start: jan1, end: jan1 + 9 * 3_600_000)
+        #expect(bars.count == 10)
+        let sleeps = await time.slept()
+        #expect(sleeps.count == 3)                  // 5xx backoff, reset backoff, Retry-After
+        #expect(sleeps[2] == 7)
+        // The server said 1,150 of 1,200 were used: the next request waits for its minute to roll over.
+        _ = try await c.klines(symbol: "X", interval: 3600, start: jan1, end: jan1)
+        let after = await time.slept()
+        #expect(after.count == 4 && after[3] > 0 && after[3] <= 60)
+
+        let banned = try TestServer.start { _ in .init(status: 418, headers: ["Retry-After": "86400"], body: "{\"code\":-1003}") }
+        defer { banned.stop() }
+        do {
+            _ = try await client(banned, FakeTime()).klines(symbol: "X", interval: 3600, start: jan1, end: jan1)
+            Issue.record("a long ban must stop the fetch")
+        } catch let e as FetchError {
+            #expect(e.description.contains("asks to wait 86400 s (HTTP 418, an IP ban), longer than the 600 s allowed"))
+        }
+    }
+
+    @Test func malformedResponsesAreRejectedWithAReason() async throws {
+        let bodies = ["{\"code\":-1121}", "[[1704067200000,\"1\",\"2\"]]", "[[\"1704067200000\",\"1\",\"2\",\"0.5\",\"1\",\"1\",1,\"1\",1,\"1\",\"1\",\"0\"]]",
+                      "[[1704067200000,\"1\",\"2\",\"0.5\",\"x\",\"1\",1704070799999,\"1\",1,\"1\",\"1\",\"0\"]]"]
+        let reasons = ["not a JSON array", "row 0 has 3 fields, expected 12", "row 0 field 0 (open time)", "row 0 field 4 (close) `x` is not a number"]
+        for (body, reason) in zip(bodies, reasons) {
+            let server = try TestServer.start { _ in .init(body: body) }
+            defer { server.stop() }
+            do {
+                _ = try await client(server, FakeTime()).klines(symbol: "X", interval: 3600, start: jan1, end: jan1)
+                Issue.record("accepted \(body)")
+            } catch let e as FetchError {
+                #expect(e.description.contains(reason), "\(e.description)")
+            }
+        }
+    }
+
+    @Test func weightBudgetAndTheKlinesWeightTable() async throws {
+        var c = RateLimitConfig()
+        c.weightPerMinute = 10
+        let time = FakeTime()
+        let budget = WeightBudget(config: c, time: time)
+        for _ in 0..<4 { try await budget.acquire(5) }
+        // 10 at once, then 5 more twice: each waits 30 s for the bucket to refill.
+        #expect(await time.slept() == [30, 30])
+        #expect([1, 99, 100, 499, 500, 1000, 1500].map { BinanceClient.klinesWeight(limit: $0) } == [1, 1, 2, 2, 5, 5, 10])
+        #expect(BinanceClient.intervalName(14_400) == "4h" && BinanceClient.intervalName(7) == nil)
+    }
+
+    @Test func fundingRatesAndInstrumentDetails() async throws {
+        let server = try TestServer.start { target in
+            if target.hasPrefix("/fapi/v1/fundingRate") {
+                return .init(body: "[{\"symbol\":\"BTCUSDT\",\"fundingTime\":\(jan1),\"fundingRate\":\"0.0001\",\"markPrice\":\"1\"},{\"symbol\":\"BTCUSDT\",\"fundingTime\":\(jan1 + 28_800_000),\"fundingRate\":\"-0.00005\",\"markPrice\":\"1\"}]")
+            }
+            return .init(body: "{\"symbols\":[{\"symbol\":\"BTCUSDT\",\"filters\":[{\"filterType\":\"PRICE_FILTER\",\"tickSize\":\"0.10\"},{\"filterType\":\"LOT_SIZE\",\"stepSize\":\"0.001\"},{\"filterType\":\"MIN_NOTIONAL\",\"notional\":\"100\"}]}]}")
+        }
+        defer { server.stop() }
+        let c = BinanceClient(market: "perp", baseURL: server.baseURL, time: FakeTime())
+        let rates = try await c.fundingRates(symbol: "BTCUSDT", start: jan1, end: jan1 + 86_400_000)
+        #expect(rates.map(\.rate) == [0.0001, -0.00005])
+        let i = try await c.instrument(symbol: "BTCUSDT")
+        #expect(i.tick == 0.1 && i.lot == 0.001 && i.minNotional == 100)
+        let store = try Store(path: tempDB())
+        try store.insertFunding(rates, source: "binance", symbol: "BTCUSDT")
+        try store.insertFunding(rates, source: "binance", symbol: "BTCUSDT")
+        #expect(try store.funding(source: "binance", symbol: "BTCUSDT").count == 2)
+        #expect(server.requests[0].hasPrefix("/fapi/v1/fundingRate?symbol=BTCUSDT&startTime=\(jan1)"))
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func next() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
+    func reset() { lock.lock(); n = 0; lock.unlock() }
+}
+
+/// `strat data fetch` as a subprocess against the test server.
+@Suite struct FetchCLITests {
+    @Test func fetchCommandStoresAndReports() async throws {
+        let server = try TestServer.start { target in
+            let q = query(target)
+            return .init(body: klinesJSON(start: Int64(q["startTime"]!)!, end: Int64(q["endTime"]!)!, limit: Int(q["limit"]!)!))
+        }
+        defer { server.stop() }
+        let db = tempDB()
+        let binary: URL = {
+            let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("strat")
+            return FileManager.default.isExecutableFile(atPath: beside.path) ? beside
+                : URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                    .appendingPathComponent(".build/debug/strat")
+        }()
+        func run(_ args: [String]) throws -> (Int32, String, String) {
+            let p = Process()
+            p.executableURL = binary
+            p.arguments = args
+            let out = Pipe(), err = Pipe()
+            p.standardOutput = out
+            p.standardError = err
+            try p.run()
+            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        }
+        let args = ["data", "fetch", "--source", "binance", "--market", "spot", "--symbol", "BTCUSDT", "--interval", "1h",
+                    "--from", "2024-01-01", "--to", "2024-02-01", "--base-url", server.baseURL, "--db", db]
+        let (status, out, err) = try run(args)
+        #expect(status == 0, "\(err)")
+        #expect(out.hasPrefix("BTCUSDT 1h spot: 744 bars in range, 0 already stored, 744 fetched in 1 request, 744 new\nBTCUSDT 1h: 744 bars, quality score 100.0/100\n"))
+        let (_, again, _) = try run(args)
+        #expect(again.hasPrefix("BTCUSDT 1h spot: 744 bars in range, 744 already stored, 0 fetched in 0 requests, 0 new"))
+        let (s2, _, e2) = try run(["data", "fetch", "--symbol", "X", "--interval", "7m", "--from", "2024-01-01", "--to", "2024-01-02", "--db", db])
+        #expect(s2 == 2 && e2.contains("--interval must be one of Binance's"))
+    }
+}
