@@ -89,6 +89,15 @@ public final class Store: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v2: corporate actions") { db in
+            try db.execute(sql: """
+                CREATE TABLE corporate_actions (
+                    symbol TEXT NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('split', 'dividend')),
+                    value REAL NOT NULL CHECK (value > 0),
+                    PRIMARY KEY (symbol, time, kind)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 
@@ -235,6 +244,20 @@ public final class Store: Sendable {
         try db.read { db in
             try Row.fetchOne(db, sql: "SELECT tick_size, lot_size, min_notional FROM instruments WHERE source = ? AND market = ? AND symbol = ?",
                              arguments: [source, market, symbol]).map { ($0[0], $0[1], $0[2]) }
+        }
+    }
+
+    public func insertActions(_ actions: [CorporateAction]) throws {
+        try db.write { db in
+            let st = try db.makeStatement(sql: "INSERT OR REPLACE INTO corporate_actions (symbol, time, kind, value) VALUES (?, ?, ?, ?)")
+            for a in actions { try st.execute(arguments: [a.symbol, a.time, a.kind.rawValue, a.value]) }
+        }
+    }
+
+    public func actions(symbol: String) throws -> [CorporateAction] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT symbol, time, kind, value FROM corporate_actions WHERE symbol = ? ORDER BY time",
+                             arguments: [symbol]).map { CorporateAction(symbol: $0[0], time: $0[1], kind: CorporateAction.Kind(rawValue: $0[2])!, value: $0[3]) }
         }
     }
 

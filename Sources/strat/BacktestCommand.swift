@@ -6,6 +6,7 @@ import StratEngine
 import StratIR
 import StratMarket
 import StratRuntime
+import StratSema
 import StratSyntax
 
 struct BacktestCommand: ParsableCommand {
@@ -35,6 +36,9 @@ struct BacktestCommand: ParsableCommand {
 
     @Flag(help: "Refuse to run on stored data that scores below --min-quality.")
     var strict = false
+
+    @Option(help: "Back-adjust stored equity data for corporate actions: none, splits or all.")
+    var adjust = Adjustment.none
 
     @Option(help: "SYMBOL=FILE.csv of finer bars (e.g. 1m inside 1h): orders meet them in order instead of each bar's O→H→L→C path.")
     var intrabar: [String] = []
@@ -110,8 +114,8 @@ struct BacktestCommand: ParsableCommand {
             var files: [Data] = []
             for spec in data {
                 let (symbol, path) = try parseData(spec)
-                if path.hasPrefix("db:") {
-                    let (stored, bytes) = try fromStore(symbol: symbol, spec: String(path.dropFirst(3)))
+                if path == "db" || path.hasPrefix("db:") {
+                    let (stored, bytes) = try fromStore(symbol: symbol, spec: String(path.dropFirst(path == "db" ? 2 : 3)), timeframe: s.timeframe)
                     series.append(stored)
                     provenanceData.append(.init(symbol: symbol, path: "\(db ?? Store.defaultPath)#\(path)", sha256: "", rows: stored.bars.count))
                     files.append(bytes)
@@ -165,18 +169,35 @@ struct BacktestCommand: ParsableCommand {
 
     /// Bars from the store, after checking their quality score; the bytes hashed
     /// for the provenance are the bars as stored.
-    func fromStore(symbol: String, spec: String) throws -> (BarSeries, Data) {
-        let parts = spec.split(separator: ":").map(String.init)
-        guard let first = parts.first, let interval = parseInterval(first) else {
+    /// `db:INTERVAL[:MARKET[:SOURCE]]`; an interval not stored is resampled from
+    /// the longest stored one that divides it (closed buckets only).
+    func fromStore(symbol: String, spec: String, timeframe: Int64?) throws -> (BarSeries, Data) {
+        let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        let first = parts.first.flatMap { $0.isEmpty ? nil : $0 }
+        guard let interval = first.map(parseInterval) ?? timeframe else {
             throw UsageError(description: "--data \(symbol)=db:\(spec): expected db:INTERVAL[:MARKET[:SOURCE]], e.g. db:1h or db:1h:perp:binance")
         }
-        let key = SeriesKey(source: parts.count > 2 ? parts[2] : "csv", market: parts.count > 1 ? parts[1] : "spot", symbol: symbol, interval: interval)
+        let market = parts.count > 1 ? parts[1] : "spot", source = parts.count > 2 ? parts[2] : "csv"
+        let key = SeriesKey(source: source, market: market, symbol: symbol, interval: interval)
+        let label = formatDuration(interval)
         let store: Store
         do { store = try Store(path: db ?? Store.defaultPath) } catch let e as StoreError { throw UsageError(description: e.description) }
-        let bars = try store.bars(key)
-        guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(symbol) \(first) (\(key.market), \(key.source)); see `strat data list`") }
-        if let q = try store.latestQuality(key), q.score < minQuality {
-            let message = "\(symbol) \(first) scores \(q.score)/100 for quality, below \(minQuality); see `strat data quality`"
+        var bars = try store.bars(key)
+        var qualityKey = key
+        if bars.isEmpty, let finer = try store.list().filter({ $0.key.symbol == symbol && $0.key.market == market && $0.key.source == source
+                                                               && $0.key.interval < interval && interval % $0.key.interval == 0 })
+                                                     .max(by: { $0.key.interval < $1.key.interval }) {
+            let base = try store.bars(finer.key)
+            let r = Resampler.resample(base, base: finer.key.interval * 1000, to: interval * 1000)
+            bars = r.closed
+            qualityKey = finer.key
+            writeStderr("strat: note: \(symbol) \(label) resampled from stored \(formatDuration(finer.key.interval)) bars" + (r.partial != nil ? " (the last, unfinished \(label) bar left out)" : "") + "\n")
+        }
+        guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(symbol) \(label) (\(key.market), \(key.source)); see `strat data list`") }
+        if adjust != .none { bars = CorporateActions.adjust(bars, actions: try store.actions(symbol: symbol), adjust) }
+        let key2 = qualityKey
+        if let q = try store.latestQuality(key2), q.score < minQuality {
+            let message = "\(symbol) \(label) scores \(q.score)/100 for quality, below \(minQuality); see `strat data quality`"
             if strict { throw UsageError(description: message + " (--strict)") }
             writeStderr("strat: warning: \(message)\n")
         }

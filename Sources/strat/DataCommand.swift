@@ -9,7 +9,7 @@ struct DataCommand: ParsableCommand {
         commandName: "data",
         abstract: "Store, validate, inspect and export market data (SQLite).",
         discussion: "The store is ~/.strat/strat.db unless --db PATH or $STRAT_DB says otherwise.",
-        subcommands: [DataImport.self, DataFetch.self, DataExport.self, DataList.self, DataQuality.self])
+        subcommands: [DataImport.self, DataFetch.self, DataExport.self, DataList.self, DataQuality.self, DataActions.self])
 }
 
 /// Options every data command shares.
@@ -138,6 +138,9 @@ struct DataExport: ParsableCommand {
     @Option(help: "The CSV file to write (- for stdout).")
     var out: String
 
+    @Option(help: "Back-adjust for corporate actions: none, splits or all (splits and dividends).")
+    var adjust = Adjustment.none
+
     func run() throws {
         try withUsageErrors {
             let key = try series.key()
@@ -145,14 +148,19 @@ struct DataExport: ParsableCommand {
             var text: [UInt8] = Array("time,open,high,low,close,volume\n".utf8)
             var count = 0
             var times = UTCTimeWriter()
-            try db.read(key, from: try parseTime(from, "--from"), to: try parseTime(to, "--to")) { bars in
-                for b in bars {
+            let actions = adjust == .none ? [] : try db.actions(symbol: key.symbol)
+            // Adjusting needs the later bars too (a split after --to still scales earlier prices).
+            let all = adjust == .none ? nil : CorporateActions.adjust(try db.bars(key), actions: actions, adjust)
+            let lower = try parseTime(from, "--from") ?? .min, upper = try parseTime(to, "--to") ?? .max
+            func emit(_ bars: [Bar]) {
+                for b in bars where b.time >= lower && b.time < upper {
                     times.append(b.time, to: &text)
                     for x in [b.open, b.high, b.low, b.close, b.volume] { text.append(44); text.append(contentsOf: x.description.utf8) }
                     text.append(10)
+                    count += 1
                 }
-                count += bars.count
             }
+            if let all { emit(all) } else { try db.read(key, from: lower == .min ? nil : lower, to: upper == .max ? nil : upper) { emit($0) } }
             guard count > 0 else { throw UsageError(description: "no bars stored for \(key.symbol) \(series.interval) (\(key.market), \(key.source)) in that range; see `strat data list`") }
             if out == "-" { FileHandle.standardOutput.write(Data(text)) } else {
                 guard FileManager.default.createFile(atPath: out, contents: Data(text)) else { throw UsageError(description: "\(out): cannot write") }
@@ -312,4 +320,33 @@ func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) 
     }
     done.wait()
     return result!
+}
+
+extension Adjustment: ExpressibleByArgument {}
+
+struct DataActions: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "actions",
+        abstract: "Corporate actions (splits and dividends) for back-adjusted prices.",
+        subcommands: [DataActionsImport.self])
+}
+
+struct DataActionsImport: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "import",
+        abstract: "Store splits and dividends from a CSV: time,symbol,kind,value (kind split or dividend).")
+
+    @Argument(help: "The CSV file.")
+    var file: String
+
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        try withUsageErrors {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw UsageError(description: "\(file): cannot read the file") }
+            let actions: [CorporateAction]
+            do { actions = try CorporateActions.parse(text, file: file) } catch let e as FetchError { throw UsageError(description: e.description) }
+            try store.open().insertActions(actions)
+            let splits = actions.filter { $0.kind == .split }.count
+            print("stored \(actions.count) corporate actions (\(splits) splits, \(actions.count - splits) dividends)")
+        }
+    }
 }

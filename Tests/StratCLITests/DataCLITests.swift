@@ -62,6 +62,23 @@ import Testing
         #expect(text == "GOOG: 2148 bars of 1d from the store, 2004-08-19T00:00:00Z … 2013-03-01T00:00:00Z\nseries Price = 786.9580\n")
     }
 
+    @Test func adjustedExportsAndResampledBacktests() throws {
+        let path = db()
+        _ = try strat("data", "import", "Data/GOOG.csv", "--symbol", "GOOG", "--interval", "1d", "--weekdays", "--db", path)
+        let actions = try temp("a.csv", "time,symbol,kind,value\n2010-01-04,GOOG,split,2\n")
+        let stored = try strat("data", "actions", "import", actions.path, "--db", path)
+        #expect(stored.stdout == "stored 1 corporate actions (1 splits, 0 dividends)\n")
+        let adjusted = try strat("data", "export", "--symbol", "GOOG", "--interval", "1d", "--db", path,
+                                 "--from", "2009-12-31", "--to", "2010-01-05", "--adjust", "splits", "--out", "-")
+        #expect(adjusted.stdout == "time,open,high,low,close,volume\n2009-12-31T00:00:00Z,312.375,312.7,309.99,309.99,2439600.0\n2010-01-04T00:00:00Z,626.95,629.51,624.24,626.75,1956200.0\n")
+        // A 1w strategy on stored 1d bars: resampled on the fly.
+        let weekly = try temp("w.strat", "strategy W {\n  market spot\n  timeframe 1w\n  when close > open {\n    enter long\n  }\n}\n")
+        let r = try strat("backtest", weekly.path, "--data", "GOOG=db", "--db", path)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("note: GOOG 1w resampled from stored 1d bars"))
+        #expect(r.stdout.contains("2004-08-16T00:00:00Z … 2013-02-18T00:00:00Z (445 bars)"))   // weeks from Monday; the unfinished last week left out
+    }
+
     @Test func policiesDecideWhatBadRowsDo() throws {
         let csv = try temp("bad.csv", """
             time,open,high,low,close,volume

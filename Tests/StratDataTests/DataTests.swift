@@ -18,7 +18,7 @@ func bar(_ i: Int64, _ c: Double, o: Double? = nil, h: Double? = nil, l: Double?
 @Suite struct StoreTests {
     @Test func barsRoundTripInChunksAndImportsAreIdempotent() throws {
         let store = try Store(path: tempDB())
-        #expect(try store.migrations() == ["v1: bars, funding, instruments, fetches, quality reports"])
+        #expect(try store.migrations() == ["v1: bars, funding, instruments, fetches, quality reports", "v2: corporate actions"])
         let key = SeriesKey(symbol: "X", interval: 3600)
         let bars = (0..<100).map { bar(Int64($0), 100 + Double($0)) }
         #expect(try store.insert(bars.reversed(), key: key) == 100)
@@ -153,6 +153,32 @@ func bar(_ i: Int64, _ c: Double, o: Double? = nil, h: Double? = nil, l: Double?
         // 1 Jan with its own last bar; the week of Monday 8 Jan has not closed.
         #expect(weeks.closed.map(\.time) == [t0 - 7 * 86_400_000, t0])
         #expect(weeks.partial?.time == t0 + 7 * 86_400_000)
+    }
+}
+
+@Suite struct CorporateActionTests {
+    @Test func parseAndBackAdjust() throws {
+        let actions = try CorporateActions.parse("time,symbol,kind,value\n2024-01-01T03:00:00Z,X,split,2\n2024-01-01T05:00:00Z,X,dividend,1\n", file: "a.csv")
+        #expect(actions.map(\.kind) == [.split, .dividend])
+        let bars = (0..<7).map { bar(Int64($0), $0 < 3 ? 200 : 100) }
+        // Splits only: before 03:00 prices halve and volumes double.
+        let split = CorporateActions.adjust(bars, actions: actions, .splits)
+        #expect(split.map(\.close) == [100, 100, 100, 100, 100, 100, 100])
+        #expect(split.map(\.volume) == [20, 20, 20, 10, 10, 10, 10])
+        // With the dividend of 1 (close before the ex-date 100): earlier prices × 0.99.
+        let all = CorporateActions.adjust(bars, actions: actions, .all)
+        #expect(all.map(\.close) == [99, 99, 99, 99, 99, 100, 100])
+        #expect(CorporateActions.adjust(bars, actions: actions, .none) == bars)
+        for (text, message) in [("time,symbol,kind,value\n2024-01-01,X,merger,1\n", "a.csv:2: field `kind`"),
+                                ("time,symbol,kind,value\n2024-01-01,X,split,-2\n", "a.csv:2: field `value`"),
+                                ("date,symbol\n", "a.csv:1: expected the header")] {
+            #expect(throws: FetchError.self) { try CorporateActions.parse(text, file: "a.csv") }
+            do { _ = try CorporateActions.parse(text, file: "a.csv") } catch { #expect("\(error)".contains(message)) }
+        }
+        let store = try Store(path: tempDB())
+        try store.insertActions(actions)
+        try store.insertActions(actions)
+        #expect(try store.actions(symbol: "X") == actions)
     }
 }
 
