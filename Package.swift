@@ -40,7 +40,8 @@ let package = Package(
         .target(name: "StratMarket", swiftSettings: fast),
         .target(name: "StratEngine", dependencies: ["StratMarket"], swiftSettings: fast),
         .target(name: "StratData", dependencies: ["StratMarket", .product(name: "GRDB", package: "GRDB.swift"),
-                                                 .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+                                                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                 .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "StratBacktest", dependencies: ["StratEngine", "StratRuntime", "StratIR", "StratMarket",
                                                      .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: fast),
@@ -61,7 +62,7 @@ let package = Package(
         .testTarget(name: "StratEngineTests", dependencies: ["StratEngine", "StratMarket"]),
         .testTarget(name: "StratBacktestTests", dependencies: ["StratBacktest", "StratEngine", "StratIR", "StratMarket", "StratSyntax"]),
         .testTarget(name: "StratREPLTests", dependencies: ["StratREPL", "StratMarket"]),
-        .testTarget(name: "StratDataTests", dependencies: ["StratData", "StratMarket"]),
+        .testTarget(name: "StratDataTests", dependencies: ["StratData", "StratMarket", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StratCLITests", dependencies: ["strat"]),
     ]
 )

@@ -194,3 +194,24 @@ final class Counter: @unchecked Sendable {
         #expect(s2 == 2 && e2.contains("--interval must be one of Binance's"))
     }
 }
+
+@Suite struct RemoteTierTests {
+    /// Memory, then SQLite, then the exchange: the first read fetches, the next
+    /// is served from memory without a request.
+    @Test func missingBarsComeFromTheExchangeOnce() async throws {
+        let server = try TestServer.start { target in
+            let q = query(target)
+            return .init(body: klinesJSON(start: Int64(q["startTime"]!)!, end: Int64(q["endTime"]!)!, limit: Int(q["limit"]!)!))
+        }
+        defer { server.stop() }
+        let store = try Store(path: tempDB())
+        let tiers = TieredBars(store: store, remote: BinanceClient(market: "spot", baseURL: server.baseURL, time: FakeTime()))
+        let key = SeriesKey(source: "binance", market: "spot", symbol: "BTCUSDT", interval: 3600)
+        let now = jan1 + 1000 * 3_600_000
+        let a = try await tiers.bars(key, from: jan1, to: jan1 + 48 * 3_600_000, now: now)
+        let b = try await tiers.bars(key, from: jan1, to: jan1 + 48 * 3_600_000, now: now)
+        #expect(a.count == 48 && a == b)
+        #expect(server.requests.count == 1)
+        #expect(tiers.cache.hits == 1)
+    }
+}
