@@ -24,6 +24,20 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
+/// How the checks judge a series (import and quality share them).
+struct CheckOptions: ParsableArguments {
+    @Option(name: .customLong("outlier-threshold"), help: "Robust z-score above which a return is an outlier.")
+    var outlierThreshold = 10.0
+
+    @Flag(name: .customLong("weekdays"), help: "Weekends are not gaps (equities).")
+    var weekdays = false
+
+    func apply(to policy: inout ValidationPolicy) {
+        policy.outlierThreshold = outlierThreshold
+        policy.weekdaysOnly = weekdays
+    }
+}
+
 /// Which series a command means.
 struct SeriesOptions: ParsableArguments {
     @Option(help: "The symbol, e.g. BTCUSDT.")
@@ -87,11 +101,7 @@ struct DataImport: ParsableCommand {
     @Option(name: .customLong("on-outlier"), help: "Returns far from the recent ones: flag or reject (drop the bar).")
     var onOutlier = Policy.flag
 
-    @Option(name: .customLong("outlier-threshold"), help: "Robust z-score above which a return is an outlier.")
-    var outlierThreshold = 10.0
-
-    @Flag(name: .customLong("weekdays"), help: "Weekends are not gaps (equities).")
-    var weekdays = false
+    @OptionGroup var checks: CheckOptions
 
     func run() throws {
         try withUsageErrors {
@@ -106,8 +116,7 @@ struct DataImport: ParsableCommand {
             policy.order = onOrder
             policy.gaps = onGap
             policy.outliers = onOutlier == .repair ? .reject : onOutlier
-            policy.outlierThreshold = outlierThreshold
-            policy.weekdaysOnly = weekdays
+            checks.apply(to: &policy)
             let checked: (bars: [Bar], flags: [BarFlags], report: QualityReport)
             do { checked = try Validator.validate(parsed.bars, interval: key.interval * 1000, policy: policy, file: file) } catch let e as StratData.ValidationError {
                 throw UsageError(description: "nothing imported:\n" + e.description)
@@ -201,11 +210,7 @@ struct DataQuality: ParsableCommand {
     @OptionGroup var series: SeriesOptions
     @OptionGroup var store: StoreOptions
 
-    @Option(name: .customLong("outlier-threshold"), help: "Robust z-score above which a return is an outlier.")
-    var outlierThreshold = 10.0
-
-    @Flag(name: .customLong("weekdays"), help: "Weekends are not gaps (equities).")
-    var weekdays = false
+    @OptionGroup var checks: CheckOptions
 
     func run() throws {
         try withUsageErrors {
@@ -215,8 +220,7 @@ struct DataQuality: ParsableCommand {
             guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(key.symbol) \(series.interval); see `strat data list`") }
             var policy = ValidationPolicy()
             for p in [\ValidationPolicy.integrity, \.duplicates, \.order, \.gaps, \.outliers] { policy[keyPath: p] = .flag }
-            policy.outlierThreshold = outlierThreshold
-            policy.weekdaysOnly = weekdays
+            checks.apply(to: &policy)
             let report = try Validator.validate(bars, interval: key.interval * 1000, policy: policy, file: db.path, lineOf: { _ in nil }).report
             try db.saveQuality(report, key: key, at: Int64(Date().timeIntervalSince1970 * 1000))
             print(report.text(title: "\(key.symbol) \(formatDuration(key.interval)) (\(key.market), \(key.source))"), terminator: "")

@@ -159,10 +159,7 @@ final class Counter: @unchecked Sendable {
 /// `strat data fetch` as a subprocess against the test server.
 @Suite struct FetchCLITests {
     @Test func fetchCommandStoresAndReports() async throws {
-        let server = try TestServer.start { target in
-            let q = query(target)
-            return .init(body: klinesJSON(start: Int64(q["startTime"]!)!, end: Int64(q["endTime"]!)!, limit: Int(q["limit"]!)!))
-        }
+        let server = try klinesServer()
         defer { server.stop() }
         let db = tempDB()
         let binary: URL = {
@@ -199,10 +196,7 @@ final class Counter: @unchecked Sendable {
     /// Memory, then SQLite, then the exchange: the first read fetches, the next
     /// is served from memory without a request.
     @Test func missingBarsComeFromTheExchangeOnce() async throws {
-        let server = try TestServer.start { target in
-            let q = query(target)
-            return .init(body: klinesJSON(start: Int64(q["startTime"]!)!, end: Int64(q["endTime"]!)!, limit: Int(q["limit"]!)!))
-        }
+        let server = try klinesServer()
         defer { server.stop() }
         let store = try Store(path: tempDB())
         let tiers = TieredBars(store: store, remote: BinanceClient(market: "spot", baseURL: server.baseURL, time: FakeTime()))
@@ -213,5 +207,13 @@ final class Counter: @unchecked Sendable {
         #expect(a.count == 48 && a == b)
         #expect(server.requests.count == 1)
         #expect(tiers.cache.hits == 1)
+    }
+}
+
+/// A server answering every klines request from `klinesJSON`.
+func klinesServer() throws -> TestServer {
+    try TestServer.start { target in
+        let q = query(target)
+        return .init(body: klinesJSON(start: Int64(q["startTime"]!)!, end: Int64(q["endTime"]!)!, limit: Int(q["limit"]!)!))
     }
 }
