@@ -153,6 +153,13 @@ public final class Backtest {
             for (i, d) in dataIndex.enumerated() {
                 guard let bar = bars[d] else { continue }
                 if trailing { updateTrails(instance: i) }
+                if let m = strategy.membership, runtime.value(node: m, instance: i) != 1, held[d] != 0,
+                   !exchange.openOrders(symbols[d]).contains(where: { $0.reduceOnly && $0.parent == nil }) {
+                    // Out of the universe: the position rotates out.
+                    exchange.cancelAll(symbol: symbols[d], at: now, reason: "left the universe")
+                    submitClose(symbols[d], side: held[d] > 0 ? .sell : .buy, quantity: nil, now: now,
+                                tag: OrderTag(rule: nil, line: nil, action: "left the universe"))
+                }
                 for (r, condition) in conditions.enumerated() where runtime.value(node: condition, instance: i) == 1 {
                     let rule = strategy.rules[r]
                     for action in rule.actions {
@@ -225,6 +232,8 @@ public final class Backtest {
             }
         case .enter:
             guard let side = action.side, let spec = action.order else { return }
+            // With `universe top N by …` only the members may be entered on this bar.
+            if let m = strategy.membership, runtime.value(node: m, instance: i) != 1 { return }
             let buy = side == .long
             // One position per direction: an entry while already in it, or while an
             // entry that way is still open, is ignored (Pine's default, pyramiding 0).

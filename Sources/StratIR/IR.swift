@@ -26,6 +26,9 @@ public struct IRStrategy: Codable, Sendable, Equatable {
     /// Named values (`let`s), for the REPL, debugging and reports.
     public var lets: [IRNamed]
     public var rules: [IRRule]
+    /// `universe top N by …`: the node that is true for the symbols in the
+    /// universe on a bar; nil for a fixed universe.
+    public var membership: Int?
     public var risk: IRRisk
     public var warmup: IRWarmup
     /// SHA-256 of the strategy's canonical JSON without source locations (so moving

@@ -45,7 +45,8 @@ public struct Lowering {
             rules.append(IRRule(condition: cond, actions: actions, source: source(r.range)))
         }
         let risk = lowerRisk(strategy.risk)
-        let remap = eliminateDeadNodes(roots: lets.map(\.node) + rules.flatMap(Self.references))
+        let membership = strategy.membership.map { lower($0, base) }
+        let remap = eliminateDeadNodes(roots: lets.map(\.node) + rules.flatMap(Self.references) + (membership.map { [$0] } ?? []))
         let liveLets = lets.map { IRNamed(name: $0.name, node: remap[$0.node]!) }
         rules = rules.map { $0.mapNodes { remap[$0]! } }
         let m = strategy.market
@@ -58,7 +59,8 @@ public struct Lowering {
         var ir = IRStrategy(name: strategy.name,
                             market: IRMarket(kind: m.kind.rawValue, leverage: m.leverage, margin: m.margin.rawValue),
                             universe: strategy.universe, referencedSymbols: referenced, timeframe: strategy.timeframe,
-                            timeframes: timeframes, inputs: inputs, nodes: nodes, lets: liveLets, rules: rules, risk: risk,
+                            timeframes: timeframes, inputs: inputs, nodes: nodes, lets: liveLets, rules: rules,
+                            membership: membership.map { remap[$0]! }, risk: risk,
                             warmup: IRWarmup(atDefaults: 0, atMaximum: 0))
         ir.warmup = Warmup.compute(ir)
         ir.hash = ContentHash.of(ir)

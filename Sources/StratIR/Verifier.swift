@@ -52,6 +52,10 @@ public enum Verifier {
             }
         }
         for l in s.lets { ref(l.node, "let \(l.name)") }
+        if let m = s.membership {
+            ref(m, "universe membership")
+            if m < n, s.nodes[m].type.dim != "Bool" { errors.append("\(s.name): universe membership is not Bool") }
+        }
         for (k, r) in s.rules.enumerated() {
             ref(r.condition, "rule \(k) condition")
             if r.condition < n, s.nodes[r.condition].type.dim != "Bool" { errors.append("\(s.name): rule \(k) condition is not Bool") }

@@ -45,7 +45,8 @@ public final class Runtime {
         inputs = try InputBinding.resolve(strategy.inputs, overrides: overrides)
         program = try Program(strategy: strategy, inputs: inputs)
 
-        if strategy.universe.count <= 1 && data.count == 1 {
+        if strategy.membership != nil || (strategy.universe.count <= 1 && data.count == 1) {
+            // A dynamic universe ranks every symbol the data gives.
             symbols = data
         } else {
             symbols = strategy.universe.isEmpty ? [data[0]] : strategy.universe
@@ -163,13 +164,15 @@ public final class Runtime {
 
     /// Cross-sectional rank: 1 for the largest value across the instances on this bar.
     /// Reads every instance's input before writing any rank (the output slot
-    /// differs from the input slot, so one pass per instance suffices).
+    /// differs from the input slot, so one pass per instance suffices). Only the
+    /// symbols with a bar now take part: one whose data has ended (delisted) or
+    /// not begun does not compete with a stale value.
     func rank(_ ins: Instruction) {
-        let a = Int(ins.a), dst = Int(ins.dst)
-        for instance in instances where ticked[instance.laneData[Int(ins.lane)]] {
+        let a = Int(ins.a), dst = Int(ins.dst), lane = Int(ins.lane)
+        for instance in instances where ticked[instance.laneData[lane]] {
             let x = instance.values[a]
             var above = 0
-            for other in instances where !other.values[a].isNaN && other.values[a] > x { above += 1 }
+            for other in instances where ticked[other.laneData[lane]] && !other.values[a].isNaN && other.values[a] > x { above += 1 }
             instance.values[dst] = x.isNaN ? .nan : Double(above + 1)
             if ins.ring >= 0 { instance.rings[Int(ins.ring)].push(instance.values[dst]) }
         }

@@ -78,9 +78,12 @@ public struct Checker {
             seen[what] = range
             return true
         }
+        var dynamicUniverse: UniverseDecl?
         for m in s.members {
             switch m {
             case .market(let d): if once("market", d.range, &diags) { checkMarket(d) }
+            case .universe(let d) where d.top != nil:
+                if once("universe", d.range, &diags) { dynamicUniverse = d }
             case .universe(let d):
                 if once("universe", d.range, &diags) {
                     var syms: Set<String> = []
@@ -93,6 +96,7 @@ public struct Checker {
             default: break
             }
         }
+        if let d = dynamicUniverse { checkDynamicUniverse(d) }
         var riskSeen = false
         var sawRule = false
         for m in s.members {
@@ -113,6 +117,29 @@ public struct Checker {
             diags.error(.noRules, "strategy `\(s.name.name)` has no `when` rules, so it never trades", at: s.name.range)
         }
         reportUnused(s)
+    }
+
+    /// `universe top N by EXPR`, checked once the timeframe is known (EXPR may use
+    /// `@`). EXPR is written with bar fields and indicators: lets come later.
+    mutating func checkDynamicUniverse(_ d: UniverseDecl) {
+        guard let topExpr = d.top, let byExpr = d.by else { return }
+        let count = checkExpr(topExpr, Env())
+        let metric = checkExpr(byExpr, Env())
+        var ok = true
+        if !count.type.isError {
+            if let n = count.constantNumber, n >= 1, n == n.rounded(), n <= 10_000 {} else {
+                diags.error(.parameterOutOfRange, "`universe top N`: N must be a whole number from 1, written as a number", at: topExpr.range)
+                ok = false
+            }
+        }
+        if !metric.type.isError, !metric.type.dim.isNumeric {
+            diags.error(.notNumeric, "the universe is ranked by a number; this is a \(metric.type.dim.name)", at: byExpr.range)
+            ok = false
+        }
+        guard ok, !count.type.isError, !metric.type.isError else { return }
+        let rank = TExpr(.builtin("rank", [metric]), SType(.series, .int), byExpr.range)
+        let limit = TExpr(.constant(.number(count.constantNumber!)), SType(.const, .int), topExpr.range)
+        strategy.membership = TExpr(.binary(.le, rank, limit), SType(.series, .bool), d.range)
     }
 
     mutating func checkTimeframe(_ d: TimeframeDecl) {

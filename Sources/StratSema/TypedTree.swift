@@ -150,6 +150,9 @@ public struct CheckedStrategy: Sendable {
     public var range: SourceRange
     public var market = CheckedMarket()
     public var universe: [String] = []
+    /// `universe top N by EXPR`: true on a bar for the symbols among the N largest
+    /// EXPR across the data (`rank(EXPR) <= N`); nil for a fixed universe.
+    public var membership: TExpr?
     /// Base timeframe in seconds; nil when the strategy takes the data's timeframe.
     public var timeframe: Int64?
     public var inputs: [CheckedInput] = []

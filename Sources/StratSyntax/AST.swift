@@ -62,6 +62,9 @@ public struct MarketDecl: Sendable {
 
 public struct UniverseDecl: Sendable {
     public var symbols: [Identifier]      // names as written, without `$`
+    /// `universe top 10 by EXPR`: the N symbols with the largest EXPR on each bar.
+    public var top: Expr? = nil
+    public var by: Expr? = nil
     public var range: SourceRange
 }
 

@@ -35,6 +35,10 @@ public enum ASTDump {
                 case .market(let d):
                     w(1, "(market \(d.kind.rawValue)) \(pos(d.range))")
                     for a in d.arguments { expr(a.value, 2, a.label.map { "\($0.name):" } ?? "") }
+                case .universe(let d) where d.top != nil:
+                    w(1, "(universe top \(pos(d.range))")
+                    expr(d.top!, 2)
+                    expr(d.by!, 2)
                 case .universe(let d): w(1, "(universe \(d.symbols.map(\.name).joined(separator: " "))) \(pos(d.range))")
                 case .timeframe(let d): w(1, "(timeframe) \(pos(d.range))"); expr(d.value, 2)
                 case .input(let d):

@@ -217,6 +217,18 @@ public struct Parser {
 
     mutating func parseUniverseDecl() -> Member {
         let start = advance().range
+        // `universe top 10 by sma(close * volume, 30)`: `top` and `by` are contextual.
+        if at(.identifier), text(current) == "top" {
+            advance()
+            let count = parsePrimary()
+            if at(.identifier), text(current) == "by" {
+                advance()
+            } else {
+                error(.expectedToken, "expected `by` and the ranking expression: `universe top N by EXPR`", at: current.range)
+            }
+            let metric = parseExpr()
+            return .universe(UniverseDecl(symbols: [], top: count, by: metric, range: start.union(previous.range)))
+        }
         var symbols: [Identifier] = []
         repeat {
             if at(.identifier) || at(.symbol) {

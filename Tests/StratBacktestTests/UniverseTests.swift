@@ -1,0 +1,60 @@
+import Foundation
+import StratBacktest
+import StratIR
+import StratMarket
+import StratSyntax
+import Testing
+
+/// `universe top N by EXPR`: the N symbols with the largest EXPR on each bar,
+/// known only from the bars so far.
+@Suite struct DynamicUniverseTests {
+    static let source = """
+        strategy Top {
+          market spot
+          universe top 1 by roc(close, 1)
+          timeframe 1h
+
+          when close > 0 {
+            enter long size qty(1)
+          }
+        }
+
+        """
+
+    @Test func parsesFormatsAndChecks() throws {
+        let file = SourceFile(name: "t.strat", text: Self.source)
+        let (program, diags) = Parser.parse(file)
+        #expect(!diags.hasErrors)
+        #expect(Formatter.format(program) == Self.source)
+        let ir = try #require(Compiler.compile(file).ir?.strategies.first)
+        #expect(ir.membership != nil && ir.universe.isEmpty)
+        #expect(Verifier.verify(Compiler.compile(file).ir!).isEmpty)
+        for (bad, code) in [("universe top 0 by close", "E0402"), ("universe top 2.5 by close", "E0402"),
+                            ("universe top 2 by close > open", "E0313"), ("universe top 2 close", "E0101")] {
+            let text = Self.source.replacingOccurrences(of: "universe top 1 by roc(close, 1)", with: bad)
+            let r = Compiler.compile(SourceFile(name: "t.strat", text: text))
+            #expect(r.diagnostics.contains { $0.code.rawValue == code }, "\(bad): \(r.diagnostics.map(\.message))")
+        }
+    }
+
+    /// A leads on bars 1–2, B on bars 3–4; C's data ends after bar 1 (delisted) and
+    /// never competes with a stale value. Only the leader is entered; a symbol that
+    /// drops out is sold at the next open.
+    @Test func membersAreEnteredAndLeaversRotateOut() throws {
+        let a = hourly([(100, 100, 100, 100), (100, 110, 100, 110), (110, 120, 110, 120), (120, 120, 119, 119), (119, 119, 118, 118), (118, 118, 118, 118)], symbol: "A")
+        let b = hourly([(100, 100, 100, 100), (100, 101, 100, 101), (101, 102, 101, 102), (102, 130, 102, 130), (130, 140, 130, 140), (140, 140, 140, 140)], symbol: "B")
+        let c = BarSeries(symbol: "C", bars: Array(hourly([(100, 100, 100, 100), (100, 300, 100, 300)], symbol: "C").bars))
+        let r = try backtest("""
+              when close > 0 {
+                enter long size qty(1)
+              }
+            """, [a, b, c], header: "market spot\n  universe top 1 by roc(close, 1)\n  timeframe 1h")
+        #expect(r.symbols == ["A", "B", "C"])
+        // Bar 1: C (+200%) leads and is bought at bar 2's open — but C has no bar 2, so
+        // the order never fills. Bar 2: A leads (+9%) → bought at bar 3's open (120).
+        // Bar 3: B leads (+27%) → A leaves (sold at bar 4's open, 119), B bought at 130.
+        let trades = r.trades.map { "\($0.symbol) \($0.entryPrice) \($0.exitPrice.map { "\($0)" } ?? "open")" }
+        #expect(trades == ["A 120.0 119.0", "B 130.0 open"])
+        #expect(r.orders.contains { $0.tag.action == "left the universe" && $0.symbol == "A" && $0.state == .filled })
+    }
+}
