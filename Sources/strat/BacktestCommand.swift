@@ -25,7 +25,7 @@ struct BacktestCommand: ParsableCommand {
     @Option(name: .customLong("strategy-name"), help: "Which strategy of the file to run (when it declares several).")
     var strategyName: String?
 
-    @Option(help: "SYMBOL=FILE.csv (repeatable); FILE.csv alone takes its file name as the symbol; SYMBOL=db:INTERVAL[:MARKET[:SOURCE]] reads the store.")
+    @Option(help: "SYMBOL=FILE.csv (repeatable); FILE.csv alone takes its file name as the symbol; SYMBOL=db:INTERVAL[:MARKET[:SOURCE]] reads the store; *=db:INTERVAL takes every stored symbol.")
     var data: [String]
 
     @Option(help: "The SQLite store for db: data (default: $STRAT_DB or ~/.strat/strat.db).")
@@ -112,7 +112,7 @@ struct BacktestCommand: ParsableCommand {
             var provenanceData: [Provenance.DataFile] = []
             var series: [BarSeries] = []
             var files: [Data] = []
-            for spec in data {
+            for spec in try expandStored(data) {
                 let (symbol, path) = try parseData(spec)
                 if path == "db" || path.hasPrefix("db:") {
                     let (stored, bytes) = try fromStore(symbol: symbol, spec: String(path.dropFirst(path == "db" ? 2 : 3)), timeframe: s.timeframe)
@@ -169,6 +169,24 @@ struct BacktestCommand: ParsableCommand {
 
     /// Bars from the store, after checking their quality score; the bytes hashed
     /// for the provenance are the bars as stored.
+    /// `*=db:INTERVAL[:MARKET[:SOURCE]]`: every symbol stored at that interval (the
+    /// candidates of a dynamic universe, delisted ones included).
+    func expandStored(_ specs: [String]) throws -> [String] {
+        try specs.flatMap { spec -> [String] in
+            guard spec.hasPrefix("*=db:") else { return [spec] }
+            let parts = spec.dropFirst(5).split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard let interval = parts.first.flatMap(parseInterval) else {
+                throw UsageError(description: "--data \(spec): expected *=db:INTERVAL[:MARKET[:SOURCE]]")
+            }
+            let market = parts.count > 1 ? parts[1] : "spot", source = parts.count > 2 ? parts[2] : "csv"
+            let store: Store
+            do { store = try Store(path: db ?? Store.defaultPath) } catch let e as StoreError { throw UsageError(description: e.description) }
+            let symbols = try store.list().filter { $0.key.interval == interval && $0.key.market == market && $0.key.source == source }.map(\.key.symbol)
+            guard !symbols.isEmpty else { throw UsageError(description: "no symbols stored at \(parts[0]) (\(market), \(source)); see `strat data list`") }
+            return symbols.map { "\($0)=db:\(spec.dropFirst(5))" }
+        }
+    }
+
     /// `db:INTERVAL[:MARKET[:SOURCE]]`; an interval not stored is resampled from
     /// the longest stored one that divides it (closed buckets only).
     func fromStore(symbol: String, spec: String, timeframe: Int64?) throws -> (BarSeries, Data) {

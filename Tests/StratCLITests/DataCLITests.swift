@@ -79,6 +79,19 @@ import Testing
         #expect(r.stdout.contains("2004-08-16T00:00:00Z … 2013-02-18T00:00:00Z (445 bars)"))   // weeks from Monday; the unfinished last week left out
     }
 
+    @Test func everyStoredSymbolAsTheCandidatesOfADynamicUniverse() throws {
+        let path = db()
+        for (symbol, file) in [("GOOG", "Data/GOOG.csv"), ("GOOG2", "Data/GOOG.csv")] {
+            _ = try strat("data", "import", file, "--symbol", symbol, "--interval", "1d", "--weekdays", "--db", path)
+        }
+        let s = try temp("top.strat", "strategy Top {\n  market spot\n  universe top 1 by roc(close, 20)\n  timeframe 1d\n\n  when close > 0 {\n    enter long size qty(1)\n  }\n}\n")
+        let r = try strat("backtest", s.path, "--data", "*=db:1d", "--db", path)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Strategy            Top on GOOG, GOOG2\n"))
+        let none = try strat("backtest", s.path, "--data", "*=db:1h", "--db", path)
+        #expect(none.status == 2 && none.stderr.contains("no symbols stored at 1h"))
+    }
+
     @Test func policiesDecideWhatBadRowsDo() throws {
         let csv = try temp("bad.csv", """
             time,open,high,low,close,volume
