@@ -153,7 +153,7 @@ struct BacktestCommand: ParsableCommand {
             hashing.wait()
             for i in provenanceData.indices { provenanceData[i].sha256 = hashes[i] }
             let p = Provenance(strategyFile: strategy, strategySHA256: Provenance.sha256(Data(source.text.utf8)), irHash: s.hash,
-                               inputs: zip(s.inputs, try Runtime(strategy: s, overrides: config.inputs, symbols: ["_"], baseInterval: 1).inputs)
+                               inputs: zip(s.inputs, try InputBinding.resolve(s.inputs, overrides: config.inputs))
                                    .map { ($0.0.name, $0.1) },
                                data: provenanceData.sorted { $0.symbol < $1.symbol }, config: config)
             if let json {

@@ -52,6 +52,28 @@ import Testing
         #expect(!fees.stdout.contains("Fees                0.00\n"))
     }
 
+    /// A strategy with a universe of two symbols, each given its own data: EURUSD
+    /// hours with their moves magnified 20 times, as volatile as crypto, which the
+    /// example's 2% EMA spread is made for.
+    @Test func universeStrategyFromTheCommandLine() throws {
+        let lines = try String(contentsOfFile: repoRoot.appendingPathComponent("Data/EURUSD.csv").path, encoding: .utf8).split(separator: "\n")
+        let p0 = Double(lines[1].split(separator: ",")[4])!
+        var text = String(lines[0]) + "\n"
+        for line in lines.dropFirst() {
+            let f = line.split(separator: ",").map(String.init)
+            let scaled = f[1...4].map { String(p0 * Foundation.exp(20 * Foundation.log(Double($0)! / p0))) }
+            text += ([f[0]] + scaled + [f[5]]).joined(separator: ",") + "\n"
+        }
+        let file = try temp("volatile.csv", text)
+        let r = try strat("backtest", "Strategies/ema_cross_atr.strat", "--data", "BTCUSDT=\(file.path)", "--data", "ETHUSDT=\(file.path)")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("Strategy            EmaCrossAtr on BTCUSDT, ETHUSDT\n"))
+        #expect(r.stderr.contains("warning: perpetual futures run on a margin account"))
+        #expect(r.stdout.contains("Trades              198 closed + 2 open\n"), "\(r.stdout)")
+        let missing = try strat("backtest", "Strategies/ema_cross_atr.strat", "--data", "BTCUSDT=Data/EURUSD.csv")
+        #expect(missing.status == 2 && missing.stderr.contains("no data for symbol ETHUSDT"))
+    }
+
     @Test func usageAndDataErrors() throws {
         let badFill = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--fill", "later")
         #expect(badFill.status == 2 && badFill.stderr.contains("--fill must be next-open or close"))
