@@ -7,13 +7,6 @@ import StratMarket
 /// the streams were given, which the backtest sorts by symbol). Engine code reads
 /// time only from `now`.
 public struct Clock {
-    public struct Event {
-        /// Close time of the bars in this event (ms).
-        public var time: Int64
-        /// One slot per stream; nil where that stream has no bar closing now.
-        public var bars: [Bar?]
-    }
-
     let streams: [[Bar]]
     let interval: Int64
     var positions: [Int]
@@ -23,12 +16,6 @@ public struct Clock {
         self.streams = streams
         self.interval = interval
         positions = streams.map { _ in 0 }
-    }
-
-    public mutating func next() -> Event? {
-        var bars: [Bar?] = []
-        guard let t = next(into: &bars) else { return nil }
-        return Event(time: t, bars: bars)
     }
 
     /// The next event's close time, its bars written into `bars` (one slot per
