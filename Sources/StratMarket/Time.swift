@@ -155,3 +155,20 @@ public struct UTCTimeWriter {
         return out
     }
 }
+
+/// Durations as the language writes them: a count and a unit, `30s 15m 4h 1d 1w`.
+public enum DurationText {
+    static let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
+
+    /// Seconds of `1.5h`, `4h`, `30s` (a fractional count is allowed); nil without a unit.
+    public static func seconds(_ text: String) -> Double? {
+        guard let u = text.last.flatMap({ units[$0] }), let n = Double(text.dropLast()) else { return nil }
+        return n * Double(u)
+    }
+
+    /// A bar length: a whole positive count of a unit (`15m`, `4h`, `1d`), in seconds.
+    public static func interval(_ text: String) -> Int64? {
+        guard let u = text.last.flatMap({ units[$0] }), let n = Int64(text.dropLast()), n > 0 else { return nil }
+        return n * u
+    }
+}

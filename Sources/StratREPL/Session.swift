@@ -75,12 +75,6 @@ public final class Session {
         }
     }
 
-    static func interval(_ text: String) -> Int64? {
-        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-        guard let u = text.last.flatMap({ units[$0] }), let n = Int64(text.dropLast()), n > 0 else { return nil }
-        return n * u
-    }
-
     /// Bars from the SQLite store (`$STRAT_DB` or ~/.strat/strat.db).
     func loadStored(symbol: String, interval: Int64, market: String, source: String) -> Reply {
         do {
@@ -109,13 +103,17 @@ public final class Session {
 
     /// The session as a strategy, with `extra` as its last member(s); returns the
     /// text and where `extra` starts in it.
-    func source(_ extra: String, replacing: Int? = nil) -> (SourceFile, Int) {
-        var t = "strategy Session {\n  market spot\n"
-        if let iv = data?.interval { t += "  timeframe \(iv / 1000)s\n" }
-        for (i, d) in declarations.enumerated() where i != replacing { t += d.text + "\n" }
+    func source(_ extra: String) -> (SourceFile, Int) {
+        var t = header
+        for d in declarations { t += d.text + "\n" }
         let start = t.utf8.count
         t += extra + "\n}\n"
         return (SourceFile(name: "<session>", text: t), start)
+    }
+
+    /// The synthetic strategy's first lines, with the loaded bars' timeframe.
+    var header: String {
+        "strategy Session {\n  market spot\n" + (data?.interval.map { "  timeframe \($0 / 1000)s\n" } ?? "")
     }
 
     /// Diagnostics of the input, rendered against the input alone (caret under what
@@ -166,8 +164,7 @@ public final class Session {
         if let r = replacing { candidate[r] = Declaration(names: names, text: "  " + input) } else { candidate.append(Declaration(names: names, text: "  " + input)) }
         let saved = declarations
         declarations = candidate
-        var t = "strategy Session {\n  market spot\n"
-        if let iv = data?.interval { t += "  timeframe \(iv / 1000)s\n" }
+        var t = header
         var offset = 0
         for (i, d) in declarations.enumerated() {
             if i == (replacing ?? declarations.count - 1) { offset = t.utf8.count + 2 }
@@ -290,7 +287,7 @@ public final class Session {
         case ":data":
             let args = rest.split(separator: " ").map(String.init)
             guard let path = args.first else { return failure(":data FILE.csv [SYMBOL], or :data SYMBOL INTERVAL [MARKET [SOURCE]] from the store") }
-            if args.count > 1, let interval = Self.interval(args[1]), !path.lowercased().hasSuffix(".csv") {
+            if args.count > 1, let interval = DurationText.interval(args[1]), !path.lowercased().hasSuffix(".csv") {
                 return loadStored(symbol: path, interval: interval, market: args.count > 2 ? args[2] : "spot", source: args.count > 3 ? args[3] : "csv")
             }
             return loadData(path: path, symbol: args.count > 1 ? args[1] : nil)

@@ -1,4 +1,5 @@
 import StratIR
+import StratMarket
 
 /// Why a compiled strategy cannot run with the given inputs and data.
 public struct RuntimeError: Error, CustomStringConvertible, Equatable {
@@ -43,9 +44,7 @@ extension InputBinding {
             if text.hasSuffix("bps") { return Double(text.dropLast(3)).map { $0 / 10_000 } }
             return Double(text)
         case "Duration", "Timeframe":
-            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-            if let u = text.last.flatMap({ units[$0] }), let n = Double(text.dropLast()) { return n * u }
-            return Double(text)
+            return DurationText.seconds(text) ?? Double(text)
         default:
             return Double(text).flatMap { $0.isFinite ? $0 : nil }
         }

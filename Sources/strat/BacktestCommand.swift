@@ -112,12 +112,18 @@ struct BacktestCommand: ParsableCommand {
             var provenanceData: [Provenance.DataFile] = []
             var series: [BarSeries] = []
             var files: [Data] = []
-            for spec in try expandStored(data) {
+            // The store is opened once, and only if some --data reads it.
+            let readsStore = try data.contains { spec in
+                let path = try parseData(spec).1
+                return path == "db" || path.hasPrefix("db:")
+            }
+            let stored = readsStore ? try openStore(db) : nil
+            for spec in try expandStored(data, stored) {
                 let (symbol, path) = try parseData(spec)
                 if path == "db" || path.hasPrefix("db:") {
-                    let (stored, bytes) = try fromStore(symbol: symbol, spec: String(path.dropFirst(path == "db" ? 2 : 3)), timeframe: s.timeframe)
-                    series.append(stored)
-                    provenanceData.append(.init(symbol: symbol, path: "\(db ?? Store.defaultPath)#\(path)", sha256: "", rows: stored.bars.count))
+                    let (bars, bytes) = try fromStore(stored!, symbol: symbol, spec: String(path.dropFirst(path == "db" ? 2 : 3)), timeframe: s.timeframe)
+                    series.append(bars)
+                    provenanceData.append(.init(symbol: symbol, path: "\(stored!.path)#\(path)", sha256: "", rows: bars.bars.count))
                     files.append(bytes)
                     continue
                 }
@@ -171,16 +177,14 @@ struct BacktestCommand: ParsableCommand {
     /// for the provenance are the bars as stored.
     /// `*=db:INTERVAL[:MARKET[:SOURCE]]`: every symbol stored at that interval (the
     /// candidates of a dynamic universe, delisted ones included).
-    func expandStored(_ specs: [String]) throws -> [String] {
+    func expandStored(_ specs: [String], _ store: Store?) throws -> [String] {
         try specs.flatMap { spec -> [String] in
             guard spec.hasPrefix("*=db:") else { return [spec] }
             let parts = spec.dropFirst(5).split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            guard let interval = parts.first.flatMap(parseInterval) else {
+            guard let interval = parts.first.flatMap(DurationText.interval), let store else {
                 throw UsageError(description: "--data \(spec): expected *=db:INTERVAL[:MARKET[:SOURCE]]")
             }
             let market = parts.count > 1 ? parts[1] : "spot", source = parts.count > 2 ? parts[2] : "csv"
-            let store: Store
-            do { store = try Store(path: db ?? Store.defaultPath) } catch let e as StoreError { throw UsageError(description: e.description) }
             let symbols = try store.list().filter { $0.key.interval == interval && $0.key.market == market && $0.key.source == source }.map(\.key.symbol)
             guard !symbols.isEmpty else { throw UsageError(description: "no symbols stored at \(parts[0]) (\(market), \(source)); see `strat data list`") }
             return symbols.map { "\($0)=db:\(spec.dropFirst(5))" }
@@ -189,17 +193,15 @@ struct BacktestCommand: ParsableCommand {
 
     /// `db:INTERVAL[:MARKET[:SOURCE]]`; an interval not stored is resampled from
     /// the longest stored one that divides it (closed buckets only).
-    func fromStore(symbol: String, spec: String, timeframe: Int64?) throws -> (BarSeries, Data) {
+    func fromStore(_ store: Store, symbol: String, spec: String, timeframe: Int64?) throws -> (BarSeries, Data) {
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let first = parts.first.flatMap { $0.isEmpty ? nil : $0 }
-        guard let interval = first.map(parseInterval) ?? timeframe else {
+        guard let interval = first.map(DurationText.interval) ?? timeframe else {
             throw UsageError(description: "--data \(symbol)=db:\(spec): expected db:INTERVAL[:MARKET[:SOURCE]], e.g. db:1h or db:1h:perp:binance")
         }
         let market = parts.count > 1 ? parts[1] : "spot", source = parts.count > 2 ? parts[2] : "csv"
         let key = SeriesKey(source: source, market: market, symbol: symbol, interval: interval)
         let label = formatDuration(interval)
-        let store: Store
-        do { store = try Store(path: db ?? Store.defaultPath) } catch let e as StoreError { throw UsageError(description: e.description) }
         var bars = try store.bars(key)
         var qualityKey = key
         if bars.isEmpty, let finer = try store.list().filter({ $0.key.symbol == symbol && $0.key.market == market && $0.key.source == source

@@ -18,9 +18,7 @@ struct StoreOptions: ParsableArguments {
     var db: String?
 
     func open() throws -> Store {
-        do { return try Store(path: db ?? Store.defaultPath) } catch let e as StoreError {
-            throw UsageError(description: e.description)
-        }
+        try openStore(db)
     }
 }
 
@@ -35,6 +33,14 @@ struct CheckOptions: ParsableArguments {
     func apply(to policy: inout ValidationPolicy) {
         policy.outlierThreshold = outlierThreshold
         policy.weekdaysOnly = weekdays
+    }
+}
+
+/// The store at `path` (default: $STRAT_DB or ~/.strat/strat.db); a failure to
+/// open it is a usage error naming the file.
+func openStore(_ path: String?) throws -> Store {
+    do { return try Store(path: path ?? Store.defaultPath) } catch let e as StoreError {
+        throw UsageError(description: e.description)
     }
 }
 
@@ -54,17 +60,11 @@ struct SeriesOptions: ParsableArguments {
 
     func key() throws -> SeriesKey {
         guard ["spot", "perp"].contains(market) else { throw UsageError(description: "--market must be spot or perp, got `\(market)`") }
-        guard let seconds = parseInterval(interval) else {
+        guard let seconds = DurationText.interval(interval) else {
             throw UsageError(description: "--interval must be a length such as 1m, 15m, 1h, 4h, 1d or 1w, got `\(interval)`")
         }
         return SeriesKey(source: source, market: market, symbol: symbol, interval: seconds)
     }
-}
-
-func parseInterval(_ text: String) -> Int64? {
-    let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-    guard let u = text.last.flatMap({ units[$0] }), let n = Int64(text.dropLast()), n > 0 else { return nil }
-    return n * u
 }
 
 func parseTime(_ text: String?, _ name: String) throws -> Int64? {
@@ -269,7 +269,7 @@ struct DataFetch: ParsableCommand {
         try withUsageErrors {
             guard source == "binance" else { throw UsageError(description: "--source: only binance is supported, got `\(source)`") }
             guard ["spot", "perp"].contains(market) else { throw UsageError(description: "--market must be spot or perp, got `\(market)`") }
-            guard let seconds = parseInterval(interval), BinanceClient.intervalName(seconds) != nil else {
+            guard let seconds = DurationText.interval(interval), BinanceClient.intervalName(seconds) != nil else {
                 throw UsageError(description: "--interval must be one of Binance's: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w, got `\(interval)`")
             }
             guard let start = try parseTime(from, "--from"), let end = try parseTime(to, "--to") else { return }
