@@ -3,6 +3,7 @@ import StratEngine
 import StratIR
 import StratMarket
 import StratRuntime
+import StratSema
 
 /// Everything a backtest is run with, recorded in its provenance.
 public struct BacktestConfig: Codable, Sendable, Equatable {
@@ -79,7 +80,7 @@ public final class Backtest {
                 : "every symbol needs bars of one length (found \(intervals.sorted().map { "\($0 / 1000)s" }.joined(separator: ", "))); higher timeframes come from `@`")
         }
         if let tf = strategy.timeframe, tf * 1000 != interval {
-            throw RuntimeError("the strategy's timeframe is \(formatSeconds(tf)) but the data's bars are \(formatSeconds(interval / 1000))")
+            throw RuntimeError("the strategy's timeframe is \(formatDuration(tf)) but the data's bars are \(formatDuration(interval / 1000))")
         }
         self.interval = interval
         var fine: [String: [Bar]] = [:]
@@ -88,7 +89,7 @@ public final class Backtest {
                 throw RuntimeError("intrabar data for \(f.symbol), which has no bars")
             }
             guard let step = f.interval, step < interval, interval % step == 0 else {
-                throw RuntimeError("intrabar bars for \(f.symbol) must be shorter than the \(formatSeconds(interval / 1000)) bars and divide them")
+                throw RuntimeError("intrabar bars for \(f.symbol) must be shorter than the \(formatDuration(interval / 1000)) bars and divide them")
             }
             fine[f.symbol] = f.bars
         }
@@ -220,7 +221,6 @@ public final class Backtest {
         let line = action.source?.line ?? ruleSource?.line
         let held = portfolio.position(symbol)
         let open = exchange.openOrders(symbol)
-        func value(_ node: Int) -> Double { runtime.value(node: node, instance: i) }
         switch action.kind {
         case .flatten:
             exchange.cancelAll(symbol: symbol, at: now, reason: "flatten (line \(line ?? 0))")
@@ -405,11 +405,4 @@ public final class Backtest {
         let r = (wins.reduce(0, +) / Double(wins.count)) / (-losses.reduce(0, +) / Double(losses.count))
         return w - (1 - w) / r
     }
-}
-
-func formatSeconds(_ s: Int64) -> String {
-    if s % 86_400 == 0 { return "\(s / 86_400)d" }
-    if s % 3600 == 0 { return "\(s / 3600)h" }
-    if s % 60 == 0 { return "\(s / 60)m" }
-    return "\(s)s"
 }
