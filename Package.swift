@@ -62,7 +62,10 @@ let package = Package(
         .testTarget(name: "StratEngineTests", dependencies: ["StratEngine", "StratMarket"]),
         .testTarget(name: "StratBacktestTests", dependencies: ["StratBacktest", "StratEngine", "StratIR", "StratMarket", "StratSyntax"]),
         .testTarget(name: "StratREPLTests", dependencies: ["StratREPL", "StratMarket"]),
-        .testTarget(name: "StratDataTests", dependencies: ["StratData", "StratMarket", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StratCLITests", dependencies: ["strat"]),
+        .testTarget(name: "StratDataTests", dependencies: ["StratData", "StratMarket", "StratTestSupport",
+                                                          .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StratCLITests", dependencies: ["strat", "StratTestSupport"]),
+        // Runs the CLI and tmux as child processes for the tests above.
+        .target(name: "StratTestSupport", path: "Tests/StratTestSupport"),
     ]
 )

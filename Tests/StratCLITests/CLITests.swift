@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StratTestSupport
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -10,28 +11,10 @@ let stratBinary: URL = {
     return repoRoot.appendingPathComponent(".build/debug/strat")
 }()
 
-struct Run {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
 func strat(_ args: String..., cwd: URL = repoRoot) throws -> Run {
-    let p = Process()
-    p.executableURL = stratBinary
-    p.arguments = args
-    p.currentDirectoryURL = cwd
     var env = ProcessInfo.processInfo.environment
     env["NO_COLOR"] = "1"
-    p.environment = env
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    return try runProgram(stratBinary.path, args, in: cwd.path, environment: env)
 }
 
 func temp(_ name: String, _ text: String) throws -> URL {

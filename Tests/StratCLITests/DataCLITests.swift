@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StratTestSupport
 
 /// `strat data` against a real SQLite file.
 @Suite struct DataCLITests {
@@ -46,19 +47,8 @@ import Testing
         let missing = try strat("backtest", "Strategies/sma_cross.strat", "--data", "MSFT=db:1d", "--db", path)
         #expect(missing.status == 2 && missing.stderr.contains("no bars stored for MSFT 1d"))
         // The REPL's :data SYMBOL INTERVAL.
-        let p = Process()
-        p.executableURL = stratBinary
-        p.arguments = ["repl"]
-        p.environment = ["STRAT_DB": path, "NO_COLOR": "1"]
-        let stdin = Pipe(), out = Pipe()
-        p.standardInput = stdin
-        p.standardOutput = out
-        p.standardError = Pipe()
-        try p.run()
-        stdin.fileHandleForWriting.write(Data(":data GOOG 1d\nsma(close, 20)\n".utf8))
-        try stdin.fileHandleForWriting.close()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let text = try runProgram(stratBinary.path, ["repl"], environment: ["STRAT_DB": path, "NO_COLOR": "1"],
+                                  input: ":data GOOG 1d\nsma(close, 20)\n").stdout
         #expect(text == "GOOG: 2148 bars of 1d from the store, 2004-08-19T00:00:00Z … 2013-03-01T00:00:00Z\nseries Price = 786.9580\n")
     }
 

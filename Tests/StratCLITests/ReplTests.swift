@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StratTestSupport
 
 /// The REPL in a real terminal: tmux runs `strat repl`, keys go in with
 /// send-keys, the screen comes back with capture-pane.
@@ -7,36 +8,23 @@ final class Terminal {
     let name = "strat-test-\(UUID().uuidString.prefix(8))"
 
     init(_ command: String, history: String) throws {
-        try Self.tmux(["new-session", "-d", "-s", name, "-x", "120", "-y", "40",
+        try tmux(["new-session", "-d", "-s", name, "-x", "120", "-y", "40",
                        "cd '\(repoRoot.path)' && STRAT_HISTORY='\(history)' NO_COLOR=1 '\(stratBinary.path)' \(command)"])
     }
 
-    deinit { try? Self.tmux(["kill-session", "-t", name]) }
+    deinit { _ = try? tmux(["kill-server"]) }
 
-    /// Runs tmux. Its output goes to a file, not a pipe: the tmux server that
-    /// `new-session` starts would hold a pipe open forever.
+    /// Runs tmux on this terminal's own server (`-L`), so that tests neither
+    /// see nor touch any other tmux and the server goes with the terminal.
     @discardableResult
-    static func tmux(_ args: [String]) throws -> String {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: file.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let handle = try FileHandle(forWritingTo: file)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tmux"] + args
-        p.standardOutput = handle
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        try handle.close()
-        return try String(contentsOf: file, encoding: .utf8)
+    func tmux(_ args: [String]) throws -> String {
+        try runProgram("tmux", ["-L", name] + args, timeout: 30).stdout
     }
 
     /// Keys as tmux names them: text, "Enter", "Tab", "C-c", "C-d", "Up".
-    func send(_ keys: String...) throws { try Self.tmux(["send-keys", "-t", name] + keys) }
+    func send(_ keys: String...) throws { try tmux(["send-keys", "-t", name] + keys) }
 
-    func screen() throws -> String { try Self.tmux(["capture-pane", "-p", "-t", name]) }
+    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", name]) }
 
     /// Waits (up to 15 s) until the screen holds `text` as often as `count`; returns the screen.
     @discardableResult
@@ -136,20 +124,7 @@ func tempHistory() -> String {
 /// The REPL as a script: stdin from a pipe.
 @Suite struct ReplPipeTests {
     func repl(_ input: String, _ args: String...) throws -> Run {
-        let p = Process()
-        p.executableURL = stratBinary
-        p.arguments = ["repl"] + args
-        p.currentDirectoryURL = repoRoot
-        let stdin = Pipe(), out = Pipe(), err = Pipe()
-        p.standardInput = stdin
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        try runProgram(stratBinary.path, ["repl"] + args, in: repoRoot.path, input: input)
     }
 
     @Test func oneResultPerLineNoPrompts() throws {

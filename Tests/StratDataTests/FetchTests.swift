@@ -2,6 +2,7 @@ import Foundation
 import StratData
 import StratMarket
 import Testing
+import StratTestSupport
 
 let jan1: Int64 = 1_704_067_200_000
 
@@ -169,16 +170,8 @@ final class Counter: @unchecked Sendable {
                     .appendingPathComponent(".build/debug/strat")
         }()
         func run(_ args: [String]) throws -> (Int32, String, String) {
-            let p = Process()
-            p.executableURL = binary
-            p.arguments = args
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            try p.run()
-            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+            let r = try runProgram(binary.path, args)
+            return (r.status, r.stdout, r.stderr)
         }
         let args = ["data", "fetch", "--source", "binance", "--market", "spot", "--symbol", "BTCUSDT", "--interval", "1h",
                     "--from", "2024-01-01", "--to", "2024-02-01", "--base-url", server.baseURL, "--db", db]
