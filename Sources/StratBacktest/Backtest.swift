@@ -55,6 +55,9 @@ public final class Backtest {
     /// Trailing stops whose distance follows a series: order id → (instance, node, multiple).
     var seriesTrails: [Int: (instance: Int, node: Int)] = [:]
     var warnings: [String] = []
+    /// `universe top N by …`: which instances are members, re-ranked on every
+    /// bar or at the start of each `every` period and held in between.
+    var members: [Bool] = []
 
     /// Finer bars per symbol: when given, orders meet them one by one inside each
     /// bar instead of the bar's O→H→L→C path.
@@ -127,6 +130,8 @@ public final class Backtest {
         // Read once per fill rather than once per bar (class properties cost a check).
         var cash = portfolio.cash
         var trailing = false
+        members = dataIndex.map { _ in false }
+        var rankedIn: Int64?    // the period of the last re-ranking
         while let now = clock.next(into: &bars) {
             // 1. Orders resting from earlier bars meet this bar.
             if exchange.hasOpenOrders {
@@ -151,10 +156,18 @@ public final class Backtest {
             // 2. The bar has closed: evaluate, then act on the rules that fire.
             if bars.count == 1, let bar = bars[0] { runtime.step(bar) } else { runtime.step(time: now - interval, bars: bars) }
             for s in bars.indices { if let bar = bars[s] { closes[s] = bar.close } }
+            if let m = strategy.membership {
+                let period = strategy.rebalance.map { Resampler.start(of: now - interval, interval: $0 * 1000) }
+                if period == nil || period != rankedIn {
+                    rankedIn = period
+                    // A symbol without a bar now is out until the next re-ranking.
+                    for (i, d) in dataIndex.enumerated() { members[i] = bars[d] != nil && runtime.value(node: m, instance: i) == 1 }
+                }
+            }
             for (i, d) in dataIndex.enumerated() {
                 guard let bar = bars[d] else { continue }
                 if trailing { updateTrails(instance: i) }
-                if let m = strategy.membership, runtime.value(node: m, instance: i) != 1, held[d] != 0,
+                if strategy.membership != nil, !members[i], held[d] != 0,
                    !exchange.openOrders(symbols[d]).contains(where: { $0.reduceOnly && $0.parent == nil }) {
                     // Out of the universe: the position rotates out.
                     exchange.cancelAll(symbol: symbols[d], at: now, reason: "left the universe")
@@ -233,7 +246,7 @@ public final class Backtest {
         case .enter:
             guard let side = action.side, let spec = action.order else { return }
             // With `universe top N by …` only the members may be entered on this bar.
-            if let m = strategy.membership, runtime.value(node: m, instance: i) != 1 { return }
+            if strategy.membership != nil, !members[i] { return }
             let buy = side == .long
             // One position per direction: an entry while already in it, or while an
             // entry that way is still open, is ignored (Pine's default, pyramiding 0).

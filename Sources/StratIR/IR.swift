@@ -29,6 +29,8 @@ public struct IRStrategy: Codable, Sendable, Equatable {
     /// `universe top N by …`: the node that is true for the symbols in the
     /// universe on a bar; nil for a fixed universe.
     public var membership: Int?
+    /// Seconds between re-rankings of a dynamic universe; nil: every bar.
+    public var rebalance: Int64?
     public var risk: IRRisk
     public var warmup: IRWarmup
     /// SHA-256 of the strategy's canonical JSON without source locations (so moving

@@ -5,8 +5,6 @@
 public struct Resampler: Sendable {
     public let interval: Int64      // ms
     public let base: Int64          // ms
-    /// 1970-01-01 was a Thursday; weekly buckets start on Monday 1970-01-05.
-    let offset: Int64
     var bucket = Int64.min
     /// The bucket being built (not closed yet).
     public private(set) var bar: Bar?
@@ -14,10 +12,14 @@ public struct Resampler: Sendable {
     public init(interval: Int64, base: Int64) {
         self.interval = interval
         self.base = base
-        offset = interval % 604_800_000 == 0 ? 345_600_000 : 0
     }
 
-    public func start(of time: Int64) -> Int64 {
+    public func start(of time: Int64) -> Int64 { Self.start(of: time, interval: interval) }
+
+    /// The start of the UTC bucket of `interval` ms that holds `time`.
+    public static func start(of time: Int64, interval: Int64) -> Int64 {
+        // 1970-01-01 was a Thursday; weekly buckets start on Monday 1970-01-05.
+        let offset: Int64 = interval % 604_800_000 == 0 ? 345_600_000 : 0
         let t = time - offset
         let q = t >= 0 ? t / interval : (t - interval + 1) / interval
         return q * interval + offset

@@ -126,6 +126,13 @@ public struct Checker {
         let count = checkExpr(topExpr, Env())
         let metric = checkExpr(byExpr, Env())
         var ok = true
+        if let every = d.every {
+            if case .literal(.duration(let secs), _) = every.kind, secs > 0 {
+                strategy.rebalance = secs
+            } else if case .error = every.kind {} else {
+                diags.error(.invalidTimeframe, "expected a period such as `1w` or `1d` after `every`", at: every.range)
+            }
+        }
         if !count.type.isError {
             if let n = count.constantNumber, n >= 1, n == n.rounded(), n <= 10_000 {} else {
                 diags.error(.parameterOutOfRange, "`universe top N`: N must be a whole number from 1, written as a number", at: topExpr.range)

@@ -153,6 +153,9 @@ public struct CheckedStrategy: Sendable {
     /// `universe top N by EXPR`: true on a bar for the symbols among the N largest
     /// EXPR across the data (`rank(EXPR) <= N`); nil for a fixed universe.
     public var membership: TExpr?
+    /// `… every PERIOD`: seconds between re-rankings (at UTC period starts,
+    /// weeks from Monday); nil re-ranks on every bar.
+    public var rebalance: Int64?
     /// Base timeframe in seconds; nil when the strategy takes the data's timeframe.
     public var timeframe: Int64?
     public var inputs: [CheckedInput] = []

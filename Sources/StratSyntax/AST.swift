@@ -65,6 +65,8 @@ public struct UniverseDecl: Sendable {
     /// `universe top 10 by EXPR`: the N symbols with the largest EXPR on each bar.
     public var top: Expr? = nil
     public var by: Expr? = nil
+    /// `… every 1w`: membership is re-ranked only at the start of each period.
+    public var every: Expr? = nil
     public var range: SourceRange
 }
 

@@ -39,6 +39,7 @@ public enum ASTDump {
                     w(1, "(universe top \(pos(d.range))")
                     expr(d.top!, 2)
                     expr(d.by!, 2)
+                    if let e = d.every { expr(e, 2, "every:") }
                 case .universe(let d): w(1, "(universe \(d.symbols.map(\.name).joined(separator: " "))) \(pos(d.range))")
                 case .timeframe(let d): w(1, "(timeframe) \(pos(d.range))"); expr(d.value, 2)
                 case .input(let d):

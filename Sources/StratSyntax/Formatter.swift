@@ -98,7 +98,7 @@ public struct Formatter {
             let args = d.arguments.isEmpty ? "" : "(" + d.arguments.map(argument).joined(separator: ", ") + ")"
             line("market \(d.kind.rawValue)\(args)", end: d.range.end)
         case .universe(let d) where d.top != nil:
-            line("universe top \(expr(d.top!)) by \(expr(d.by!))", end: d.range.end)
+            line("universe top \(expr(d.top!)) by \(expr(d.by!))" + (d.every.map { " every " + expr($0) } ?? ""), end: d.range.end)
         case .universe(let d):
             line("universe " + d.symbols.map { Self.isPlainName($0.name) ? $0.name : "$" + $0.name }.joined(separator: ", "),
                  end: d.range.end)

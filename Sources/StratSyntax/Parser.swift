@@ -217,7 +217,7 @@ public struct Parser {
 
     mutating func parseUniverseDecl() -> Member {
         let start = advance().range
-        // `universe top 10 by sma(close * volume, 30)`: `top` and `by` are contextual.
+        // `universe top 10 by sma(close * volume, 30) every 1w`: `top`, `by` and `every` are contextual.
         if at(.identifier), text(current) == "top" {
             advance()
             let count = parsePrimary()
@@ -227,7 +227,12 @@ public struct Parser {
                 error(.expectedToken, "expected `by` and the ranking expression: `universe top N by EXPR`", at: current.range)
             }
             let metric = parseExpr()
-            return .universe(UniverseDecl(symbols: [], top: count, by: metric, range: start.union(previous.range)))
+            var every: Expr?
+            if at(.identifier), text(current) == "every" {
+                advance()
+                every = parsePrimary()
+            }
+            return .universe(UniverseDecl(symbols: [], top: count, by: metric, every: every, range: start.union(previous.range)))
         }
         var symbols: [Identifier] = []
         repeat {

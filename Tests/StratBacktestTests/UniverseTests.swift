@@ -27,10 +27,15 @@ import Testing
         #expect(!diags.hasErrors)
         #expect(Formatter.format(program) == Self.source)
         let ir = try #require(Compiler.compile(file).ir?.strategies.first)
-        #expect(ir.membership != nil && ir.universe.isEmpty)
+        #expect(ir.membership != nil && ir.universe.isEmpty && ir.rebalance == nil)
+        let weekly = Self.source.replacingOccurrences(of: "roc(close, 1)", with: "roc(close, 1) every 1w")
+        let (p2, d2) = Parser.parse(SourceFile(name: "t.strat", text: weekly))
+        #expect(!d2.hasErrors && Formatter.format(p2) == weekly)
+        #expect(Compiler.compile(SourceFile(name: "t.strat", text: weekly)).ir?.strategies.first?.rebalance == 604_800)
         #expect(Verifier.verify(Compiler.compile(file).ir!).isEmpty)
         for (bad, code) in [("universe top 0 by close", "E0402"), ("universe top 2.5 by close", "E0402"),
-                            ("universe top 2 by close > open", "E0313"), ("universe top 2 close", "E0101")] {
+                            ("universe top 2 by close > open", "E0313"), ("universe top 2 close", "E0101"),
+                            ("universe top 2 by close every close", "E0409"), ("universe top 2 by close every 0h", "E0409")] {
             let text = Self.source.replacingOccurrences(of: "universe top 1 by roc(close, 1)", with: bad)
             let r = Compiler.compile(SourceFile(name: "t.strat", text: text))
             #expect(r.diagnostics.contains { $0.code.rawValue == code }, "\(bad): \(r.diagnostics.map(\.message))")
@@ -56,5 +61,28 @@ import Testing
         let trades = r.trades.map { "\($0.symbol) \($0.entryPrice) \($0.exitPrice.map { "\($0)" } ?? "open")" }
         #expect(trades == ["A 120.0 119.0", "B 130.0 open"])
         #expect(r.orders.contains { $0.tag.action == "left the universe" && $0.symbol == "A" && $0.state == .filled })
+    }
+
+    /// `every 4h`: the ranking is taken at 00:00 and 04:00 and held in between.
+    /// On bar 0 nothing has a rate of change yet, so nothing is a member until
+    /// bar 4, where B leads and is bought at bar 5's open (150); A's surge on
+    /// bar 5 changes nothing before the next period. Ranked on every bar, the
+    /// same data rotates on nearly every bar.
+    @Test func membershipHoldsBetweenReRankings() throws {
+        func series(_ closes: [Double], _ symbol: String) -> BarSeries {
+            hourly(closes.indices.map { i in
+                let o = i == 0 ? closes[0] : closes[i - 1]
+                return (o, max(o, closes[i]), min(o, closes[i]), closes[i])
+            }, symbol: symbol)
+        }
+        let a = series([100, 110, 111, 112, 113, 200, 201, 202], "A")
+        let b = series([100, 101, 120, 121, 150, 151, 152, 153], "B")
+        let rule = "  when close > 0 {\n    enter long size qty(1)\n  }"
+        func trades(_ universe: String) throws -> [String] {
+            try backtest(rule, [a, b], header: "market spot\n  \(universe)\n  timeframe 1h").trades
+                .map { "\($0.symbol) \($0.entryPrice) \($0.exitPrice.map { "\($0)" } ?? "open")" }
+        }
+        #expect(try trades("universe top 1 by roc(close, 1) every 4h") == ["B 150.0 open"])
+        #expect(try trades("universe top 1 by roc(close, 1)") == ["A 110.0 111.0", "B 120.0 121.0", "A 112.0 113.0", "B 150.0 151.0", "A 200.0 201.0", "B 152.0 open"])
     }
 }
