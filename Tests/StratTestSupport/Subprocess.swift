@@ -48,10 +48,23 @@ public func runProgram(_ program: String, _ arguments: [String], in directory: S
     let envp = env.map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
 
+    // A clean signal state: a test thread (a Dispatch worker) blocks most
+    // signals, and a child would inherit that mask — the tmux server then
+    // ignored the SIGTERM of `kill-server` and outlived the tests.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var none = sigset_t(), all = sigset_t()
+    sigemptyset(&none)
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
     var pid: pid_t = 0
     // posix_spawnp searches PATH for a bare name such as "tmux".
-    let spawned = program.contains("/") ? posix_spawn(&pid, program, &actions, nil, argv, envp)
-                                        : posix_spawnp(&pid, program, &actions, nil, argv, envp)
+    let spawned = program.contains("/") ? posix_spawn(&pid, program, &actions, &attributes, argv, envp)
+                                        : posix_spawnp(&pid, program, &actions, &attributes, argv, envp)
     guard spawned == 0 else {
         throw SubprocessError(description: "cannot start \(program): \(String(cString: strerror(spawned)))")
     }
