@@ -95,7 +95,12 @@ func tempHistory() -> String {
             try first.send("2 * 21", "Enter")
             try first.wait(for: "const Int")
             try first.send("C-d")
-            Thread.sleep(forTimeInterval: 0.3)
+            // The REPL writes its history as it leaves; wait for that (a loaded
+            // machine can take a while) before the terminal goes.
+            let deadline = Date().addingTimeInterval(15)
+            while Date() < deadline, !((try? String(contentsOfFile: history, encoding: .utf8))?.contains("2 * 21") ?? false) {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
         }
         #expect(try String(contentsOfFile: history, encoding: .utf8).contains("2 * 21"))
         let second = try Terminal("repl", history: history)
