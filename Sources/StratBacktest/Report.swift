@@ -189,6 +189,13 @@ public enum Report {
         w.field("slippage", x.slippage.description); w.field("maker_fee", x.makerFee); w.field("taker_fee", x.takerFee)
         w.field("latency_ms", Int(x.latency)); w.field("participation", x.participation)
         w.field("tick_size", x.tickSize); w.field("lot_size", x.lotSize)
+        w.key("instruments"); w.beginObject()
+        for (symbol, i) in x.instruments.sorted(by: { $0.key < $1.key }) {
+            w.key(dynamic: symbol); w.beginObject()
+            w.field("tick_size", i.tickSize); w.field("lot_size", i.lotSize); w.field("min_notional", i.minNotional)
+            w.endObject()
+        }
+        w.endObject()
         w.key("session"); w.beginObject()
         w.key("weekdays"); w.beginArray(); for d in x.session.weekdays.sorted() { w.int(d) }; w.endArray()
         w.field("open_minute", x.session.openMinute); w.field("close_minute", x.session.closeMinute)

@@ -42,7 +42,7 @@ public final class SimulatedExchange {
         o.id = orders.count
         o.sentAt = time
         o.activeAt = time + config.latency
-        if let tick = config.tickSize {
+        if let tick = config.tick(o.symbol) {
             // Resting prices sit on the tick grid, rounded away from the market's favour.
             let up = o.side == .sell
             o.limitPrice = o.limitPrice.map { roundToTick($0, tick, up: up) }
@@ -275,7 +275,7 @@ public final class SimulatedExchange {
         } else if o.reduceOnly {
             want = abs(held)
         } else {
-            want = portfolio.affordable(symbol: o.symbol, side: o.side, price: adjusted(reference, o.side, maker: maker, quantity: 0, s), feeRate: feeRate)
+            want = portfolio.affordable(symbol: o.symbol, side: o.side, price: adjusted(reference, o, maker: maker, quantity: 0, s), feeRate: feeRate)
         }
         if o.reduceOnly {
             let reducible = (o.side == .sell && held > 0) || (o.side == .buy && held < 0) ? abs(held) : 0
@@ -285,11 +285,12 @@ public final class SimulatedExchange {
                 return
             }
         }
-        if let lot = config.lotSize, lot > 0 { want = (want / lot + 1e-9).rounded(.down) * lot }
+        let lot = config.lot(o.symbol)
+        if let lot, lot > 0 { want = (want / lot + 1e-9).rounded(.down) * lot }
         var q = want
         if let shown = o.displayQuantity { q = min(q, max(0, shown - (s.filledThisBar[id] ?? 0))) }
         q = min(q, s.volumeLeft)
-        if let lot = config.lotSize, lot > 0 { q = (q / lot + 1e-9).rounded(.down) * lot }
+        if let lot, lot > 0 { q = (q / lot + 1e-9).rounded(.down) * lot }
         if o.timeInForce == .fok, q < want * (1 - 1e-12) {
             try? orders[id].transition(to: .cancelled, at: time, reason: "fill-or-kill: only \(q) of \(want) available")
             return
@@ -300,7 +301,12 @@ public final class SimulatedExchange {
             }
             return
         }
-        let price = adjusted(reference, o.side, maker: maker, quantity: q, s)
+        let price = adjusted(reference, o, maker: maker, quantity: q, s)
+        // The exchange judges the whole order against its minimum notional, once.
+        if o.filledQuantity == 0, let least = config.instruments[o.symbol]?.minNotional, want * price < least {
+            try? orders[id].transition(to: .rejected, at: time, reason: "worth \(want * price), below \(o.symbol)'s minimum notional of \(least)")
+            return
+        }
         let fee = abs(q * price) * feeRate
         if let reason = portfolio.check(symbol: o.symbol, side: o.side, quantity: q, price: price, fee: fee) {
             try? orders[id].transition(to: .rejected, at: time, reason: reason)
@@ -347,13 +353,14 @@ public final class SimulatedExchange {
 
     /// The fill price: takers cross the half-spread and pay slippage; then the
     /// price is rounded to the tick against the trader.
-    func adjusted(_ reference: Double, _ side: OrderSide, maker: Bool, quantity: Double, _ s: BarState) -> Double {
+    func adjusted(_ reference: Double, _ o: Order, maker: Bool, quantity: Double, _ s: BarState) -> Double {
+        let side = o.side
         var p = reference
         if !maker {
             let slip = config.slippage.fraction(quantity: quantity, barVolume: s.bar.volume)
             p *= 1 + side.sign * (s.halfSpread + slip)
         }
-        if let tick = config.tickSize { p = roundToTick(p, tick, up: side == .buy) }
+        if let tick = config.tick(o.symbol) { p = roundToTick(p, tick, up: side == .buy) }
         return p
     }
 

@@ -118,9 +118,29 @@ public struct ExecutionConfig: Codable, Sendable, Equatable {
     public var latency: Int64 = 0
     /// At most this fraction of a bar's volume fills per bar (partial fills carry over).
     public var participation: Double?
+    /// Tick and lot for every symbol that has no rules of its own in `instruments`.
     public var tickSize: Double?
     public var lotSize: Double?
+    /// Per-symbol trading rules (e.g. Binance's exchangeInfo from the store).
+    public var instruments: [String: InstrumentRules] = [:]
     public var session: TradingSession = .alwaysOpen
 
     public init() {}
+
+    public func tick(_ symbol: String) -> Double? { instruments[symbol]?.tickSize ?? tickSize }
+    public func lot(_ symbol: String) -> Double? { instruments[symbol]?.lotSize ?? lotSize }
+}
+
+/// An instrument's trading rules: prices on the tick grid, quantities in whole
+/// lots, and no order worth less than the minimum notional.
+public struct InstrumentRules: Codable, Sendable, Equatable {
+    public var tickSize: Double?
+    public var lotSize: Double?
+    public var minNotional: Double?
+
+    public init(tickSize: Double? = nil, lotSize: Double? = nil, minNotional: Double? = nil) {
+        self.tickSize = tickSize
+        self.lotSize = lotSize
+        self.minNotional = minNotional
+    }
 }

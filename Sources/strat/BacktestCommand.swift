@@ -121,8 +121,14 @@ struct BacktestCommand: ParsableCommand {
             for spec in try expandStored(data, stored) {
                 let (symbol, path) = try parseData(spec)
                 if path == "db" || path.hasPrefix("db:") {
-                    let (bars, bytes) = try fromStore(stored!, symbol: symbol, spec: String(path.dropFirst(path == "db" ? 2 : 3)), timeframe: s.timeframe)
+                    let (bars, bytes, rules) = try fromStore(stored!, symbol: symbol, spec: String(path.dropFirst(path == "db" ? 2 : 3)), timeframe: s.timeframe)
                     series.append(bars)
+                    if var rules {
+                        // --lot-size and --tick-size, when given, apply to every symbol.
+                        if lotSize != nil { rules.lotSize = nil }
+                        if tickSize != nil { rules.tickSize = nil }
+                        config.execution.instruments[symbol] = rules
+                    }
                     provenanceData.append(.init(symbol: symbol, path: "\(stored!.path)#\(path)", sha256: "", rows: bars.bars.count))
                     files.append(bytes)
                     continue
@@ -143,7 +149,11 @@ struct BacktestCommand: ParsableCommand {
             DispatchQueue.global().async(group: hashing) { hashes = contents.map(Provenance.sha256) }
             if Set(series.map(\.symbol)).count != series.count { throw UsageError(description: "a symbol is given twice in --data") }
             // A strategy without a universe, or with one symbol, runs on the one symbol the data gives.
-            if s.universe.count == 1, series.count == 1 { series[0].symbol = s.universe[0]; provenanceData[0].symbol = s.universe[0] }
+            if s.universe.count == 1, series.count == 1, series[0].symbol != s.universe[0] {
+                config.execution.instruments[s.universe[0]] = config.execution.instruments.removeValue(forKey: series[0].symbol)
+                series[0].symbol = s.universe[0]
+                provenanceData[0].symbol = s.universe[0]
+            }
             var fine: [BarSeries] = []
             for spec in intrabar {
                 let (symbol, path) = try parseData(spec)
@@ -173,8 +183,6 @@ struct BacktestCommand: ParsableCommand {
         }
     }
 
-    /// Bars from the store, after checking their quality score; the bytes hashed
-    /// for the provenance are the bars as stored.
     /// `*=db:INTERVAL[:MARKET[:SOURCE]]`: every symbol stored at that interval (the
     /// candidates of a dynamic universe, delisted ones included).
     func expandStored(_ specs: [String], _ store: Store?) throws -> [String] {
@@ -193,7 +201,11 @@ struct BacktestCommand: ParsableCommand {
 
     /// `db:INTERVAL[:MARKET[:SOURCE]]`; an interval not stored is resampled from
     /// the longest stored one that divides it (closed buckets only).
-    func fromStore(_ store: Store, symbol: String, spec: String, timeframe: Int64?) throws -> (BarSeries, Data) {
+    /// Bars from the store, after checking their quality score; the bytes hashed
+    /// for the provenance are the bars as stored. The instrument's trading rules
+    /// come along when stored (`strat data fetch` keeps Binance's tick, lot and
+    /// minimum notional).
+    func fromStore(_ store: Store, symbol: String, spec: String, timeframe: Int64?) throws -> (BarSeries, Data, InstrumentRules?) {
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let first = parts.first.flatMap { $0.isEmpty ? nil : $0 }
         guard let interval = first.map(DurationText.interval) ?? timeframe else {
@@ -223,7 +235,9 @@ struct BacktestCommand: ParsableCommand {
         }
         var raw = Data(capacity: bars.count * 48)
         for b in bars { withUnsafeBytes(of: b) { raw.append(contentsOf: $0) } }
-        return (BarSeries(symbol: symbol, bars: bars), raw)
+        let rules = try store.instrument(source: source, market: market, symbol: symbol)
+            .map { InstrumentRules(tickSize: $0.tick, lotSize: $0.lot, minNotional: $0.minNotional) }
+        return (BarSeries(symbol: symbol, bars: bars), raw, rules)
     }
 
     func pick(_ ir: IRProgram) throws -> IRStrategy {

@@ -260,7 +260,7 @@ struct DataFetch: ParsableCommand {
     @Option(name: .customLong("max-ban"), help: "Give up if the exchange asks to wait longer than this (seconds).")
     var maxBan = 600.0
 
-    @Flag(help: "For a perp, also fetch its funding rates and instrument details.")
+    @Flag(help: "For a perp, also fetch its funding rates.")
     var funding = false
 
     @OptionGroup var store: StoreOptions
@@ -296,17 +296,34 @@ struct DataFetch: ParsableCommand {
             }
             print("\(symbol) \(interval) \(market): \(summary.expected) bars in range, \(summary.alreadyStored) already stored, \(summary.fetched) fetched in \(summary.requests) request\(summary.requests == 1 ? "" : "s"), \(summary.newRows) new")
             if let r = summary.report { print(r.text(title: "\(symbol) \(interval)"), terminator: "") }
+            // Tick, lot and minimum notional, which backtests on these bars then use.
+            let instrument: Result<(tick: Double?, lot: Double?, minNotional: Double?), Error> = runBlocking {
+                let i = try await client.instrument(symbol: symbol)
+                try db.upsertInstrument(source: source, market: market, symbol: symbol, tick: i.tick, lot: i.lot, minNotional: i.minNotional,
+                                        at: Int64(Date().timeIntervalSince1970 * 1000))
+                return i
+            }
+            switch instrument {
+            case .success(let i):
+                // Plain decimals as the exchange writes them (0.00001, not 1e-05).
+                func text(_ v: Double?) -> String {
+                    guard let v else { return "none" }
+                    var t = String(format: "%.10f", v)
+                    while t.hasSuffix("0") { t.removeLast() }
+                    return t.hasSuffix(".") ? String(t.dropLast()) : t
+                }
+                print("\(symbol) \(market): tick \(text(i.tick)), lot \(text(i.lot)), minimum notional \(text(i.minNotional)) stored")
+            case .failure(let e):
+                writeStderr("strat: warning: \(symbol) instrument details not stored: \(e)\n")
+            }
             if funding, market == "perp" {
                 let extra: Result<Int, Error> = runBlocking {
                     let rates = try await client.fundingRates(symbol: symbol, start: start, end: end)
                     try db.insertFunding(rates, source: source, symbol: symbol)
-                    let i = try await client.instrument(symbol: symbol)
-                    try db.upsertInstrument(source: source, market: market, symbol: symbol, tick: i.tick, lot: i.lot, minNotional: i.minNotional,
-                                            at: Int64(Date().timeIntervalSince1970 * 1000))
                     return rates.count
                 }
                 switch extra {
-                case .success(let n): print("\(n) funding rates stored; instrument details stored")
+                case .success(let n): print("\(n) funding rates stored")
                 case .failure(let e): throw UsageError(description: "\(e)")
                 }
             }

@@ -178,6 +178,18 @@ final class Counter: @unchecked Sendable {
         let (status, out, err) = try run(args)
         #expect(status == 0, "\(err)")
         #expect(out.hasPrefix("BTCUSDT 1h spot: 744 bars in range, 0 already stored, 744 fetched in 1 request, 744 new\nBTCUSDT 1h: 744 bars, quality score 100.0/100\n"))
+        #expect(out.contains("\nBTCUSDT spot: tick 0.01, lot 0.00001, minimum notional 5 stored\n"))
+        // A backtest on the stored bars trades on the instrument's lot and tick.
+        let strategy = FileManager.default.temporaryDirectory.appendingPathComponent("half-\(UUID().uuidString).strat")
+        try "strategy Half {\n  market spot\n\n  when close > open {\n    enter long size 50%\n  }\n}\n".write(to: strategy, atomically: true, encoding: .utf8)
+        let json = strategy.path + ".json"
+        let (bs, _, be) = try run(["backtest", strategy.path, "--data", "BTCUSDT=db:1h:spot:binance", "--db", db, "--json", json])
+        #expect(bs == 0, "\(be)")
+        let report = try String(contentsOfFile: json, encoding: .utf8)
+        #expect(report.contains("\"instruments\":{\"BTCUSDT\":{\"tick_size\":0.01,\"lot_size\":1e-05,\"min_notional\":5.0}}"))
+        // Signal on the first bar: 50% of 10,000 at its close (100.5) is 49.751243… → 49.75124
+        // in lots of 0.00001, bought at the second bar's open.
+        #expect(report.contains("\"qty\":49.75124,\"price\":101.0,"))
         let (_, again, _) = try run(args)
         #expect(again.hasPrefix("BTCUSDT 1h spot: 744 bars in range, 744 already stored, 0 fetched in 0 requests, 0 new"))
         let (s2, _, e2) = try run(["data", "fetch", "--symbol", "X", "--interval", "7m", "--from", "2024-01-01", "--to", "2024-01-02", "--db", db])
@@ -206,6 +218,9 @@ final class Counter: @unchecked Sendable {
 /// A server answering every klines request from `klinesJSON`.
 func klinesServer() throws -> TestServer {
     try TestServer.start { target in
+        if target.hasPrefix("/api/v3/exchangeInfo") {
+            return .init(body: "{\"symbols\":[{\"symbol\":\"BTCUSDT\",\"filters\":[{\"filterType\":\"PRICE_FILTER\",\"tickSize\":\"0.01000000\"},{\"filterType\":\"LOT_SIZE\",\"stepSize\":\"0.00001000\"},{\"filterType\":\"NOTIONAL\",\"minNotional\":\"5.00000000\"}]}]}")
+        }
         let q = query(target)
         return .init(body: klinesJSON(start: Int64(q["startTime"]!)!, end: Int64(q["endTime"]!)!, limit: Int(q["limit"]!)!))
     }

@@ -19,6 +19,8 @@ final class TestServer: @unchecked Sendable {
     private let lock = NSLock()
     private var _requests: [String] = []
     private let handler: @Sendable (String) -> Reply
+    private var stopped = false
+    private let finished = DispatchSemaphore(value: 0)
 
     var requests: [String] { lock.lock(); defer { lock.unlock() }; return _requests }
 
@@ -48,15 +50,23 @@ final class TestServer: @unchecked Sendable {
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
+    /// Stops accepting and waits for the serving thread to leave before the
+    /// socket is closed: closed at once, its descriptor number could be reused
+    /// by the next test's server while this thread still accepts on it, and
+    /// one test's requests were then answered by another's handler.
     func stop() {
-        shutdown(fd, Int32(SHUT_RDWR))
-        close(fd)
+        lock.lock(); stopped = true; lock.unlock()
+        shutdown(fd, Int32(SHUT_RDWR))   // wakes a blocked accept
+        if finished.wait(timeout: .now() + 10) == .success { close(fd) }
     }
 
     private func serve() {
+        defer { finished.signal() }
         while true {
             let client = accept(fd, nil, nil)
-            if client < 0 { return }
+            lock.lock(); let done = stopped; lock.unlock()
+            if done { if client >= 0 { close(client) }; return }
+            if client < 0 { if errno == EINTR { continue } else { return } }
             var data = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 4096)
             while !data.contains(13) || !String(decoding: data, as: UTF8.self).contains("\r\n\r\n") {

@@ -353,6 +353,27 @@ final class Market {
         #expect(abs(f[0].fee - fee) < 1e-12)
     }
 
+    /// A symbol's own rules win over the defaults; an order worth less than the
+    /// minimum notional is rejected with its reason, and a larger one fills.
+    @Test func instrumentRulesPerSymbol() {
+        var c = ExecutionConfig()
+        c.tickSize = 1
+        c.lotSize = 1
+        c.instruments["X"] = InstrumentRules(tickSize: 0.01, lotSize: 0.001, minNotional: 5)
+        let m = Market(bars([(100, 100, 100, 100), (100.123, 101, 99, 100), (100, 101, 99, 100)]), config: c)
+        m.run()
+        // 0.0449 → 0.044 lots at 100.123 → 100.13 (tick 0.01, not the default 1): 4.41 < 5.
+        let small = m.send(.buy, .market, 0.0449)
+        #expect(m.run().isEmpty)
+        #expect(m.exchange.orders[small].state == .rejected)
+        #expect(m.exchange.orders[small].history.last?.reason == "worth 4.40572, below X's minimum notional of 5.0")
+        m.send(.buy, .market, 0.0509)
+        let f = m.run()
+        // 0.0509 → 0.050 at 100.
+        #expect(f.count == 1 && f[0].quantity == 0.05 && f[0].price == 100)
+        #expect(c.lot("Y") == 1 && c.tick("Y") == 1 && c.lot("X") == 0.001 && c.tick("X") == 0.01)
+    }
+
     @Test func slippageModels() {
         #expect(abs(SlippageModel.linear(0.1).fraction(quantity: 10, barVolume: 100) - 0.01) < 1e-15)
         #expect(SlippageModel.squareRoot(0.1).fraction(quantity: 25, barVolume: 100) == 0.05)
