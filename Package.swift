@@ -1,10 +1,12 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 // Module layout: see Docs/Architecture.md. Dependencies point one way:
 // StratSyntax ← StratSema ← StratIR ← (runtime, engine, …) ← strat.
 // Hot modules skip the dynamic exclusivity checks in release builds (the
-// static checks stay); see Docs/Performance.md.
+// static checks stay); see Docs/Performance.md. Tools version 6.2 or later is
+// what lets other packages depend on a tagged release despite these unsafe
+// flags (6.0 refuses: "contains unsafe build flags").
 let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
 let package = Package(

@@ -4,13 +4,6 @@ import StratTestSupport
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// The `strat` binary built next to this test bundle.
-let stratBinary: URL = {
-    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("strat")
-    if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
-    return repoRoot.appendingPathComponent(".build/debug/strat")
-}()
-
 func strat(_ args: String..., cwd: URL = repoRoot) throws -> Run {
     var env = ProcessInfo.processInfo.environment
     env["NO_COLOR"] = "1"

@@ -163,14 +163,8 @@ final class Counter: @unchecked Sendable {
         let server = try klinesServer()
         defer { server.stop() }
         let db = tempDB()
-        let binary: URL = {
-            let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("strat")
-            return FileManager.default.isExecutableFile(atPath: beside.path) ? beside
-                : URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                    .appendingPathComponent(".build/debug/strat")
-        }()
         func run(_ args: [String]) throws -> (Int32, String, String) {
-            let r = try runProgram(binary.path, args)
+            let r = try runProgram(stratBinary.path, args)
             return (r.status, r.stdout, r.stderr)
         }
         let args = ["data", "fetch", "--source", "binance", "--market", "spot", "--symbol", "BTCUSDT", "--interval", "1h",

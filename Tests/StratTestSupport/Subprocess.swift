@@ -3,6 +3,14 @@ import Foundation
 import Glibc
 #endif
 
+/// The `strat` binary of this build: beside the test bundle, else the debug build.
+public let stratBinary: URL = {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("strat")
+    if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".build/debug/strat")
+}()
+
 /// What a finished program left behind.
 public struct Run: Sendable {
     public var status: Int32
