@@ -60,6 +60,7 @@ let package = Package(
         .testTarget(name: "StratSyntaxTests", dependencies: ["StratSyntax"]),
         .testTarget(name: "StratSemaTests", dependencies: ["StratSema", "StratIR"]),
         .testTarget(name: "StratIRTests", dependencies: ["StratIR", "StratMarket"]),
+        .testTarget(name: "StratMarketTests", dependencies: ["StratMarket"]),
         .testTarget(name: "StratRuntimeTests", dependencies: ["StratRuntime", "StratIR", "StratMarket", "StratIndicators"]),
         .testTarget(name: "StratEngineTests", dependencies: ["StratEngine", "StratMarket"]),
         .testTarget(name: "StratBacktestTests", dependencies: ["StratBacktest", "StratEngine", "StratIR", "StratMarket", "StratSyntax"]),

@@ -58,6 +58,7 @@ public final class Backtest {
     /// `universe top N by …`: which instances are members, re-ranked on every
     /// bar or at the start of each `every` period and held in between.
     var members: [Bool] = []
+    var equityText: EquityText?
 
     /// Finer bars per symbol: when given, orders meet them one by one inside each
     /// bar instead of the bar's O→H→L→C path.
@@ -65,9 +66,13 @@ public final class Backtest {
 
     /// `intrabar`: finer bars for some symbols (e.g. 1m inside 1h), for a truer
     /// order of events inside each bar.
+    /// `equityText`: receives the equity curve in chunks while the run goes on,
+    /// so the report's text of it is made on the other core (see `EquityText`).
     public static func run(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig,
-                           intrabar: [BarSeries] = []) throws -> BacktestResult {
-        try Backtest(strategy, data: data, config: config, intrabar: intrabar).run()
+                           intrabar: [BarSeries] = [], equityText: EquityText? = nil) throws -> BacktestResult {
+        let b = try Backtest(strategy, data: data, config: config, intrabar: intrabar)
+        b.equityText = equityText
+        return try b.run()
     }
 
     init(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig, intrabar: [BarSeries] = []) throws {
@@ -194,7 +199,11 @@ public final class Backtest {
             if any { inMarket += 1 }
             // Labelled with the bar's own time, as in the data; valued at its close.
             equity.append(EquityPoint(time: now - interval, equity: value, cash: cash))
+            if let text = equityText, equity.count - text.received == EquityText.chunk {
+                text.add(Array(equity[text.received...]))
+            }
         }
+        if let text = equityText, equity.count > text.received { text.add(Array(equity[text.received...])) }
         book.finish { symbol in rows[symbols.firstIndex(of: symbol)!] - 1 }
         let ppy = config.periodsPerYear ?? estimatedPeriodsPerYear()
         let metrics = Metrics.compute(equity.count, equity: { equity[$0].equity }, time: { equity[$0].time }, trades: book.trades,

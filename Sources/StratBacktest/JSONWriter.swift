@@ -94,7 +94,7 @@ struct JSONWriter {
 
     /// A double as Swift's shortest round-trip text; null if not finite.
     static func append(_ v: Double, to out: inout [UInt8]) {
-        if v.isFinite { out.append(contentsOf: v.description.utf8) } else { out.append(contentsOf: "null".utf8) }
+        if v.isFinite { NumberText.append(v, to: &out) } else { out.append(contentsOf: "null".utf8) }
     }
 
     mutating func int(_ v: Int?) {

@@ -51,15 +51,16 @@ public enum Report {
 
     /// Streams the JSON to a file through a small buffer (a million equity
     /// points never sit in memory as text).
-    public static func writeJSON(_ r: BacktestResult, _ p: Provenance, to path: String) throws {
+    /// `equity`: the curve's text made during the run, if it was.
+    public static func writeJSON(_ r: BacktestResult, _ p: Provenance, to path: String, equity: EquityText? = nil) throws {
         guard let f = fopen(path, "wb") else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
         var w = JSONWriter(sink: f)
-        write(r, p, &w)
+        write(r, p, &w, equity: equity)
         let ok = w.flush()
         guard fclose(f) == 0, ok else { throw CocoaError(.fileWriteOutOfSpace, userInfo: [NSFilePathErrorKey: path]) }
     }
 
-    static func write(_ r: BacktestResult, _ p: Provenance, _ w: inout JSONWriter) {
+    static func write(_ r: BacktestResult, _ p: Provenance, _ w: inout JSONWriter, equity: EquityText? = nil) {
         w.beginObject()
         w.newline(); w.field("strategy", r.strategy)
         w.newline(); w.key("symbols"); w.beginArray(); for s in r.symbols { w.string(s) }; w.endArray()
@@ -80,25 +81,28 @@ public enum Report {
         }
         w.endArray()
         w.newline(); w.key("equity"); w.beginArray()
-        // A million points: formatted as raw bytes (the same text the generic
-        // calls give) by two threads, chunk pairs at a time into two reused
-        // buffers, and appended in order. Cash is in the equity CSV; here it would
-        // only repeat the fills.
-        let chunk = 32_768
-        nonisolated(unsafe) let buffers = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: 2)
-        buffers.initialize(repeating: [])
-        defer { buffers.deinitialize(); buffers.deallocate() }
-        let points = r.equity
-        var start = 0
-        while start < points.count {
-            let first = start
-            DispatchQueue.concurrentPerform(iterations: 2) { k in
-                let lo = min(points.count, first + k * chunk), hi = min(points.count, lo + chunk)
-                buffers[k].removeAll(keepingCapacity: true)
-                formatEquity(points, lo..<hi, into: &buffers[k])
+        // A million points: made as raw bytes (the same text the generic calls
+        // give) during the run by `EquityText`, or here by two threads, chunk
+        // pairs at a time. Cash is in the equity CSV; here it would only repeat
+        // the fills.
+        if let equity, equity.received == r.equity.count {
+            for chunk in equity.finish() { w.rawElement { $0.append(contentsOf: chunk) }; w.flushIfLarge() }
+        } else {
+            let chunk = EquityText.chunk
+            nonisolated(unsafe) let buffers = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: 2)
+            buffers.initialize(repeating: [])
+            defer { buffers.deinitialize(); buffers.deallocate() }
+            let points = r.equity
+            var start = 0
+            while start < points.count {
+                let first = start
+                DispatchQueue.concurrentPerform(iterations: 2) { k in
+                    let lo = min(points.count, first + k * chunk), hi = min(points.count, lo + chunk)
+                    buffers[k] = formatEquity(points, lo..<hi)
+                }
+                for k in 0..<2 where !buffers[k].isEmpty { w.rawElement { $0.append(contentsOf: buffers[k]) }; w.flushIfLarge() }
+                start += 2 * chunk
             }
-            for k in 0..<2 where !buffers[k].isEmpty { w.rawElement { $0.append(contentsOf: buffers[k]) }; w.flushIfLarge() }
-            start += 2 * chunk
         }
         w.endArray()
         w.newline(); w.key("warnings"); w.beginArray(); for x in r.warnings { w.string(x) }; w.endArray()
@@ -107,18 +111,28 @@ public enum Report {
     }
 
     /// Equity points `range` as JSON array elements, each on its own line
-    /// (the first without a leading comma: the writer adds it).
-    static func formatEquity(_ points: [EquityPoint], _ range: Range<Int>, into out: inout [UInt8]) {
-        let open = Array("\n{\"time\":\"".utf8), equityKey = Array("\",\"equity\":".utf8)
-        var times = UTCTimeWriter()
-        out.reserveCapacity(range.count * 52)
-        for i in range {
-            if i > range.lowerBound { out.append(44) }
-            out.append(contentsOf: open)
-            times.append(points[i].time, to: &out)
-            out.append(contentsOf: equityKey)
-            JSONWriter.append(points[i].equity, to: &out)
-            out.append(125)
+    /// (the first without a leading comma: the writer adds it), written
+    /// through a pointer into one allocation.
+    static func formatEquity(_ points: [EquityPoint], _ range: Range<Int>) -> [UInt8] {
+        let open: StaticString = "\n{\"time\":\"", key: StaticString = "\",\"equity\":"
+        let most = 1 + open.utf8CodeUnitCount + UTCTimeWriter.maxBytes + key.utf8CodeUnitCount + NumberText.maxBytes + 1
+        return [UInt8](unsafeUninitializedCapacity: range.count * most) { buf, count in
+            var times = UTCTimeWriter()
+            var p = buf.baseAddress!
+            points.withUnsafeBufferPointer { points in
+                for i in range {
+                    if i > range.lowerBound { p[0] = 44; p += 1 }
+                    p.update(from: open.utf8Start, count: open.utf8CodeUnitCount); p += open.utf8CodeUnitCount
+                    p += times.write(points[i].time, to: p)
+                    p.update(from: key.utf8Start, count: key.utf8CodeUnitCount); p += key.utf8CodeUnitCount
+                    let e = points[i].equity
+                    if e.isFinite { p += NumberText.write(e, to: p) } else {
+                        for b in "null".utf8 { p[0] = b; p += 1 }
+                    }
+                    p[0] = 125; p += 1
+                }
+            }
+            count = p - buf.baseAddress!
         }
     }
 
@@ -262,4 +276,25 @@ public enum Report {
         let width = rows.map(\.0.count).max()!
         return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n") + "\n"
     }
+}
+
+/// The JSON text of an equity curve, made chunk by chunk on a background queue
+/// while the backtest is still running (the run takes one core; this uses the
+/// other). Chunks are formatted in arrival order on one serial queue.
+public final class EquityText: @unchecked Sendable {
+    static let chunk = 32_768
+    private let queue = DispatchQueue(label: "strat.equity-text")
+    private var chunks: [[UInt8]] = []     // touched only on `queue`
+    /// Points handed over so far (by the run's thread only).
+    public private(set) var received = 0
+
+    public init() {}
+
+    func add(_ points: [EquityPoint]) {
+        received += points.count
+        queue.async { self.chunks.append(Report.formatEquity(points, points.indices)) }
+    }
+
+    /// Waits for the last chunk; the text in order.
+    func finish() -> [[UInt8]] { queue.sync { chunks } }
 }

@@ -109,29 +109,45 @@ public enum UTCTime {
 /// Writes many timestamps fast: the date part is computed once per day and the
 /// time of day digit by digit (a million equity points in milliseconds).
 public struct UTCTimeWriter {
+    /// The longest text: "-YYYY-MM-DDTHH:MM:SS.mmmZ".
+    public static let maxBytes = 25
     var day = Int64.min
-    var prefix: [UInt8] = []    // "YYYY-MM-DDT"
+    var prefix: (UInt64, UInt64) = (0, 0)    // "YYYY-MM-DDT", 11 or 12 bytes
+    var prefixCount = 0
 
     public init() {}
 
     public mutating func append(_ ms: Int64, to out: inout [UInt8]) {
+        var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &scratch) { buf in
+            let p = buf.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            out.append(contentsOf: UnsafeBufferPointer(start: p, count: write(ms, to: p)))
+        }
+    }
+
+    /// Writes the text of `ms` at `p` (room for `maxBytes`); returns its length.
+    public mutating func write(_ ms: Int64, to p: UnsafeMutablePointer<UInt8>) -> Int {
         let d = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
         if d != day {
             day = d
-            prefix = Self.datePrefix(d)
+            let text = Self.datePrefix(d)
+            prefixCount = text.count
+            withUnsafeMutableBytes(of: &prefix) { $0.copyBytes(from: text) }
         }
-        out.append(contentsOf: prefix)
+        withUnsafeBytes(of: prefix) { p.update(from: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: prefixCount) }
+        var n = prefixCount
+        func put(_ b: Int) { p[n] = UInt8(truncatingIfNeeded: b); n += 1 }
         let rest = ms - d * 86_400_000
         let secs = Int(rest / 1000), milli = Int(rest % 1000)
         let h = secs / 3600, m = secs / 60 % 60, s = secs % 60
-        out.append(UInt8(48 + h / 10)); out.append(UInt8(48 + h % 10)); out.append(58)
-        out.append(UInt8(48 + m / 10)); out.append(UInt8(48 + m % 10)); out.append(58)
-        out.append(UInt8(48 + s / 10)); out.append(UInt8(48 + s % 10))
+        put(48 + h / 10); put(48 + h % 10); put(58)
+        put(48 + m / 10); put(48 + m % 10); put(58)
+        put(48 + s / 10); put(48 + s % 10)
         if milli != 0 {
-            out.append(46)
-            out.append(UInt8(48 + milli / 100)); out.append(UInt8(48 + milli / 10 % 10)); out.append(UInt8(48 + milli % 10))
+            put(46); put(48 + milli / 100); put(48 + milli / 10 % 10); put(48 + milli % 10)
         }
-        out.append(90)
+        put(90)
+        return n
     }
 
     /// "YYYY-MM-DDT" of a day since 1970-01-01 (Howard Hinnant's civil_from_days).

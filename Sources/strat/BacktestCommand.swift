@@ -162,7 +162,8 @@ struct BacktestCommand: ParsableCommand {
                 }
             }
             let r: BacktestResult
-            do { r = try Backtest.run(s, data: series, config: config, intrabar: fine) } catch let e as RuntimeError {
+            let equityText = json == nil ? nil : EquityText()
+            do { r = try Backtest.run(s, data: series, config: config, intrabar: fine, equityText: equityText) } catch let e as RuntimeError {
                 throw UsageError(description: e.message)
             }
             for w in r.warnings { writeStderr("strat: warning: \(w)\n") }
@@ -173,7 +174,7 @@ struct BacktestCommand: ParsableCommand {
                                    .map { ($0.0.name, $0.1) },
                                data: provenanceData.sorted { $0.symbol < $1.symbol }, config: config)
             if let json {
-                do { try Report.writeJSON(r, p, to: json) } catch {
+                do { try Report.writeJSON(r, p, to: json, equity: equityText) } catch {
                     throw UsageError(description: "\(json): cannot write (\(error.localizedDescription))")
                 }
             }

@@ -177,10 +177,11 @@ struct BacktestBench: ParsableCommand {
                 lap("load CSV")
                 var config = BacktestConfig()
                 config.execution.lotSize = 1
-                let r = try Backtest.run(s, data: [data], config: config)
+                let equityText = EquityText()
+                let r = try Backtest.run(s, data: [data], config: config, equityText: equityText)
                 lap("run + metrics")
                 let p = Provenance(strategyFile: strategyPath, strategySHA256: "", irHash: s.hash, inputs: [], data: [], config: config)
-                try Report.writeJSON(r, p, to: json)
+                try Report.writeJSON(r, p, to: json, equity: equityText)
                 lap("JSON")
                 best["total"] = min(best["total"] ?? .infinity, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
                 summary = "\(r.metrics.nTrades) closed trades, final equity \(r.metrics.finalEquity)"

@@ -113,4 +113,24 @@ func csvRows(_ file: String) throws -> [[String: String]] {
         #expect(trades.last!["exit_time"] is NSNull && trades.last!["exit_price"] is NSNull)
         #expect(Set(trades[0].keys).isSuperset(of: ["symbol", "side", "qty", "entry_time", "entry_price", "exit_time", "exit_price", "pnl", "fees"]))
     }
+
+    /// The equity text made during the run (in 32,768-point chunks on another
+    /// thread, as the CLI does) is byte for byte the text made afterwards.
+    @Test func equityTextDuringTheRunIsTheSameJSON() throws {
+        var s = try compileStrategy("Strategies/sma_cross.strat")
+        s.timeframe = nil
+        let data = BarSeries.randomWalk(count: 100_000, seed: 3)
+        var c = BacktestConfig()
+        c.execution.lotSize = 1
+        let p = Provenance(strategyFile: "sma_cross.strat", strategySHA256: "x", irHash: s.hash, inputs: [],
+                           data: [], config: c)
+        let dir = FileManager.default.temporaryDirectory
+        let after = dir.appendingPathComponent("strat-\(UUID().uuidString).json"), during = dir.appendingPathComponent("strat-\(UUID().uuidString).json")
+        try Report.writeJSON(try Backtest.run(s, data: [data], config: c), p, to: after.path)
+        let text = EquityText()
+        try Report.writeJSON(try Backtest.run(s, data: [data], config: c, equityText: text), p, to: during.path, equity: text)
+        #expect(text.received == 100_000)
+        let a = try Data(contentsOf: after), b = try Data(contentsOf: during)
+        #expect(a.count > 5_000_000 && a == b)
+    }
 }

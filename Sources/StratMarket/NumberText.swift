@@ -1,0 +1,63 @@
+/// A double as the shortest decimal text that reads back to it — the text
+/// Swift's `description` gives — written straight into a byte buffer.
+///
+/// Reports print millions of numbers (an equity point per bar), and
+/// `description` builds a String for each. Most of them are prices and money
+/// with few decimals: for a magnitude in [1e-4, 1e15) the text is found by
+/// searching for the fewest fractional digits d for which the integer
+/// k = round(|v|·10^d) gives back v as k / 10^d. That division is exact-input and correctly
+/// rounded (k < 2^53, 10^d exact), so it is what a correct parser returns:
+/// the text round-trips, and the first d that works is the shortest. Anything
+/// else (more than 15–16 significant digits, tiny, huge, non-finite) goes to
+/// `description`. A test checks both agree on millions of values.
+public enum NumberText {
+    /// The longest text: "-1.7976931348623157e+308".
+    public static let maxBytes = 24
+    static let powers: [Double] = (0...22).map { d in (0..<d).reduce(1.0) { r, _ in r * 10 } }
+
+    public static func append(_ v: Double, to out: inout [UInt8]) {
+        var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &scratch) { buf in
+            let p = buf.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            out.append(contentsOf: UnsafeBufferPointer(start: p, count: write(v, to: p)))
+        }
+    }
+
+    /// Writes the text of `v` at `p` (room for `maxBytes`); returns its length.
+    public static func write(_ v: Double, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        let a = Swift.abs(v)
+        if a >= 1e-4, a < 1e15 {
+            // Round-tripping is monotone in d (k·10 / 10^(d+1) is the same value), and
+            // so is running out of exact integers: search for the least d that does either.
+            // (Not ⌊x + ½⌋: near 2^53 the addition itself rounds, to the other
+            // of two texts that both read back, and `description` picks the closer.)
+            func done(_ d: Int) -> Bool {
+                let x = (a * powers[d]).rounded()
+                return x >= 9_007_199_254_740_992 || x / powers[d] == a
+            }
+            var lo = 0, hi = 17
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if done(mid) { hi = mid } else { lo = mid + 1 }
+            }
+            let d = lo, x = (a * powers[d]).rounded()
+            if x < 9_007_199_254_740_992, x / powers[d] == a {
+                var n = 0
+                if v < 0 { p[0] = 45; n = 1 }
+                // Digits of k, right to left: d fractional ones, the point, the integer part.
+                var k = UInt64(x)
+                var digits = max(d, 1) + 1 + 1, rest = k / UInt64(powers[d])
+                while rest >= 10 { digits += 1; rest /= 10 }
+                var i = n + digits
+                for _ in 0..<d { i -= 1; p[i] = UInt8(48 + k % 10); k /= 10 }
+                if d == 0 { i -= 1; p[i] = 48 }
+                i -= 1; p[i] = 46
+                repeat { i -= 1; p[i] = UInt8(48 + k % 10); k /= 10 } while k > 0
+                return n + digits
+            }
+        }
+        var n = 0
+        for b in v.description.utf8 { p[n] = b; n += 1 }
+        return n
+    }
+}
