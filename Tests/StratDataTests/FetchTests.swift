@@ -191,6 +191,50 @@ final class Counter: @unchecked Sendable {
     }
 }
 
+/// `strat data fetch` killed (SIGKILL) half-way, then run again.
+@Suite struct KilledFetchTests {
+    @Test func aKilledFetchIsCompletedWithNoLossAndNoDuplicates() throws {
+        // 2024-01-01 … 2024-05-01: 2,904 hourly bars, three pages. The third
+        // request hangs until the process has been killed.
+        let gate = DispatchSemaphore(value: 0)
+        let calls = Counter()
+        let server = try TestServer.start { target in
+            if target.hasPrefix("/api/v3/klines"), calls.next() == 3 { _ = gate.wait(timeout: .now() + 30) }
+            if !target.hasPrefix("/api/v3/klines") { return .init(status: 404, body: "{}") }
+            let q = query(target)
+            return .init(body: klinesJSON(start: Int64(q["startTime"]!)!, end: Int64(q["endTime"]!)!, limit: Int(q["limit"]!)!))
+        }
+        defer { server.stop() }
+        let db = tempDB()
+        let args = ["data", "fetch", "--symbol", "BTCUSDT", "--interval", "1h", "--from", "2024-01-01", "--to", "2024-05-01",
+                    "--base-url", server.baseURL, "--db", db]
+        let child = try Child(stratBinary.path, args)
+        let deadline = Date().addingTimeInterval(30)
+        while server.requests.filter({ $0.hasPrefix("/api/v3/klines") }).count < 3, Date() < deadline { usleep(10_000) }
+        child.kill()
+        #expect(try child.wait().status == 128 + SIGKILL)
+        gate.signal()
+        // The two pages answered before the kill are stored, whole.
+        let export = ["data", "export", "--symbol", "BTCUSDT", "--interval", "1h", "--source", "binance", "--db", db, "--out", "-"]
+        let kept = try runProgram(stratBinary.path, export)
+        #expect(kept.stdout.split(separator: "\n").count == 1 + 2000, "\(kept.stderr)")
+        // Run again: only the missing part is asked for.
+        let again = try runProgram(stratBinary.path, args)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.hasPrefix("BTCUSDT 1h spot: 2904 bars in range, 2000 already stored, 904 fetched in 1 request, 904 new\n"))
+        // The store now holds exactly the server's bars: each hour once, in order.
+        let lines = try runProgram(stratBinary.path, export).stdout.split(separator: "\n").dropFirst()
+        #expect(lines.count == 2904)
+        let expected = (0..<2904).map { h -> String in
+            let p = 100 + Double(h)
+            var t: [UInt8] = []
+            UTCTime.append(1_704_067_200_000 + Int64(h) * 3_600_000, to: &t)
+            return "\(String(decoding: t, as: UTF8.self)),\(p),\(p + 1),\(p - 1),\(p + 0.5),10.5"
+        }
+        #expect(Array(lines.map(String.init)) == expected)
+    }
+}
+
 @Suite struct RemoteTierTests {
     /// Memory, then SQLite, then the exchange: the first read fetches, the next
     /// is served from memory without a request.

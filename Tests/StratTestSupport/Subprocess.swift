@@ -35,72 +35,102 @@ public struct SubprocessError: Error, CustomStringConvertible {
 public func runProgram(_ program: String, _ arguments: [String], in directory: String? = nil,
                        environment: [String: String]? = nil, input: String? = nil,
                        timeout: Double = 300) throws -> Run {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-run-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let inPath = dir.appendingPathComponent("in").path, outPath = dir.appendingPathComponent("out").path,
-        errPath = dir.appendingPathComponent("err").path
-    try Data((input ?? "").utf8).write(to: URL(fileURLWithPath: inPath))
+    try Child(program, arguments, in: directory, environment: environment, input: input).wait(timeout: timeout)
+}
 
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    if let directory { _ = GlibcSpawn.addChdir(&actions, directory) }
-    _ = GlibcSpawn.addCloseFrom(&actions, 3)
+/// A started program, to wait for or to kill (a fetch killed half-way).
+public final class Child {
+    public let pid: pid_t
+    let program: String
+    let arguments: [String]
+    let dir: URL
+    var reaped = false
 
-    let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
-    let argv = ([program] + arguments).map { strdup($0) } + [nil]
-    let envp = env.map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+    public init(_ program: String, _ arguments: [String], in directory: String? = nil,
+                environment: [String: String]? = nil, input: String? = nil) throws {
+        self.program = program
+        self.arguments = arguments
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let inPath = dir.appendingPathComponent("in").path, outPath = dir.appendingPathComponent("out").path,
+            errPath = dir.appendingPathComponent("err").path
+        try Data((input ?? "").utf8).write(to: URL(fileURLWithPath: inPath))
 
-    // A clean signal state: a test thread (a Dispatch worker) blocks most
-    // signals, and a child would inherit that mask — the tmux server then
-    // ignored the SIGTERM of `kill-server` and outlived the tests.
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var none = sigset_t(), all = sigset_t()
-    sigemptyset(&none)
-    sigfillset(&all)
-    posix_spawnattr_setsigmask(&attributes, &none)
-    posix_spawnattr_setsigdefault(&attributes, &all)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        if let directory { _ = GlibcSpawn.addChdir(&actions, directory) }
+        _ = GlibcSpawn.addCloseFrom(&actions, 3)
 
-    var pid: pid_t = 0
-    // posix_spawnp searches PATH for a bare name such as "tmux".
-    let spawned = program.contains("/") ? posix_spawn(&pid, program, &actions, &attributes, argv, envp)
-                                        : posix_spawnp(&pid, program, &actions, &attributes, argv, envp)
-    guard spawned == 0 else {
-        throw SubprocessError(description: "cannot start \(program): \(String(cString: strerror(spawned)))")
-    }
+        // A clean signal state: a test thread (a Dispatch worker) blocks most
+        // signals, and a child would inherit that mask — the tmux server then
+        // ignored the SIGTERM of `kill-server` and outlived the tests.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
-    var status: Int32 = 0
-    let deadline = Date().addingTimeInterval(timeout)
-    var pause: useconds_t = 200
-    while true {
-        let r = waitpid(pid, &status, WNOHANG)
-        if r == pid { break }
-        if r < 0 && errno != EINTR {
-            throw SubprocessError(description: "waitpid \(program): \(String(cString: strerror(errno)))")
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+
+        var pid: pid_t = 0
+        // posix_spawnp searches PATH for a bare name such as "tmux".
+        let spawned = program.contains("/") ? posix_spawn(&pid, program, &actions, &attributes, argv, envp)
+                                            : posix_spawnp(&pid, program, &actions, &attributes, argv, envp)
+        guard spawned == 0 else {
+            try? FileManager.default.removeItem(at: dir)
+            throw SubprocessError(description: "cannot start \(program): \(String(cString: strerror(spawned)))")
         }
-        if Date() > deadline {
-            kill(pid, SIGKILL)
-            _ = waitpid(pid, &status, 0)
-            throw SubprocessError(description: "\(program) \(arguments.joined(separator: " ")) still ran after \(timeout) s; killed")
+        self.pid = pid
+    }
+
+    deinit {
+        if !reaped { Glibc.kill(pid, SIGKILL); var status: Int32 = 0; _ = waitpid(pid, &status, 0) }
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    public func kill(_ signal: Int32 = SIGKILL) { Glibc.kill(pid, signal) }
+
+    /// Waits for the program to end (killing it after `timeout` seconds) and
+    /// returns its status and output.
+    public func wait(timeout: Double = 300) throws -> Run {
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(timeout)
+        var pause: useconds_t = 200
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR {
+                throw SubprocessError(description: "waitpid \(program): \(String(cString: strerror(errno)))")
+            }
+            if Date() > deadline {
+                Glibc.kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                reaped = true
+                throw SubprocessError(description: "\(program) \(arguments.joined(separator: " ")) still ran after \(timeout) s; killed")
+            }
+            usleep(pause)
+            pause = min(pause * 2, 10_000)
         }
-        usleep(pause)
-        pause = min(pause * 2, 10_000)
+        reaped = true
+        // Exit code, or 128 + signal as a shell reports it.
+        let signal = status & 0x7f
+        let code = signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        func read(_ name: String) -> String {
+            String(decoding: FileManager.default.contents(atPath: dir.appendingPathComponent(name).path) ?? Data(), as: UTF8.self)
+        }
+        return Run(status: code, stdout: read("out"), stderr: read("err"))
     }
-    // Exit code, or 128 + signal as a shell reports it.
-    let signal = status & 0x7f
-    let code = signal == 0 ? (status >> 8) & 0xff : 128 + signal
-    func read(_ path: String) -> String {
-        String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
-    }
-    return Run(status: code, stdout: read(outPath), stderr: read(errPath))
 }
 
 /// glibc's `_np` spawn actions (2.29 and 2.34), which the Glibc module does
