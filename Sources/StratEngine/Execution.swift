@@ -127,8 +127,9 @@ public struct ExecutionConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
-    public func tick(_ symbol: String) -> Double? { instruments[symbol]?.tickSize ?? tickSize }
-    public func lot(_ symbol: String) -> Double? { instruments[symbol]?.lotSize ?? lotSize }
+    /// A zero step (an exchange's way of saying "no filter") counts as none.
+    public func tick(_ symbol: String) -> Double? { (instruments[symbol]?.tickSize ?? tickSize).flatMap { $0 > 0 ? $0 : nil } }
+    public func lot(_ symbol: String) -> Double? { (instruments[symbol]?.lotSize ?? lotSize).flatMap { $0 > 0 ? $0 : nil } }
 }
 
 /// An instrument's trading rules: prices on the tick grid, quantities in whole

@@ -372,6 +372,8 @@ final class Market {
         // 0.0509 → 0.050 at 100.
         #expect(f.count == 1 && f[0].quantity == 0.05 && f[0].price == 100)
         #expect(c.lot("Y") == 1 && c.tick("Y") == 1 && c.lot("X") == 0.001 && c.tick("X") == 0.01)
+        c.instruments["Z"] = InstrumentRules(tickSize: 0, lotSize: 0)
+        #expect(c.tick("Z") == nil && c.lot("Z") == nil)
     }
 
     @Test func slippageModels() {
