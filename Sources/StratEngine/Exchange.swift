@@ -286,11 +286,11 @@ public final class SimulatedExchange {
             }
         }
         let lot = config.lot(o.symbol)
-        if let lot, lot > 0 { want = (want / lot + 1e-9).rounded(.down) * lot }
+        if let lot { want = (want / lot + 1e-9).rounded(.down) * lot }
         var q = want
         if let shown = o.displayQuantity { q = min(q, max(0, shown - (s.filledThisBar[id] ?? 0))) }
         q = min(q, s.volumeLeft)
-        if let lot, lot > 0 { q = (q / lot + 1e-9).rounded(.down) * lot }
+        if let lot { q = (q / lot + 1e-9).rounded(.down) * lot }
         if o.timeInForce == .fok, q < want * (1 - 1e-12) {
             try? orders[id].transition(to: .cancelled, at: time, reason: "fill-or-kill: only \(q) of \(want) available")
             return

@@ -2,13 +2,12 @@
 /// Swift's `description` gives — written straight into a byte buffer.
 ///
 /// Reports print millions of numbers (an equity point per bar), and
-/// `description` builds a String for each. Most of them are prices and money
-/// with few decimals: for a magnitude in [1e-4, 1e15) the text is found by
-/// searching for the fewest fractional digits d for which the integer
-/// k = round(|v|·10^d) gives back v as k / 10^d. That division is exact-input and correctly
-/// rounded (k < 2^53, 10^d exact), so it is what a correct parser returns:
-/// the text round-trips, and the first d that works is the shortest. Anything
-/// else (more than 15–16 significant digits, tiny, huge, non-finite) goes to
+/// `description` builds a String for each. For a magnitude in [1e-4, 1e15)
+/// the text is the integer k = round(|v|·10^d) with d decimals, for the fewest
+/// fractional digits d such that k / 10^d gives back v. Both k (< 2^53) and
+/// 10^d are exact doubles and the division rounds correctly, so that quotient
+/// is what a correct parser makes of the text: it round-trips, and the least d
+/// is the shortest. Anything else (17 significant digits, tiny, huge) goes to
 /// `description`. A test checks both agree on millions of values.
 public enum NumberText {
     /// The longest text: "-1.7976931348623157e+308".
