@@ -314,7 +314,7 @@ public final class Session {
         case ":plot":
             return plot(rest)
         case ":backtest":
-            return backtest()
+            return backtest(rest)
         case ":reset":
             declarations = []
             strategy = nil
@@ -339,7 +339,10 @@ public final class Session {
           :last N EXPR              the last N values
           :at TIME EXPR             the value on the bar at or before TIME
           :plot EXPR [FILE.svg]     an SVG chart of EXPR with the close (default plot.svg)
-          :backtest                 run the loaded strategy over the bars
+          :backtest [OPTIONS]       run the loaded strategy over the bars; options as for
+                                    strat backtest: --capital N --fees BPS --lot-size N
+                                    --tick-size N --half-spread BPS --slippage MODEL
+                                    --fill next-open|close
           :reset                    forget declarations, the strategy and overrides (bars stay)
           :quit                     leave (also Ctrl-D); Ctrl-C abandons the current input
 
@@ -418,11 +421,12 @@ public final class Session {
         }
     }
 
-    func backtest() -> Reply {
+    func backtest(_ options: String) -> Reply {
         guard let strategy else { return failure("no strategy: load one with :load FILE.strat") }
         guard var data else { return failure("no bars: load some with :data FILE.csv") }
         if strategy.universe.count == 1 { data.symbol = strategy.universe[0] }
         var config = BacktestConfig()
+        if let problem = Self.apply(options, to: &config) { return failure(":backtest: \(problem)") }
         config.inputs = overrides.filter { k, _ in strategy.inputs.contains { $0.name == k } }
         do {
             let r = try Backtest.run(strategy, data: [data], config: config)
@@ -430,5 +434,44 @@ public final class Session {
         } catch {
             return failure("\(error)")
         }
+    }
+
+    /// `:backtest`'s options, written as for `strat backtest` (`--name value` or
+    /// `--name=value`); returns what is wrong, if anything.
+    static func apply(_ text: String, to config: inout BacktestConfig) -> String? {
+        var words = text.split(separator: " ").flatMap { w -> [String] in
+            w.hasPrefix("--") && w.contains("=") ? w.split(separator: "=", maxSplits: 1).map(String.init) : [String(w)]
+        }[...]
+        while let name = words.popFirst() {
+            guard let value = words.popFirst() else { return "\(name) needs a value" }
+            func number(atLeast least: Double, above: Bool = false) -> Double? {
+                guard let v = Double(value), v.isFinite, above ? v > least : v >= least else { return nil }
+                return v
+            }
+            switch name {
+            case "--capital":
+                guard let v = number(atLeast: 0, above: true) else { return "--capital must be a number above 0, got `\(value)`" }
+                config.capital = v
+            case "--fees":
+                guard let v = number(atLeast: 0) else { return "--fees must be basis points, zero or more, got `\(value)`" }
+                config.execution.makerFee = v / 10_000
+                config.execution.takerFee = v / 10_000
+            case "--half-spread":
+                guard let v = number(atLeast: 0) else { return "--half-spread must be basis points, zero or more, got `\(value)`" }
+                config.execution.halfSpread = v / 10_000
+            case "--lot-size", "--tick-size":
+                guard let v = number(atLeast: 0, above: true) else { return "\(name) must be a number above 0, got `\(value)`" }
+                if name == "--lot-size" { config.execution.lotSize = v } else { config.execution.tickSize = v }
+            case "--slippage":
+                guard let m = SlippageModel(parsing: value) else { return "--slippage must be none, fixed:BPS, linear:K or sqrt:K, got `\(value)`" }
+                config.execution.slippage = m
+            case "--fill":
+                guard let f = FillTiming(rawValue: value) else { return "--fill must be next-open or close, got `\(value)`" }
+                config.execution.fill = f
+            default:
+                return "unknown option \(name); :help lists them"
+            }
+        }
+        return nil
     }
 }

@@ -182,6 +182,24 @@ func tempHistory() -> String {
         #expect(r.stderr.contains("the input ended inside an open"))
     }
 
+    /// `:backtest` takes `strat backtest`'s options and gives its numbers.
+    @Test func backtestOptionsAsOnTheCommandLine() throws {
+        let r = try repl("""
+            :load Strategies/sma_cross.strat
+            :backtest --lot-size 1
+            :backtest --fees=10 --lot-size 1 --fill close
+            :backtest --lot-size
+            :backtest --fill tomorrow
+            """, "--data", "Data/GOOG.csv")
+        let finals = r.stdout.split(separator: "\n").filter { $0.hasPrefix("Final equity") }
+        #expect(finals == ["Final equity        57752.99", "Final equity        59426.70"])
+        let cli = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--lot-size", "1", "--fees", "10", "--fill", "close")
+        #expect(cli.stdout.contains("Final equity        59426.70\n"))
+        #expect(r.status == 1)
+        #expect(r.stderr.contains(":backtest: --lot-size needs a value"))
+        #expect(r.stderr.contains(":backtest: --fill must be next-open or close, got `tomorrow`"))
+    }
+
     @Test func loadSetBacktestPlotAndReset() throws {
         let svg = FileManager.default.temporaryDirectory.appendingPathComponent("strat-\(UUID().uuidString).svg").path
         let r = try repl("""
