@@ -164,7 +164,7 @@ struct DataExport: ParsableCommand {
             func emit(_ bars: [Bar]) {
                 for b in bars where b.time >= lower && b.time < upper {
                     times.append(b.time, to: &text)
-                    for x in [b.open, b.high, b.low, b.close, b.volume] { text.append(44); text.append(contentsOf: x.description.utf8) }
+                    for x in [b.open, b.high, b.low, b.close, b.volume] { text.append(44); NumberText.append(x, to: &text) }
                     text.append(10)
                     count += 1
                 }
