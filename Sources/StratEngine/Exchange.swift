@@ -126,14 +126,14 @@ public final class SimulatedExchange {
             }
         }
         guard config.session.isOpen(time) else { compact(symbol); return [] }
-        countAmbiguity(bar, symbol)
+        countAmbiguity(bar, ids)
 
         let path = bar.high - bar.open <= bar.open - bar.low
             ? [bar.open, bar.high, bar.low, bar.close] : [bar.open, bar.low, bar.high, bar.close]
         var state = BarState(bar: bar, halfSpread: halfSpread ?? config.halfSpread,
                              volumeLeft: config.participation.map { $0 * bar.volume } ?? .infinity)
         let before = fills.count
-        let live = book[symbol] ?? []     // no order is added while a bar is matched
+        let live = ids     // no order is added while a bar is matched
         for k in path.indices {
             let from = k == 0 ? path[0] : path[k - 1], to = path[k]
             matchSegment(live, from: from, to: to, atOpen: k == 0, &state)
@@ -371,9 +371,9 @@ public final class SimulatedExchange {
     }
 
     /// A bar where both the stop and the take of one bracket were reachable.
-    func countAmbiguity(_ bar: Bar, _ symbol: String) {
+    func countAmbiguity(_ bar: Bar, _ ids: [Int]) {
         var groups: [Int: (stop: Bool, take: Bool)] = [:]
-        for id in book[symbol] ?? [] where orders[id].state.isLive {
+        for id in ids where orders[id].state.isLive {
             let o = orders[id]
             guard let g = o.ocoGroup else { continue }
             switch o.type {
@@ -390,8 +390,12 @@ public final class SimulatedExchange {
 
     /// Drops terminal orders from the book.
     func compact(_ symbol: String) {
-        guard let before = book[symbol]?.count else { return }
-        book[symbol]?.removeAll { orders[$0].state.isTerminal }
-        booked -= before - (book[symbol]?.count ?? 0)
+        var removed = 0
+        book[symbol]?.removeAll { id in
+            guard orders[id].state.isTerminal else { return false }
+            removed += 1
+            return true
+        }
+        booked -= removed
     }
 }
