@@ -162,7 +162,12 @@ public final class Backtest {
             if bars.count == 1, let bar = bars[0] { runtime.step(bar) } else { runtime.step(time: now - interval, bars: bars) }
             for s in bars.indices { if let bar = bars[s] { closes[s] = bar.close } }
             if let m = strategy.membership {
-                let period = strategy.rebalance.map { Resampler.start(of: now - interval, interval: $0 * 1000) }
+                let open = now - interval
+                let period = strategy.rebalance.map { Resampler.start(of: open, interval: $0 * 1000) }
+                    ?? strategy.rebalanceMonths.map { n -> Int64 in
+                        let i = UTCTime.monthIndex(open), k = Int64(n)
+                        return i >= 0 ? i / k : (i - k + 1) / k
+                    }
                 if period == nil || period != rankedIn {
                     rankedIn = period
                     // A symbol without a bar now is out until the next re-ranking.

@@ -31,6 +31,8 @@ public struct IRStrategy: Codable, Sendable, Equatable {
     public var membership: Int?
     /// Seconds between re-rankings of a dynamic universe; nil: every bar.
     public var rebalance: Int64?
+    /// Calendar months between re-rankings (`every month` 1, `quarter` 3, `year` 12).
+    public var rebalanceMonths: Int?
     public var risk: IRRisk
     public var warmup: IRWarmup
     /// SHA-256 of the strategy's canonical JSON without source locations (so moving

@@ -60,7 +60,8 @@ public struct Lowering {
                             market: IRMarket(kind: m.kind.rawValue, leverage: m.leverage, margin: m.margin.rawValue),
                             universe: strategy.universe, referencedSymbols: referenced, timeframe: strategy.timeframe,
                             timeframes: timeframes, inputs: inputs, nodes: nodes, lets: liveLets, rules: rules,
-                            membership: membership.map { remap[$0]! }, rebalance: strategy.rebalance, risk: risk,
+                            membership: membership.map { remap[$0]! }, rebalance: strategy.rebalance,
+                            rebalanceMonths: strategy.rebalanceMonths, risk: risk,
                             warmup: IRWarmup(atDefaults: 0, atMaximum: 0))
         ir.warmup = Warmup.compute(ir)
         ir.hash = ContentHash.of(ir)

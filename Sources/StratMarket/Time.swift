@@ -92,6 +92,25 @@ public enum UTCTime {
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ`, with `.mmm` when the milliseconds are not zero.
+    /// Year, month and day of a day since 1970-01-01 (Howard Hinnant's civil_from_days).
+    static func civil(days d0: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let days = d0 + 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let doe = days - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+
+    /// Months since January 1970 of the UTC month holding `ms` (a calendar bucket).
+    public static func monthIndex(_ ms: Int64) -> Int64 {
+        let (y, m, _) = civil(days: ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000)
+        return (y - 1970) * 12 + m - 1
+    }
+
     public static func format(_ ms: Int64) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(24)
@@ -150,17 +169,9 @@ public struct UTCTimeWriter {
         return n
     }
 
-    /// "YYYY-MM-DDT" of a day since 1970-01-01 (Howard Hinnant's civil_from_days).
+    /// "YYYY-MM-DDT" of a day since 1970-01-01.
     static func datePrefix(_ d0: Int64) -> [UInt8] {
-        let days = d0 + 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let doe = days - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        let (y, m, d) = UTCTime.civil(days: d0)
         var out: [UInt8] = []
         var yy = y
         if yy < 0 { out.append(45); yy = -yy }

@@ -129,8 +129,11 @@ public struct Checker {
         if let every = d.every {
             if case .literal(.duration(let secs), _) = every.kind, secs > 0 {
                 strategy.rebalance = secs
+            } else if case .name(let n) = every.kind, let months = ["month": 1, "quarter": 3, "year": 12][n] {
+                strategy.rebalanceMonths = months
             } else if case .error = every.kind {} else {
-                diags.error(.invalidTimeframe, "expected a period such as `1w` or `1d` after `every`", at: every.range)
+                diags.error(.invalidTimeframe, "expected a period after `every`: a duration such as `1w` or `1d`, or `month`, `quarter` or `year`",
+                            at: every.range)
             }
         }
         if !count.type.isError {

@@ -156,6 +156,8 @@ public struct CheckedStrategy: Sendable {
     /// `… every PERIOD`: seconds between re-rankings (at UTC period starts,
     /// weeks from Monday); nil re-ranks on every bar.
     public var rebalance: Int64?
+    /// `… every month|quarter|year`: calendar months between re-rankings (1, 3, 12).
+    public var rebalanceMonths: Int?
     /// Base timeframe in seconds; nil when the strategy takes the data's timeframe.
     public var timeframe: Int64?
     public var inputs: [CheckedInput] = []

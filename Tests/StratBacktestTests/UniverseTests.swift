@@ -32,10 +32,17 @@ import Testing
         let (p2, d2) = Parser.parse(SourceFile(name: "t.strat", text: weekly))
         #expect(!d2.hasErrors && Formatter.format(p2) == weekly)
         #expect(Compiler.compile(SourceFile(name: "t.strat", text: weekly)).ir?.strategies.first?.rebalance == 604_800)
+        for (word, months) in [("month", 1), ("quarter", 3), ("year", 12)] {
+            let text = Self.source.replacingOccurrences(of: "roc(close, 1)", with: "roc(close, 1) every \(word)")
+            let (p, d) = Parser.parse(SourceFile(name: "t.strat", text: text))
+            #expect(!d.hasErrors && Formatter.format(p) == text)
+            #expect(Compiler.compile(SourceFile(name: "t.strat", text: text)).ir?.strategies.first?.rebalanceMonths == months)
+        }
         #expect(Verifier.verify(Compiler.compile(file).ir!).isEmpty)
         for (bad, code) in [("universe top 0 by close", "E0402"), ("universe top 2.5 by close", "E0402"),
                             ("universe top 2 by close > open", "E0313"), ("universe top 2 close", "E0101"),
-                            ("universe top 2 by close every close", "E0409"), ("universe top 2 by close every 0h", "E0409")] {
+                            ("universe top 2 by close every close", "E0409"), ("universe top 2 by close every 0h", "E0409"),
+                            ("universe top 2 by close every fortnight", "E0409")] {
             let text = Self.source.replacingOccurrences(of: "universe top 1 by roc(close, 1)", with: bad)
             let r = Compiler.compile(SourceFile(name: "t.strat", text: text))
             #expect(r.diagnostics.contains { $0.code.rawValue == code }, "\(bad): \(r.diagnostics.map(\.message))")
@@ -84,5 +91,29 @@ import Testing
         }
         #expect(try trades("universe top 1 by roc(close, 1) every 4h") == ["B 150.0 open"])
         #expect(try trades("universe top 1 by roc(close, 1)") == ["A 110.0 111.0", "B 120.0 121.0", "A 112.0 113.0", "B 150.0 151.0", "A 200.0 201.0", "B 152.0 open"])
+    }
+
+    /// `every month`: ranked on the first bar of each UTC month. Daily bars from
+    /// 2024-01-29: on that bar nothing has a rate of change yet; on 2024-02-01 B
+    /// leads and is held through A's surge. With `every quarter` the only
+    /// ranking in range is the first bar's, so nothing is ever a member.
+    @Test func calendarRebalancing() throws {
+        func series(_ closes: [Double], _ symbol: String) -> BarSeries {
+            BarSeries(symbol: symbol, bars: closes.indices.map { i in
+                let o = i == 0 ? closes[0] : closes[i - 1]
+                return Bar(time: 1_706_486_400_000 + Int64(i) * 86_400_000, open: o, high: max(o, closes[i]), low: min(o, closes[i]),
+                           close: closes[i], volume: 1_000)
+            })
+        }
+        let a = series([100, 101, 102, 103, 200, 201, 202, 203, 204], "A")
+        let b = series([100, 110, 121, 150, 151, 152, 153, 154, 155], "B")
+        let rule = "  when close > 0 {\n    enter long size qty(1)\n  }"
+        func trades(_ every: String) throws -> [String] {
+            try backtest(rule, [a, b], header: "market spot\n  universe top 1 by roc(close, 1) every \(every)\n  timeframe 1d").trades
+                .map { "\($0.symbol) \($0.entryPrice) \($0.exitPrice.map { "\($0)" } ?? "open")" }
+        }
+        #expect(try trades("month") == ["B 150.0 open"])
+        #expect(try trades("quarter") == [])
+        #expect(UTCTime.monthIndex(1_706_486_400_000) == 648 && UTCTime.monthIndex(1_706_745_600_000) == 649)
     }
 }
