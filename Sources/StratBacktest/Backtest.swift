@@ -62,7 +62,7 @@ public final class Backtest {
 
     /// Finer bars per symbol: when given, orders meet them one by one inside each
     /// bar instead of the bar's O→H→L→C path.
-    let intrabar: [String: [Bar]]
+    let intrabar: [String: (bars: [Bar], step: Int64)]
 
     /// `intrabar`: finer bars for some symbols (e.g. 1m inside 1h), for a truer
     /// order of events inside each bar.
@@ -91,7 +91,7 @@ public final class Backtest {
             throw RuntimeError("the strategy's timeframe is \(formatDuration(tf)) but the data's bars are \(formatDuration(interval / 1000))")
         }
         self.interval = interval
-        var fine: [String: [Bar]] = [:]
+        var fine: [String: (bars: [Bar], step: Int64)] = [:]
         for f in intrabar {
             guard data.contains(where: { $0.symbol == f.symbol }) else {
                 throw RuntimeError("intrabar data for \(f.symbol), which has no bars")
@@ -99,7 +99,7 @@ public final class Backtest {
             guard let step = f.interval, step < interval, interval % step == 0 else {
                 throw RuntimeError("intrabar bars for \(f.symbol) must be shorter than the \(formatDuration(interval / 1000)) bars and divide them")
             }
-            fine[f.symbol] = f.bars
+            fine[f.symbol] = (f.bars, step)
         }
         self.intrabar = fine
         runtime = try Runtime(strategy: strategy, overrides: config.inputs, symbols: series.map(\.symbol), baseInterval: interval)
@@ -143,17 +143,18 @@ public final class Backtest {
                 for s in bars.indices {
                     guard let bar = bars[s] else { continue }
                     var fills: [Fill] = []
-                    if let f = fine[s] {
+                    if let (f, step) = fine[s] {
                         // The finer bars inside this one, in order.
                         var k = finePositions[s]
                         while k < f.count, f[k].time < bar.time { k += 1 }
                         while k < f.count, f[k].time < bar.time + interval {
-                            fills += exchange.process(f[k], symbol: symbols[s], halfSpread: spreads[s]?[rows[s]])
+                            fills += exchange.process(f[k], symbol: symbols[s], halfSpread: spreads[s]?[rows[s]],
+                                                      end: min(f[k].time + step, bar.time + interval))
                             k += 1
                         }
                         finePositions[s] = k
                     } else {
-                        fills = exchange.process(bar, symbol: symbols[s], halfSpread: spreads[s]?[rows[s]])
+                        fills = exchange.process(bar, symbol: symbols[s], halfSpread: spreads[s]?[rows[s]], end: bar.time + interval)
                     }
                     if !fills.isEmpty { record(fills, bar: rows[s]); held[s] = portfolio.position(symbols[s]); cash = portfolio.cash }
                 }

@@ -111,13 +111,22 @@ public final class SimulatedExchange {
 
     /// Matches one bar of `symbol` against its orders; fills go to the portfolio.
     /// `halfSpread` (a fraction of the price) comes from the data's bid/ask when known.
+    /// `end`: when the bar ends. An order whose latency runs out inside the bar
+    /// then joins its path at that moment, time being spread evenly over the
+    /// path's three stretches (without `end`, it waits for the next bar).
     @discardableResult
-    public func process(_ bar: Bar, symbol: String, halfSpread: Double? = nil) -> [Fill] {
+    public func process(_ bar: Bar, symbol: String, halfSpread: Double? = nil, end: Int64? = nil) -> [Fill] {
         guard booked > 0, let ids = book[symbol], !ids.isEmpty else { return [] }
         let time = bar.time
+        var joins: [Int: Double] = [:]     // order → the fraction of the bar at which it joins
         for id in ids {
             let o = orders[id]
-            if o.state == .pending, o.activeAt <= time { activate(id, at: time) }
+            if o.state == .pending, o.activeAt <= time {
+                activate(id, at: time)
+            } else if o.state == .pending, let end, end > time, o.activeAt < end {
+                activate(id, at: o.activeAt)
+                joins[id] = Double(o.activeAt - time) / Double(end - time)
+            }
             guard orders[id].state.isLive || orders[id].state == .held else { continue }
             if o.timeInForce == .gtd, let end = o.expireAt, time >= end {
                 expire(id, at: time, reason: "good-till-date reached")
@@ -136,8 +145,19 @@ public final class SimulatedExchange {
         let live = ids     // no order is added while a bar is matched
         for k in path.indices {
             let from = k == 0 ? path[0] : path[k - 1], to = path[k]
-            matchSegment(live, from: from, to: to, atOpen: k == 0, &state)
-            updateTrails(live, price: to)
+            // Stretch k spans the fractions [(k-1)/3, k/3) of the bar; k = 0 is the open.
+            var active = live, starts: [Int: Double] = [:]
+            if !joins.isEmpty {
+                let t0 = Double(k - 1) / 3, t1 = Double(k) / 3
+                active = live.filter { id in
+                    guard let f = joins[id] else { return true }
+                    if k == 0 || f >= t1 { return false }
+                    if f >= t0 { starts[id] = from + (to - from) * (f - t0) * 3 }
+                    return true
+                }
+            }
+            matchSegment(active, from: from, to: to, atOpen: k == 0, starts: starts, &state)
+            updateTrails(active, price: to)
         }
         // IOC and FOK orders get one bar.
         for id in live where orders[id].state.isLive {
@@ -184,13 +204,17 @@ public final class SimulatedExchange {
     }
 
     /// Every live order that the stretch of path from → to reaches, in the order
-    /// the price reaches them (FIFO on ties), then their executions.
-    func matchSegment(_ ids: [Int], from: Double, to: Double, atOpen: Bool, _ s: inout BarState) {
+    /// the price reaches them (FIFO on ties), then their executions. An order in
+    /// `starts` became active part-way: it meets only the rest of the stretch,
+    /// from that price on, and arrives there as at an open.
+    func matchSegment(_ ids: [Int], from: Double, to: Double, atOpen: Bool, starts: [Int: Double] = [:], _ s: inout BarState) {
         var hits: [(distance: Double, id: Int, reference: Double, maker: Bool)] = []
         for id in ids where orders[id].state.isLive {
             let o = orders[id]
-            if o.type == .trailingStop, o.trailAnchor == nil { orders[id].trailAnchor = from }
-            guard let (ref, maker) = trigger(orders[id], from: from, to: to, atOpen: atOpen, barTime: s.bar.time) else { continue }
+            let start = starts[id] ?? from
+            if o.type == .trailingStop, o.trailAnchor == nil { orders[id].trailAnchor = start }
+            guard let (ref, maker) = trigger(orders[id], from: start, to: to, atOpen: atOpen || starts[id] != nil, barTime: s.bar.time)
+            else { continue }
             if o.postOnly, !maker {
                 try? orders[id].transition(to: .rejected, at: s.bar.time, reason: "post-only order would take liquidity at \(ref)")
                 continue
@@ -238,7 +262,7 @@ public final class SimulatedExchange {
             // only became active on this bar (marketable on arrival), else as a
             // resting order hit by a gap. Reached during the stretch: at the limit.
             guard let l = o.limitPrice else { return nil }
-            let resting = o.type == .limit && o.activatedAt != barTime
+            let resting = o.type == .limit && (o.activatedAt ?? .min) < barTime
             if o.side == .buy, lo <= l { return from <= l ? (from, resting) : (l, o.type == .limit) }
             if o.side == .sell, hi >= l { return from >= l ? (from, resting) : (l, o.type == .limit) }
             return nil

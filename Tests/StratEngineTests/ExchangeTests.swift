@@ -18,6 +18,8 @@ final class Market {
     let exchange: SimulatedExchange
     let series: [Bar]
     var next = 0
+    /// Tell the exchange when each bar ends (orders may then join a bar part-way).
+    var timed = false
 
     init(_ series: [Bar], cash: Double = 100_000, config: ExecutionConfig = ExecutionConfig(), allowShort: Bool = false) {
         self.series = series
@@ -43,7 +45,7 @@ final class Market {
     func run(_ n: Int = 1) -> [Fill] {
         var out: [Fill] = []
         for _ in 0..<n {
-            out += exchange.process(series[next], symbol: "X")
+            out += exchange.process(series[next], symbol: "X", end: timed ? series[next].time + hour : nil)
             next += 1
         }
         return out
@@ -332,6 +334,36 @@ final class Market {
         m.send(.buy, .market, 1)
         #expect(m.run().isEmpty)
         #expect(m.run().map(\.price) == [102])
+    }
+
+    /// Latency that runs out inside a bar: the order joins the bar's path at
+    /// that moment, an hour's bar spread evenly over its three stretches.
+    @Test func latencyInsideABarJoinsItsPath() {
+        // Bar 1 runs O→L→H→C (its low is nearer the open): 100 → 99 → 104 → 103.
+        let series = bars([(100, 100, 100, 100), (100, 104, 99, 103), (103, 103, 103, 103)])
+        func fills(latency minutes: Int64, _ side: OrderSide = .buy, _ type: OrderType = .market, limit: Double? = nil) -> (Market, [Fill]) {
+            var c = ExecutionConfig()
+            c.latency = minutes * 60_000
+            let m = Market(series, config: c)
+            m.timed = true
+            m.run()
+            m.send(side, type, 1, limit: limit)
+            return (m, m.run() + m.run())
+        }
+        // 10 minutes: half-way down the first stretch.
+        let (m, early) = fills(latency: 10)
+        #expect(early.map(\.price) == [99.5])
+        #expect(m.order(0).activatedAt == series[1].time + 600_000)
+        // 30 minutes: half-way through the bar, the middle of 99 → 104.
+        #expect(fills(latency: 30).1.map(\.price) == [101.5])
+        // 90 minutes: half-way through bar 2 (flat at 103).
+        #expect(fills(latency: 90).1.map(\.price) == [103])
+        // A limit met later on the stretch rests and fills at its price, as a maker;
+        // one already through when it arrives takes at the arrival price.
+        let resting = fills(latency: 10, .buy, .limit, limit: 99.2).1
+        #expect(resting.map(\.price) == [99.2] && resting.map(\.liquidity) == ["maker"])
+        let marketable = fills(latency: 10, .buy, .limit, limit: 99.7).1
+        #expect(marketable.map(\.price) == [99.5] && marketable.map(\.liquidity) == ["taker"])
     }
 
     @Test func spreadSlippageFeesTicksAndLots() {

@@ -36,11 +36,13 @@ import Testing
         config.lotSize = rng.unit() < 0.5 ? 1 : nil
         config.makerFee = 0.0002
         config.takerFee = 0.0007
+        // No latency, a third of a bar (orders join the next bar part-way), a bar and a half.
+        config.latency = [0, 20 * 60_000, 90 * 60_000][Int(seed % 3)]
         let portfolio = SpotPortfolio(cash: 50_000, allowShort: seed % 2 == 0)
         let exchange = SimulatedExchange(config: config, portfolio: portfolio)
         var position = 0.0
         for (i, bar) in series.bars.enumerated() {
-            let fills = exchange.process(bar, symbol: "X")
+            let fills = exchange.process(bar, symbol: "X", end: bar.time + 3_600_000)
             for f in fills {
                 #expect(f.price >= bar.low && f.price <= bar.high, "seed \(seed) bar \(i): fill at \(f.price) outside \(bar.low)…\(bar.high)")
                 #expect(f.quantity > 0 && f.fee >= 0)
