@@ -15,11 +15,7 @@ public enum NumberText {
     static let powers: [Double] = (0...22).map { d in (0..<d).reduce(1.0) { r, _ in r * 10 } }
 
     public static func append(_ v: Double, to out: inout [UInt8]) {
-        var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &scratch) { buf in
-            let p = buf.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            out.append(contentsOf: UnsafeBufferPointer(start: p, count: write(v, to: p)))
-        }
+        appendWritten(to: &out) { write(v, to: $0) }
     }
 
     /// Writes the text of `v` at `p` (room for `maxBytes`); returns its length.
@@ -58,5 +54,16 @@ public enum NumberText {
         var n = 0
         for b in v.description.utf8 { p[n] = b; n += 1 }
         return n
+    }
+}
+
+/// Appends what `write` puts in a 32-byte scratch buffer on the stack (the
+/// `append` forms of the pointer writers).
+@inline(__always)
+func appendWritten(to out: inout [UInt8], _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
+    var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    withUnsafeMutableBytes(of: &scratch) { buf in
+        let p = buf.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        out.append(contentsOf: UnsafeBufferPointer(start: p, count: write(p)))
     }
 }

@@ -137,11 +137,7 @@ public struct UTCTimeWriter {
     public init() {}
 
     public mutating func append(_ ms: Int64, to out: inout [UInt8]) {
-        var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &scratch) { buf in
-            let p = buf.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            out.append(contentsOf: UnsafeBufferPointer(start: p, count: write(ms, to: p)))
-        }
+        appendWritten(to: &out) { write(ms, to: $0) }
     }
 
     /// Writes the text of `ms` at `p` (room for `maxBytes`); returns its length.
