@@ -170,11 +170,14 @@ public final class SimulatedExchange {
     }
 
     /// Fills market orders sent at a bar's close at that close (`--fill close`).
+    /// With a latency there is no filling at the close: such orders stay pending
+    /// and meet the next bar once active.
     @discardableResult
     public func fillAtClose(_ bar: Bar, symbol: String, halfSpread: Double? = nil) -> [Fill] {
         let before = fills.count
         var state = BarState(bar: bar, halfSpread: halfSpread ?? config.halfSpread, volumeLeft: .infinity)
-        for id in book[symbol] ?? [] where orders[id].type == .market && orders[id].state == .pending {
+        for id in book[symbol] ?? [] where orders[id].type == .market && orders[id].state == .pending
+            && orders[id].activeAt == orders[id].sentAt {
             activate(id, at: bar.time)
             if orders[id].state.isLive { execute(id, reference: bar.close, maker: false, &state) }
         }

@@ -364,6 +364,18 @@ final class Market {
         #expect(resting.map(\.price) == [99.2] && resting.map(\.liquidity) == ["maker"])
         let marketable = fills(latency: 10, .buy, .limit, limit: 99.7).1
         #expect(marketable.map(\.price) == [99.5] && marketable.map(\.liquidity) == ["taker"])
+        // Filling at the signal's close (`--fill close`) needs no latency; with one,
+        // the order meets the next bar once active.
+        for (latency, atClose, later) in [(Int64(0), [100.0], [Double]()), (10, [], [99.5])] {
+            var c = ExecutionConfig()
+            c.latency = latency * 60_000
+            let m = Market(series, config: c)
+            m.timed = true
+            m.run()
+            m.send(.buy, .market, 1)
+            #expect(m.exchange.fillAtClose(series[0], symbol: "X").map(\.price) == atClose)
+            #expect(m.run().map(\.price) == later)
+        }
     }
 
     @Test func spreadSlippageFeesTicksAndLots() {
