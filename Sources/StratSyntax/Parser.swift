@@ -229,8 +229,13 @@ public struct Parser {
             let metric = parseExpr()
             var every: Expr?
             if at(.identifier), text(current) == "every" {
-                advance()
-                every = parsePrimary()
+                let word = advance()
+                if current.startsLine || at(.rBrace) || at(.eof) {
+                    error(.expectedToken, "expected a period after `every`: a duration such as `1w`, or `month`, `quarter` or `year`",
+                          at: word.range)
+                } else {
+                    every = parsePrimary()
+                }
             }
             return .universe(UniverseDecl(symbols: [], top: count, by: metric, every: every, range: start.union(previous.range)))
         }

@@ -42,7 +42,7 @@ import Testing
         for (bad, code) in [("universe top 0 by close", "E0402"), ("universe top 2.5 by close", "E0402"),
                             ("universe top 2 by close > open", "E0313"), ("universe top 2 close", "E0101"),
                             ("universe top 2 by close every close", "E0409"), ("universe top 2 by close every 0h", "E0409"),
-                            ("universe top 2 by close every fortnight", "E0409")] {
+                            ("universe top 2 by close every fortnight", "E0409"), ("universe top 2 by close every", "E0101")] {
             let text = Self.source.replacingOccurrences(of: "universe top 1 by roc(close, 1)", with: bad)
             let r = Compiler.compile(SourceFile(name: "t.strat", text: text))
             #expect(r.diagnostics.contains { $0.code.rawValue == code }, "\(bad): \(r.diagnostics.map(\.message))")
