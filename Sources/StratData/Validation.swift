@@ -227,8 +227,7 @@ public enum Validator {
     }
 
     static func isWeekend(_ t: Int64) -> Bool {
-        let day = t >= 0 ? t / 86_400_000 : (t - 86_399_999) / 86_400_000
-        let weekday = ((day + 3) % 7 + 7) % 7   // 0 = Monday
+        let weekday = ((UTCTime.day(t) + 3) % 7 + 7) % 7   // 0 = Monday
         return weekday >= 5
     }
 

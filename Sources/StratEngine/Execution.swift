@@ -1,4 +1,5 @@
 import Foundation
+import StratMarket
 
 /// When a market order sent at a bar's close fills.
 public enum FillTiming: String, Codable, Sendable {
@@ -71,11 +72,10 @@ public struct TradingSession: Codable, Sendable, Equatable {
         self.holidays = holidays
     }
 
-    static func day(_ t: Int64) -> Int64 { t >= 0 ? t / 86_400_000 : (t - 86_399_999) / 86_400_000 }
     static func weekday(_ day: Int64) -> Int { Int(((day + 3) % 7 + 7) % 7) + 1 }   // 1970-01-01 was a Thursday
 
     public func isOpen(_ t: Int64) -> Bool {
-        let d = Self.day(t)
+        let d = UTCTime.day(t)
         guard weekdays.contains(Self.weekday(d)), !holidays.contains(d) else { return false }
         let minute = Int((t - d * 86_400_000) / 60_000)
         return minute >= openMinute && minute < closeMinute
@@ -83,7 +83,7 @@ public struct TradingSession: Codable, Sendable, Equatable {
 
     /// The end of the trading day that `t` belongs to (its session close).
     public func dayEnd(after t: Int64) -> Int64 {
-        let d = Self.day(t)
+        let d = UTCTime.day(t)
         let close = d * 86_400_000 + Int64(closeMinute) * 60_000
         return t < close ? close : close + 86_400_000
     }

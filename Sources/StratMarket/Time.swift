@@ -91,7 +91,9 @@ public enum UTCTime {
         return era * 146_097 + doe - 719_468
     }
 
-    /// `YYYY-MM-DDTHH:MM:SSZ`, with `.mmm` when the milliseconds are not zero.
+    /// The UTC day (since 1970-01-01) holding `ms`, rounding down before 1970 too.
+    public static func day(_ ms: Int64) -> Int64 { ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000 }
+
     /// Year, month and day of a day since 1970-01-01 (Howard Hinnant's civil_from_days).
     static func civil(days d0: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let days = d0 + 719_468
@@ -107,10 +109,11 @@ public enum UTCTime {
 
     /// Months since January 1970 of the UTC month holding `ms` (a calendar bucket).
     public static func monthIndex(_ ms: Int64) -> Int64 {
-        let (y, m, _) = civil(days: ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000)
+        let (y, m, _) = civil(days: day(ms))
         return (y - 1970) * 12 + m - 1
     }
 
+    /// `YYYY-MM-DDTHH:MM:SSZ`, with `.mmm` when the milliseconds are not zero.
     public static func format(_ ms: Int64) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(24)
@@ -142,7 +145,7 @@ public struct UTCTimeWriter {
 
     /// Writes the text of `ms` at `p` (room for `maxBytes`); returns its length.
     public mutating func write(_ ms: Int64, to p: UnsafeMutablePointer<UInt8>) -> Int {
-        let d = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
+        let d = UTCTime.day(ms)
         if d != day {
             day = d
             let text = Self.datePrefix(d)
