@@ -132,6 +132,7 @@ public final class Backtest {
         var finePositions = series.map { _ in 0 }
         let conditions = strategy.rules.map(\.condition)
         let closeFills = config.execution.fill == .close
+        let equityText = self.equityText     // a local: the loop reads it on every bar
         // Read once per fill rather than once per bar (class properties cost a check).
         var cash = portfolio.cash
         var trailing = false
