@@ -49,9 +49,11 @@ public enum Report {
         return Data(w.out)
     }
 
-    /// Streams the JSON to a file through a small buffer (a million equity
-    /// points never sit in memory as text).
-    /// `equity`: the curve's text made during the run, if it was.
+    /// Streams the JSON to a file through a small buffer. `equity`: the curve's
+    /// text made during the run, if it was (then it is held whole until written,
+    /// about 50 bytes a point, the price of making it on the other core);
+    /// without it the points are formatted here in chunks and never sit in
+    /// memory as text all at once.
     public static func writeJSON(_ r: BacktestResult, _ p: Provenance, to path: String, equity: EquityText? = nil) throws {
         guard let f = fopen(path, "wb") else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
         var w = JSONWriter(sink: f)
