@@ -34,7 +34,11 @@ public struct BacktestResult: Sendable {
     public var orders: [Order]
     public var fills: [Fill]
     public var equity: [EquityPoint]
+    /// What the run could not do as the strategy reads (e.g. an unenforced feature).
     public var warnings: [String]
+    /// Actions that did nothing and orders that did not trade, with why (in the
+    /// JSON's `warnings` after the warnings proper).
+    public var notices: Notices
 }
 
 /// Runs a compiled strategy over bar series: the clock delivers each closed bar;
@@ -55,6 +59,11 @@ public final class Backtest {
     /// Trailing stops whose distance follows a series: order id → (instance, node, multiple).
     var seriesTrails: [Int: (instance: Int, node: Int)] = [:]
     var warnings: [String] = []
+    /// What rules asked for and did not get, and why.
+    var notices = Notices()
+    /// Entries that added to an open position, per symbol (for `pyramiding`);
+    /// emptied when the position is flat.
+    var additions: [String: Set<Int>] = [:]
     /// `universe top N by …`: which instances are members, re-ranked on every
     /// bar or at the start of each `every` period and held in between.
     var members: [Bool] = []
@@ -111,7 +120,10 @@ public final class Backtest {
         if [r.maxDrawdown, r.maxLeverage, r.maxPosition, r.maxExposure, r.maxCorrelation, r.maxDailyLoss].contains(where: { $0 != nil }) {
             warnings.append("the risk block is not enforced yet (the portfolio risk engine is the next step)")
         }
-        portfolio = SpotPortfolio(cash: config.capital, allowShort: margin)
+        // Shorts hold initial margin: Reg T's 50% on a spot margin account; a
+        // perp's 1/leverage until the perpetual-futures portfolio arrives.
+        let shortMargin = strategy.market.kind == "perp" ? 1 / max(1, strategy.market.leverage) : SpotPortfolio.regTMargin
+        portfolio = SpotPortfolio(cash: config.capital, allowShort: margin, shortMargin: shortMargin)
         exchange = SimulatedExchange(config: config.execution, portfolio: portfolio)
     }
 
@@ -162,7 +174,9 @@ public final class Backtest {
             }
             // 2. The bar has closed: evaluate, then act on the rules that fire.
             if bars.count == 1, let bar = bars[0] { runtime.step(bar) } else { runtime.step(time: now - interval, bars: bars) }
-            for s in bars.indices { if let bar = bars[s] { closes[s] = bar.close } }
+            for s in bars.indices {
+                if let bar = bars[s] { closes[s] = bar.close; portfolio.mark(symbols[s], price: bar.close) }
+            }
             if let m = strategy.membership {
                 let open = now - interval
                 let period = strategy.rebalance.map { Resampler.start(of: open, interval: $0 * 1000) }
@@ -211,13 +225,18 @@ public final class Backtest {
             }
         }
         if let text = equityText, equity.count > text.received { text.add(Array(equity[text.received...])) }
+        if !exchange.violations.isEmpty {
+            throw RuntimeError("internal engine error (please report it): \(exchange.violations.prefix(3).joined(separator: "; "))")
+        }
         book.finish { symbol in rows[symbols.firstIndex(of: symbol)!] - 1 }
+        noteOrderOutcomes(end: clock.now)
         let ppy = config.periodsPerYear ?? estimatedPeriodsPerYear()
         let metrics = Metrics.compute(equity.count, equity: { equity[$0].equity }, time: { equity[$0].time }, trades: book.trades,
                                       fees: portfolio.feesPaid, inMarket: inMarket, ambiguousBars: exchange.ambiguousBars,
                                       periodsPerYear: ppy)
         return BacktestResult(strategy: strategy.name, symbols: series.map(\.symbol), metrics: metrics, trades: book.trades,
-                              orders: exchange.orders, fills: exchange.fills, equity: equity, warnings: warnings)
+                              orders: exchange.orders, fills: exchange.fills, equity: equity, warnings: warnings,
+                              notices: notices)
     }
 
     /// Cash plus holdings at the last closes, summed in symbol order (so the
@@ -232,7 +251,33 @@ public final class Backtest {
 
     func record(_ fills: [Fill], bar: Int) {
         for f in fills {
-            book.record(f, line: exchange.orders[f.order].tag.line, positionAfter: portfolio.position(f.symbol), bar: bar)
+            let tag = exchange.orders[f.order].tag
+            book.record(f, line: tag.line, positionAfter: f.positionAfter, bar: bar)
+            let before = f.positionAfter - f.side.sign * f.quantity
+            if f.positionAfter == 0 {
+                additions[f.symbol] = nil
+            } else if tag.isEntry, before != 0, (before > 0) == (f.side == .buy) {
+                additions[f.symbol, default: []].insert(f.order)
+            }
+        }
+    }
+
+    /// Orders the exchange rejected, orders left partly filled and orders that
+    /// never became active, counted by reason. (Other orders open at the end,
+    /// such as the stop of an open trade, are working as meant.)
+    func noteOrderOutcomes(end: Int64) {
+        for o in exchange.orders {
+            if o.state == .rejected, let last = o.history.last {
+                let reason = last.reason ?? "rejected"
+                let kind = reason.split(separator: ":", maxSplits: 1).first.map(String.init) ?? reason
+                notices.note("orders rejected (\(kind))", at: last.time, line: o.tag.line, detail: "order \(o.id): \(reason)")
+            } else if o.state == .partiallyFilled {
+                notices.note("orders left partly filled at the end", at: o.sentAt, line: o.tag.line,
+                             detail: "order \(o.id): \(NumberText.readable(o.filledQuantity)) of \(NumberText.readable(o.quantity ?? 0))")
+            } else if o.state == .pending, o.activeAt < end {
+                notices.note("orders never active (no bar in the trading session)", at: o.sentAt, line: o.tag.line,
+                             detail: "order \(o.id) \(o.tag.action ?? o.type.rawValue)")
+            }
         }
     }
 
@@ -249,38 +294,56 @@ public final class Backtest {
                  closes: [Double]) throws {
         let line = action.source?.line ?? ruleSource?.line
         let held = portfolio.position(symbol)
-        let open = exchange.openOrders(symbol)
+        // Labelled with the signal bar's time, as the equity curve is.
+        func ignored(_ why: String) { notices.note(why, at: bar.time, line: line) }
         switch action.kind {
         case .flatten:
+            let open = exchange.openOrders(symbol)
+            guard held != 0 || !open.isEmpty else { return ignored("flatten with no position and no open order") }
             exchange.cancelAll(symbol: symbol, at: now, reason: "flatten (line \(line ?? 0))")
             if held != 0 { submitClose(symbol, side: held > 0 ? .sell : .buy, quantity: nil, now: now, tag: OrderTag(rule: rule, line: line, action: "flatten")) }
         case .cancel:
+            // Resting entries (and their held brackets) of one side, or of both.
             let side: OrderSide? = action.side.map { $0 == .long ? .buy : .sell }
-            for o in open where !o.reduceOnly && (side == nil || o.side == side) {
-                try? exchange.cancel(o.id, at: now, reason: "cancel (line \(line ?? 0))")
-            }
+            let entries = exchange.openOrders(symbol).filter { $0.tag.isEntry && (side == nil || $0.side == side) }
+            guard !entries.isEmpty else { return ignored("cancel with no resting entry") }
+            for o in entries { try exchange.cancel(o.id, at: now, reason: "cancel (line \(line ?? 0))") }
+        case .cancelAll:
+            // Every resting order, the open position's stops and takes included.
+            guard !exchange.openOrders(symbol).isEmpty else { return ignored("cancel all with no open order") }
+            exchange.cancelAll(symbol: symbol, at: now, reason: "cancel all (line \(line ?? 0))")
         case .enter:
             guard let side = action.side, let spec = action.order else { return }
             // With `universe top N by …` only the members may be entered on this bar.
-            if strategy.membership != nil, !members[i] { return }
+            if strategy.membership != nil, !members[i] { return ignored("entries ignored: not a member of the universe") }
             let buy = side == .long
-            // One position per direction: an entry while already in it, or while an
-            // entry that way is still open, is ignored (Pine's default, pyramiding 0).
-            if buy ? held > 0 : held < 0 { return }
-            if open.contains(where: { !$0.reduceOnly && $0.parent == nil && $0.side == (buy ? .buy : .sell) }) { return }
+            let tag = OrderTag(rule: rule, line: line, action: buy ? "enter long" : "enter short", isEntry: true)
+            // A resting entry that way is re-sent: re-priced and re-sized in place.
+            if let resting = exchange.openOrders(symbol).first(where: { $0.tag.isEntry && $0.side == (buy ? .buy : .sell) && $0.filledQuantity == 0 }) {
+                try replace(resting, with: spec, tag: tag, instance: i, symbol: symbol, bar: bar, now: now, closes: closes)
+                return
+            }
+            // One position per direction unless `pyramiding N` lets entries add to it.
+            if buy ? held > 0 : held < 0 {
+                let limit = strategy.pyramiding ?? 0
+                guard (additions[symbol]?.count ?? 0) < limit else {
+                    return ignored(limit == 0 ? "entries ignored: already \(side.rawValue) (no pyramiding)"
+                                              : "entries ignored: already \(side.rawValue) with \(limit) additions (pyramiding \(limit))")
+                }
+            }
             if buy ? held < 0 : held > 0 {
                 submitClose(symbol, side: buy ? .buy : .sell, quantity: nil, now: now, tag: OrderTag(rule: rule, line: line, action: "reverse"))
             }
             let qty = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: markedEquity(closes))
-            if let q = qty, !(q > 0) { return }
+            if let q = qty, !(q > 0) { return ignored("entries ignored: the size is \(q.isNaN ? "na" : "not positive")") }
             var o = try makeOrder(spec, symbol: symbol, side: buy ? .buy : .sell, quantity: qty, instance: i, now: now)
-            o.tag = OrderTag(rule: rule, line: line, action: buy ? "enter long" : "enter short")
+            o.tag = tag
             let entry = exchange.submit(o, at: now)
             try bracket(spec, entry: entry, side: buy ? .sell : .buy, symbol: symbol, instance: i, now: now, tag: o.tag)
         case .exit:
             guard let side = action.side, let spec = action.order else { return }
             let long = side == .long
-            guard long ? held > 0 : held < 0 else { return }
+            guard long ? held > 0 : held < 0 else { return ignored("exits ignored: no \(side.rawValue) position") }
             var q = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: markedEquity(closes))
             if spec.size.kind == .allIn { q = nil }
             let tag = OrderTag(rule: rule, line: line, action: long ? "exit long" : "exit short")
@@ -291,10 +354,38 @@ public final class Backtest {
                             quantity: q, reference: bar.close)
                 return
             }
+            if let q, !(q > 0) { return ignored("exits ignored: the size is \(q.isNaN ? "na" : "not positive")") }
             var o = try makeOrder(spec, symbol: symbol, side: long ? .sell : .buy, quantity: q, instance: i, now: now)
             o.reduceOnly = true
             o.tag = tag
             exchange.submit(o, at: now)
+        }
+    }
+
+    /// An entry sent again while the first still rests unfilled: the same order
+    /// type is modified in place (new prices and size; its bracket's prices
+    /// follow; it keeps its lifetime); another type replaces it.
+    func replace(_ resting: Order, with spec: IROrder, tag: OrderTag, instance i: Int, symbol: String, bar: Bar, now: Int64,
+                 closes: [Double]) throws {
+        let qty = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: markedEquity(closes))
+        if let q = qty, !(q > 0) { return notices.note("entries ignored: the size is \(q.isNaN ? "na" : "not positive")", at: bar.time, line: tag.line) }
+        var o = try makeOrder(spec, symbol: symbol, side: resting.side, quantity: qty, instance: i, now: now)
+        o.tag = tag
+        guard o.type == resting.type, resting.state != .triggered else {
+            try exchange.cancel(resting.id, at: now, reason: "replaced by a new entry (line \(tag.line ?? 0))")
+            let entry = exchange.submit(o, at: now)
+            try bracket(spec, entry: entry, side: resting.side.opposite, symbol: symbol, instance: i, now: now, tag: tag)
+            return
+        }
+        if let q = qty, !(exchange.wholeLots(q, symbol: symbol) > 0) {
+            return notices.note("entries ignored: the size rounds to zero lots", at: bar.time, line: tag.line)
+        }
+        try exchange.modify(resting.id, quantity: qty, limitPrice: o.limitPrice, stopPrice: o.stopPrice, at: now)
+        for child in exchange.openOrders(symbol) where child.parent == resting.id && child.state == .held {
+            let price: IRPriceSpec? = child.type == .stop ? spec.stop : child.type == .limit ? spec.take : nil
+            guard let p = price, p.kind == .price else { continue }
+            let v = runtime.value(node: p.node, instance: i)
+            try exchange.modify(child.id, limitPrice: child.type == .limit ? v : nil, stopPrice: child.type == .stop ? v : nil, at: now)
         }
     }
 
@@ -328,15 +419,21 @@ public final class Backtest {
         case .day: .day
         case .gtd: .gtd
         }
+        // A lifetime too long to write as a time never ends.
+        func later(_ ms: Double) -> Int64 {
+            let t = Double(now) + ms
+            return t.isFinite && t < 9.2e18 ? Int64(t) : .max
+        }
         if let bars = spec.expireBars.map(param) {
             o.timeInForce = .gtd
-            o.expireAt = now + Int64(bars) * interval
+            o.expireAt = later(bars.rounded(.down) * Double(interval))
         } else if let secs = spec.expireSeconds.map(param) {
             o.timeInForce = .gtd
-            o.expireAt = now + Int64(secs * 1000)
+            o.expireAt = later(secs * 1000)
         }
         o.reduceOnly = spec.reduceOnly
         o.postOnly = spec.postOnly
+        o.displayQuantity = value(spec.display).flatMap { $0 > 0 ? $0 : nil }
         return o
     }
 

@@ -107,7 +107,7 @@ public enum Report {
             }
         }
         w.endArray()
-        w.newline(); w.key("warnings"); w.beginArray(); for x in r.warnings { w.string(x) }; w.endArray()
+        w.newline(); w.key("warnings"); w.beginArray(); for x in r.warnings + r.notices.lines { w.string(x) }; w.endArray()
         w.newline(); w.key("provenance"); provenance(&w, p)
         w.newline(); w.endObject(); w.newline()
     }
@@ -174,6 +174,7 @@ public enum Report {
         }
         w.field("time_in_force", o.timeInForce.rawValue); w.field(time: "expire_at", o.expireAt)
         w.field("reduce_only", o.reduceOnly); w.field("post_only", o.postOnly)
+        if let d = o.displayQuantity { w.field("display_qty", d) }
         w.field("parent", o.parent); w.field("oco_group", o.ocoGroup)
         w.field("state", o.state.rawValue); w.field("filled_qty", o.filledQuantity)
         w.field("average_fill_price", o.filledQuantity > 0 ? o.averageFillPrice : nil)
@@ -222,13 +223,14 @@ public enum Report {
         w.endObject()
     }
 
-    /// One row per trade; empty exit cells for a trade still open.
+    /// One row per trade; empty exit cells for a trade still open. Numbers are
+    /// for people (12 significant digits, no binary noise); the JSON has them exact.
     public static func tradesCSV(_ r: BacktestResult) -> String {
         var s = "symbol,side,qty,entry_time,entry_price,exit_time,exit_price,pnl,return,fees,bars_held,entry_line,exit_line\n"
-        func n(_ v: Double?) -> String { v.map { $0.description } ?? "" }
+        func n(_ v: Double?) -> String { v.map(NumberText.readable) ?? "" }
         for t in r.trades {
-            s += "\(t.symbol),\(t.side),\(t.qty),\(UTCTime.format(t.entryTime)),\(t.entryPrice),"
-            s += "\(t.exitTime.map(UTCTime.format) ?? ""),\(n(t.exitPrice)),\(n(t.pnl)),\(n(t.returnPct)),\(t.fees),\(t.barsHeld),"
+            s += "\(t.symbol),\(t.side),\(n(t.qty)),\(UTCTime.format(t.entryTime)),\(n(t.entryPrice)),"
+            s += "\(t.exitTime.map(UTCTime.format) ?? ""),\(n(t.exitPrice)),\(n(t.pnl)),\(n(t.returnPct)),\(n(t.fees)),\(t.barsHeld),"
             s += "\(t.entryLine.map(String.init) ?? ""),\(t.exitLine.map(String.init) ?? "")\n"
         }
         return s
@@ -274,7 +276,7 @@ public enum Report {
             ("Exposure", pct(m.exposure)),
             ("Fees", num(m.fees)),
             ("Ambiguous bars", "\(m.ambiguousBars)"),
-        ]
+        ] + (r.notices.total > 0 ? [("Not done", "\(r.notices.total) (actions that did nothing, orders that did not trade: see the notes)")] : [])
         let width = rows.map(\.0.count).max()!
         return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n") + "\n"
     }

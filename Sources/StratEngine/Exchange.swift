@@ -20,6 +20,9 @@ public final class SimulatedExchange {
     var book: [String: [Int]] = [:]
     /// Orders in the book over all symbols (a quick "nothing to do" test).
     var booked = 0
+    /// Order moves the transition table refused: engine defects, reported by the
+    /// backtest as an internal error (empty on every correct run).
+    public private(set) var violations: [String] = []
     /// End of the trading day each DAY order belongs to.
     var dayEnds: [Int: Int64] = [:]
 
@@ -41,7 +44,7 @@ public final class SimulatedExchange {
         var o = order
         o.id = orders.count
         o.sentAt = time
-        o.activeAt = time + config.latency
+        o.activeAt = time.addingReportingOverflow(config.latency).overflow ? .max : time + config.latency
         if let tick = config.tick(o.symbol) {
             // Resting prices sit on the tick grid, rounded away from the market's favour.
             let up = o.side == .sell
@@ -50,16 +53,33 @@ public final class SimulatedExchange {
         }
         o.start(o.parent == nil ? .pending : .held, at: time)
         if o.timeInForce == .day { dayEnds[o.id] = config.session.dayEnd(after: time) }
-        orders.append(o)
+        var rejection: String?
         if let q = o.quantity, q <= 0 || !q.isFinite {
-            try? orders[o.id].transition(to: .rejected, at: time, reason: "quantity must be positive, got \(q)")
+            rejection = "quantity must be positive, got \(NumberText.readable(q))"
         } else if let p = o.limitPrice ?? o.stopPrice, !(p > 0) || !p.isFinite {
-            try? orders[o.id].transition(to: .rejected, at: time, reason: "price must be positive, got \(p)")
+            rejection = "price must be positive, got \(NumberText.readable(p))"
+        } else if let q = o.quantity, let lot = config.lot(o.symbol) {
+            // The quantity is rounded to whole lots once, here, so no remainder
+            // smaller than a lot can keep the order open.
+            let whole = Self.wholeLots(q, lot)
+            if whole <= 0 { rejection = "quantity \(NumberText.readable(q)) rounds to zero lots of \(NumberText.readable(lot))" }
+            o.quantity = whole
+        }
+        if o.type == .trailingStop, o.trailAnchor != nil { o.trailLevel = nil; Self.ratchet(&o) }
+        orders.append(o)
+        if let rejection {
+            move(o.id, to: .rejected, at: time, reason: rejection)
         } else {
             book[o.symbol, default: []].append(o.id)
             booked += 1
         }
         return o.id
+    }
+
+    /// `q` rounded down to whole multiples of `lot` (a hair of tolerance so that
+    /// 0.3 of lots of 0.001 stays 0.3).
+    static func wholeLots(_ q: Double, _ lot: Double) -> Double {
+        (q / lot + 1e-9).rounded(.down) * lot
     }
 
     /// Cancels a live, pending or held order (and, for a bracket parent, its children).
@@ -70,24 +90,36 @@ public final class SimulatedExchange {
         }
     }
 
-    /// Changes a resting order's quantity or prices; it keeps its place in the
-    /// queue unless its price changes (then it goes to the back, as on an exchange).
+    /// Changes a resting order's quantity or prices (rounded to the lot and
+    /// tick as at submission); it keeps its place in the queue unless its price
+    /// changes (then it goes to the back, as on an exchange). A quantity not
+    /// above what has filled, or a terminal order, is an error.
     public func modify(_ id: Int, quantity: Double? = nil, limitPrice: Double? = nil, stopPrice: Double? = nil, at time: Int64) throws {
         let o = orders[id]
         guard !o.state.isTerminal else { throw IllegalTransition(order: id, from: o.state, to: o.state) }
-        if let q = quantity {
-            guard q > o.filledQuantity else { throw IllegalTransition(order: id, from: o.state, to: .filled) }
-            orders[id].quantity = q
+        let q = quantity.map { wholeLots($0, symbol: o.symbol) }
+        if let q { guard q > o.filledQuantity, q.isFinite else { throw IllegalTransition(order: id, from: o.state, to: .filled) } }
+        var limit = limitPrice, stop = stopPrice
+        if let tick = config.tick(o.symbol) {
+            let up = o.side == .sell
+            limit = limit.map { roundToTick($0, tick, up: up) }
+            stop = stop.map { roundToTick($0, tick, up: !up) }
         }
-        let repriced = (limitPrice != nil && limitPrice != o.limitPrice) || (stopPrice != nil && stopPrice != o.stopPrice)
-        if let l = limitPrice { orders[id].limitPrice = l }
-        if let s = stopPrice { orders[id].stopPrice = s }
+        if let q { orders[id].quantity = q }
+        let repriced = (limit != nil && limit != o.limitPrice) || (stop != nil && stop != o.stopPrice)
+        if let l = limit { orders[id].limitPrice = l }
+        if let s = stop { orders[id].stopPrice = s }
         if o.state == .working { try orders[id].transition(to: .working, at: time, reason: "modified") }
         if repriced, var queue = book[o.symbol], let at = queue.firstIndex(of: id) {
             queue.remove(at: at)
             queue.append(id)
             book[o.symbol] = queue
         }
+    }
+
+    /// `q` in whole lots of the symbol (unchanged without a lot size).
+    public func wholeLots(_ q: Double, symbol: String) -> Double {
+        config.lot(symbol).map { Self.wholeLots(q, $0) } ?? q
     }
 
     /// Cancels every order of a symbol still open (`flatten`, `cancel all`).
@@ -98,9 +130,21 @@ public final class SimulatedExchange {
         compact(symbol)
     }
 
-    /// Sets the distance of a trailing stop that follows a series.
+    /// Sets the distance of a trailing stop that follows a series. The stop
+    /// level still only moves in the position's favour: a wider distance does
+    /// not loosen it.
     public func setTrail(_ id: Int, _ trail: TrailDistance) {
         orders[id].trail = trail
+        Self.ratchet(&orders[id])
+    }
+
+    /// Moves a trailing stop's level to where its anchor and distance put it, if
+    /// that is tighter (higher for a sell stop, lower for a buy stop).
+    static func ratchet(_ o: inout Order) {
+        guard let trail = o.trail, let anchor = o.trailAnchor else { return }
+        let level = trail.stop(anchor: anchor, side: o.side)
+        guard let old = o.trailLevel else { o.trailLevel = level; return }
+        o.trailLevel = o.side == .sell ? max(old, level) : min(old, level)
     }
 
     public func openOrders(_ symbol: String) -> [Order] {
@@ -135,14 +179,13 @@ public final class SimulatedExchange {
             }
         }
         guard config.session.isOpen(time) else { compact(symbol); return [] }
-        countAmbiguity(bar, ids)
 
         let path = bar.high - bar.open <= bar.open - bar.low
             ? [bar.open, bar.high, bar.low, bar.close] : [bar.open, bar.low, bar.high, bar.close]
-        var state = BarState(bar: bar, halfSpread: halfSpread ?? config.halfSpread,
+        var state = BarState(bar: bar, end: end, path: path, halfSpread: halfSpread ?? config.halfSpread,
                              volumeLeft: config.participation.map { $0 * bar.volume } ?? .infinity)
         let before = fills.count
-        let live = ids     // no order is added while a bar is matched
+        let live = ids     // children activated during the bar are in the book already (held)
         for k in path.indices {
             let from = k == 0 ? path[0] : path[k - 1], to = path[k]
             // Stretch k spans the fractions [(k-1)/3, k/3) of the bar; k = 0 is the open.
@@ -156,15 +199,10 @@ public final class SimulatedExchange {
                     return true
                 }
             }
-            matchSegment(active, from: from, to: to, atOpen: k == 0, starts: starts, &state)
+            matchSegment(active, k: k, from: from, to: to, starts: starts, &state)
             updateTrails(active, price: to)
         }
-        // IOC and FOK orders get one bar.
-        for id in live where orders[id].state.isLive {
-            if orders[id].timeInForce == .ioc || orders[id].timeInForce == .fok {
-                try? orders[id].transition(to: .cancelled, at: time, reason: "\(orders[id].timeInForce.rawValue): unfilled rest cancelled")
-            }
-        }
+        if state.isAmbiguous(orders) { ambiguousBars += 1 }
         compact(symbol)
         return Array(fills[before...])
     }
@@ -175,73 +213,189 @@ public final class SimulatedExchange {
     @discardableResult
     public func fillAtClose(_ bar: Bar, symbol: String, halfSpread: Double? = nil) -> [Fill] {
         let before = fills.count
-        var state = BarState(bar: bar, halfSpread: halfSpread ?? config.halfSpread, volumeLeft: .infinity)
+        var state = BarState(bar: bar, end: nil, path: [bar.close], halfSpread: halfSpread ?? config.halfSpread, volumeLeft: .infinity)
         for id in book[symbol] ?? [] where orders[id].type == .market && orders[id].state == .pending
             && orders[id].activeAt == orders[id].sentAt {
             activate(id, at: bar.time)
-            if orders[id].state.isLive { execute(id, reference: bar.close, maker: false, &state) }
+            if orders[id].state.isLive { execute(id, reference: bar.close, maker: false, at: bar.time, &state) }
         }
         compact(symbol)
         return Array(fills[before...])
     }
 
+    /// What one bar's matching keeps track of.
     struct BarState {
         var bar: Bar
+        var end: Int64?
+        var path: [Double]
         var halfSpread: Double
         var volumeLeft: Double
         var filledThisBar: [Int: Double] = [:]
+        /// OCO orders met during the bar, with the stretch and price from which
+        /// they took part (children activated inside the bar meet only the rest).
+        var ocoMembers: [(id: Int, stretch: Int, start: Double, level: Double)] = []
+        var seenOCO: Set<Int> = []
+
+        /// Whether a stop and a take of one OCO group both lay on the part of the
+        /// path each took part in: then the path decided which filled.
+        func isAmbiguous(_ orders: [Order]) -> Bool {
+            var groups: [Int: (stop: Bool, take: Bool)] = [:]
+            for m in ocoMembers {
+                let o = orders[m.id]
+                guard let g = o.ocoGroup else { continue }
+                let rest = path[m.stretch...]
+                let lo = min(m.start, rest.min()!), hi = max(m.start, rest.max()!)
+                let reached = o.side == .sell ? (o.type == .limit ? hi >= m.level : lo <= m.level)
+                                              : (o.type == .limit ? lo <= m.level : hi >= m.level)
+                guard reached else { continue }
+                if o.type == .limit { groups[g, default: (false, false)].take = true } else { groups[g, default: (false, false)].stop = true }
+            }
+            return groups.values.contains { $0.stop && $0.take }
+        }
     }
+
+    /// An order the price reaches on a stretch of the path.
+    struct Hit {
+        var distance: Double
+        var id: Int
+        var reference: Double
+        var maker: Bool
+        /// Path order, first in first out at the same point.
+        static func precedes(_ a: Hit, _ b: Hit) -> Bool { a.distance != b.distance ? a.distance < b.distance : a.id < b.id }
+    }
+
+    /// Moves an order to a new state. The table forbids a move only when the
+    /// engine itself is wrong; such a move is recorded (the backtest then fails
+    /// with it) rather than dropped or trapped.
+    func move(_ id: Int, to state: OrderState, at time: Int64, reason: String? = nil) {
+        do { try orders[id].transition(to: state, at: time, reason: reason) } catch {
+            violations.append("\(error) at \(time)\(reason.map { " (\($0))" } ?? "")")
+        }
+    }
+
+    /// Bracket children activated by the fill being executed (they join the
+    /// rest of the stretch at the fill's price).
+    var joined: [Int] = []
 
     func activate(_ id: Int, at time: Int64) {
         let o = orders[id]
         if o.reduceOnly, portfolio.position(o.symbol) == 0 {
-            try? orders[id].transition(to: .cancelled, at: time, reason: "reduce-only with no position")
+            move(id, to: .cancelled, at: time, reason: "reduce-only with no position")
             return
         }
-        try? orders[id].transition(to: .working, at: time)
+        move(id, to: .working, at: time)
         orders[id].activatedAt = time
     }
 
     func expire(_ id: Int, at time: Int64, reason: String) {
-        try? orders[id].transition(to: orders[id].state == .held ? .cancelled : .expired, at: time, reason: reason)
+        move(id, to: orders[id].state == .held ? .cancelled : .expired, at: time, reason: reason)
+    }
+
+    /// IOC and FOK market and limit orders trade only at the moment they become
+    /// active; stop orders with IOC/FOK trade that way at their trigger.
+    static func isImmediate(_ o: Order) -> Bool {
+        (o.timeInForce == .ioc || o.timeInForce == .fok) && (o.type == .market || o.type == .limit)
     }
 
     /// Every live order that the stretch of path from → to reaches, in the order
     /// the price reaches them (FIFO on ties), then their executions. An order in
     /// `starts` became active part-way: it meets only the rest of the stretch,
-    /// from that price on, and arrives there as at an open.
-    func matchSegment(_ ids: [Int], from: Double, to: Double, atOpen: Bool, starts: [Int: Double] = [:], _ s: inout BarState) {
-        var hits: [(distance: Double, id: Int, reference: Double, maker: Bool)] = []
+    /// from that price on, and arrives there as at an open. Bracket children
+    /// that a fill activates join the stretch at that fill's price.
+    func matchSegment(_ ids: [Int], k: Int, from: Double, to: Double, starts: [Int: Double], _ s: inout BarState) {
+        var hits: [Hit] = []
+        var arriving: [Int] = []
         for id in ids where orders[id].state.isLive {
-            let o = orders[id]
             let start = starts[id] ?? from
-            if o.type == .trailingStop, o.trailAnchor == nil { orders[id].trailAnchor = start }
-            guard let (ref, maker) = trigger(orders[id], from: start, to: to, atOpen: atOpen || starts[id] != nil, barTime: s.bar.time)
-            else { continue }
-            if o.postOnly, !maker {
-                try? orders[id].transition(to: .rejected, at: s.bar.time, reason: "post-only order would take liquidity at \(ref)")
-                continue
-            }
-            hits.append((abs(ref - from), id, ref, maker))
+            let arrives = k == 0 || starts[id] != nil
+            if let h = consider(id, k: k, from: from, start: start, to: to, arrives: arrives, &s) { hits.append(h) }
+            if arrives, Self.isImmediate(orders[id]) { arriving.append(id) }
         }
-        hits.sort { $0.distance != $1.distance ? $0.distance < $1.distance : $0.id < $1.id }
-        for h in hits where orders[h.id].state.isLive {
-            let wasWorking = orders[h.id].state == .working
-            if orders[h.id].type != .limit, orders[h.id].type != .market, wasWorking {
-                try? orders[h.id].transition(to: .triggered, at: s.bar.time, reason: "stop reached at \(h.reference)")
+        hits.sort(by: Hit.precedes)
+        var i = 0
+        while i < hits.count {
+            let h = hits[i]
+            i += 1
+            guard orders[h.id].state.isLive else { continue }
+            joined.removeAll(keepingCapacity: true)
+            fire(h, k: k, from: from, to: to, &s)
+            guard !joined.isEmpty else { continue }
+            let children = joined
+            var more: [Hit] = []
+            for id in children where orders[id].state.isLive {
+                if let x = consider(id, k: k, from: from, start: h.reference, to: to, arrives: true, &s) { more.append(x) }
             }
-            if orders[h.id].type == .stopLimit {
-                // Now a limit order: it fills if the rest of the stretch reaches its limit.
-                guard let limit = orders[h.id].limitPrice else { continue }
-                let buy = orders[h.id].side == .buy
-                let reachable = buy ? min(h.reference, to) <= limit : max(h.reference, to) >= limit
-                guard reachable else { continue }
-                let price = buy ? min(h.reference, limit) : max(h.reference, limit)
-                execute(h.id, reference: price, maker: false, &s)
-            } else {
-                execute(h.id, reference: h.reference, maker: h.maker, &s)
+            if !more.isEmpty {
+                hits += more
+                hits[i...].sort(by: Hit.precedes)
             }
         }
+        for id in arriving where orders[id].state.isLive { cancelImmediate(id, at: s.bar.time) }
+    }
+
+    /// Whether the stretch from `start` to `to` reaches order `id`: its hit, or nil.
+    func consider(_ id: Int, k: Int, from: Double, start: Double, to: Double, arrives: Bool, _ s: inout BarState) -> Hit? {
+        let o = orders[id]
+        if o.type == .trailingStop, o.trailAnchor == nil {
+            orders[id].trailAnchor = start
+            Self.ratchet(&orders[id])
+        }
+        if o.ocoGroup != nil, !s.seenOCO.contains(id), let level = o.type == .limit ? o.limitPrice : stopLevel(orders[id]) {
+            s.seenOCO.insert(id)
+            s.ocoMembers.append((id, k, start, level))
+        }
+        if Self.isImmediate(o), !arrives { return nil }
+        guard let (ref, maker) = trigger(orders[id], from: start, to: to, atOpen: arrives, barTime: s.bar.time) else { return nil }
+        if o.postOnly, !maker {
+            move(id, to: .rejected, at: s.bar.time, reason: "post-only order would take liquidity at \(NumberText.readable(ref))")
+            return nil
+        }
+        return Hit(distance: abs(ref - from), id: id, reference: ref, maker: maker)
+    }
+
+    /// Executes a hit: a stop is triggered first (a stop-limit then needs its
+    /// limit on the rest of the stretch); IOC and FOK orders lose what they do
+    /// not fill now.
+    func fire(_ h: Hit, k: Int, from: Double, to: Double, _ s: inout BarState) {
+        let id = h.id
+        let o = orders[id]
+        let time = fillTime(id, k: k, from: from, to: to, price: h.reference, s)
+        if o.type != .limit, o.type != .market, o.state == .working {
+            move(id, to: .triggered, at: time, reason: "stop reached at \(NumberText.readable(h.reference))")
+        }
+        let immediate = o.timeInForce == .ioc || o.timeInForce == .fok
+        if o.type == .stopLimit {
+            // Now a limit order: it fills if the rest of the stretch reaches its limit
+            // (with IOC/FOK: only if the trigger price itself does).
+            guard let limit = o.limitPrice else { return }
+            let buy = o.side == .buy
+            let end = immediate ? h.reference : to
+            let reachable = buy ? min(h.reference, end) <= limit : max(h.reference, end) >= limit
+            if reachable {
+                execute(id, reference: buy ? min(h.reference, limit) : max(h.reference, limit), maker: false, at: time, &s)
+            }
+        } else {
+            execute(id, reference: h.reference, maker: h.maker, at: time, &s)
+        }
+        if immediate, orders[id].state.isLive { cancelImmediate(id, at: time) }
+    }
+
+    func cancelImmediate(_ id: Int, at time: Int64) {
+        let o = orders[id]
+        let reason = o.filledQuantity > 0 ? "\(o.timeInForce.rawValue): unfilled rest cancelled"
+                                           : "\(o.timeInForce.rawValue): not marketable when active"
+        move(id, to: .cancelled, at: time, reason: reason)
+    }
+
+    /// When a fill happens: the bar's time, unless the order became active
+    /// part-way through the bar (latency, or a bracket child of such an order),
+    /// then the moment the path reaches the price, time being spread evenly over
+    /// the path's three stretches.
+    func fillTime(_ id: Int, k: Int, from: Double, to: Double, price: Double, _ s: BarState) -> Int64 {
+        guard let active = orders[id].activatedAt, active > s.bar.time, let end = s.end, end > s.bar.time else { return s.bar.time }
+        let within = to != from ? min(1, max(0, (price - from) / (to - from))) : 0
+        let fraction = k == 0 ? 0 : (Double(k - 1) + within) / 3
+        return max(active, s.bar.time + Int64((Double(end - s.bar.time) * fraction).rounded(.down)))
     }
 
     /// The price at which an order trades on this stretch, and whether it adds
@@ -275,7 +429,7 @@ public final class SimulatedExchange {
     func stopLevel(_ o: Order) -> Double? {
         if o.type == .trailingStop {
             guard let trail = o.trail, let anchor = o.trailAnchor else { return nil }
-            return trail.stop(anchor: anchor, side: o.side)
+            return o.trailLevel ?? trail.stop(anchor: anchor, side: o.side)
         }
         return o.stopPrice
     }
@@ -285,14 +439,14 @@ public final class SimulatedExchange {
         for id in ids where orders[id].type == .trailingStop && orders[id].state.isLive {
             let a = orders[id].trailAnchor ?? price
             orders[id].trailAnchor = orders[id].side == .sell ? max(a, price) : min(a, price)
+            Self.ratchet(&orders[id])
         }
     }
 
     /// Fills as much of an order as the bar allows at `reference` (before spread,
     /// slippage and tick rounding), then handles OCO siblings and bracket children.
-    func execute(_ id: Int, reference: Double, maker: Bool, _ s: inout BarState) {
+    func execute(_ id: Int, reference: Double, maker: Bool, at time: Int64, _ s: inout BarState) {
         let o = orders[id]
-        let time = s.bar.time
         let feeRate = maker ? config.makerFee : config.takerFee
         // Quantity: fixed, the rest of the position (reduce-only, unsized), or all the cash allows.
         var want: Double
@@ -308,40 +462,41 @@ public final class SimulatedExchange {
             let reducible = (o.side == .sell && held > 0) || (o.side == .buy && held < 0) ? abs(held) : 0
             want = min(want, reducible)
             if want <= 0 {
-                try? orders[id].transition(to: .cancelled, at: time, reason: "reduce-only with no position to reduce")
+                move(id, to: .cancelled, at: time, reason: "reduce-only with no position to reduce")
                 return
             }
         }
         let lot = config.lot(o.symbol)
-        if let lot { want = (want / lot + 1e-9).rounded(.down) * lot }
+        if let lot { want = Self.wholeLots(want, lot) }
         var q = want
         if let shown = o.displayQuantity { q = min(q, max(0, shown - (s.filledThisBar[id] ?? 0))) }
         q = min(q, s.volumeLeft)
-        if let lot { q = (q / lot + 1e-9).rounded(.down) * lot }
+        if let lot { q = Self.wholeLots(q, lot) }
         if o.timeInForce == .fok, q < want * (1 - 1e-12) {
-            try? orders[id].transition(to: .cancelled, at: time, reason: "fill-or-kill: only \(q) of \(want) available")
+            move(id, to: .cancelled, at: time, reason: "fill-or-kill: only \(NumberText.readable(q)) of \(NumberText.readable(want)) available")
             return
         }
         guard q > 0 else {
             if o.quantity == nil && !o.reduceOnly {
-                try? orders[id].transition(to: .rejected, at: time, reason: "not enough cash for one lot")
+                move(id, to: .rejected, at: time, reason: "not enough cash for one lot")
             }
             return
         }
         let price = adjusted(reference, o, maker: maker, quantity: q, s)
         // The exchange judges the whole order against its minimum notional, once.
         if o.filledQuantity == 0, let least = config.instruments[o.symbol]?.minNotional, want * price < least {
-            try? orders[id].transition(to: .rejected, at: time, reason: "worth \(want * price), below \(o.symbol)'s minimum notional of \(least)")
+            move(id, to: .rejected, at: time, reason: "worth \(NumberText.readable(want * price)), below \(o.symbol)'s minimum notional of \(NumberText.readable(least))")
             return
         }
         let fee = abs(q * price) * feeRate
         if let reason = portfolio.check(symbol: o.symbol, side: o.side, quantity: q, price: price, fee: fee) {
-            try? orders[id].transition(to: .rejected, at: time, reason: reason)
+            move(id, to: .rejected, at: time, reason: reason)
             return
         }
-        let fill = Fill(order: id, symbol: o.symbol, side: o.side, quantity: q, price: price, fee: fee, time: time,
+        var fill = Fill(order: id, symbol: o.symbol, side: o.side, quantity: q, price: price, fee: fee, time: time,
                         liquidity: maker ? "maker" : "taker")
         portfolio.apply(fill)
+        fill.positionAfter = portfolio.position(o.symbol)
         fills.append(fill)
         s.volumeLeft -= q
         s.filledThisBar[id, default: 0] += q
@@ -350,16 +505,16 @@ public final class SimulatedExchange {
         orders[id].filledQuantity = total
         if o.quantity == nil { orders[id].quantity = want }   // sized now
         let done = orders[id].remaining.map { $0 <= 1e-12 * max(1, total) } ?? true
-        try? orders[id].transition(to: done ? .filled : .partiallyFilled, at: time)
+        move(id, to: done ? .filled : .partiallyFilled, at: time)
         if let group = o.ocoGroup {
             for other in book[o.symbol] ?? [] where other != id && orders[other].ocoGroup == group && !orders[other].state.isTerminal {
-                try? orders[other].transition(to: .cancelled, at: time, reason: "OCO: order \(id) filled")
+                move(other, to: .cancelled, at: time, reason: "OCO: order \(id) filled")
             }
         }
         if done { activateChildren(of: id, at: time) }
-        if portfolio.position(o.symbol) == 0 {
+        if fill.positionAfter == 0 {
             for other in book[o.symbol] ?? [] where orders[other].reduceOnly && orders[other].state.isLive && other != id {
-                try? orders[other].transition(to: .cancelled, at: time, reason: "position closed")
+                move(other, to: .cancelled, at: time, reason: "position closed")
             }
         }
     }
@@ -372,9 +527,14 @@ public final class SimulatedExchange {
             if orders[id].quantity == nil { orders[id].quantity = entry.filledQuantity }
             if let f = orders[id].entryOffsets.stop { orders[id].stopPrice = entry.averageFillPrice * (1 + f) }
             if let f = orders[id].entryOffsets.limit { orders[id].limitPrice = entry.averageFillPrice * (1 + f) }
-            if orders[id].type == .trailingStop { orders[id].trailAnchor = entry.averageFillPrice }
-            try? orders[id].transition(to: .working, at: time, reason: "parent \(parent) filled")
+            if orders[id].type == .trailingStop {
+                orders[id].trailAnchor = entry.averageFillPrice
+                orders[id].trailLevel = nil
+                Self.ratchet(&orders[id])
+            }
+            move(id, to: .working, at: time, reason: "parent \(parent) filled")
             orders[id].activatedAt = time
+            joined.append(id)
         }
     }
 
@@ -395,24 +555,6 @@ public final class SimulatedExchange {
         let steps = p / tick
         let r = (steps - steps.rounded()).magnitude < 1e-9 ? steps.rounded() : (up ? steps.rounded(.up) : steps.rounded(.down))
         return r * tick
-    }
-
-    /// A bar where both the stop and the take of one bracket were reachable.
-    func countAmbiguity(_ bar: Bar, _ ids: [Int]) {
-        var groups: [Int: (stop: Bool, take: Bool)] = [:]
-        for id in ids where orders[id].state.isLive {
-            let o = orders[id]
-            guard let g = o.ocoGroup else { continue }
-            switch o.type {
-            case .limit:
-                if let l = o.limitPrice, o.side == .sell ? bar.high >= l : bar.low <= l { groups[g, default: (false, false)].take = true }
-            case .stop, .stopLimit, .trailingStop:
-                let st = o.type == .trailingStop ? o.trail.map { $0.stop(anchor: o.trailAnchor ?? bar.open, side: o.side) } : o.stopPrice
-                if let st, o.side == .sell ? bar.low <= st : bar.high >= st { groups[g, default: (false, false)].stop = true }
-            case .market: break
-            }
-        }
-        if groups.values.contains(where: { $0.stop && $0.take }) { ambiguousBars += 1 }
     }
 
     /// Drops terminal orders from the book.

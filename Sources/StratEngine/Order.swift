@@ -56,7 +56,7 @@ public enum OrderState: String, Codable, Sendable, CaseIterable {
 
     /// The transition table: the states each state may move to.
     public static let allowed: [OrderState: Set<OrderState>] = [
-        .held: [.pending, .working, .cancelled],
+        .held: [.pending, .working, .cancelled, .rejected],
         .pending: [.working, .rejected, .cancelled],
         .working: [.working, .triggered, .partiallyFilled, .filled, .cancelled, .expired, .rejected],
         .triggered: [.partiallyFilled, .filled, .cancelled, .expired],
@@ -88,10 +88,13 @@ public struct OrderTag: Codable, Sendable, Equatable {
     public var rule: Int?
     public var line: Int?
     public var action: String?
-    public init(rule: Int? = nil, line: Int? = nil, action: String? = nil) {
+    /// An entry (`enter long|short`), as opposed to an exit, a bracket leg or a close.
+    public var isEntry: Bool
+    public init(rule: Int? = nil, line: Int? = nil, action: String? = nil, isEntry: Bool = false) {
         self.rule = rule
         self.line = line
         self.action = action
+        self.isEntry = isEntry
     }
 }
 
@@ -135,6 +138,9 @@ public struct Order: Codable, Sendable, Equatable {
     public var limitOffset: Double?
     /// Best price since a trailing stop became active.
     public var trailAnchor: Double?
+    /// A trailing stop's current level: it only ever moves in the position's
+    /// favour, even when a distance that follows a series widens.
+    public var trailLevel: Double?
     /// When the order became active (working).
     public var activatedAt: Int64?
 
@@ -173,4 +179,20 @@ public struct Fill: Codable, Sendable, Equatable {
     public var time: Int64
     /// Maker (a resting limit order) or taker.
     public var liquidity: String
+    /// The symbol's signed position right after this fill (what the trade book
+    /// follows, so fills of one bar are attributed one by one).
+    public var positionAfter = 0.0
+
+    public init(order: Int, symbol: String, side: OrderSide, quantity: Double, price: Double, fee: Double, time: Int64,
+                liquidity: String, positionAfter: Double = 0) {
+        self.order = order
+        self.symbol = symbol
+        self.side = side
+        self.quantity = quantity
+        self.price = price
+        self.fee = fee
+        self.time = time
+        self.liquidity = liquidity
+        self.positionAfter = positionAfter
+    }
 }

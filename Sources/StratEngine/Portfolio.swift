@@ -1,3 +1,5 @@
+import StratMarket
+
 /// What the exchange and the driver need of an account. Spot is the first kind;
 /// a perpetual-futures portfolio (margin, funding, liquidation) implements the
 /// same protocol, so the order path does not change when it arrives.
@@ -12,6 +14,9 @@ public protocol Portfolio: AnyObject {
     /// have, for orders sized at fill time ("all in").
     func affordable(symbol: String, side: OrderSide, price: Double, feeRate: Double) -> Double
     func apply(_ fill: Fill)
+    /// The latest price of a symbol (a bar's close), which margin checks value
+    /// the other positions at.
+    func mark(_ symbol: String, price: Double)
     /// Cash plus positions valued at `marks` (symbol → price).
     func equity(marks: [String: Double]) -> Double
 }
@@ -25,35 +30,69 @@ public struct Position: Codable, Sendable, Equatable {
 }
 
 /// A spot account: cash in the quote currency and holdings. Buying needs the
-/// cash; selling more than is held needs margin (`allowShort`).
+/// cash; selling more than is held needs margin (`shortMargin`): a short's
+/// initial margin, that fraction of its value, must be covered by the equity
+/// left after the margin of the other shorts.
 public final class SpotPortfolio: Portfolio {
     public let initialCash: Double
     public private(set) var cash: Double
     public private(set) var positions: [String: Position] = [:]
     public private(set) var feesPaid = 0.0
-    public let allowShort: Bool
+    /// Initial margin of a short as a fraction of its value (0.5: Reg T's 150%
+    /// of the proceeds held); nil: no short sales.
+    public let shortMargin: Double?
+    public var allowShort: Bool { shortMargin != nil }
+    /// The margin rate of a spot margin account (Reg T).
+    public static let regTMargin = 0.5
+    var marks: [String: Double] = [:]
 
-    public init(cash: Double, allowShort: Bool = false) {
+    public init(cash: Double, allowShort: Bool = false, shortMargin: Double = SpotPortfolio.regTMargin) {
         initialCash = cash
         self.cash = cash
-        self.allowShort = allowShort
+        self.shortMargin = allowShort ? shortMargin : nil
     }
 
     public func position(_ symbol: String) -> Double { positions[symbol]?.quantity ?? 0 }
 
+    public func mark(_ symbol: String, price: Double) { marks[symbol] = price }
+
+    /// Equity at the latest marks (`symbol` at `price`), summed in symbol order,
+    /// and the initial margin the shorts of the other symbols hold.
+    func equityAndOtherMargin(symbol: String, price: Double) -> (equity: Double, otherMargin: Double) {
+        var e = cash, m = 0.0
+        for s in positions.keys.sorted() {
+            let q = positions[s]!.quantity
+            guard q != 0 else { continue }
+            let p = s == symbol ? price : marks[s] ?? positions[s]!.averageCost
+            e += q * p
+            if q < 0, s != symbol { m += -q * p * (shortMargin ?? 1) }
+        }
+        return (e, m)
+    }
+
     public func check(symbol: String, side: OrderSide, quantity: Double, price: Double, fee: Double) -> String? {
         guard quantity > 0, price > 0 else { return "quantity and price must be positive" }
+        let held = position(symbol)
         switch side {
         case .buy:
-            let held = position(symbol)
-            // Covering a short frees no cash up front; buying needs it all.
-            let cost = quantity * price + fee
-            if held >= 0, cost > cash * (1 + 1e-12) {
-                return "insufficient cash: needs \(cost), has \(cash)"
+            // Covering a short frees no cash up front; buying (the part beyond a
+            // short) needs the cash.
+            let long = quantity - max(0, -held)
+            let cost = long * price + fee
+            if long > 0, cost > cash * (1 + 1e-12) {
+                return "insufficient cash: needs \(NumberText.readable(cost)), has \(NumberText.readable(cash))"
             }
         case .sell:
-            if !allowShort, quantity > position(symbol) * (1 + 1e-12) {
-                return "short sale of \(symbol) needs margin (holding \(position(symbol)), selling \(quantity))"
+            let short = quantity - held     // the short after the fill
+            guard short > 1e-12 * max(1, quantity), short > -min(0, held) else { return nil }
+            guard let rate = shortMargin else {
+                return "short sale of \(symbol) needs margin (holding \(NumberText.readable(held)), selling \(NumberText.readable(quantity)))"
+            }
+            let (equity, other) = equityAndOtherMargin(symbol: symbol, price: price)
+            let needed = short * price * rate, free = equity - fee - other
+            if needed > free * (1 + 1e-12) {
+                return "insufficient margin: a short of \(NumberText.readable(short)) \(symbol) needs \(NumberText.readable(needed)) "
+                    + "(\(NumberText.readable(rate * 100))% of its value), free equity is \(NumberText.readable(free))"
             }
         }
         return nil
@@ -61,8 +100,12 @@ public final class SpotPortfolio: Portfolio {
 
     public func affordable(symbol: String, side: OrderSide, price: Double, feeRate: Double) -> Double {
         switch side {
-        case .buy: max(0, cash / (price * (1 + feeRate)))
-        case .sell: allowShort ? max(0, cash / (price * (1 + feeRate))) : max(0, position(symbol))
+        case .buy: return max(0, cash / (price * (1 + feeRate)))
+        case .sell:
+            // All in short: as much as the equity (1×), plus what is held.
+            guard allowShort else { return max(0, position(symbol)) }
+            let (equity, other) = equityAndOtherMargin(symbol: symbol, price: price)
+            return max(0, position(symbol)) + max(0, (equity - other) / (price * (1 + feeRate)))
         }
     }
 
@@ -94,6 +137,7 @@ public final class SpotPortfolio: Portfolio {
             }
         }
         positions[fill.symbol] = p
+        marks[fill.symbol] = fill.price
     }
 
     public func equity(marks: [String: Double]) -> Double {

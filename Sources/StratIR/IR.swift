@@ -33,6 +33,8 @@ public struct IRStrategy: Codable, Sendable, Equatable {
     public var rebalance: Int64?
     /// Calendar months between re-rankings (`every month` 1, `quarter` 3, `year` 12).
     public var rebalanceMonths: Int?
+    /// `pyramiding N`: entries that may add to an open position; nil: none.
+    public var pyramiding: Int?
     public var risk: IRRisk
     public var warmup: IRWarmup
     /// SHA-256 of the strategy's canonical JSON without source locations (so moving
@@ -128,9 +130,11 @@ public struct IRRule: Codable, Sendable, Equatable {
 }
 
 public struct IRAction: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case enter, exit, flatten, cancel }
+    /// `cancel` with a side cancels that side's resting entries, without one
+    /// both sides' (`cancel entries`); `cancelAll` cancels every resting order.
+    public enum Kind: String, Codable, Sendable { case enter, exit, flatten, cancel, cancelAll = "cancel_all" }
     public var kind: Kind
-    /// nil for `flatten` and `cancel all`.
+    /// nil for `flatten`, `cancel entries` and `cancel all`.
     public var side: Side?
     public var order: IROrder?
     /// The line that produced the order; the engine reports it with each trade.
@@ -153,6 +157,8 @@ public struct IROrder: Codable, Sendable, Equatable {
     public var expireSeconds: IRParam?
     public var reduceOnly: Bool
     public var postOnly: Bool
+    /// An iceberg's visible quantity (node).
+    public var display: Int?
 }
 
 extension IRRule {
@@ -170,6 +176,7 @@ extension IRRule {
             o.stop = spec(o.stop)
             o.take = spec(o.take)
             o.trail = spec(o.trail)
+            o.display = o.display.map(f)
             o.size.args = o.size.args.map(f)
             func param(_ x: IRParam?) -> IRParam? { if case .node(let i) = x { .node(f(i)) } else { x } }
             o.expireBars = param(o.expireBars)

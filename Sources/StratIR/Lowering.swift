@@ -61,7 +61,7 @@ public struct Lowering {
                             universe: strategy.universe, referencedSymbols: referenced, timeframe: strategy.timeframe,
                             timeframes: timeframes, inputs: inputs, nodes: nodes, lets: liveLets, rules: rules,
                             membership: membership.map { remap[$0]! }, rebalance: strategy.rebalance,
-                            rebalanceMonths: strategy.rebalanceMonths, risk: risk,
+                            rebalanceMonths: strategy.rebalanceMonths, pyramiding: strategy.pyramiding > 0 ? strategy.pyramiding : nil, risk: risk,
                             warmup: IRWarmup(atDefaults: 0, atMaximum: 0))
         ir.warmup = Warmup.compute(ir)
         ir.hash = ContentHash.of(ir)
@@ -264,6 +264,7 @@ public struct Lowering {
         switch a {
         case .flatten(let r): return IRAction(kind: .flatten, side: nil, order: nil, source: source(r))
         case .cancel(let side, let r): return IRAction(kind: .cancel, side: side, order: nil, source: source(r))
+        case .cancelAll(let r): return IRAction(kind: .cancelAll, side: nil, order: nil, source: source(r))
         case .order(let o):
             var type = IROrder.Kind.market
             var price: Int?, limit: Int?
@@ -292,7 +293,8 @@ public struct Lowering {
             }
             let order = IROrder(type: type, price: price, limitPrice: limit, size: size, stop: spec(o.stop), take: spec(o.take),
                                 trail: spec(o.trail), tif: o.tif, expireBars: o.expireBars.map { param($0, ctx) },
-                                expireSeconds: o.expireAfter.map { param($0, ctx) }, reduceOnly: o.reduceOnly, postOnly: o.postOnly)
+                                expireSeconds: o.expireAfter.map { param($0, ctx) }, reduceOnly: o.reduceOnly, postOnly: o.postOnly,
+                                display: o.display.map { lower($0, ctx) })
             return IRAction(kind: o.isEntry ? .enter : .exit, side: o.side, order: order, source: source(o.range))
         }
     }

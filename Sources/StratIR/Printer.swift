@@ -30,6 +30,7 @@ public enum IRPrinter {
         out += "  timeframe \(s.timeframe.map(formatDuration) ?? "(from data)")"
         out += s.timeframes.count > (s.timeframe == nil ? 0 : 1) ? "  also \(s.timeframes.filter { $0 != s.timeframe }.map(formatDuration).joined(separator: ", "))\n" : "\n"
         out += "  warmup \(s.warmup.atDefaults) bars (max \(s.warmup.atMaximum))\n"
+        if let p = s.pyramiding { out += "  pyramiding \(p)\n" }
         for (i, inp) in s.inputs.enumerated() {
             var line = "  input $\(inp.name) #\(i): \(inp.type) = \(num(inp.defaultValue))"
             if let lo = inp.min, let hi = inp.max { line += " in \(num(lo))...\(num(hi))" }
@@ -68,7 +69,7 @@ public enum IRPrinter {
     }
 
     static func action(_ a: IRAction, _ s: IRStrategy) -> String {
-        var line = a.kind.rawValue + (a.side.map { " " + $0.rawValue } ?? (a.kind == .cancel ? " all" : ""))
+        var line = a.kind == .cancelAll ? "cancel all" : a.kind.rawValue + (a.side.map { " " + $0.rawValue } ?? (a.kind == .cancel ? " entries" : ""))
         if let o = a.order {
             switch o.type {
             case .market: line += " market"
@@ -86,6 +87,7 @@ public enum IRPrinter {
             if let e = o.expireSeconds { line += " expire \(param(e, s))s" }
             if o.reduceOnly { line += " reduce-only" }
             if o.postOnly { line += " post-only" }
+            if let d = o.display { line += " display %\(d)" }
         }
         if let src = a.source { line += "   ; line \(src.line)" }
         return line

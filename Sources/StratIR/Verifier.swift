@@ -64,6 +64,7 @@ public enum Verifier {
                 ref(o.price, "rule \(k) price"); ref(o.limitPrice, "rule \(k) limit")
                 for x in o.size.args { ref(x, "rule \(k) size") }
                 ref(o.stop?.node, "rule \(k) stop"); ref(o.take?.node, "rule \(k) take"); ref(o.trail?.node, "rule \(k) trail")
+                ref(o.display, "rule \(k) display")
                 param(o.expireBars, "rule \(k) expiry"); param(o.expireSeconds, "rule \(k) expiry")
                 if (a.kind == .enter || a.kind == .exit) && a.side == nil { errors.append("\(s.name): rule \(k) order has no side") }
             }

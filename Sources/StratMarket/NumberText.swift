@@ -1,3 +1,5 @@
+import Foundation
+
 /// A double as the shortest decimal text that reads back to it — the text
 /// Swift's `description` gives — written straight into a byte buffer.
 ///
@@ -54,6 +56,17 @@ public enum NumberText {
         var n = 0
         for b in v.description.utf8 { p[n] = b; n += 1 }
         return n
+    }
+
+    /// A number for people to read: at most 12 significant digits, so the
+    /// binary noise of arithmetic does not show (102.55, not
+    /// 102.55000000000001), and no ".0" on whole numbers. Machine output (JSON)
+    /// keeps the exact round-trip text.
+    public static func readable(_ v: Double) -> String {
+        guard v.isFinite else { return v.isNaN ? "nan" : v < 0 ? "-inf" : "inf" }
+        let rounded = Double(String(format: "%.12g", v)) ?? v
+        let text = rounded == 0 ? "0" : rounded.description
+        return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
     }
 }
 

@@ -430,7 +430,7 @@ public final class Session {
         config.inputs = overrides.filter { k, _ in strategy.inputs.contains { $0.name == k } }
         do {
             let r = try Backtest.run(strategy, data: [data], config: config)
-            return Reply(out: Report.summary(r), err: r.warnings.map { "warning: \($0)\n" }.joined())
+            return Reply(out: Report.summary(r), err: r.warnings.map { "warning: \($0)\n" }.joined() + r.notices.lines.map { "note: \($0)\n" }.joined())
         } catch {
             return failure("\(error)")
         }

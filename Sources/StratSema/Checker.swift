@@ -93,6 +93,7 @@ public struct Checker {
                     strategy.universe = d.symbols.map(\.name)
                 }
             case .timeframe(let d): if once("timeframe", d.range, &diags) { checkTimeframe(d) }
+            case .pyramiding(let d): if once("pyramiding", d.range, &diags) { checkPyramiding(d) }
             default: break
             }
         }
@@ -163,6 +164,19 @@ public struct Checker {
             return
         }
         strategy.timeframe = secs
+    }
+
+    /// `pyramiding N`: a constant whole number of added entries.
+    mutating func checkPyramiding(_ d: PyramidingDecl) {
+        let t = checkExpr(d.value, Env())
+        guard !t.type.isError else { return }
+        guard t.type.qualifier == .const, t.type.dim == .int || t.type.untyped, let n = t.constantNumber,
+              n == n.rounded(), n >= 0, n <= 1_000 else {
+            diags.error(.pyramidingValue, "`pyramiding` takes a constant whole number of added entries from 0 to 1000, such as `pyramiding 3`",
+                        at: d.value.range)
+            return
+        }
+        strategy.pyramiding = Int(n)
     }
 
     mutating func checkMarket(_ d: MarketDecl) {

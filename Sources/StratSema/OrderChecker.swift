@@ -20,6 +20,7 @@ extension Checker {
             case .exit(let o): if let t = checkOrder(o, isEntry: false, env) { actions.append(.order(t)) }
             case .flatten(let range): actions.append(.flatten(range))
             case .cancel(let side, let range): actions.append(.cancel(side, range))
+            case .cancelAll(let range): actions.append(.cancelAll(range))
             case .error: break
             }
         }
@@ -144,6 +145,15 @@ extension Checker {
                                 at: e.range, fixIts: t.type.dim == .int ? [FixIt(range: SourceRange(e.range.end, e.range.end), replacement: " bars")] : [])
                 } else { order.expireAfter = t }
             case .reduceOnly: order.reduceOnly = true
+            case .display(let e):
+                var t = scalarValue(checkExpr(e, env))
+                if t.type.isError { continue }
+                if t.type.untyped, t.type.dim.isNumeric { t.type.dim = .qty; t.type.untyped = false }
+                if t.type.dim != .qty {
+                    diags.error(.displayQuantity, "`display` shows a quantity of the order at a time, not a \(t.type.dim.name)", at: e.range)
+                } else if let v = t.constantNumber, !(v > 0) {
+                    diags.error(.displayQuantity, "an iceberg must show more than zero", at: e.range)
+                } else { order.display = t }
             case .postOnly:
                 order.postOnly = true
                 if case .market = order.type {

@@ -115,6 +115,8 @@ public struct TOrder: Sendable {
     public var expireAfter: TExpr?
     public var reduceOnly = false
     public var postOnly = false
+    /// An iceberg's visible quantity (`display Q`).
+    public var display: TExpr?
     public var range: SourceRange
 }
 
@@ -122,6 +124,7 @@ public enum TAction: Sendable {
     case order(TOrder)
     case flatten(SourceRange)
     case cancel(Side?, SourceRange)
+    case cancelAll(SourceRange)
 }
 
 public struct CheckedRule: Sendable {
@@ -160,6 +163,8 @@ public struct CheckedStrategy: Sendable {
     public var rebalanceMonths: Int?
     /// Base timeframe in seconds; nil when the strategy takes the data's timeframe.
     public var timeframe: Int64?
+    /// `pyramiding N`: entries that may add to an open position (0: none).
+    public var pyramiding = 0
     public var inputs: [CheckedInput] = []
     public var lets: [CheckedLet] = []
     public var rules: [CheckedRule] = []

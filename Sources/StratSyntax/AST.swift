@@ -28,10 +28,12 @@ public enum Member: Sendable {
     case function(FnDecl)
     case rule(WhenRule)
     case risk(RiskBlock)
+    case pyramiding(PyramidingDecl)
     case error(SourceRange)
 
     public var range: SourceRange {
         switch self {
+        case .pyramiding(let d): d.range
         case .market(let d): d.range
         case .universe(let d): d.range
         case .timeframe(let d): d.range
@@ -67,6 +69,13 @@ public struct UniverseDecl: Sendable {
     public var by: Expr? = nil
     /// `… every 1w`: membership is re-ranked only at the start of each period.
     public var every: Expr? = nil
+    public var range: SourceRange
+}
+
+/// `pyramiding N`: how many entries may add to an open position in their
+/// direction (0, the default: none).
+public struct PyramidingDecl: Sendable {
+    public var value: Expr
     public var range: SourceRange
 }
 
@@ -117,14 +126,17 @@ public enum Action: Sendable {
     case enter(OrderAction)
     case exit(OrderAction)
     case flatten(SourceRange)
-    /// `cancel long`, `cancel short`, or `cancel all` (side nil).
+    /// `cancel long`, `cancel short` (that side's resting entries), or
+    /// `cancel entries` (side nil: the resting entries of both sides).
     case cancel(side: Side?, range: SourceRange)
+    /// `cancel all`: every resting order, the open position's stops and takes too.
+    case cancelAll(SourceRange)
     case error(SourceRange)
 
     public var range: SourceRange {
         switch self {
         case .enter(let o), .exit(let o): o.range
-        case .flatten(let r), .cancel(_, let r), .error(let r): r
+        case .flatten(let r), .cancel(_, let r), .cancelAll(let r), .error(let r): r
         }
     }
 }
@@ -147,6 +159,8 @@ public enum OrderClause: Sendable {
     case expire(Expr, inBars: Bool)
     case reduceOnly
     case postOnly
+    /// `display Q`: an iceberg, showing (and filling) at most Q per bar.
+    case display(Expr)
 }
 
 public struct ClauseNode: Sendable {

@@ -42,6 +42,7 @@ public enum ASTDump {
                     if let e = d.every { expr(e, 2, "every:") }
                 case .universe(let d): w(1, "(universe \(d.symbols.map(\.name).joined(separator: " "))) \(pos(d.range))")
                 case .timeframe(let d): w(1, "(timeframe) \(pos(d.range))"); expr(d.value, 2)
+                case .pyramiding(let d): w(1, "(pyramiding) \(pos(d.range))"); expr(d.value, 2)
                 case .input(let d):
                     w(1, "(input \(d.name.name)\(d.type.map { ": " + $0.name.name } ?? "")) \(pos(d.range))")
                     expr(d.defaultValue, 2, "default:")
@@ -76,10 +77,12 @@ public enum ASTDump {
                                 case .expire(let e, let bars): expr(e, 3, bars ? "expire-bars:" : "expire-after:")
                                 case .reduceOnly: w(3, "(reduce-only)")
                                 case .postOnly: w(3, "(post-only)")
+                                case .display(let e): expr(e, 3, "display:")
                                 }
                             }
                         case .flatten(let r): w(2, "(flatten) \(pos(r))")
-                        case .cancel(let side, let r): w(2, "(cancel \(side?.rawValue ?? "all")) \(pos(r))")
+                        case .cancel(let side, let r): w(2, "(cancel \(side?.rawValue ?? "entries")) \(pos(r))")
+                        case .cancelAll(let r): w(2, "(cancel all) \(pos(r))")
                         case .error(let r): w(2, "(error) \(pos(r))")
                         }
                     }

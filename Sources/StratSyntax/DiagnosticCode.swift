@@ -78,6 +78,8 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
     case exitSizeType = "E0513"
     case riskSizingWithoutStop = "E0514"
     case limitWrongSide = "E0515"
+    case displayQuantity = "E0516"
+    case pyramidingValue = "E0517"
     // Risk block (E06xx)
     case riskLimitType = "E0601"
     case duplicateRiskLimit = "E0602"

@@ -104,6 +104,8 @@ public struct Formatter {
                  end: d.range.end)
         case .timeframe(let d):
             line("timeframe \(expr(d.value))", end: d.range.end)
+        case .pyramiding(let d):
+            line("pyramiding \(expr(d.value))", end: d.range.end)
         case .input(let d):
             var s = "input \(d.name.name)"
             if let t = d.type { s += ": \(t.name.name)" }
@@ -162,7 +164,9 @@ public struct Formatter {
         case .flatten(let r):
             line("flatten", end: r.end)
         case .cancel(let side, let r):
-            line("cancel \(side?.rawValue ?? "all")", end: r.end)
+            line("cancel \(side?.rawValue ?? "entries")", end: r.end)
+        case .cancelAll(let r):
+            line("cancel all", end: r.end)
         case .error(let r):
             line(file.text(of: r), end: r.end)
         }
@@ -177,6 +181,7 @@ public struct Formatter {
         case .expire(let e, let bars): "expire after \(expr(e))" + (bars ? " bars" : "")
         case .reduceOnly: "reduce only"
         case .postOnly: "post only"
+        case .display(let e): "display \(expr(e))"
         }
     }
 

@@ -117,7 +117,8 @@ public struct Parser {
     private static let memberKeywords: Set<Keyword> = [.market, .universe, .timeframe, .input, .let, .fn, .when, .strategy]
     private var atMemberStart: Bool {
         if case .keyword(let k) = current.kind, Self.memberKeywords.contains(k) { return true }
-        return atWord("risk") && peekToken().kind == .lBrace
+        return (atWord("risk") && peekToken().kind == .lBrace)
+            || (atWord("pyramiding") && peekToken().kind != .assign && !peekToken().startsLine)
     }
 
     private var atActionStart: Bool {
@@ -185,6 +186,7 @@ public struct Parser {
         case .keyword(.when): return parseWhenRule()
         default:
             if atWord("risk"), peekToken().kind == .lBrace { return parseRiskBlock() }
+            if atWord("pyramiding"), peekToken().kind != .assign, !peekToken().startsLine { return parsePyramidingDecl() }
             let start = current.range
             var notes: [Note] = []
             if atActionStart { notes.append(Note("actions go inside a rule: `when condition { … }`")) }
@@ -192,11 +194,17 @@ public struct Parser {
                 notes.append(Note("a binding is written `let \(text(current)) = …`"))
             }
             error(.expectedMember,
-                  "expected a declaration (`market`, `universe`, `timeframe`, `input`, `let`, `fn`, `when` or `risk`), found \(current.kind.description)",
+                  "expected a declaration (`market`, `universe`, `timeframe`, `pyramiding`, `input`, `let`, `fn`, `when` or `risk`), found \(current.kind.description)",
                   at: current.range, notes: notes)
             synchronize()
             return .error(start.union(previous.range))
         }
+    }
+
+    mutating func parsePyramidingDecl() -> Member {
+        let start = advance().range
+        let value = parseExpr()
+        return .pyramiding(PyramidingDecl(value: value, range: start.union(previous.range)))
     }
 
     mutating func parseMarketDecl() -> Member {
@@ -359,8 +367,9 @@ public struct Parser {
             advance()
             if accept(.keyword(.long)) { return .cancel(side: .long, range: start.union(previous.range)) }
             if accept(.keyword(.short)) { return .cancel(side: .short, range: start.union(previous.range)) }
-            if atWord("all") { advance(); return .cancel(side: nil, range: start.union(previous.range)) }
-            error(.expectedToken, "expected `long`, `short` or `all` after `cancel`, found \(current.kind.description)", at: current.range)
+            if atWord("entries") { advance(); return .cancel(side: nil, range: start.union(previous.range)) }
+            if atWord("all") { advance(); return .cancelAll(start.union(previous.range)) }
+            error(.expectedToken, "expected `long`, `short`, `entries` or `all` after `cancel`, found \(current.kind.description)", at: current.range)
             return .error(start.union(previous.range))
         default:
             error(.expectedAction, "expected an action (`enter`, `exit`, `flatten` or `cancel`), found \(current.kind.description)",
@@ -421,7 +430,7 @@ public struct Parser {
         // Anything else left on the action's line is a clause we don't know.
         if !at(.eof), !at(.rBrace), !current.startsLine {
             error(.expectedOrderClause,
-                  "expected an order clause (`size`, `stop`, `take`, `trail`, `tif`, `expire after`, `reduce only`, `post only`), found \(current.kind.description)",
+                  "expected an order clause (`size`, `stop`, `take`, `trail`, `tif`, `expire after`, `reduce only`, `post only`, `display`), found \(current.kind.description)",
                   at: current.range)
             synchronize(toActions: true)
         }
@@ -461,6 +470,9 @@ public struct Parser {
             let inBars = atWord("bars") || atWord("bar")
             if inBars { advance() }
             return (.expire(e, inBars: inBars), "expire")
+        case .identifier where atWord("display") && !peekToken().startsLine:
+            advance()
+            return (.display(parseExpr()), "display")
         case .identifier where (atWord("reduce") || atWord("post")) && peekToken().kind == .identifier:
             let word = text(current)
             advance()

@@ -167,6 +167,7 @@ struct BacktestCommand: ParsableCommand {
                 throw UsageError(description: e.message)
             }
             for w in r.warnings { writeStderr("strat: warning: \(w)\n") }
+            for n in r.notices.lines { writeStderr("strat: note: \(n)\n") }
             hashing.wait()
             for i in provenanceData.indices { provenanceData[i].sha256 = hashes[i] }
             let p = Provenance(strategyFile: strategy, strategySHA256: Provenance.sha256(Data(source.text.utf8)), irHash: s.hash,

@@ -73,7 +73,7 @@ final class Market {
                 }
             }
         }
-        #expect(legal == 21 && illegal == 60)
+        #expect(legal == 22 && illegal == 59)
         #expect(OrderState.allCases.filter(\.isTerminal) == [.filled, .cancelled, .rejected, .expired])
     }
 
@@ -93,7 +93,7 @@ final class Market {
         m.run()
         let id = m.send(.buy, .market, 10)
         let f = m.run()
-        #expect(f == [Fill(order: id, symbol: "X", side: .buy, quantity: 10, price: 103, fee: 0, time: m.series[1].time, liquidity: "taker")])
+        #expect(f == [Fill(order: id, symbol: "X", side: .buy, quantity: 10, price: 103, fee: 0, time: m.series[1].time, liquidity: "taker", positionAfter: 10)])
         #expect(m.portfolio.cash == 100_000 - 1030)
         #expect(m.order(id).history.map(\.state) == [.pending, .working, .filled])
     }
@@ -410,7 +410,7 @@ final class Market {
         let small = m.send(.buy, .market, 0.0449)
         #expect(m.run().isEmpty)
         #expect(m.exchange.orders[small].state == .rejected)
-        #expect(m.exchange.orders[small].history.last?.reason == "worth 4.40572, below X's minimum notional of 5.0")
+        #expect(m.exchange.orders[small].history.last?.reason == "worth 4.40572, below X's minimum notional of 5")
         m.send(.buy, .market, 0.0509)
         let f = m.run()
         // 0.0509 → 0.050 at 100.

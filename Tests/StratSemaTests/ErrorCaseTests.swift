@@ -162,6 +162,10 @@ let errorCases: [ErrorCase] = [
     ErrorCase("E0513", "when close > open { enter long }\nwhen close < open { exit long size ‸close }"),
     ErrorCase("E0514", "when close > open { enter long size ‸risk(1%) }"),
     ErrorCase("E0515", "when close > open { enter long at stop ‸close - 10 }"),
+    ErrorCase("E0516", "when close > open { enter long at limit close - 1 size qty(10) display ‸0 }"),
+    ErrorCase("E0516", "when close > open { enter long at limit close - 1 size qty(10) display ‸2% }"),
+    ErrorCase("E0517", "pyramiding ‸1.5\nwhen close > open { enter long }"),
+    ErrorCase("E0517", "pyramiding ‸close\nwhen close > open { enter long }"),
     // Risk
     ErrorCase("E0601", "when close > open { enter long }\nrisk {\n  max drawdown ‸20 then halt\n}"),
     ErrorCase("E0601", "when close > open { enter long }\nrisk {\n  max leverage ‸5%\n}"),
