@@ -331,15 +331,17 @@ public final class Backtest {
                                               : "entries ignored: already \(side.rawValue) with \(limit) additions (pyramiding \(limit))")
                 }
             }
-            if buy ? held < 0 : held > 0 {
-                submitClose(symbol, side: buy ? .buy : .sell, quantity: nil, now: now, tag: OrderTag(rule: rule, line: line, action: "reverse"))
-            }
             let qty = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: markedEquity(closes))
             if let q = qty, !(q > 0) { return ignored("entries ignored: the size is \(q.isNaN ? "na" : "not positive")") }
             var o = try makeOrder(spec, symbol: symbol, side: buy ? .buy : .sell, quantity: qty, instance: i, now: now)
             o.tag = tag
-            let entry = exchange.submit(o, at: now)
-            try bracket(spec, entry: entry, side: buy ? .sell : .buy, symbol: symbol, instance: i, now: now, tag: o.tag)
+            if let na = naPart(o) { return ignored("entries ignored: \(na)") }
+            let (legs, why) = bracketLegs(spec, forEntry: true, side: buy ? .sell : .buy, symbol: symbol, instance: i, tag: tag)
+            if let why { return ignored("entries ignored: \(why)") }
+            if buy ? held < 0 : held > 0 {
+                submitClose(symbol, side: buy ? .buy : .sell, quantity: nil, now: now, tag: OrderTag(rule: rule, line: line, action: "reverse"))
+            }
+            submitLegs(legs, entry: exchange.submit(o, at: now), spec: spec, instance: i, now: now)
         case .exit:
             guard let side = action.side, let spec = action.order else { return }
             let long = side == .long
@@ -347,17 +349,19 @@ public final class Backtest {
             var q = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: markedEquity(closes))
             if spec.size.kind == .allIn { q = nil }
             let tag = OrderTag(rule: rule, line: line, action: long ? "exit long" : "exit short")
+            if let q, !(q > 0) { return ignored("exits ignored: the size is \(q.isNaN ? "na" : "not positive")") }
             if spec.type == .market, spec.stop != nil || spec.take != nil || spec.trail != nil {
                 // `exit long trail 1.5%` (or stop/take): arm exit orders on the open
                 // position, priced from this close, instead of leaving at market.
-                try bracket(spec, entry: nil, side: long ? .sell : .buy, symbol: symbol, instance: i, now: now, tag: tag,
-                            quantity: q, reference: bar.close)
-                return
+                let (legs, why) = bracketLegs(spec, forEntry: false, side: long ? .sell : .buy, symbol: symbol, instance: i, tag: tag,
+                                              quantity: q, reference: bar.close)
+                if let why { return ignored("exits ignored: \(why)") }
+                return submitLegs(legs, entry: nil, spec: spec, instance: i, now: now)
             }
-            if let q, !(q > 0) { return ignored("exits ignored: the size is \(q.isNaN ? "na" : "not positive")") }
             var o = try makeOrder(spec, symbol: symbol, side: long ? .sell : .buy, quantity: q, instance: i, now: now)
             o.reduceOnly = true
             o.tag = tag
+            if let na = naPart(o) { return ignored("exits ignored: \(na)") }
             exchange.submit(o, at: now)
         }
     }
@@ -371,10 +375,12 @@ public final class Backtest {
         if let q = qty, !(q > 0) { return notices.note("entries ignored: the size is \(q.isNaN ? "na" : "not positive")", at: bar.time, line: tag.line) }
         var o = try makeOrder(spec, symbol: symbol, side: resting.side, quantity: qty, instance: i, now: now)
         o.tag = tag
+        if let na = naPart(o) { return notices.note("entries ignored: \(na)", at: bar.time, line: tag.line) }
+        let (legs, why) = bracketLegs(spec, forEntry: true, side: resting.side.opposite, symbol: symbol, instance: i, tag: tag)
+        if let why { return notices.note("entries ignored: \(why)", at: bar.time, line: tag.line) }
         guard o.type == resting.type, resting.state != .triggered else {
             try exchange.cancel(resting.id, at: now, reason: "replaced by a new entry (line \(tag.line ?? 0))")
-            let entry = exchange.submit(o, at: now)
-            try bracket(spec, entry: entry, side: resting.side.opposite, symbol: symbol, instance: i, now: now, tag: tag)
+            submitLegs(legs, entry: exchange.submit(o, at: now), spec: spec, instance: i, now: now)
             return
         }
         if let q = qty, !(exchange.wholeLots(q, symbol: symbol) > 0) {
@@ -447,47 +453,74 @@ public final class Backtest {
 
     /// Stop, take and trailing stop: reduce-only orders in one OCO group. For an
     /// entry they are its bracket, held until it fills and priced from its fill;
-    /// for an exit (`entry` nil) they are active at once, priced from `reference`.
-    func bracket(_ spec: IROrder, entry: Int?, side: OrderSide, symbol: String, instance i: Int, now: Int64, tag: OrderTag,
-                 quantity: Double? = nil, reference: Double = 0) throws {
-        guard spec.stop != nil || spec.take != nil || spec.trail != nil else { return }
-        let group = nextOCO
-        nextOCO += 1
+    /// for an exit (`forEntry` false) they are active at once, priced from
+    /// `reference`. Nil, with the reason, when a price or distance is na or not
+    /// positive: then nothing of the order is sent.
+    func bracketLegs(_ spec: IROrder, forEntry: Bool, side: OrderSide, symbol: String, instance i: Int, tag: OrderTag,
+                     quantity: Double? = nil, reference: Double = 0) -> (legs: [Order], why: String?) {
+        guard spec.stop != nil || spec.take != nil || spec.trail != nil else { return ([], nil) }
         let long = side == .sell
-        func child(_ type: OrderType) -> Order {
+        func leg(_ type: OrderType) -> Order {
             var o = Order(id: 0, symbol: symbol, side: side, type: type, quantity: quantity)
-            o.parent = entry
-            o.ocoGroup = group
             o.reduceOnly = true
-            o.tag = OrderTag(rule: tag.rule, line: tag.line, action: entry.map { "\(type.rawValue) of order \($0)" } ?? "\(tag.action ?? "exit") (\(type.rawValue))")
+            o.tag = OrderTag(rule: tag.rule, line: tag.line, action: forEntry ? type.rawValue : "\(tag.action ?? "exit") (\(type.rawValue))")
             return o
         }
         /// A percentage is an offset from the entry's fill (bracket) or a price from `reference` (exit).
         func percent(_ o: inout Order, _ f: Double, stop: Bool) {
-            if entry != nil {
+            if forEntry {
                 if stop { o.stopOffset = f } else { o.limitOffset = f }
             } else if stop { o.stopPrice = reference * (1 + f) } else { o.limitPrice = reference * (1 + f) }
         }
+        var legs: [Order] = []
         if let s = spec.stop {
-            var o = child(.stop)
+            var o = leg(.stop)
             let v = runtime.value(node: s.node, instance: i)
+            guard v.isFinite, s.kind == .percent || v > 0 else { return ([], "the stop is \(v.isNaN ? "na" : "not positive")") }
             if s.kind == .percent { percent(&o, long ? -v : v, stop: true) } else { o.stopPrice = v }
-            exchange.submit(o, at: now)
+            legs.append(o)
         }
         if let t = spec.take {
-            var o = child(.limit)
+            var o = leg(.limit)
             let v = runtime.value(node: t.node, instance: i)
+            guard v.isFinite, t.kind == .percent || v > 0 else { return ([], "the take is \(v.isNaN ? "na" : "not positive")") }
             if t.kind == .percent { percent(&o, long ? v : -v, stop: false) } else { o.limitPrice = v }
-            exchange.submit(o, at: now)
+            legs.append(o)
         }
         if let t = spec.trail {
-            var o = child(.trailingStop)
+            var o = leg(.trailingStop)
             let v = runtime.value(node: t.node, instance: i)
+            guard v.isFinite, v > 0 else { return ([], "the trailing distance is \(v.isNaN ? "na" : "not positive")") }
             o.trail = t.kind == .percent ? .percent(v) : .absolute(v)
-            if entry == nil { o.trailAnchor = reference }
-            let id = exchange.submit(o, at: now)
-            if t.kind == .price, strategy.nodes[t.node].type.qualifier == "series" { seriesTrails[id] = (i, t.node) }
+            if !forEntry { o.trailAnchor = reference }
+            legs.append(o)
         }
+        return (legs, nil)
+    }
+
+    /// Sends bracket legs as one OCO group, held until `entry` fills (or active
+    /// at once without one); a trail that follows a series is registered.
+    func submitLegs(_ legs: [Order], entry: Int?, spec: IROrder, instance i: Int, now: Int64) {
+        guard !legs.isEmpty else { return }
+        let group = nextOCO
+        nextOCO += 1
+        for var o in legs {
+            o.parent = entry
+            o.ocoGroup = group
+            if let entry { o.tag.action = "\(o.type.rawValue) of order \(entry)" }
+            let id = exchange.submit(o, at: now)
+            if o.type == .trailingStop, let t = spec.trail, t.kind == .price, strategy.nodes[t.node].type.qualifier == "series" {
+                seriesTrails[id] = (i, t.node)
+            }
+        }
+    }
+
+    /// What of an order is na, if anything: its prices or its size.
+    func naPart(_ o: Order) -> String? {
+        if let p = o.limitPrice, !p.isFinite { return "the limit price is na" }
+        if let p = o.stopPrice, !p.isFinite { return "the stop price is na" }
+        if let q = o.displayQuantity, !q.isFinite { return "the display is na" }
+        return nil
     }
 
     /// A trailing distance given by a series (`trail 3 * atr(14)`) follows it bar by bar.

@@ -135,7 +135,18 @@ public final class SimulatedExchange {
     /// not loosen it.
     public func setTrail(_ id: Int, _ trail: TrailDistance) {
         orders[id].trail = trail
+        ratchet(id)
+    }
+
+    /// Every change of a trailing stop's level, when `tracesTrails` is set (the
+    /// invariant tests check that no level moves against its position).
+    public var tracesTrails = false
+    public private(set) var trailTrace: [(order: Int, level: Double)] = []
+
+    func ratchet(_ id: Int) {
+        let before = orders[id].trailLevel
         Self.ratchet(&orders[id])
+        if tracesTrails, let level = orders[id].trailLevel, level != before { trailTrace.append((id, level)) }
     }
 
     /// Moves a trailing stop's level to where its anchor and distance put it, if
@@ -162,23 +173,27 @@ public final class SimulatedExchange {
     public func process(_ bar: Bar, symbol: String, halfSpread: Double? = nil, end: Int64? = nil) -> [Fill] {
         guard booked > 0, let ids = book[symbol], !ids.isEmpty else { return [] }
         let time = bar.time
+        // Outside the trading session orders only expire: they become active at
+        // the first bar of the session (where IOC and FOK orders get their one chance).
+        let open = config.session.isOpen(time)
         var joins: [Int: Double] = [:]     // order → the fraction of the bar at which it joins
         for id in ids {
             let o = orders[id]
-            if o.state == .pending, o.activeAt <= time {
+            if !open {
+            } else if o.state == .pending, o.activeAt <= time {
                 activate(id, at: time)
             } else if o.state == .pending, let end, end > time, o.activeAt < end {
                 activate(id, at: o.activeAt)
                 joins[id] = Double(o.activeAt - time) / Double(end - time)
             }
-            guard orders[id].state.isLive || orders[id].state == .held else { continue }
+            guard !orders[id].state.isTerminal else { continue }
             if o.timeInForce == .gtd, let end = o.expireAt, time >= end {
                 expire(id, at: time, reason: "good-till-date reached")
             } else if o.timeInForce == .day, let end = dayEnds[id], time >= end {
                 expire(id, at: time, reason: "end of the trading day")
             }
         }
-        guard config.session.isOpen(time) else { compact(symbol); return [] }
+        guard open else { compact(symbol); return [] }
 
         let path = bar.high - bar.open <= bar.open - bar.low
             ? [bar.open, bar.high, bar.low, bar.close] : [bar.open, bar.low, bar.high, bar.close]
@@ -207,17 +222,20 @@ public final class SimulatedExchange {
         return Array(fills[before...])
     }
 
-    /// Fills market orders sent at a bar's close at that close (`--fill close`).
-    /// With a latency there is no filling at the close: such orders stay pending
-    /// and meet the next bar once active.
+    /// Fills market orders sent at a bar's close at that close (`--fill close`),
+    /// at the moment they were sent. With a latency there is no filling at the
+    /// close: such orders stay pending and meet the next bar once active.
     @discardableResult
     public func fillAtClose(_ bar: Bar, symbol: String, halfSpread: Double? = nil) -> [Fill] {
         let before = fills.count
         var state = BarState(bar: bar, end: nil, path: [bar.close], halfSpread: halfSpread ?? config.halfSpread, volumeLeft: .infinity)
         for id in book[symbol] ?? [] where orders[id].type == .market && orders[id].state == .pending
             && orders[id].activeAt == orders[id].sentAt {
-            activate(id, at: bar.time)
-            if orders[id].state.isLive { execute(id, reference: bar.close, maker: false, at: bar.time, &state) }
+            let now = orders[id].sentAt
+            activate(id, at: now)
+            guard orders[id].state.isLive else { continue }
+            execute(id, reference: bar.close, maker: false, at: now, &state)
+            if Self.isImmediate(orders[id]), orders[id].state.isLive { cancelImmediate(id, at: now) }
         }
         compact(symbol)
         return Array(fills[before...])
@@ -270,6 +288,16 @@ public final class SimulatedExchange {
     func move(_ id: Int, to state: OrderState, at time: Int64, reason: String? = nil) {
         do { try orders[id].transition(to: state, at: time, reason: reason) } catch {
             violations.append("\(error) at \(time)\(reason.map { " (\($0))" } ?? "")")
+        }
+    }
+
+    /// The exchange will not fill an order: rejected, or, if part of it has
+    /// filled already, the rest cancelled with the reason.
+    func refuse(_ id: Int, at time: Int64, reason: String) {
+        if orders[id].filledQuantity > 0 {
+            move(id, to: .cancelled, at: time, reason: "rest cancelled: \(reason)")
+        } else {
+            move(id, to: .rejected, at: time, reason: reason)
         }
     }
 
@@ -338,7 +366,7 @@ public final class SimulatedExchange {
         let o = orders[id]
         if o.type == .trailingStop, o.trailAnchor == nil {
             orders[id].trailAnchor = start
-            Self.ratchet(&orders[id])
+            ratchet(id)
         }
         if o.ocoGroup != nil, !s.seenOCO.contains(id), let level = o.type == .limit ? o.limitPrice : stopLevel(orders[id]) {
             s.seenOCO.insert(id)
@@ -347,7 +375,7 @@ public final class SimulatedExchange {
         if Self.isImmediate(o), !arrives { return nil }
         guard let (ref, maker) = trigger(orders[id], from: start, to: to, atOpen: arrives, barTime: s.bar.time) else { return nil }
         if o.postOnly, !maker {
-            move(id, to: .rejected, at: s.bar.time, reason: "post-only order would take liquidity at \(NumberText.readable(ref))")
+            refuse(id, at: s.bar.time, reason: "post-only order would take liquidity at \(NumberText.readable(ref))")
             return nil
         }
         return Hit(distance: abs(ref - from), id: id, reference: ref, maker: maker)
@@ -395,7 +423,8 @@ public final class SimulatedExchange {
         guard let active = orders[id].activatedAt, active > s.bar.time, let end = s.end, end > s.bar.time else { return s.bar.time }
         let within = to != from ? min(1, max(0, (price - from) / (to - from))) : 0
         let fraction = k == 0 ? 0 : (Double(k - 1) + within) / 3
-        return max(active, s.bar.time + Int64((Double(end - s.bar.time) * fraction).rounded(.down)))
+        // The close is reached just before the bar ends (the end belongs to the next bar).
+        return min(end - 1, max(active, s.bar.time + Int64((Double(end - s.bar.time) * fraction).rounded(.down))))
     }
 
     /// The price at which an order trades on this stretch, and whether it adds
@@ -439,7 +468,7 @@ public final class SimulatedExchange {
         for id in ids where orders[id].type == .trailingStop && orders[id].state.isLive {
             let a = orders[id].trailAnchor ?? price
             orders[id].trailAnchor = orders[id].side == .sell ? max(a, price) : min(a, price)
-            Self.ratchet(&orders[id])
+            ratchet(id)
         }
     }
 
@@ -478,7 +507,7 @@ public final class SimulatedExchange {
         }
         guard q > 0 else {
             if o.quantity == nil && !o.reduceOnly {
-                move(id, to: .rejected, at: time, reason: "not enough cash for one lot")
+                refuse(id, at: time, reason: "not enough cash for one lot")
             }
             return
         }
@@ -490,11 +519,11 @@ public final class SimulatedExchange {
         }
         let fee = abs(q * price) * feeRate
         if let reason = portfolio.check(symbol: o.symbol, side: o.side, quantity: q, price: price, fee: fee) {
-            move(id, to: .rejected, at: time, reason: reason)
+            refuse(id, at: time, reason: reason)
             return
         }
         var fill = Fill(order: id, symbol: o.symbol, side: o.side, quantity: q, price: price, fee: fee, time: time,
-                        liquidity: maker ? "maker" : "taker")
+                        liquidity: maker ? "maker" : "taker", reference: reference)
         portfolio.apply(fill)
         fill.positionAfter = portfolio.position(o.symbol)
         fills.append(fill)
@@ -513,8 +542,10 @@ public final class SimulatedExchange {
         }
         if done { activateChildren(of: id, at: time) }
         if fill.positionAfter == 0 {
-            for other in book[o.symbol] ?? [] where orders[other].reduceOnly && orders[other].state.isLive && other != id {
-                move(other, to: .cancelled, at: time, reason: "position closed")
+            // Nothing is left to reduce: other reduce-only orders go, and so does
+            // the rest of this one if it asked for more than the position held.
+            for other in book[o.symbol] ?? [] where orders[other].reduceOnly && orders[other].state.isLive {
+                move(other, to: .cancelled, at: time, reason: other == id ? "rest cancelled: the position is closed" : "position closed")
             }
         }
     }
@@ -530,7 +561,7 @@ public final class SimulatedExchange {
             if orders[id].type == .trailingStop {
                 orders[id].trailAnchor = entry.averageFillPrice
                 orders[id].trailLevel = nil
-                Self.ratchet(&orders[id])
+                ratchet(id)
             }
             move(id, to: .working, at: time, reason: "parent \(parent) filled")
             orders[id].activatedAt = time

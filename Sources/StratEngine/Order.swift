@@ -57,9 +57,9 @@ public enum OrderState: String, Codable, Sendable, CaseIterable {
     /// The transition table: the states each state may move to.
     public static let allowed: [OrderState: Set<OrderState>] = [
         .held: [.pending, .working, .cancelled, .rejected],
-        .pending: [.working, .rejected, .cancelled],
+        .pending: [.working, .rejected, .cancelled, .expired],
         .working: [.working, .triggered, .partiallyFilled, .filled, .cancelled, .expired, .rejected],
-        .triggered: [.partiallyFilled, .filled, .cancelled, .expired],
+        .triggered: [.partiallyFilled, .filled, .cancelled, .expired, .rejected],
         .partiallyFilled: [.partiallyFilled, .filled, .cancelled, .expired],
         .filled: [], .cancelled: [], .rejected: [], .expired: [],
     ]
@@ -182,9 +182,11 @@ public struct Fill: Codable, Sendable, Equatable {
     /// The symbol's signed position right after this fill (what the trade book
     /// follows, so fills of one bar are attributed one by one).
     public var positionAfter = 0.0
+    /// The price on the bar's path before spread, slippage and tick rounding.
+    public var reference = 0.0
 
     public init(order: Int, symbol: String, side: OrderSide, quantity: Double, price: Double, fee: Double, time: Int64,
-                liquidity: String, positionAfter: Double = 0) {
+                liquidity: String, positionAfter: Double = 0, reference: Double = 0) {
         self.order = order
         self.symbol = symbol
         self.side = side
@@ -194,5 +196,6 @@ public struct Fill: Codable, Sendable, Equatable {
         self.time = time
         self.liquidity = liquidity
         self.positionAfter = positionAfter
+        self.reference = reference
     }
 }

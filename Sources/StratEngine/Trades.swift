@@ -89,4 +89,8 @@ public struct TradeBook {
     }
 
     public func isOpen(_ symbol: String) -> Bool { open[symbol] != nil }
+
+    /// How much of trade `i` has been exited so far, at what average price (an
+    /// open trade may be partly closed).
+    public func exited(_ i: Int) -> (quantity: Double, price: Double) { (exitQty[i] ?? 0, exitPrice[i] ?? 0) }
 }

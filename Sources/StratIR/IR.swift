@@ -19,6 +19,8 @@ public struct IRStrategy: Codable, Sendable, Equatable {
     public var referencedSymbols: [String]
     /// Base timeframe in seconds; nil takes the data's timeframe.
     public var timeframe: Int64?
+    /// `timeframe 1M`: calendar months as the base timeframe (`timeframe` is nil).
+    public var timeframeMonths: Int?
     /// Every timeframe the nodes run on, base first.
     public var timeframes: [Int64]
     public var inputs: [IRInput]

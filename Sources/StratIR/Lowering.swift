@@ -59,7 +59,7 @@ public struct Lowering {
         var ir = IRStrategy(name: strategy.name,
                             market: IRMarket(kind: m.kind.rawValue, leverage: m.leverage, margin: m.margin.rawValue),
                             universe: strategy.universe, referencedSymbols: referenced, timeframe: strategy.timeframe,
-                            timeframes: timeframes, inputs: inputs, nodes: nodes, lets: liveLets, rules: rules,
+                            timeframeMonths: strategy.timeframeMonths, timeframes: timeframes, inputs: inputs, nodes: nodes, lets: liveLets, rules: rules,
                             membership: membership.map { remap[$0]! }, rebalance: strategy.rebalance,
                             rebalanceMonths: strategy.rebalanceMonths, pyramiding: strategy.pyramiding > 0 ? strategy.pyramiding : nil, risk: risk,
                             warmup: IRWarmup(atDefaults: 0, atMaximum: 0))

@@ -27,7 +27,7 @@ public enum IRPrinter {
         out += "  market \(s.market.kind)" + (s.market.kind == "perp" ? " leverage \(num(s.market.leverage))x margin \(s.market.margin)" : s.market.margin == "none" ? "" : " margin") + "\n"
         out += "  universe \(s.membership.map { "(dynamic: members where n\($0)\(s.rebalance.map { ", re-ranked every " + formatDuration($0) } ?? s.rebalanceMonths.map { ", re-ranked every \([1: "month", 3: "quarter", 12: "year"][$0] ?? "\($0) months")" } ?? ""))" } ?? (s.universe.isEmpty ? "(from data)" : s.universe.joined(separator: ", ")))"
         out += s.referencedSymbols.isEmpty ? "\n" : "  reads \(s.referencedSymbols.joined(separator: ", "))\n"
-        out += "  timeframe \(s.timeframe.map(formatDuration) ?? "(from data)")"
+        out += "  timeframe \(s.timeframe.map(formatDuration) ?? s.timeframeMonths.map { "\($0)M" } ?? "(from data)")"
         out += s.timeframes.count > (s.timeframe == nil ? 0 : 1) ? "  also \(s.timeframes.filter { $0 != s.timeframe }.map(formatDuration).joined(separator: ", "))\n" : "\n"
         out += "  warmup \(s.warmup.atDefaults) bars (max \(s.warmup.atMaximum))\n"
         if let p = s.pyramiding { out += "  pyramiding \(p)\n" }

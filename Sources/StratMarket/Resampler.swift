@@ -1,20 +1,27 @@
 /// Builds higher-timeframe bars from base bars, in buckets aligned to UTC
-/// boundaries (weeks start on Monday). A bucket is handed out only once it is
-/// closed: when its last base bar has been added, or when a bar of a later
-/// bucket arrives (a gap). A partial last bucket is never handed out.
+/// boundaries (weeks start on Monday; calendar months from the 1st). A bucket
+/// is handed out only once it is closed: when its last base bar has been
+/// added, or when a bar of a later bucket arrives (a gap). A partial last
+/// bucket is never handed out.
 public struct Resampler: Sendable {
-    public let interval: Int64      // ms
-    public let base: Int64          // ms
+    public let length: BarLength
+    public let baseLength: BarLength
     var bucket = Int64.min
+    var bucketEnd = Int64.min
     /// The bucket being built (not closed yet).
     public private(set) var bar: Bar?
 
-    public init(interval: Int64, base: Int64) {
-        self.interval = interval
-        self.base = base
+    public init(length: BarLength, base: BarLength) {
+        self.length = length
+        baseLength = base
     }
 
-    public func start(of time: Int64) -> Int64 { Self.start(of: time, interval: interval) }
+    /// Buckets of `interval` ms from bars of `base` ms.
+    public init(interval: Int64, base: Int64) {
+        self.init(length: .milliseconds(interval), base: .milliseconds(base))
+    }
+
+    public func start(of time: Int64) -> Int64 { length.bucket(of: time) }
 
     /// The start of the UTC bucket of `interval` ms that holds `time`.
     public static func start(of time: Int64, interval: Int64) -> Int64 {
@@ -43,9 +50,10 @@ public struct Resampler: Sendable {
             bar = cur
         } else {
             bucket = s
+            bucketEnd = length.end(after: s)
             bar = Bar(time: s, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume)
         }
-        if b.time + base >= bucket + interval {
+        if baseLength.end(after: b.time) >= bucketEnd {
             defer { bar = nil }
             return bar
         }
@@ -57,9 +65,13 @@ extension Resampler {
     /// A whole series in larger bars. The last bucket, if its final base bar has
     /// not arrived, is returned separately as partial: it is not a closed bar.
     public static func resample(_ bars: [Bar], base: Int64, to interval: Int64) -> (closed: [Bar], partial: Bar?) {
-        var r = Resampler(interval: interval, base: base)
+        resample(bars, base: .milliseconds(base), to: .milliseconds(interval))
+    }
+
+    public static func resample(_ bars: [Bar], base: BarLength, to length: BarLength) -> (closed: [Bar], partial: Bar?) {
+        var r = Resampler(length: length, base: base)
         var out: [Bar] = []
-        out.reserveCapacity(bars.count / max(1, Int(interval / max(1, base))) + 1)
+        out.reserveCapacity(bars.count / max(1, Int(length.nominal / max(1, base.nominal))) + 1)
         for b in bars {
             if let done = r.closeBefore(b.time) { out.append(done) }
             if let done = r.add(b) { out.append(done) }

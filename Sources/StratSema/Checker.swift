@@ -130,6 +130,8 @@ public struct Checker {
         if let every = d.every {
             if case .literal(.duration(let secs), _) = every.kind, secs > 0 {
                 strategy.rebalance = secs
+            } else if case .literal(.months(let n), _) = every.kind {
+                strategy.rebalanceMonths = n
             } else if case .name(let n) = every.kind, let months = ["month": 1, "quarter": 3, "year": 12][n] {
                 strategy.rebalanceMonths = months
             } else if case .error = every.kind {} else {
@@ -154,9 +156,13 @@ public struct Checker {
     }
 
     mutating func checkTimeframe(_ d: TimeframeDecl) {
+        if case .literal(.months(let n), _) = d.value.kind {
+            strategy.timeframeMonths = n
+            return
+        }
         guard case .literal(.duration(let secs), _) = d.value.kind else {
             if case .error = d.value.kind { return }
-            diags.error(.invalidTimeframe, "expected a timeframe such as `1h` or `15m` after `timeframe`", at: d.value.range)
+            diags.error(.invalidTimeframe, "expected a timeframe such as `1h`, `15m` or `1M` (a calendar month) after `timeframe`", at: d.value.range)
             return
         }
         guard secs > 0 else {

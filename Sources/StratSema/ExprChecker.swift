@@ -5,6 +5,10 @@ extension Checker {
 
     mutating func checkExpr(_ e: Expr, _ env: Env) -> TExpr {
         switch e.kind {
+        case .literal(.months, _):
+            diags.error(.invalidTimeframe, "calendar months are a timeframe (`timeframe 1M`, `every 3M`), not a fixed duration to compute with",
+                        at: e.range)
+            return TExpr(.error, .error, e.range)
         case .literal(let lit, _):
             return checkLiteral(lit, e.range)
         case .name(let n):
@@ -107,6 +111,7 @@ extension Checker {
         case .duration(let s): TExpr(.constant(.number(Double(s))), SType(.const, .duration), range)
         case .bool(let b): TExpr(.constant(.bool(b)), SType(.const, .bool), range)
         case .symbol(let s): TExpr(.constant(.symbol(s)), SType(.const, .symbol), range)
+        case .months: TExpr(.error, .error, range)   // reported by checkExpr
         }
     }
 
@@ -294,6 +299,11 @@ extension Checker {
                 diags.error(.invalidTimeframe, "a timeframe must be longer than zero", at: ctx.range)
                 return TExpr(.error, .error, range)
             }
+            if let months = strategy.timeframeMonths {
+                diags.error(.timeframeNotClosed, "\(formatDuration(secs)) bars are finer than the strategy's \(months)M timeframe; only the same or longer timeframes can be read",
+                            at: ctx.range)
+                return TExpr(.error, .error, range)
+            }
             if let base = strategy.timeframe {
                 if secs < base {
                     diags.error(.timeframeNotClosed, "\(formatDuration(secs)) bars are finer than the strategy's \(formatDuration(base)) timeframe; only the same or longer timeframes can be read",
@@ -308,6 +318,10 @@ extension Checker {
             }
             timeframe = secs
             inner.clock = secs
+        case .literal(.months, _):
+            diags.error(.invalidTimeframe, "calendar timeframes can't follow `@` yet; read monthly bars by running the strategy on `timeframe 1M`",
+                        at: ctx.range)
+            return TExpr(.error, .error, range)
         case .literal(.symbol(let s), _):
             symbol = s
         default:

@@ -163,6 +163,8 @@ public struct CheckedStrategy: Sendable {
     public var rebalanceMonths: Int?
     /// Base timeframe in seconds; nil when the strategy takes the data's timeframe.
     public var timeframe: Int64?
+    /// `timeframe 1M`: a base timeframe of whole calendar months (timeframe nil).
+    public var timeframeMonths: Int?
     /// `pyramiding N`: entries that may add to an open position (0: none).
     public var pyramiding = 0
     public var inputs: [CheckedInput] = []

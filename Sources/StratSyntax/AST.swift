@@ -226,6 +226,8 @@ public enum Literal: Sendable, Equatable {
     case percent(Double)
     case multiplier(Double)
     case duration(seconds: Int64)
+    /// `1M`, `3M`: whole calendar months (a timeframe, not a fixed duration).
+    case months(Int)
     case bool(Bool)
     case symbol(String)
 }

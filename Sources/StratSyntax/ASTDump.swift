@@ -112,6 +112,7 @@ public enum ASTDump {
         case .percent: "percent"
         case .multiplier: "multiplier"
         case .duration: "duration"
+        case .months: "months"
         case .bool: "bool"
         case .symbol: "symbol"
         }

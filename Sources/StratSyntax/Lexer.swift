@@ -208,7 +208,7 @@ public struct Lexer {
             switch suffix {
             case "x": return .multiplier
             case "bps": return .bps
-            case "s", "m", "h", "d", "w":
+            case "s", "m", "h", "d", "w", "M":
                 if isFloat {
                     diags.error(.malformedNumber, "a duration is a whole number of units, as in `90m`",
                                 at: SourceRange(start, i))
@@ -217,7 +217,7 @@ public struct Lexer {
                 return .duration
             default:
                 diags.error(.unknownUnitSuffix,
-                            "unknown unit `\(suffix)` after a number; expected `%`, `x`, `bps`, `s`, `m`, `h`, `d` or `w`",
+                            "unknown unit `\(suffix)` after a number; expected `%`, `x`, `bps`, `s`, `m`, `h`, `d`, `w` or `M` (months)",
                             at: SourceRange(s, i))
                 return .invalid
             }

@@ -739,6 +739,13 @@ public struct Parser {
         case .multiplier: return .literal(.multiplier(number(clean.dropLast())), text: raw)
         case .duration:
             let unit = clean.last!
+            if unit == "M" {
+                guard let n = Int(clean.dropLast()), n >= 1, n <= 1_200 else {
+                    error(.malformedNumber, "`\(raw)`: a timeframe in months is from 1M to 1200M", at: t.range)
+                    return .error
+                }
+                return .literal(.months(n), text: raw)
+            }
             let scale: Int64 = switch unit {
             case "s": 1
             case "m": 60

@@ -73,7 +73,7 @@ final class Market {
                 }
             }
         }
-        #expect(legal == 22 && illegal == 59)
+        #expect(legal == 24 && illegal == 57)
         #expect(OrderState.allCases.filter(\.isTerminal) == [.filled, .cancelled, .rejected, .expired])
     }
 
@@ -93,7 +93,7 @@ final class Market {
         m.run()
         let id = m.send(.buy, .market, 10)
         let f = m.run()
-        #expect(f == [Fill(order: id, symbol: "X", side: .buy, quantity: 10, price: 103, fee: 0, time: m.series[1].time, liquidity: "taker", positionAfter: 10)])
+        #expect(f == [Fill(order: id, symbol: "X", side: .buy, quantity: 10, price: 103, fee: 0, time: m.series[1].time, liquidity: "taker", positionAfter: 10, reference: 103)])
         #expect(m.portfolio.cash == 100_000 - 1030)
         #expect(m.order(id).history.map(\.state) == [.pending, .working, .filled])
     }

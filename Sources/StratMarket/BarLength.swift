@@ -1,0 +1,126 @@
+/// How long a bar lasts: a fixed duration, or whole UTC calendar months (a
+/// month is not a fixed number of seconds, so monthly bars cannot be told by
+/// one interval).
+///
+///     BarLength.of(monthlyBars)              // .months(1)
+///     BarLength.months(1).end(after: jan31)  // Feb 29 (the day clamped to the month)
+public enum BarLength: Hashable, Sendable, Codable, CustomStringConvertible {
+    case milliseconds(Int64)
+    case months(Int)
+
+    static let day: Int64 = 86_400_000
+
+    public var description: String {
+        switch self {
+        case .months(let n): return "\(n)M"
+        case .milliseconds(let ms):
+            let s = ms / 1000
+            for (unit, size) in [("w", Int64(604_800)), ("d", 86_400), ("h", 3_600), ("m", 60)] where s >= size && s % size == 0 {
+                return "\(s / size)\(unit)"
+            }
+            return ms % 1000 == 0 ? "\(s)s" : "\(ms)ms"
+        }
+    }
+
+    /// The average length in milliseconds (a month: 1/12 of 365.2425 days):
+    /// for annualising and for comparing lengths.
+    public var nominal: Int64 {
+        switch self {
+        case .milliseconds(let ms): ms
+        case .months(let n): Int64(n) * 2_629_746_000
+        }
+    }
+
+    /// When a bar that opens at `t` ends: `t` plus the duration, or the same day
+    /// and time `n` months later, the day clamped to that month's length.
+    public func end(after t: Int64) -> Int64 {
+        switch self {
+        case .milliseconds(let ms):
+            let (sum, overflow) = t.addingReportingOverflow(ms)
+            return overflow ? .max : sum
+        case .months(let n): return Self.addMonths(n, to: t)
+        }
+    }
+
+    /// The start of the UTC period holding `t`: aligned to multiples of the
+    /// duration since 1970 (weeks from Monday), or the first day of its group of
+    /// `n` months counted from January 1970 (quarters from January).
+    public func bucket(of t: Int64) -> Int64 {
+        switch self {
+        case .milliseconds(let ms): return Resampler.start(of: t, interval: ms)
+        case .months(let n):
+            let i = UTCTime.monthIndex(t), k = Int64(n)
+            let first = i >= 0 ? i / k * k : (i - k + 1) / k * k
+            return Self.monthStart(first)
+        }
+    }
+
+    /// Whether bars of this length make whole bars of `other` by resampling.
+    public func divides(_ other: BarLength) -> Bool {
+        switch (self, other) {
+        case (.milliseconds(let a), .milliseconds(let b)): return a > 0 && a < b && b % a == 0
+        case (.milliseconds(let a), .months): return a > 0 && Self.day % a == 0
+        case (.months(let a), .months(let b)): return a < b && b % a == 0
+        case (.months, .milliseconds): return false
+        }
+    }
+
+    /// The bar length of a series: the most common gap between consecutive bars
+    /// (weekend and holiday gaps do not count), with calendar months (28–31 days
+    /// apart, one month on), quarters and years recognised; nil below two bars.
+    public static func of(_ bars: [Bar]) -> BarLength? {
+        guard bars.count >= 2 else { return nil }
+        var gaps: [Int64: Int] = [:], months: [Int: Int] = [:]
+        let n = min(bars.count, 10_000)
+        for i in 1..<n {
+            let a = bars[i - 1].time, b = bars[i].time
+            gaps[b - a, default: 0] += 1
+            let m = Int(UTCTime.monthIndex(b) - UTCTime.monthIndex(a))
+            let days = (b - a) / day
+            if let range = Self.monthDays[m], range.contains(days) { months[m, default: 0] += 1 }
+        }
+        if let (m, count) = months.max(by: { $0.value < $1.value }), count * 2 >= n - 1 { return .months(m) }
+        return gaps.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }.map { .milliseconds($0.key) }
+    }
+
+    /// Days between bars one month, one quarter and one year apart.
+    static let monthDays: [Int: ClosedRange<Int64>] = [1: 28...31, 3: 89...92, 12: 365...366]
+
+    /// Milliseconds of the first instant of month `index` (months since January 1970).
+    static func monthStart(_ index: Int64) -> Int64 {
+        let y = index >= 0 ? index / 12 : (index - 11) / 12
+        let m = index - y * 12
+        return Int64(UTCTime.daysFromCivil(Int(1970 + y), Int(m + 1), 1)) * day
+    }
+
+    static func addMonths(_ n: Int, to t: Int64) -> Int64 {
+        let d = UTCTime.day(t)
+        let (y, m, dd) = UTCTime.civil(days: d)
+        let index = (y - 1970) * 12 + m - 1 + Int64(n)
+        let year = index >= 0 ? index / 12 : (index - 11) / 12
+        let month = Int(index - year * 12 + 1)
+        let clamped = min(Int(dd), UTCTime.daysIn(month: month, year: Int(1970 + year)))
+        return Int64(UTCTime.daysFromCivil(Int(1970 + year), month, clamped)) * day + (t - d * day)
+    }
+}
+
+extension BarSeries {
+    /// The series' bar length (see `BarLength.of`).
+    public var barLength: BarLength? { BarLength.of(bars) }
+
+    /// When each bar ends: where the next one begins when that is one bar
+    /// length on (so month-end labels of 28 to 31 days make no overlap), else
+    /// one bar length after it opens (a gap, or the last bar).
+    public func barEnds(_ length: BarLength) -> [Int64] {
+        bars.indices.map { i in
+            let nominal = length.end(after: bars[i].time)
+            guard i + 1 < bars.count else { return nominal }
+            let next = bars[i + 1].time
+            switch length {
+            case .milliseconds: return min(next, nominal)
+            case .months(let n):
+                return UTCTime.monthIndex(next) - UTCTime.monthIndex(bars[i].time) == Int64(n) ? next : min(next, nominal)
+            }
+        }
+    }
+}

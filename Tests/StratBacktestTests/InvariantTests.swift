@@ -1,0 +1,188 @@
+import Foundation
+@testable import StratBacktest
+import StratEngine
+import StratIR
+import StratMarket
+import StratSyntax
+import Testing
+
+/// What must hold on every run, whatever the strategy, the bars and the
+/// options (issue 10, part C). Each check returns the invariants a case breaks.
+enum Invariants {
+    static func violations(_ c: GeneratedCase) -> [String] {
+        let compiled = Compiler.compile(SourceFile(name: "g.strat", text: c.source))
+        guard let s = compiled.ir?.strategies.first else {
+            return ["does not compile: " + compiled.diagnostics.map { "\($0.code.rawValue) \($0.message)" }.joined(separator: "; ")]
+        }
+        let x = BarSeries(symbol: "X", bars: c.bars)
+        let fine = c.fine.map { [BarSeries(symbol: "X", bars: $0)] } ?? []
+        let b: Backtest, r: BacktestResult
+        do {
+            b = try Backtest(s, data: [x], config: c.config, intrabar: fine)
+            b.exchange.tracesTrails = true
+            r = try b.run()
+        } catch { return ["the run failed: \(error)"] }
+        var out: [String] = []
+        func fail(_ m: String) { if out.count < 5 { out.append(m) } }
+        let capital = c.config.capital, x0 = c.config.execution
+        let notional = r.fills.reduce(0) { $0 + abs($1.quantity * $1.price) }
+        let tolerance = 1e-9 * (capital + notional)
+
+        // Accounting: the equity moved by the trades' PnL (closed, and open at the
+        // last close) and by nothing else; the cash replays from the fills.
+        let lastClose = c.bars.last!.close
+        var pnl = 0.0
+        for (i, t) in r.trades.enumerated() {
+            if let p = t.pnl { pnl += p; continue }
+            let (exited, exitPrice) = b.book.exited(i)
+            let dir = t.side == "long" ? 1.0 : -1.0
+            pnl += dir * (exited * (exitPrice - t.entryPrice) + (t.qty - exited) * (lastClose - t.entryPrice)) - t.fees
+        }
+        let moved = (r.equity.last?.equity ?? capital) - capital
+        if abs(moved - pnl) > tolerance { fail("equity moved \(moved) but the trades account for \(pnl)") }
+        if b.portfolio.replayCash(r.fills) != b.portfolio.cash { fail("the cash does not replay from the fills") }
+        let held = b.portfolio.position("X")
+        if let e = r.equity.last, abs(e.equity - (b.portfolio.cash + held * lastClose)) > tolerance {
+            fail("the last equity point is not cash plus the position at the close")
+        }
+
+        // Every filled quantity belongs to exactly one trade.
+        let filled = r.fills.reduce(0) { $0 + $1.quantity }
+        var traded = 0.0
+        for (i, t) in r.trades.enumerated() {
+            let exited = t.pnl != nil ? t.qty : b.book.exited(i).quantity
+            if exited > t.qty * (1 + 1e-12) { fail("trade \(i) exits more than it entered") }
+            traded += t.qty + exited
+        }
+        if abs(filled - traded) > 1e-9 * max(1, filled) { fail("fills add up to \(filled) but the trades to \(traded)") }
+        if r.trades.filter({ $0.pnl == nil }).count > (held == 0 ? 0 : 1) { fail("an open trade without a position, or two") }
+
+        // Every fill on its bar's path; costs only against the trader, by the configured amount.
+        let bars = c.fine ?? c.bars
+        let step = c.fine == nil ? GeneratedCase.hour : GeneratedCase.hour / 4
+        for f in r.fills {
+            let o = r.orders[f.order]
+            // The bar the fill happened in; a fill at the signal's close (`--fill close`)
+            // happens as that bar ends, the instant the next one opens: either may be it.
+            var candidates = bars.filter { $0.time <= f.time && f.time < $0.time + step }
+            if x0.fill == .close, o.type == .market, f.time == o.sentAt, let closed = c.bars.last(where: { $0.time < f.time }) {
+                candidates.append(Bar(time: closed.time, open: closed.close, high: closed.close, low: closed.close, close: closed.close,
+                                      volume: closed.volume))
+            }
+            let problems = candidates.map { bar -> String? in
+                if f.reference < bar.low - 1e-9 || f.reference > bar.high + 1e-9 {
+                    return "fill of order \(f.order) at \(f.reference) is outside its bar \(bar.low)…\(bar.high)"
+                }
+                let maker = f.liquidity == "maker"
+                let cost = maker ? 0 : x0.halfSpread + x0.slippage.fraction(quantity: f.quantity, barVolume: bar.volume)
+                let expected = f.reference * (1 + f.side.sign * cost)
+                let tick = x0.tickSize ?? 0, eps = 1e-9 * max(1, expected)
+                let against = f.side == .buy ? f.price - expected : expected - f.price
+                if against < -eps || against > tick + eps { return "fill of order \(f.order): price \(f.price) from \(f.reference) with cost \(cost)" }
+                return nil
+            }
+            if candidates.isEmpty { fail("fill of order \(f.order) at \(f.time) is in no bar") }
+            if !problems.contains(where: { $0 == nil }), let p = problems.first ?? nil { fail(p) }
+            let rate = f.liquidity == "maker" ? x0.makerFee : x0.takerFee
+            if abs(f.fee - abs(f.quantity * f.price) * rate) > 1e-12 * max(1, f.fee) { fail("fill of order \(f.order): fee \(f.fee)") }
+            if !(f.quantity > 0) { fail("fill of order \(f.order) with quantity \(f.quantity)") }
+        }
+
+        // Orders: none live past its lifetime, none partly filled without a reason,
+        // IOC and FOK never resting.
+        let lastTime = c.bars.last!.time
+        for o in r.orders {
+            let live = !o.state.isTerminal && o.state != .pending
+            if o.timeInForce == .gtd, let end = o.expireAt, end <= lastTime, live { fail("order \(o.id) lives past its expiry") }
+            if o.state == .partiallyFilled, x0.participation == nil, o.displayQuantity == nil {
+                fail("order \(o.id) is left partly filled with no volume cap")
+            }
+            if (o.timeInForce == .ioc || o.timeInForce == .fok), o.type == .market || o.type == .limit {
+                if live { fail("\(o.timeInForce.rawValue) order \(o.id) rests") }
+                if let on = o.history.first(where: { $0.state == .working })?.time, let end = o.history.last?.time,
+                   o.state.isTerminal, end - on >= GeneratedCase.hour {
+                    fail("\(o.timeInForce.rawValue) order \(o.id) was active from \(on) to \(end)")
+                }
+            }
+        }
+        // A trailing stop's level never moves against its position.
+        var levels: [Int: Double] = [:]
+        for (id, level) in b.exchange.trailTrace {
+            if let last = levels[id], r.orders[id].side == .sell ? level < last : level > last {
+                fail("trailing stop \(id) moved from \(last) to \(level)")
+            }
+            levels[id] = level
+        }
+
+        // The same run again gives the same bytes; a symbol the strategy does not
+        // trade (bars at the same times) changes nothing. (Every fourth case: these
+        // take three times as long as the checks above.)
+        guard c.seed % 4 == 0 else { return out }
+        let provenance = Provenance(strategyFile: "g.strat", strategySHA256: "", irHash: s.hash, inputs: [], data: [], config: c.config)
+        let y = BarSeries(symbol: "Y", bars: c.bars.map { Bar(time: $0.time, open: $0.open * 2, high: $0.high * 2, low: $0.low * 2,
+                                                                 close: $0.close * 2, volume: $0.volume) })
+        do {
+            let again = try Backtest.run(s, data: [x], config: c.config, intrabar: fine)
+            if Report.json(again, provenance) != Report.json(r, provenance) { fail("a second run gives other bytes") }
+            let wider = try Backtest.run(s, data: [x, y], config: c.config, intrabar: fine)
+            if wider.fills != r.fills || wider.orders != r.orders || wider.trades != r.trades || wider.equity != r.equity {
+                fail("adding an untraded symbol changed the result")
+            }
+        } catch { fail("a repeated run failed: \(error)") }
+        return out
+    }
+}
+
+@Suite struct InvariantTests {
+    /// 2,000 generated cases by default, in eight slices run in parallel;
+    /// STRAT_INVARIANT_CASES=N runs N, STRAT_INVARIANT_SEED=S starts at seed S.
+    static let cases = ProcessInfo.processInfo.environment["STRAT_INVARIANT_CASES"].flatMap(Int.init) ?? 2_000
+    static let firstSeed = ProcessInfo.processInfo.environment["STRAT_INVARIANT_SEED"].flatMap(UInt64.init) ?? 1
+
+    @Test(arguments: 0..<8)
+    func everyRunKeepsTheInvariants(_ slice: Int) {
+        var checked = 0
+        for k in stride(from: slice, to: Self.cases, by: 8) {
+            let c = GeneratedCase.make(seed: Self.firstSeed + UInt64(k))
+            let broken = Invariants.violations(c)
+            checked += 1
+            guard !broken.isEmpty else { continue }
+            // Shrink while an invariant still breaks (a variant that no longer compiles does not count).
+            let small = c.shrunk { v in
+                let broken = Invariants.violations(v)
+                return !broken.isEmpty && !broken[0].hasPrefix("does not compile")
+            }
+            // STRAT_INVARIANT_DUMP=DIR writes the shrunk case as files to run with `strat backtest`.
+            if let dir = ProcessInfo.processInfo.environment["STRAT_INVARIANT_DUMP"] { small.write(to: dir) }
+            Issue.record("""
+                invariants broken (seed \(c.seed)): \(broken.joined(separator: "; "))
+                shrunk case: \(Invariants.violations(small).joined(separator: "; "))
+                \(small)
+                """)
+            return
+        }
+        #expect(checked == (Self.cases - slice + 7) / 8)
+    }
+
+    /// The generator reaches what it is meant to: every order type, time in
+    /// force, fills of each kind, brackets, trails, partial fills and shorts.
+    @Test func theGeneratedCasesCoverTheEngine() throws {
+        var types: Set<StratEngine.OrderType> = [], tifs: Set<StratEngine.TimeInForce> = [], states: Set<OrderState> = [], liquidity: Set<String> = []
+        var shortFills = 0, ambiguous = 0, intrabar = 0
+        for seed in 1...300 as ClosedRange<UInt64> {
+            let c = GeneratedCase.make(seed: seed)
+            let ir = try #require(Compiler.compile(SourceFile(name: "g.strat", text: c.source)).ir?.strategies.first)
+            let r = try Backtest.run(ir, data: [BarSeries(symbol: "X", bars: c.bars)], config: c.config,
+                                     intrabar: c.fine.map { [BarSeries(symbol: "X", bars: $0)] } ?? [])
+            for o in r.orders { types.insert(o.type); tifs.insert(o.timeInForce); states.insert(o.state) }
+            for f in r.fills { liquidity.insert(f.liquidity); if f.positionAfter < 0 { shortFills += 1 } }
+            ambiguous += r.metrics.ambiguousBars
+            if c.fine != nil, !r.fills.isEmpty { intrabar += 1 }
+        }
+        #expect(types == [.market, .limit, .stop, .stopLimit, .trailingStop])
+        #expect(tifs == [.gtc, .ioc, .fok, .day, .gtd])
+        #expect(states.isSuperset(of: [.filled, .cancelled, .rejected, .expired, .partiallyFilled, .working]))
+        #expect(liquidity == ["maker", "taker"])
+        #expect(shortFills > 0 && ambiguous > 0 && intrabar > 0)
+    }
+}
