@@ -39,6 +39,8 @@ public struct BacktestResult: Sendable {
     /// Actions that did nothing and orders that did not trade, with why (in the
     /// JSON's `warnings` after the warnings proper).
     public var notices: Notices
+    /// What was done to the data before the run (resampling).
+    public var dataNotes: [String]
 }
 
 /// Runs a compiled strategy over bar series: the clock delivers each closed bar;
@@ -53,7 +55,10 @@ public final class Backtest {
     let runtime: Runtime
     let portfolio: SpotPortfolio
     let exchange: SimulatedExchange
-    let interval: Int64
+    /// The bar length every symbol runs on (finer data is resampled to it).
+    let length: BarLength
+    /// What was done to the data before the run (resampling), for the summary.
+    var dataNotes: [String] = []
     var book = TradeBook()
     var nextOCO = 0
     /// Trailing stops whose distance follows a series: order id → (instance, node, multiple).
@@ -88,30 +93,53 @@ public final class Backtest {
         guard !data.isEmpty else { throw RuntimeError("no data: give at least one symbol's bars") }
         self.strategy = strategy
         self.config = config
-        series = data.sorted { $0.symbol < $1.symbol }
-        var intervals = Set(series.compactMap(\.interval))
-        if intervals.isEmpty, let tf = strategy.timeframe { intervals = [tf * 1000] }
-        guard intervals.count == 1, let interval = intervals.first else {
-            throw RuntimeError(intervals.isEmpty
-                ? "cannot tell the bar length from one bar; give at least two bars"
-                : "every symbol needs bars of one length (found \(intervals.sorted().map { "\($0 / 1000)s" }.joined(separator: ", "))); higher timeframes come from `@`")
-        }
-        if let tf = strategy.timeframe, tf * 1000 != interval {
-            throw RuntimeError("the strategy's timeframe is \(formatDuration(tf)) but the data's bars are \(formatDuration(interval / 1000))")
-        }
-        self.interval = interval
+        // Each series' bar length comes from the data; a strategy timeframe that
+        // a series' bars divide resamples them, and the finer bars then drive the
+        // fills inside each bar (unless `intrabar` gives others).
+        let wanted: BarLength? = strategy.timeframe.map { .milliseconds($0 * 1000) } ?? strategy.timeframeMonths.map { .months($0) }
+        var sorted = data.sorted { $0.symbol < $1.symbol }
         var fine: [String: (bars: [Bar], step: Int64)] = [:]
+        var lengths: [BarLength] = []
+        for i in sorted.indices {
+            let x = sorted[i]
+            guard let own = x.barLength ?? wanted else {
+                throw RuntimeError("cannot tell the bar length of \(x.symbol) from \(x.bars.count) bar\(x.bars.count == 1 ? "" : "s"); give at least two bars")
+            }
+            if let wanted, own != wanted {
+                guard own.divides(wanted), case .milliseconds(let step) = own else {
+                    throw RuntimeError("the strategy's timeframe is \(wanted) but \(x.symbol)'s bars are \(own), which do not make whole \(wanted) bars; "
+                                       + "give bars of \(wanted) or a length that divides it (higher timeframes come from `@`)")
+                }
+                let r = Resampler.resample(x.bars, base: own, to: wanted)
+                guard !r.closed.isEmpty else {
+                    throw RuntimeError("\(x.symbol)'s \(x.bars.count) bars of \(own) make no whole \(wanted) bar")
+                }
+                dataNotes.append("\(x.symbol): \(x.bars.count) bars of \(own) resampled to \(r.closed.count) of \(wanted)"
+                                 + (r.partial != nil ? " (the last, unfinished one left out)" : "")
+                                 + (x.halfSpreads != nil ? "; their bid/ask spreads are not carried over" : "")
+                                 + "; the \(own) bars drive the fills inside each")
+                fine[x.symbol] = (x.bars, step)
+                sorted[i] = BarSeries(symbol: x.symbol, bars: r.closed)
+            }
+            lengths.append(wanted ?? own)
+        }
+        guard let length = lengths.first, lengths.allSatisfy({ $0 == length }) else {
+            let found = zip(sorted, lengths).map { "\($0.0.symbol) \($0.1)" }.joined(separator: ", ")
+            throw RuntimeError("every symbol needs bars of one length (found \(found)); give the strategy a `timeframe` they divide, or read higher timeframes with `@`")
+        }
+        series = sorted
+        self.length = length
         for f in intrabar {
             guard data.contains(where: { $0.symbol == f.symbol }) else {
                 throw RuntimeError("intrabar data for \(f.symbol), which has no bars")
             }
-            guard let step = f.interval, step < interval, interval % step == 0 else {
-                throw RuntimeError("intrabar bars for \(f.symbol) must be shorter than the \(formatDuration(interval / 1000)) bars and divide them")
+            guard let own = f.barLength, case .milliseconds(let step) = own, own.divides(length) else {
+                throw RuntimeError("intrabar bars for \(f.symbol) must be shorter than the \(length) bars and divide them")
             }
             fine[f.symbol] = (f.bars, step)
         }
         self.intrabar = fine
-        runtime = try Runtime(strategy: strategy, overrides: config.inputs, symbols: series.map(\.symbol), baseInterval: interval)
+        runtime = try Runtime(strategy: strategy, overrides: config.inputs, symbols: series.map(\.symbol), baseInterval: length.nominal)
         let margin = strategy.market.kind == "perp" || strategy.market.margin != "none"
         if strategy.market.kind == "perp" {
             warnings.append("perpetual futures run on a margin account for now: leverage, funding and liquidation are not simulated yet")
@@ -128,7 +156,8 @@ public final class Backtest {
     }
 
     func run() throws -> BacktestResult {
-        var clock = Clock(streams: series.map(\.bars), interval: interval)
+        let ends = series.map { $0.barEnds(length) }
+        var clock = Clock(streams: series.map(\.bars), ends: ends)
         var rows = series.map { _ in 0 }
         var equity: [EquityPoint] = []
         equity.reserveCapacity(series.map(\.bars.count).max() ?? 0)
@@ -155,35 +184,34 @@ public final class Backtest {
             if exchange.hasOpenOrders {
                 for s in bars.indices {
                     guard let bar = bars[s] else { continue }
+                    let end = ends[s][rows[s]]
                     var fills: [Fill] = []
                     if let (f, step) = fine[s] {
                         // The finer bars inside this one, in order.
                         var k = finePositions[s]
                         while k < f.count, f[k].time < bar.time { k += 1 }
-                        while k < f.count, f[k].time < bar.time + interval {
+                        while k < f.count, f[k].time < end {
                             fills += exchange.process(f[k], symbol: symbols[s], halfSpread: spreads[s]?[rows[s]],
-                                                      end: min(f[k].time + step, bar.time + interval))
+                                                      end: min(f[k].time + step, end))
                             k += 1
                         }
                         finePositions[s] = k
                     } else {
-                        fills = exchange.process(bar, symbol: symbols[s], halfSpread: spreads[s]?[rows[s]], end: bar.time + interval)
+                        fills = exchange.process(bar, symbol: symbols[s], halfSpread: spreads[s]?[rows[s]], end: end)
                     }
                     if !fills.isEmpty { record(fills, bar: rows[s]); held[s] = portfolio.position(symbols[s]); cash = portfolio.cash }
                 }
             }
             // 2. The bar has closed: evaluate, then act on the rules that fire.
-            if bars.count == 1, let bar = bars[0] { runtime.step(bar) } else { runtime.step(time: now - interval, bars: bars) }
+            // (Bars that close together opened together: they have one length.)
+            let opened = bars.first { $0 != nil }!!.time
+            if bars.count == 1, let bar = bars[0] { runtime.step(bar) } else { runtime.step(time: opened, bars: bars) }
             for s in bars.indices {
                 if let bar = bars[s] { closes[s] = bar.close; portfolio.mark(symbols[s], price: bar.close) }
             }
             if let m = strategy.membership {
-                let open = now - interval
-                let period = strategy.rebalance.map { Resampler.start(of: open, interval: $0 * 1000) }
-                    ?? strategy.rebalanceMonths.map { n -> Int64 in
-                        let i = UTCTime.monthIndex(open), k = Int64(n)
-                        return i >= 0 ? i / k : (i - k + 1) / k
-                    }
+                let period = strategy.rebalance.map { BarLength.milliseconds($0 * 1000).bucket(of: opened) }
+                    ?? strategy.rebalanceMonths.map { BarLength.months($0).bucket(of: opened) }
                 if period == nil || period != rankedIn {
                     rankedIn = period
                     // A symbol without a bar now is out until the next re-ranking.
@@ -219,7 +247,7 @@ public final class Backtest {
             }
             if any { inMarket += 1 }
             // Labelled with the bar's own time, as in the data; valued at its close.
-            equity.append(EquityPoint(time: now - interval, equity: value, cash: cash))
+            equity.append(EquityPoint(time: opened, equity: value, cash: cash))
             if let text = equityText, equity.count - text.received == EquityText.chunk {
                 text.add(Array(equity[text.received...]))
             }
@@ -236,7 +264,7 @@ public final class Backtest {
                                       periodsPerYear: ppy)
         return BacktestResult(strategy: strategy.name, symbols: series.map(\.symbol), metrics: metrics, trades: book.trades,
                               orders: exchange.orders, fills: exchange.fills, equity: equity, warnings: warnings,
-                              notices: notices)
+                              notices: notices, dataNotes: dataNotes)
     }
 
     /// Cash plus holdings at the last closes, summed in symbol order (so the
@@ -284,7 +312,7 @@ public final class Backtest {
     func estimatedPeriodsPerYear() -> Double {
         let bars = series.map(\.bars)
         guard let longest = bars.max(by: { $0.count < $1.count }), longest.count > 1 else { return 252 }
-        let years = Double(longest.last!.time - longest.first!.time + interval) / (365.25 * 86_400_000)
+        let years = Double(longest.last!.time - longest.first!.time + length.nominal) / (365.25 * 86_400_000)
         return Double(longest.count) / years
     }
 
@@ -432,7 +460,11 @@ public final class Backtest {
         }
         if let bars = spec.expireBars.map(param) {
             o.timeInForce = .gtd
-            o.expireAt = later(bars.rounded(.down) * Double(interval))
+            if case .months(let n) = length, bars >= 0, bars < 100_000 {
+                o.expireAt = BarLength.months(n * Int(bars)).end(after: now)
+            } else {
+                o.expireAt = later(bars.rounded(.down) * Double(length.nominal))
+            }
         } else if let secs = spec.expireSeconds.map(param) {
             o.timeInForce = .gtd
             o.expireAt = later(secs * 1000)

@@ -107,6 +107,7 @@ public enum Report {
             }
         }
         w.endArray()
+        if !r.dataNotes.isEmpty { w.newline(); w.key("data_notes"); w.beginArray(); for x in r.dataNotes { w.string(x) }; w.endArray() }
         w.newline(); w.key("warnings"); w.beginArray(); for x in r.warnings + r.notices.lines { w.string(x) }; w.endArray()
         w.newline(); w.key("provenance"); provenance(&w, p)
         w.newline(); w.endObject(); w.newline()
@@ -257,6 +258,7 @@ public enum Report {
         let first = r.equity.first.map { UTCTime.format($0.time) } ?? "—", last = r.equity.last.map { UTCTime.format($0.time) } ?? "—"
         let rows: [(String, String)] = [
             ("Strategy", "\(r.strategy) on \(r.symbols.joined(separator: ", "))"),
+        ] + r.dataNotes.map { ("Data", $0) } + [
             ("Period", "\(first) … \(last) (\(r.equity.count) bars)"),
             ("Initial equity", num(m.initialEquity)),
             ("Final equity", num(m.finalEquity)),

@@ -353,3 +353,76 @@ func runStrat(_ args: [String]) throws -> (status: Int32, stdout: String, stderr
         #expect(rows[1] == "X,long,1,2024-01-01T01:00:00Z,100.7,2024-01-01T02:00:00Z,101.707,1.007,0.01,0,1,5,5", "\(rows[1])")
     }
 }
+
+/// Issue 10, A7 and B: bar lengths come from the data; calendar months are bars
+/// that end where the next begins; finer data is resampled to the strategy's timeframe.
+@Suite struct BarLengthCasesTests {
+    /// Month-end labels 29 to 31 days apart: a market order sent at a bar's close
+    /// fills at the next bar's open (the bars do not overlap, so nothing joins a
+    /// bar part-way at a price that never traded).
+    @Test func monthEndBarsAreCalendarMonths() throws {
+        let rows = [("2024-01-31", 100.0, 110.0, 95.0, 108.0), ("2024-02-29", 108.0, 112.0, 100.0, 104.0),
+                    ("2024-03-31", 104.0, 120.0, 103.0, 118.0), ("2024-04-30", 118.0, 119.0, 105.0, 110.0),
+                    ("2024-05-31", 110.0, 115.0, 108.0, 111.0), ("2024-06-30", 111.0, 111.0, 100.0, 101.0)]
+        let csv = try temp("m.csv", "time,open,high,low,close,volume\n" + rows.map { "\($0.0)T00:00:00Z,\($0.1),\($0.2),\($0.3),\($0.4),10\n" }.joined())
+        let strategy = try temp("m.strat", """
+            strategy Monthly {
+              market spot
+              timeframe 1M
+              when close > open {
+                enter long size qty(1)
+              }
+              when close < open {
+                exit long
+              }
+            }
+            """)
+        let json = csv.deletingLastPathComponent().appendingPathComponent("r.json")
+        let r = try runStrat(["backtest", strategy.path, "--data", "X=\(csv.path)", "--json", json.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let run = HandRun(status: r.status, stdout: r.stdout, stderr: r.stderr,
+                          json: try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any])
+        // Jan closes up: buy at Feb's open (108); Feb closes down: sell at Mar's open (104);
+        // Mar closes up: buy at Apr's open (118); Apr closes down: sell at May's open (110);
+        // May closes up: buy at Jun's open (111), still held at Jun's close (101).
+        #expect(run.fills == ["2024-02-29 00:00 buy 1 @ 108", "2024-03-31 00:00 sell 1 @ 104",
+                              "2024-04-30 00:00 buy 1 @ 118", "2024-05-31 00:00 sell 1 @ 110", "2024-06-30 00:00 buy 1 @ 111"])
+        #expect(run.trades == ["long 1 108 → 104 -4", "long 1 118 → 110 -8", "long 1 111 → - -"])
+        #expect(run.finalEquity == 10_000 - 12 - 10)
+        #expect(r.stdout.contains("(6 bars)"))
+        // Without a timeframe the months are found in the data; a 1d strategy cannot run on them.
+        let daily = try temp("d.strat", "strategy D {\n  market spot\n  timeframe 1d\n  when close > open {\n    enter long\n  }\n}\n")
+        let refused = try runStrat(["backtest", daily.path, "--data", "X=\(csv.path)"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("the strategy's timeframe is 1d but X's bars are 1M, which do not make whole 1d bars"))
+    }
+
+    /// Finer bars are resampled to the strategy's timeframe, and drive the fills inside each bar.
+    @Test func finerDataIsResampledAndDrivesTheFills() throws {
+        // Eight hourly bars → two 4h bars: 00:00 (O 100 H 104 L 99 C 103) and 04:00 (O 103 H 106 L 96 C 97),
+        // plus two hours of an unfinished third (left out). The first 4h bar closes up: buy at 04:00's
+        // open (103) with a stop 3% below (99.91). Inside the second 4h bar the hourly bars run
+        // 103 → 106 (04:00), then 105 → 99 (05:00): the stop fills at 99.91 in the 05:00 bar.
+        let r = try handRun("""
+              when close > open and close < 104 {
+                enter long size qty(2)
+                  stop 3%
+              }
+            """, header: "market spot\n  timeframe 4h",
+            bars: [(100, 101, 99, 100.5), (100.5, 104, 100, 103), (103, 103.5, 102, 102.5), (102.5, 103, 102, 103),
+                   (103, 106, 103, 105), (105, 105, 99, 99.5), (99.5, 100, 96, 97), (97, 98, 96.5, 97),
+                   (97, 98, 97, 98), (98, 99, 97, 98)])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.fills == ["04:00 buy 2 @ 103", "05:00 sell 2 @ 99.91"])
+        #expect(r.trades == ["long 2 103 → 99.91 -6.18"])
+        #expect(r.stdout.contains("Data                X: 10 bars of 1h resampled to 2 of 4h (the last, unfinished one left out); the 1h bars drive the fills inside each\n"))
+        #expect(r.stdout.contains("(2 bars)"))
+    }
+
+    /// The example SMA cross (1d) on hourly EURUSD.
+    @Test func dailyStrategyOnHourlyData() throws {
+        let r = try runStrat(["backtest", "Strategies/sma_cross.strat", "--data", "Data/EURUSD.csv"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Data                EURUSD: 5000 bars of 1h resampled to "))
+    }
+}
