@@ -426,3 +426,33 @@ func runStrat(_ args: [String]) throws -> (status: Int32, stdout: String, stderr
         #expect(r.stdout.contains("Data                EURUSD: 5000 bars of 1h resampled to "))
     }
 }
+
+extension BarLengthCasesTests {
+    /// The shipped monthly BTCUSD file runs a `timeframe 1M` strategy; every
+    /// market fill is at a bar's open, at that bar's time.
+    @Test func monthlyBitcoin() throws {
+        let strategy = try temp("btc.strat", """
+            strategy MonthlyCross {
+              market spot
+              timeframe 1M
+              when crossover(close, sma(close, 6)) {
+                enter long
+              }
+              when crossunder(close, sma(close, 6)) {
+                exit long
+              }
+            }
+            """)
+        let json = strategy.deletingLastPathComponent().appendingPathComponent("r.json")
+        let r = try runStrat(["backtest", strategy.path, "--data", "Data/BTCUSD.csv", "--json", json.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("(156 bars)"))
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any]
+        let fills = object["fills"] as! [[String: Any]]
+        #expect(fills.count > 10)
+        let opens = try String(contentsOf: repoRoot.appendingPathComponent("Data/BTCUSD.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { $0.split(separator: ",") }
+        let openAt = Dictionary(uniqueKeysWithValues: opens.map { (String($0[0]), Double($0[1])!) })
+        for f in fills { #expect(openAt[f["time"] as! String] == f["price"] as? Double, "\(f)") }
+    }
+}
