@@ -222,7 +222,7 @@ public final class Backtest {
                 guard let bar = bars[d] else { continue }
                 if trailing { updateTrails(instance: i) }
                 if strategy.membership != nil, !members[i], held[d] != 0,
-                   !exchange.openOrders(symbols[d]).contains(where: { $0.reduceOnly && $0.parent == nil }) {
+                   exchange.openOrder(symbols[d], where: { $0.reduceOnly && $0.parent == nil }) == nil {
                     // Out of the universe: the position rotates out.
                     exchange.cancelAll(symbol: symbols[d], at: now, reason: "left the universe")
                     submitClose(symbols[d], side: held[d] > 0 ? .sell : .buy, quantity: nil, now: now,
@@ -326,8 +326,9 @@ public final class Backtest {
         func ignored(_ why: String) { notices.note(why, at: bar.time, line: line) }
         switch action.kind {
         case .flatten:
-            let open = exchange.openOrders(symbol)
-            guard held != 0 || !open.isEmpty else { return ignored("flatten with no position and no open order") }
+            guard held != 0 || exchange.openOrder(symbol, where: { _ in true }) != nil else {
+                return ignored("flatten with no position and no open order")
+            }
             exchange.cancelAll(symbol: symbol, at: now, reason: "flatten (line \(line ?? 0))")
             if held != 0 { submitClose(symbol, side: held > 0 ? .sell : .buy, quantity: nil, now: now, tag: OrderTag(rule: rule, line: line, action: "flatten")) }
         case .cancel:
@@ -338,16 +339,16 @@ public final class Backtest {
             for o in entries { try exchange.cancel(o.id, at: now, reason: "cancel (line \(line ?? 0))") }
         case .cancelAll:
             // Every resting order, the open position's stops and takes included.
-            guard !exchange.openOrders(symbol).isEmpty else { return ignored("cancel all with no open order") }
+            guard exchange.openOrder(symbol, where: { _ in true }) != nil else { return ignored("cancel all with no open order") }
             exchange.cancelAll(symbol: symbol, at: now, reason: "cancel all (line \(line ?? 0))")
         case .enter:
             guard let side = action.side, let spec = action.order else { return }
             // With `universe top N by …` only the members may be entered on this bar.
             if strategy.membership != nil, !members[i] { return ignored("entries ignored: not a member of the universe") }
             let buy = side == .long
-            let tag = OrderTag(rule: rule, line: line, action: buy ? "enter long" : "enter short", isEntry: true)
+            let tag = OrderTag(rule: rule, line: line, action: buy ? "enter long" : "enter short", role: .entry)
             // A resting entry that way is re-sent: re-priced and re-sized in place.
-            if let resting = exchange.openOrders(symbol).first(where: { $0.tag.isEntry && $0.side == (buy ? .buy : .sell) && $0.filledQuantity == 0 }) {
+            if let resting = exchange.openOrder(symbol, where: { $0.tag.isEntry && $0.side == (buy ? .buy : .sell) && $0.filledQuantity == 0 }) {
                 try replace(resting, with: spec, tag: tag, instance: i, symbol: symbol, bar: bar, now: now, closes: closes)
                 return
             }
@@ -376,20 +377,41 @@ public final class Backtest {
             guard long ? held > 0 : held < 0 else { return ignored("exits ignored: no \(side.rawValue) position") }
             var q = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: markedEquity(closes))
             if spec.size.kind == .allIn { q = nil }
-            let tag = OrderTag(rule: rule, line: line, action: long ? "exit long" : "exit short")
+            let tag = OrderTag(rule: rule, line: line, action: long ? "exit long" : "exit short", role: .exit)
             if let q, !(q > 0) { return ignored("exits ignored: the size is \(q.isNaN ? "na" : "not positive")") }
+            let exitSide: OrderSide = long ? .sell : .buy
             if spec.type == .market, spec.stop != nil || spec.take != nil || spec.trail != nil {
                 // `exit long trail 1.5%` (or stop/take): arm exit orders on the open
-                // position, priced from this close, instead of leaving at market.
-                let (legs, why) = bracketLegs(spec, forEntry: false, side: long ? .sell : .buy, symbol: symbol, instance: i, tag: tag,
+                // position, priced from this close, instead of leaving at market;
+                // once per position side while they are armed.
+                if exchange.openOrder(symbol, where: { $0.tag.role == .protection && $0.parent == nil && $0.side == exitSide }) != nil {
+                    return ignored("exits ignored: exit orders already armed on the \(side.rawValue) position")
+                }
+                let (legs, why) = bracketLegs(spec, forEntry: false, side: exitSide, symbol: symbol, instance: i, tag: tag,
                                               quantity: q, reference: bar.close)
                 if let why { return ignored("exits ignored: \(why)") }
                 return submitLegs(legs, entry: nil, spec: spec, instance: i, now: now)
             }
-            var o = try makeOrder(spec, symbol: symbol, side: long ? .sell : .buy, quantity: q, instance: i, now: now)
+            var o = try makeOrder(spec, symbol: symbol, side: exitSide, quantity: q, instance: i, now: now)
             o.reduceOnly = true
             o.tag = tag
             if let na = naPart(o) { return ignored("exits ignored: \(na)") }
+            // An exit of the same type still open takes this one in: market exits add
+            // up (a whole-position exit covers any other), limit and stop exits are re-priced.
+            if let pending = exchange.openOrder(symbol, where: { $0.tag.role == .exit && $0.side == exitSide && $0.type == o.type }) {
+                if o.type == .market {
+                    guard let more = q, let sized = pending.quantity else {
+                        if pending.quantity == nil { return ignored("exits ignored: the whole position is already being closed") }
+                        try exchange.cancel(pending.id, at: now, reason: "taken into a whole-position exit (line \(line ?? 0))")
+                        exchange.submit(o, at: now)
+                        return
+                    }
+                    try exchange.modify(pending.id, quantity: sized + more, at: now)
+                } else if pending.filledQuantity == 0 {
+                    try exchange.modify(pending.id, quantity: q, limitPrice: o.limitPrice, stopPrice: o.stopPrice, at: now)
+                }
+                return
+            }
             exchange.submit(o, at: now)
         }
     }
@@ -416,6 +438,7 @@ public final class Backtest {
         }
         try exchange.modify(resting.id, quantity: qty, limitPrice: o.limitPrice, stopPrice: o.stopPrice, at: now)
         for child in exchange.openOrders(symbol) where child.parent == resting.id && child.state == .held {
+            // (A resting entry has at most three held children.)
             let price: IRPriceSpec? = child.type == .stop ? spec.stop : child.type == .limit ? spec.take : nil
             guard let p = price, p.kind == .price else { continue }
             let v = runtime.value(node: p.node, instance: i)
@@ -495,7 +518,8 @@ public final class Backtest {
         func leg(_ type: OrderType) -> Order {
             var o = Order(id: 0, symbol: symbol, side: side, type: type, quantity: quantity)
             o.reduceOnly = true
-            o.tag = OrderTag(rule: tag.rule, line: tag.line, action: forEntry ? type.rawValue : "\(tag.action ?? "exit") (\(type.rawValue))")
+            o.tag = OrderTag(rule: tag.rule, line: tag.line, action: forEntry ? type.rawValue : "\(tag.action ?? "exit") (\(type.rawValue))",
+                             role: .protection)
             return o
         }
         /// A percentage is an offset from the entry's fill (bracket) or a price from `reference` (exit).

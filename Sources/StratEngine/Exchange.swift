@@ -158,6 +158,13 @@ public final class SimulatedExchange {
         o.trailLevel = o.side == .sell ? max(old, level) : min(old, level)
     }
 
+    /// The first open order of `symbol` that `match` accepts, in submission
+    /// order (without building the list of open orders).
+    public func openOrder(_ symbol: String, where match: (Order) -> Bool) -> Order? {
+        for id in book[symbol] ?? [] where !orders[id].state.isTerminal && match(orders[id]) { return orders[id] }
+        return nil
+    }
+
     public func openOrders(_ symbol: String) -> [Order] {
         (book[symbol] ?? []).map { orders[$0] }.filter { !$0.state.isTerminal }
     }

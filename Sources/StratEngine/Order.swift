@@ -85,16 +85,27 @@ public struct OrderEvent: Codable, Sendable, Equatable {
 
 /// Where an order came from: the rule's source line, for reports.
 public struct OrderTag: Codable, Sendable, Equatable {
+    /// What an order is for in the strategy.
+    public enum Role: String, Codable, Sendable {
+        /// `enter long|short`.
+        case entry
+        /// `exit long|short` at market, limit or stop.
+        case exit
+        /// A stop, take or trailing stop: an entry's bracket, or armed by an exit.
+        case protection
+        /// Closing the whole position: `flatten`, a reversal, leaving the universe.
+        case close
+    }
     public var rule: Int?
     public var line: Int?
     public var action: String?
-    /// An entry (`enter long|short`), as opposed to an exit, a bracket leg or a close.
-    public var isEntry: Bool
-    public init(rule: Int? = nil, line: Int? = nil, action: String? = nil, isEntry: Bool = false) {
+    public var role: Role
+    public var isEntry: Bool { role == .entry }
+    public init(rule: Int? = nil, line: Int? = nil, action: String? = nil, role: Role = .close) {
         self.rule = rule
         self.line = line
         self.action = action
-        self.isEntry = isEntry
+        self.role = role
     }
 }
 

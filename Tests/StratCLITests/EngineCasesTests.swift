@@ -456,3 +456,39 @@ extension BarLengthCasesTests {
         for f in fills { #expect(openAt[f["time"] as! String] == f["price"] as? Double, "\(f)") }
     }
 }
+
+extension EngineCasesTests {
+    /// Exits fired together combine into one order: sized ones add up, a
+    /// whole-position exit covers the rest (and many firing rules cannot pile
+    /// up orders: the book stays as small as the position needs).
+    @Test func exitsFiredTogetherCombine() throws {
+        // Buy 8 at bar 1's open (101); bar 1 closes down: exits of 50% (4) and 25% (2) combine into
+        // one sell of 6 at bar 2's open (99); bar 2 closes down: a whole exit and a 50% exit: the
+        // whole one covers it, selling the last 2 at bar 3's open (98).
+        let r = try handRun("""
+              when close > open {
+                enter long size qty(8)
+              }
+              when close < open {
+                exit long size 50%
+              }
+              when close < open {
+                exit long size 25%
+              }
+              when close < open and close < 99 {
+                exit long
+              }
+            """, bars: [(100, 101, 99, 101), (101, 102, 99, 100), (99, 99, 97, 98), (98, 98, 98, 98)])
+        #expect(r.fills == ["01:00 buy 8 @ 101", "02:00 sell 6 @ 99", "03:00 sell 2 @ 98"])
+        #expect(r.orders.count == 4)
+        #expect(r.trades == ["long 8 101 → 98.75 -18"])
+    }
+
+    @Test func manyFiringRulesKeepTheBookSmall() throws {
+        let rules = (0..<300).map { _ in "  when close > open {\n    enter long size qty(1)\n  }\n  when close < open {\n    exit long\n  }" }
+        let r = try handRun(rules.joined(separator: "\n"), bars: [(100, 101, 99, 101), (101, 102, 99, 100), (100, 103, 99, 102), (102, 102, 98, 99), (99, 99, 99, 99)])
+        // Two entries and two exits: one order each, however many rules fired.
+        #expect(r.fills == ["01:00 buy 1 @ 101", "02:00 sell 1 @ 100", "03:00 buy 1 @ 102", "04:00 sell 1 @ 99"])
+        #expect(r.orders.count == 4)
+    }
+}
