@@ -169,6 +169,7 @@ public final class Backtest {
         var held = series.map { _ in 0.0 }
         var closes = series.map { _ in 0.0 }
         let spreads = series.map(\.halfSpreads)
+        let slots = symbols.map(portfolio.slot)
         let fine = series.map { intrabar[$0.symbol] }
         var finePositions = series.map { _ in 0 }
         let conditions = strategy.rules.map(\.condition)
@@ -207,7 +208,7 @@ public final class Backtest {
             let opened = bars.first { $0 != nil }!!.time
             if bars.count == 1, let bar = bars[0] { runtime.step(bar) } else { runtime.step(time: opened, bars: bars) }
             for s in bars.indices {
-                if let bar = bars[s] { closes[s] = bar.close; portfolio.mark(symbols[s], price: bar.close) }
+                if let bar = bars[s] { closes[s] = bar.close; portfolio.mark(slot: slots[s], price: bar.close) }
             }
             if let m = strategy.membership {
                 let period = strategy.rebalance.map { BarLength.milliseconds($0 * 1000).bucket(of: opened) }
@@ -361,7 +362,7 @@ public final class Backtest {
                 }
             }
             let qty = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: markedEquity(closes))
-            if let q = qty, !(q > 0) { return ignored("entries ignored: the size is \(q.isNaN ? "na" : "not positive")") }
+            if let q = qty, !(q > 0) { return ignored("entries ignored: " + Self.unsized(q, spec.size)) }
             var o = try makeOrder(spec, symbol: symbol, side: buy ? .buy : .sell, quantity: qty, instance: i, now: now)
             o.tag = tag
             if let na = naPart(o) { return ignored("entries ignored: \(na)") }
@@ -422,7 +423,7 @@ public final class Backtest {
     func replace(_ resting: Order, with spec: IROrder, tag: OrderTag, instance i: Int, symbol: String, bar: Bar, now: Int64,
                  closes: [Double]) throws {
         let qty = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: markedEquity(closes))
-        if let q = qty, !(q > 0) { return notices.note("entries ignored: the size is \(q.isNaN ? "na" : "not positive")", at: bar.time, line: tag.line) }
+        if let q = qty, !(q > 0) { return notices.note("entries ignored: " + Self.unsized(q, spec.size), at: bar.time, line: tag.line) }
         var o = try makeOrder(spec, symbol: symbol, side: resting.side, quantity: qty, instance: i, now: now)
         o.tag = tag
         if let na = naPart(o) { return notices.note("entries ignored: \(na)", at: bar.time, line: tag.line) }
@@ -569,6 +570,12 @@ public final class Backtest {
                 seriesTrails[id] = (i, t.node)
             }
         }
+    }
+
+    /// Why an entry has no size: na, or a sizing rule that gives nothing.
+    static func unsized(_ q: Double, _ size: IRSizing) -> String {
+        if q.isNaN { return "the size is na" }
+        return size.kind == .kelly ? "the Kelly size is 0 (the closed trades show no edge)" : "the size is not positive"
     }
 
     /// What of an order is na, if anything: its prices or its size.

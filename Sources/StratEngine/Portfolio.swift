@@ -44,7 +44,10 @@ public final class SpotPortfolio: Portfolio {
     public var allowShort: Bool { shortMargin != nil }
     /// The margin rate of a spot margin account (Reg T).
     public static let regTMargin = 0.5
-    var marks: [String: Double] = [:]
+    /// The latest price per symbol, by slot (marked every bar: an array, not a
+    /// dictionary, keeps that cheap).
+    var slots: [String: Int] = [:]
+    var marks: [Double] = []
 
     public init(cash: Double, allowShort: Bool = false, shortMargin: Double = SpotPortfolio.regTMargin) {
         initialCash = cash
@@ -54,7 +57,19 @@ public final class SpotPortfolio: Portfolio {
 
     public func position(_ symbol: String) -> Double { positions[symbol]?.quantity ?? 0 }
 
-    public func mark(_ symbol: String, price: Double) { marks[symbol] = price }
+    public func mark(_ symbol: String, price: Double) { marks[slot(symbol)] = price }
+
+    /// A symbol's place in the marks (registered on first use).
+    public func slot(_ symbol: String) -> Int {
+        if let i = slots[symbol] { return i }
+        slots[symbol] = marks.count
+        marks.append(.nan)
+        return marks.count - 1
+    }
+
+    public func mark(slot: Int, price: Double) { marks[slot] = price }
+
+    func latest(_ symbol: String) -> Double? { slots[symbol].map { marks[$0] }.flatMap { $0.isNaN ? nil : $0 } }
 
     /// Equity at the latest marks (`symbol` at `price`), summed in symbol order,
     /// and the initial margin the shorts of the other symbols hold.
@@ -63,7 +78,7 @@ public final class SpotPortfolio: Portfolio {
         for s in positions.keys.sorted() {
             let q = positions[s]!.quantity
             guard q != 0 else { continue }
-            let p = s == symbol ? price : marks[s] ?? positions[s]!.averageCost
+            let p = s == symbol ? price : latest(s) ?? positions[s]!.averageCost
             e += q * p
             if q < 0, s != symbol { m += -q * p * (shortMargin ?? 1) }
         }
@@ -137,7 +152,7 @@ public final class SpotPortfolio: Portfolio {
             }
         }
         positions[fill.symbol] = p
-        marks[fill.symbol] = fill.price
+        mark(fill.symbol, price: fill.price)
     }
 
     public func equity(marks: [String: Double]) -> Double {

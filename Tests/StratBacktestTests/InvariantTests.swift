@@ -60,6 +60,7 @@ enum Invariants {
         // Every fill on its bar's path; costs only against the trader, by the configured amount.
         let bars = c.fine ?? c.bars
         let step = c.fine == nil ? GeneratedCase.hour : GeneratedCase.hour / 4
+        var firstFill: Set<Int> = []
         for f in r.fills {
             let o = r.orders[f.order]
             // The bar the fill happened in; a fill at the signal's close (`--fill close`)
@@ -69,9 +70,15 @@ enum Invariants {
                 candidates.append(Bar(time: closed.time, open: closed.close, high: closed.close, low: closed.close, close: closed.close,
                                       volume: closed.volume))
             }
+            let first = firstFill.insert(f.order).inserted
             let problems = candidates.map { bar -> String? in
                 if f.reference < bar.low - 1e-9 || f.reference > bar.high + 1e-9 {
                     return "fill of order \(f.order) at \(f.reference) is outside its bar \(bar.low)…\(bar.high)"
+                }
+                // A stop resting from before a bar that opens beyond it fills at the open.
+                if first, o.type == .stop, let stop = o.stopPrice, (o.activatedAt ?? .max) < bar.time,
+                   o.side == .sell ? bar.open <= stop : bar.open >= stop, f.reference != bar.open {
+                    return "stop order \(o.id) gapped through at \(bar.open) but filled at \(f.reference)"
                 }
                 let maker = f.liquidity == "maker"
                 let cost = maker ? 0 : x0.halfSpread + x0.slippage.fraction(quantity: f.quantity, barVolume: bar.volume)

@@ -44,6 +44,13 @@ import Testing
         #expect(unknown.status == 2 && unknown.stderr.contains("no such input; the inputs are fast, slow"))
     }
 
+    /// Issue 10 A2: an order for 9.5 used to fill 9 and stay open, blocking every later entry (1 trade).
+    @Test func donchianTradesInWholeShares() throws {
+        let r = try strat("backtest", "Strategies/donchian_breakout.strat", "--data", "Data/GOOG.csv", "--lot-size", "1")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Trades              43 closed + 1 open\n"), "\(r.stdout)")
+    }
+
     @Test func feesAndCloseFills() throws {
         let close = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--lot-size", "1", "--fill", "close")
         #expect(close.stdout.contains("Final equity        63328.77\n"))
