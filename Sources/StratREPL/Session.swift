@@ -444,26 +444,35 @@ public final class Session {
         }[...]
         while let name = words.popFirst() {
             guard let value = words.popFirst() else { return "\(name) needs a value" }
-            func number(atLeast least: Double, above: Bool = false) -> Double? {
-                guard let v = Double(value), v.isFinite, above ? v > least : v >= least else { return nil }
+            // The ranges of strat backtest's options (Docs/Limits.md).
+            func number(atLeast least: Double, above: Bool = false, below upper: Double) -> Double? {
+                guard let v = Double(value), v.isFinite, above ? v > least : v >= least, v < upper else { return nil }
                 return v
             }
             switch name {
             case "--capital":
-                guard let v = number(atLeast: 0, above: true) else { return "--capital must be a number above 0, got `\(value)`" }
+                guard let v = number(atLeast: 0, above: true, below: 1e15.nextUp) else { return "--capital must be a number above 0 and at most 1000000000000000, got `\(value)`" }
                 config.capital = v
             case "--fees":
-                guard let v = number(atLeast: 0) else { return "--fees must be basis points, zero or more, got `\(value)`" }
+                guard let v = number(atLeast: 0, below: 10_000) else { return "--fees must be basis points from 0 to less than 10000, got `\(value)`" }
                 config.execution.makerFee = v / 10_000
                 config.execution.takerFee = v / 10_000
             case "--half-spread":
-                guard let v = number(atLeast: 0) else { return "--half-spread must be basis points, zero or more, got `\(value)`" }
+                guard let v = number(atLeast: 0, below: 10_000) else { return "--half-spread must be basis points from 0 to less than 10000, got `\(value)`" }
                 config.execution.halfSpread = v / 10_000
             case "--lot-size", "--tick-size":
-                guard let v = number(atLeast: 0, above: true) else { return "\(name) must be a number above 0, got `\(value)`" }
+                guard let v = number(atLeast: 0, above: true, below: 1e9.nextUp) else { return "\(name) must be a number above 0 and at most 1000000000, got `\(value)`" }
                 if name == "--lot-size" { config.execution.lotSize = v } else { config.execution.tickSize = v }
             case "--slippage":
-                guard let m = SlippageModel(parsing: value) else { return "--slippage must be none, fixed:BPS, linear:K or sqrt:K, got `\(value)`" }
+                let m = SlippageModel(parsing: value)
+                let fits: Bool
+                switch m {
+                case .none?: fits = true
+                case .fixedBps(let b)?: fits = b.isFinite && b < 10_000
+                case .linear(let k)?, .squareRoot(let k)?: fits = k.isFinite && k <= 1
+                case nil: fits = false
+                }
+                guard let m, fits else { return "--slippage must be none, fixed:BPS (0 to less than 10000), linear:K or sqrt:K (K from 0 to 1), got `\(value)`" }
                 config.execution.slippage = m
             case "--fill":
                 guard let f = FillTiming(rawValue: value) else { return "--fill must be next-open or close, got `\(value)`" }

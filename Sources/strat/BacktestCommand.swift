@@ -31,7 +31,7 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "The SQLite store for db: data (default: $STRAT_DB or ~/.strat/strat.db).")
     var db: String?
 
-    @Option(name: .customLong("min-quality"), help: "Warn when stored data scores below this (0–100).")
+    @Option(name: .customLong("min-quality"), parsing: .unconditional, help: "Warn when stored data scores below this (0–100).")
     var minQuality = 80.0
 
     @Flag(help: "Refuse to run on stored data that scores below --min-quality.")
@@ -46,37 +46,37 @@ struct BacktestCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: "NAME=VALUE: override an input (checked against its type and range).")
     var sets: [String] = []
 
-    @Option(help: "Starting cash in the quote currency.")
+    @Option(parsing: .unconditional, help: "Starting cash in the quote currency.")
     var capital = 10_000.0
 
-    @Option(help: "Fees in basis points of traded value, maker and taker alike.")
+    @Option(parsing: .unconditional, help: "Fees in basis points of traded value, maker and taker alike.")
     var fees = 0.0
 
-    @Option(name: .customLong("maker-fees"), help: "Maker fees in bps (overrides --fees for resting limit orders).")
+    @Option(name: .customLong("maker-fees"), parsing: .unconditional, help: "Maker fees in bps (overrides --fees for resting limit orders).")
     var makerFees: Double?
 
-    @Option(name: .customLong("taker-fees"), help: "Taker fees in bps (overrides --fees for market, stop and marketable orders).")
+    @Option(name: .customLong("taker-fees"), parsing: .unconditional, help: "Taker fees in bps (overrides --fees for market, stop and marketable orders).")
     var takerFees: Double?
 
     @Option(help: "Slippage on taker fills: none, fixed:BPS, linear:K (K × participation), sqrt:K (K × √participation).")
     var slippage = "none"
 
-    @Option(name: .customLong("half-spread"), help: "Half the bid–ask spread in bps, used when the data has no bid/ask columns.")
+    @Option(name: .customLong("half-spread"), parsing: .unconditional, help: "Half the bid–ask spread in bps, used when the data has no bid/ask columns.")
     var halfSpread = 0.0
 
     @Option(help: "When market orders fill: next-open or close.")
     var fill = "next-open"
 
-    @Option(name: .customLong("lot-size"), help: "Quantities are whole multiples of this (1: whole shares).")
+    @Option(name: .customLong("lot-size"), parsing: .unconditional, help: "Quantities are whole multiples of this (1: whole shares).")
     var lotSize: Double?
 
-    @Option(name: .customLong("tick-size"), help: "Prices are whole multiples of this.")
+    @Option(name: .customLong("tick-size"), parsing: .unconditional, help: "Prices are whole multiples of this.")
     var tickSize: Double?
 
-    @Option(help: "Milliseconds between sending an order and its being active.")
+    @Option(parsing: .unconditional, help: "Milliseconds between sending an order and its being active.")
     var latency: Int64 = 0
 
-    @Option(help: "At most this percentage of a bar's volume fills per bar; the rest carries over.")
+    @Option(parsing: .unconditional, help: "At most this percentage of a bar's volume fills per bar; the rest carries over.")
     var participation: Double?
 
     @Option(help: "Trading hours: 24/7 (default) or e.g. 'Mon-Fri 14:30-21:00' (UTC).")
@@ -85,7 +85,7 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "A file of holidays, one YYYY-MM-DD per line.")
     var holidays: String?
 
-    @Option(name: .customLong("periods-per-year"), help: "Bars per year for annualised metrics (default: estimated from the data).")
+    @Option(name: .customLong("periods-per-year"), parsing: .unconditional, help: "Bars per year for annualised metrics (default: estimated from the data).")
     var periodsPerYear: Double?
 
     @Option(help: "Write the full result as JSON here.")
@@ -96,6 +96,27 @@ struct BacktestCommand: ParsableCommand {
 
     @Option(help: "Write the equity curve as CSV here.")
     var equity: String?
+
+    func validate() throws {
+        try checkOption("--capital", capital, from: 0, above: true, to: OptionLimits.maxCapital)
+        for (name, v) in [("--fees", fees), ("--maker-fees", makerFees), ("--taker-fees", takerFees), ("--half-spread", halfSpread)] {
+            try checkOption(name, v, from: 0, to: OptionLimits.maxBps, below: true, unit: "basis points")
+        }
+        guard let slip = SlippageModel(parsing: slippage) else {
+            throw ValidationError("--slippage must be none, fixed:BPS, linear:K or sqrt:K, got `\(slippage)`")
+        }
+        switch slip {
+        case .none: break
+        case .fixedBps(let v): try checkOption("--slippage fixed:BPS", v, from: 0, to: OptionLimits.maxBps, below: true, unit: "basis points")
+        case .linear(let k), .squareRoot(let k): try checkOption("--slippage's K", k, from: 0, to: OptionLimits.maxSlippageK)
+        }
+        try checkOption("--latency", latency, from: 0, to: OptionLimits.maxLatency, unit: "milliseconds")
+        try checkOption("--participation", participation, from: 0, above: true, to: 100, unit: "a percentage")
+        try checkOption("--lot-size", lotSize, from: 0, above: true, to: OptionLimits.maxStep)
+        try checkOption("--tick-size", tickSize, from: 0, above: true, to: OptionLimits.maxStep)
+        try checkOption("--periods-per-year", periodsPerYear, from: 0, above: true, to: OptionLimits.maxPeriodsPerYear)
+        try checkOption("--min-quality", minQuality, from: 0, to: 100, unit: "a score")
+    }
 
     func run() throws {
         try withUsageErrors {
@@ -258,23 +279,13 @@ struct BacktestCommand: ParsableCommand {
         var x = ExecutionConfig()
         guard let timing = FillTiming(rawValue: fill) else { throw UsageError(description: "--fill must be next-open or close, got `\(fill)`") }
         x.fill = timing
-        guard let slip = SlippageModel(parsing: slippage) else {
-            throw UsageError(description: "--slippage must be none, fixed:BPS, linear:K or sqrt:K, got `\(slippage)`")
-        }
-        x.slippage = slip
-        for (name, v) in [("--fees", fees), ("--half-spread", halfSpread), ("--maker-fees", makerFees ?? 0), ("--taker-fees", takerFees ?? 0)] where v < 0 || !v.isFinite {
-            throw UsageError(description: "\(name) must be zero or more, got \(v)")
-        }
+        // The numbers were checked in validate().
+        x.slippage = SlippageModel(parsing: slippage) ?? .none
         x.makerFee = (makerFees ?? fees) / 10_000
         x.takerFee = (takerFees ?? fees) / 10_000
         x.halfSpread = halfSpread / 10_000
-        guard latency >= 0 else { throw UsageError(description: "--latency must be zero or more milliseconds") }
         x.latency = latency
-        if let p = participation {
-            guard p > 0, p <= 100 else { throw UsageError(description: "--participation must be a percentage above 0 and at most 100, got \(p)") }
-            x.participation = p / 100
-        }
-        for (name, v) in [("--lot-size", lotSize), ("--tick-size", tickSize)] { if let v, !(v > 0) { throw UsageError(description: "\(name) must be positive, got \(v)") } }
+        if let p = participation { x.participation = p / 100 }
         x.lotSize = lotSize
         x.tickSize = tickSize
         guard var sess = TradingSession(parsing: session) else {

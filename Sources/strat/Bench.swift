@@ -18,14 +18,19 @@ struct CompileBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "compile",
         abstract: "Time the compiler on a generated strategy.")
 
-    @Option(help: "Lines in the generated strategy.")
+    @Option(parsing: .unconditional, help: "Lines in the generated strategy.")
     var lines = 20_000
 
-    @Option(help: "Timed runs; the best is reported.")
+    @Option(parsing: .unconditional, help: "Timed runs; the best is reported.")
     var runs = 5
 
     @Option(help: "Also write the generated strategy here.")
     var save: String?
+
+    func validate() throws {
+        try checkOption("--lines", lines, from: 10, to: 10_000_000, unit: "a number of lines")
+        try checkOption("--runs", runs, from: 1, to: 1000, unit: "a number of runs")
+    }
 
     func run() throws {
         let text = Self.generate(lines: lines)
@@ -82,14 +87,19 @@ struct RuntimeBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "runtime",
         abstract: "Time the per-bar evaluator on random-walk bars.")
 
-    @Option(help: "Bars in the generated series.")
+    @Option(parsing: .unconditional, help: "Bars in the generated series.")
     var bars = 1_000_000
 
-    @Option(help: "Timed runs of each case; the best is reported.")
+    @Option(parsing: .unconditional, help: "Timed runs of each case; the best is reported.")
     var runs = 5
 
     @Option(help: "The SMA cross strategy to run.")
     var strategy = "Strategies/sma_cross.strat"
+
+    func validate() throws {
+        try checkOption("--bars", bars, from: 1, to: 50_000_000, unit: "a number of bars")
+        try checkOption("--runs", runs, from: 1, to: 1000, unit: "a number of runs")
+    }
 
     func run() throws {
         try withUsageErrors {
@@ -128,14 +138,19 @@ struct BacktestBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "backtest",
         abstract: "Time a whole backtest on generated one-minute bars.")
 
-    @Option(help: "Bars in the generated CSV.")
+    @Option(parsing: .unconditional, help: "Bars in the generated CSV.")
     var bars = 1_000_000
 
     @Option(help: "Where to write the CSV, the strategy and the result.")
     var dir = "/tmp/strat-bench"
 
-    @Option(help: "Timed runs; the best is reported.")
+    @Option(parsing: .unconditional, help: "Timed runs; the best is reported.")
     var runs = 3
+
+    func validate() throws {
+        try checkOption("--bars", bars, from: 1, to: 50_000_000, unit: "a number of bars")
+        try checkOption("--runs", runs, from: 1, to: 1000, unit: "a number of runs")
+    }
 
     func run() throws {
         try withUsageErrors {

@@ -24,11 +24,15 @@ struct StoreOptions: ParsableArguments {
 
 /// How the checks judge a series (import and quality share them).
 struct CheckOptions: ParsableArguments {
-    @Option(name: .customLong("outlier-threshold"), help: "Robust z-score above which a return is an outlier.")
+    @Option(name: .customLong("outlier-threshold"), parsing: .unconditional, help: "Robust z-score above which a return is an outlier.")
     var outlierThreshold = 10.0
 
     @Flag(name: .customLong("weekdays"), help: "Weekends are not gaps (equities).")
     var weekdays = false
+
+    func validate() throws {
+        try checkOption("--outlier-threshold", outlierThreshold, from: 0, above: true, to: 1e6, unit: "a z-score")
+    }
 
     func apply(to policy: inout ValidationPolicy) {
         policy.outlierThreshold = outlierThreshold
@@ -58,12 +62,28 @@ struct SeriesOptions: ParsableArguments {
     @Option(help: "Where the data came from (csv, binance, …).")
     var source = "csv"
 
+    func validate() throws {
+        try checkSymbol(symbol)
+        guard ["spot", "perp"].contains(market) else { throw ValidationError("--market must be spot or perp, got `\(market)`") }
+        guard DurationText.interval(interval) != nil else { throw ValidationError(intervalMessage(interval)) }
+        guard !source.isEmpty else { throw ValidationError("--source must not be empty") }
+    }
+
     func key() throws -> SeriesKey {
-        guard ["spot", "perp"].contains(market) else { throw UsageError(description: "--market must be spot or perp, got `\(market)`") }
-        guard let seconds = DurationText.interval(interval) else {
-            throw UsageError(description: "--interval must be a length such as 1m, 15m, 1h, 4h, 1d or 1w, got `\(interval)`")
-        }
+        guard let seconds = DurationText.interval(interval) else { throw UsageError(description: intervalMessage(interval)) }
         return SeriesKey(source: source, market: market, symbol: symbol, interval: seconds)
+    }
+}
+
+func intervalMessage(_ text: String) -> String {
+    "--interval must be a whole number of s, m, h, d or w such as 1m, 15m, 1h, 4h, 1d or 1w, at most 366d; got `\(text)`"
+}
+
+/// A symbol names a series and a column of output: a word, not blank.
+func checkSymbol(_ symbol: String, option: String = "--symbol") throws {
+    guard !symbol.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("\(option) must not be empty") }
+    guard !symbol.contains(where: { $0.isWhitespace || $0 == "," || $0 == "=" || $0 == ":" || $0.asciiValue.map { $0 < 32 } == true }) else {
+        throw ValidationError("\(option) `\(symbol)` must be one word without spaces, commas, `=` or `:`")
     }
 }
 
@@ -254,16 +274,22 @@ struct DataFetch: ParsableCommand {
     @Option(name: .customLong("base-url"), help: "Instead of the exchange's own address.")
     var baseURL: String?
 
-    @Option(name: .customLong("weight-limit"), help: "Request weight allowed per minute.")
+    @Option(name: .customLong("weight-limit"), parsing: .unconditional, help: "Request weight allowed per minute.")
     var weightLimit = 1200.0
 
-    @Option(name: .customLong("max-ban"), help: "Give up if the exchange asks to wait longer than this (seconds).")
+    @Option(name: .customLong("max-ban"), parsing: .unconditional, help: "Give up if the exchange asks to wait longer than this (seconds).")
     var maxBan = 600.0
 
     @Flag(help: "For a perp, also fetch its funding rates.")
     var funding = false
 
     @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        try checkSymbol(symbol)
+        try checkOption("--weight-limit", weightLimit, from: 0, above: true, to: 1e6, unit: "request weight per minute")
+        try checkOption("--max-ban", maxBan, from: 0, to: 86_400, unit: "seconds")
+    }
 
     func run() throws {
         try withUsageErrors {
@@ -273,6 +299,7 @@ struct DataFetch: ParsableCommand {
                 throw UsageError(description: "--interval must be one of Binance's: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w, got `\(interval)`")
             }
             guard let start = try parseTime(from, "--from"), let end = try parseTime(to, "--to") else { return }
+            guard start < end else { throw UsageError(description: "--from \(from) must be before --to \(to)") }
             let db = try store.open()
             var config = RateLimitConfig()
             config.weightPerMinute = weightLimit

@@ -88,3 +88,17 @@ func printJSON<T: Encodable>(_ value: T) throws {
     FileHandle.standardOutput.write(try e.encode(value))
     print()
 }
+
+/// ArgumentParser's message as `strat: error: …` (its first line; any further
+/// lines indented beneath it) and the help to read as a note.
+func usageErrorText(message: String, full: String) -> String {
+    var lines = message.split(separator: "\n", omittingEmptySubsequences: true).map { $0.trimmingCharacters(in: .whitespaces) }
+    if let first = lines.first, first.hasPrefix("Error: ") { lines[0] = String(first.dropFirst(7)) }
+    var text = "strat: error: " + (lines.first ?? "invalid arguments") + "\n"
+    for line in lines.dropFirst() { text += "  " + line + "\n" }
+    // "See 'strat backtest --help' for more information."
+    if let see = full.range(of: "See '"), let end = full[see.upperBound...].firstIndex(of: "'") {
+        text += "strat: note: see `\(full[see.upperBound..<end])`\n"
+    }
+    return text
+}
