@@ -121,7 +121,14 @@ struct DataImport: ParsableCommand {
     @Option(name: .customLong("on-outlier"), help: "Returns far from the recent ones: flag or reject (drop the bar).")
     var onOutlier = Policy.flag
 
+    @Option(name: .customLong("on-spacing"), help: "Bars not a whole number of --interval apart (hourly bars as 1d): reject or flag.")
+    var onSpacing = Policy.reject
+
     @OptionGroup var checks: CheckOptions
+
+    func validate() throws {
+        guard onSpacing != .repair else { throw ValidationError("--on-spacing must be reject or flag (bars at the wrong distance cannot be repaired), got `repair`") }
+    }
 
     func run() throws {
         try withUsageErrors {
@@ -136,10 +143,13 @@ struct DataImport: ParsableCommand {
             policy.order = onOrder
             policy.gaps = onGap
             policy.outliers = onOutlier == .repair ? .reject : onOutlier
+            policy.spacing = onSpacing
             checks.apply(to: &policy)
             let checked: (bars: [Bar], flags: [BarFlags], report: QualityReport)
             do { checked = try Validator.validate(parsed.bars, interval: key.interval * 1000, policy: policy, file: file) } catch let e as StratData.ValidationError {
                 throw UsageError(description: "nothing imported:\n" + e.description)
+            } catch let e as GapFillLimitError {
+                throw UsageError(description: "nothing imported: " + e.description)
             }
             let db = try store.open()
             let added = try db.insert(checked.bars, flags: checked.flags, key: key)
@@ -239,7 +249,7 @@ struct DataQuality: ParsableCommand {
             let bars = try db.bars(key)
             guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(key.symbol) \(series.interval); see `strat data list`") }
             var policy = ValidationPolicy()
-            for p in [\ValidationPolicy.integrity, \.duplicates, \.order, \.gaps, \.outliers] { policy[keyPath: p] = .flag }
+            for p in [\ValidationPolicy.integrity, \.duplicates, \.order, \.gaps, \.outliers, \.spacing] { policy[keyPath: p] = .flag }
             checks.apply(to: &policy)
             let report = try Validator.validate(bars, interval: key.interval * 1000, policy: policy, file: db.path, lineOf: { _ in nil }).report
             try db.saveQuality(report, key: key, at: Int64(Date().timeIntervalSince1970 * 1000))
