@@ -78,7 +78,7 @@ public final class Session {
     /// Bars from the SQLite store (`$STRAT_DB` or ~/.strat/strat.db).
     func loadStored(symbol: String, interval: Int64, market: String, source: String) -> Reply {
         do {
-            let store = try Store(path: storePath)
+            let store = try Store(path: storePath, readOnly: true)
             let bars = try store.bars(SeriesKey(source: source, market: market, symbol: symbol, interval: interval))
             guard !bars.isEmpty else { return failure("no bars stored for \(symbol) \(formatDuration(interval)) (\(market), \(source)) in \(storePath)") }
             data = BarSeries(symbol: symbol, bars: bars)

@@ -138,7 +138,7 @@ struct BacktestCommand: ParsableCommand {
                 let path = try parseData(spec).1
                 return path == "db" || path.hasPrefix("db:")
             }
-            let stored = readsStore ? try openStore(db) : nil
+            let stored = readsStore ? try openStore(db, readOnly: true) : nil
             for spec in try expandStored(data, stored) {
                 let (symbol, path) = try parseData(spec)
                 if path == "db" || path.hasPrefix("db:") {

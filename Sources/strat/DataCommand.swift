@@ -17,8 +17,10 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "The SQLite file (default: $STRAT_DB or ~/.strat/strat.db).")
     var db: String?
 
-    func open() throws -> Store {
-        try openStore(db)
+    /// A command that only reads opens the store read-only: it creates nothing
+    /// and works on a store it may not write.
+    func open(readOnly: Bool = false) throws -> Store {
+        try openStore(db, readOnly: readOnly)
     }
 }
 
@@ -42,8 +44,8 @@ struct CheckOptions: ParsableArguments {
 
 /// The store at `path` (default: $STRAT_DB or ~/.strat/strat.db); a failure to
 /// open it is a usage error naming the file.
-func openStore(_ path: String?) throws -> Store {
-    do { return try Store(path: path ?? Store.defaultPath) } catch let e as StoreError {
+func openStore(_ path: String?, readOnly: Bool = false) throws -> Store {
+    do { return try Store(path: path ?? Store.defaultPath, readOnly: readOnly) } catch let e as StoreError {
         throw UsageError(description: e.description)
     }
 }
@@ -124,6 +126,9 @@ struct DataImport: ParsableCommand {
     @Option(name: .customLong("on-spacing"), help: "Bars not a whole number of --interval apart (hourly bars as 1d): reject or flag.")
     var onSpacing = Policy.reject
 
+    @Option(name: .customLong("on-conflict"), help: "Bars stored already with other prices: reject (store nothing, list them), keep the stored ones or replace them.")
+    var onConflict = ConflictPolicy.reject
+
     @OptionGroup var checks: CheckOptions
 
     func validate() throws {
@@ -152,15 +157,20 @@ struct DataImport: ParsableCommand {
                 throw UsageError(description: "nothing imported: " + e.description)
             }
             let db = try store.open()
-            let added = try db.insert(checked.bars, flags: checked.flags, key: key)
+            let added: InsertSummary
+            do { added = try db.insert(checked.bars, flags: checked.flags, key: key, onConflict: onConflict) } catch let e as ConflictError {
+                throw UsageError(description: e.description)
+            }
             try db.saveQuality(checked.report, key: key, at: Int64(Date().timeIntervalSince1970 * 1000))
-            print("imported \(checked.bars.count) bars of \(key.symbol) \(formatDuration(key.interval)) (\(added) new) into \(db.path)")
+            let changed = added.changed == 0 ? "" : ", \(added.changed) changed: " + (onConflict == .keep ? "the stored bars kept" : "replaced")
+            print("imported \(checked.bars.count) bars of \(key.symbol) \(formatDuration(key.interval)) (\(added.new) new\(changed)) into \(db.path)")
             print(checked.report.text(title: "\(key.symbol) \(formatDuration(key.interval))"), terminator: "")
         }
     }
 }
 
 extension Policy: ExpressibleByArgument {}
+extension ConflictPolicy: ExpressibleByArgument {}
 
 struct DataExport: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "export", abstract: "Write stored bars as CSV.")
@@ -183,7 +193,7 @@ struct DataExport: ParsableCommand {
     func run() throws {
         try withUsageErrors {
             let key = try series.key()
-            let db = try store.open()
+            let db = try store.open(readOnly: true)
             var text: [UInt8] = Array("time,open,high,low,close,volume\n".utf8)
             var count = 0
             var times = UTCTimeWriter()
@@ -216,7 +226,7 @@ struct DataList: ParsableCommand {
 
     func run() throws {
         try withUsageErrors {
-            let rows = try store.open().list()
+            let rows = try store.open(readOnly: true).list()
             if rows.isEmpty { print("no data stored"); return }
             print("symbol      interval  market  source   rows      first                 last                  quality")
             for r in rows {
@@ -245,14 +255,18 @@ struct DataQuality: ParsableCommand {
     func run() throws {
         try withUsageErrors {
             let key = try series.key()
-            let db = try store.open()
+            // The report is saved with the series when the store can be written.
+            let path = store.db ?? Store.defaultPath
+            let db = try store.open(readOnly: !FileManager.default.isWritableFile(atPath: path))
             let bars = try db.bars(key)
             guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(key.symbol) \(series.interval); see `strat data list`") }
             var policy = ValidationPolicy()
             for p in [\ValidationPolicy.integrity, \.duplicates, \.order, \.gaps, \.outliers, \.spacing] { policy[keyPath: p] = .flag }
             checks.apply(to: &policy)
             let report = try Validator.validate(bars, interval: key.interval * 1000, policy: policy, file: db.path, lineOf: { _ in nil }).report
-            try db.saveQuality(report, key: key, at: Int64(Date().timeIntervalSince1970 * 1000))
+            if db.readOnly { writeStderr("strat: note: \(db.path) is read-only; the report is not saved\n") } else {
+                try db.saveQuality(report, key: key, at: Int64(Date().timeIntervalSince1970 * 1000))
+            }
             print(report.text(title: "\(key.symbol) \(formatDuration(key.interval)) (\(key.market), \(key.source))"), terminator: "")
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StratData
 import StratIR
 import StratSyntax
 
@@ -25,9 +26,13 @@ func writeStderr(_ s: String) {
     FileHandle.standardError.write(Data(s.utf8))
 }
 
-/// Runs `body`, turning a UsageError into "strat: error: …" and exit status 2.
+/// Runs `body`, turning a UsageError (or a store's error) into "strat: error: …"
+/// and exit status 2.
 func withUsageErrors(_ body: () throws -> Void) throws {
     do { try body() } catch let e as UsageError {
+        writeStderr("strat: error: \(e.description)\n")
+        throw ExitCode(2)
+    } catch let e as StoreError {
         writeStderr("strat: error: \(e.description)\n")
         throw ExitCode(2)
     }

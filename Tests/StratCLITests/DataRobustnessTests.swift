@@ -33,4 +33,86 @@ import StratTestSupport
         let repair = try strat("data", "import", "Data/EURUSD.csv", "--symbol", "EURUSD", "--interval", "1h", "--on-spacing", "repair", "--db", path)
         #expect(repair.status == 2 && repair.stderr.hasPrefix("strat: error: --on-spacing must be reject or flag"))
     }
+
+    @Test func reimportingChangedBarsFollowsOnConflict() throws {
+        let path = db()
+        let a = try temp("a.csv", "time,open,high,low,close,volume\n2024-01-01,10,11,9,10,5\n2024-01-02,10,11,9,10,5\n2024-01-03,10,11,9,10,5\n")
+        let b = try temp("b.csv", "time,open,high,low,close,volume\n2024-01-02,10,12,9,11,5\n2024-01-03,10,11,9,10,5\n2024-01-04,10,11,9,10,5\n")
+        #expect(try strat("data", "import", a.path, "--symbol", "X", "--interval", "1d", "--db", path).status == 0)
+        let refused = try strat("data", "import", b.path, "--symbol", "X", "--interval", "1d", "--db", path)
+        #expect(refused.status == 2)
+        #expect(refused.stderr == """
+            strat: error: 1 bar of X differs from the one stored in \(path); nothing imported
+              2024-01-02T00:00:00Z: stored 10.0 11.0 9.0 10.0 5.0, imported 10.0 12.0 9.0 11.0 5.0 (open high low close volume)
+            (choose --on-conflict keep to store only the new bars, or --on-conflict replace to overwrite the stored ones)
+
+            """)
+        let export = ["data", "export", "--symbol", "X", "--interval", "1d", "--db", path, "--out", "-"]
+        #expect(try runProgram(stratBinary.path, export).stdout.split(separator: "\n").count == 4)     // unchanged
+        let kept = try strat("data", "import", b.path, "--symbol", "X", "--interval", "1d", "--db", path, "--on-conflict", "keep")
+        #expect(kept.stdout.hasPrefix("imported 3 bars of X 1d (1 new, 1 changed: the stored bars kept) into \(path)\n"))
+        #expect(try runProgram(stratBinary.path, export).stdout.contains("2024-01-02T00:00:00Z,10.0,11.0,9.0,10.0,5.0\n"))
+        let replaced = try strat("data", "import", b.path, "--symbol", "X", "--interval", "1d", "--db", path, "--on-conflict", "replace")
+        #expect(replaced.stdout.hasPrefix("imported 3 bars of X 1d (0 new, 1 changed: replaced) into \(path)\n"))
+        #expect(try runProgram(stratBinary.path, export).stdout.contains("2024-01-02T00:00:00Z,10.0,12.0,9.0,11.0,5.0\n"))
+    }
+
+    @Test func twoConcurrentImportsIntoOneStoreBothSucceed() throws {
+        // Big enough that the two writes overlap (before: "SQLite error 5: database is locked").
+        var text = "time,open,high,low,close,volume\n"
+        for i in 0..<200_000 { text += "\(1_704_067_200_000 + Int64(i) * 60_000),100,101,99,100,\(i % 100 + 1)\n" }
+        let csv = try temp("big.csv", text)
+        let path = db()
+        let children = try ["A", "B"].map { symbol in
+            try Child(stratBinary.path, ["data", "import", csv.path, "--symbol", symbol, "--interval", "1m", "--db", path])
+        }
+        for (child, symbol) in zip(children, ["A", "B"]) {
+            let r = try child.wait()
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.hasPrefix("imported 200000 bars of \(symbol) 1m (200000 new) into \(path)\n"))
+        }
+        #expect(try strat("data", "list", "--db", path).stdout.split(separator: "\n").count == 3)
+    }
+
+    @Test func readsOpenTheStoreReadOnlyAndCreateNothing() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-none-\(UUID().uuidString)")
+        let missing = dir.appendingPathComponent("x.db").path
+        for args in [["data", "list"], ["data", "export", "--symbol", "X", "--interval", "1d", "--out", "-"],
+                     ["data", "quality", "--symbol", "X", "--interval", "1d"]] {
+            let r = try runProgram(stratBinary.path, args + ["--db", missing])
+            #expect(r.status == 2)
+            #expect(r.stderr == "strat: error: \(missing): no such store; `strat data import` or `strat data fetch` makes one\n", "\(args)")
+        }
+        let bt = try strat("backtest", "Strategies/sma_cross.strat", "--data", "GOOG=db:1d", "--db", missing)
+        #expect(bt.status == 2 && bt.stderr.contains("no such store"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path))
+    }
+
+    /// A store in a directory the user may not write, in a file they may not
+    /// write: list, export, quality and backtest read it. (Run as `nobody` when
+    /// the tests run as root, whom permissions do not stop.)
+    @Test func aReadOnlyStoreCanBeRead() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-ro-\(UUID().uuidString)")
+        let path = dir.appendingPathComponent("x.db").path
+        #expect(try strat("data", "import", "Data/GOOG.csv", "--symbol", "GOOG", "--interval", "1d", "--weekdays", "--db", path).status == 0)
+        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: dir.path)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path) }
+        func run(_ args: String...) throws -> Run {
+            let command = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", stratBinary.path] : [stratBinary.path]
+            return try runProgram(command[0], Array(command.dropFirst()) + args, in: repoRoot.path)
+        }
+        let list = try run("data", "list", "--db", path)
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stdout.contains("GOOG        1d        spot    csv      2148"))
+        let export = try run("data", "export", "--symbol", "GOOG", "--interval", "1d", "--from", "2013-03-01", "--db", path, "--out", "-")
+        #expect(export.stdout == "time,open,high,low,close,volume\n2013-03-01T00:00:00Z,797.8,807.14,796.15,806.19,2175400.0\n")
+        let quality = try run("data", "quality", "--symbol", "GOOG", "--interval", "1d", "--weekdays", "--db", path)
+        #expect(quality.status == 0 && quality.stderr == "strat: note: \(path) is read-only; the report is not saved\n")
+        let bt = try run("backtest", "Strategies/sma_cross.strat", "--data", "GOOG=db:1d", "--db", path, "--lot-size", "1")
+        #expect(bt.status == 0 && bt.stdout.contains("Final equity        57752.99\n"), "\(bt.stderr)")
+        let write = try run("data", "import", "Data/GOOG.csv", "--symbol", "G2", "--interval", "1d", "--db", path)
+        #expect(write.status == 2 && write.stderr.hasPrefix("strat: error: \(path): "))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["x.db"])
+    }
 }
