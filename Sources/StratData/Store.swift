@@ -2,23 +2,6 @@ import Foundation
 import GRDB
 import StratMarket
 
-/// An error's POSIX reason in words ("No such file or directory"), never
-/// Foundation's NSCocoaErrorDomain text.
-func posixText(_ error: Error) -> String {
-    let ns = error as NSError
-    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-        return String(cString: strerror(Int32(underlying.code)))
-    }
-    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
-    switch CocoaError.Code(rawValue: ns.code) {
-    case .fileNoSuchFile, .fileReadNoSuchFile: return "No such file or directory"
-    case .fileWriteNoPermission, .fileReadNoPermission: return "Permission denied"
-    case .fileWriteOutOfSpace: return "No space left on device"
-    case .fileWriteVolumeReadOnly: return "Read-only file system"
-    default: return "error \(ns.code)"
-    }
-}
-
 /// Which series: where it came from, spot or perp, the symbol and the bar length.
 public struct SeriesKey: Hashable, Sendable, Codable {
     public var source: String
@@ -134,7 +117,7 @@ public final class Store: Sendable {
         } else {
             let dir = url.deletingLastPathComponent()
             do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
-                throw StoreError(description: "\(path): cannot make the directory \(dir.path): \(posixText(error))")
+                throw StoreError(description: "\(path): cannot make the directory \(dir.path): \(posixReason(error))")
             }
         }
         do {

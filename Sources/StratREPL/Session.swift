@@ -123,7 +123,15 @@ public final class Session {
         let renderer = DiagnosticRenderer(useColor: color)
         var out = ""
         let quiet: Set<DiagnosticCode> = [.unusedLet, .unusedInput, .unusedFunction, .noRules]
-        for d in diags where !quiet.contains(d.code) {
+        let end = offset + input.utf8.count
+        for var d in diags where !quiet.contains(d.code) {
+            // The session's own closing brace is not the user's: an input that
+            // stops early (a bare `let`) ends there, and the synthetic strategy
+            // left open by it is not reported.
+            if d.code == .unclosedBrace, d.range.start >= offset { continue }
+            if d.range.start >= end {
+                d.message = d.message.replacingOccurrences(of: "found `}`", with: "found the end of the input")
+            }
             if d.range.start >= offset {
                 out += renderer.render(shifted(d, by: -offset), in: inputFile)
             } else {
@@ -413,7 +421,14 @@ public final class Session {
         do {
             let e = try Evaluation.run(s, letNamed: "__repl", series: data, overrides: overrides)
             let svg = Display.svg(title: expression, times: e.times, values: e.values[0], close: data.bars.map(\.close))
-            try svg.write(toFile: resolve(path), atomically: true, encoding: .utf8)
+            let full = resolve(path), dir = URL(fileURLWithPath: full).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+                return failure("\(path): no such directory \(dir)")
+            }
+            do { try svg.write(toFile: full, atomically: true, encoding: .utf8) } catch {
+                return failure("\(path): cannot write: \(posixReason(error))")
+            }
             reply.out += "wrote \(path) (\(e.times.count) bars)\n"
             return reply
         } catch {

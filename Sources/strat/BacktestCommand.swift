@@ -120,6 +120,8 @@ struct BacktestCommand: ParsableCommand {
 
     func run() throws {
         try withUsageErrors {
+            try checkOutputs([("--json", json), ("--trades", trades), ("--equity", equity)].compactMap { o, p in p.map { (o, $0) } },
+                             inputs: try inputFiles())
             let source = try readSource(strategy)
             let result = Compiler.compile(source)
             renderDiagnostics(result.diagnostics, source)
@@ -196,11 +198,11 @@ struct BacktestCommand: ParsableCommand {
                                data: provenanceData.sorted { $0.symbol < $1.symbol }, config: config)
             if let json {
                 do { try Report.writeJSON(r, p, to: json, equity: equityText) } catch {
-                    throw UsageError(description: "\(json): cannot write (\(error.localizedDescription))")
+                    throw UsageError(description: "--json \(json): cannot write: \(posixReason(error))")
                 }
             }
-            if let trades { try write(Data(Report.tradesCSV(r).utf8), to: trades) }
-            if let equity { try write(Report.equityCSV(r), to: equity) }
+            if let trades { try writeOutput(Data(Report.tradesCSV(r).utf8), to: trades, option: "--trades") }
+            if let equity { try writeOutput(Report.equityCSV(r), to: equity, option: "--equity") }
             print(Report.summary(r), terminator: "")
         }
     }
@@ -333,9 +335,17 @@ struct BacktestCommand: ParsableCommand {
         return out
     }
 
-    func write(_ data: Data, to path: String) throws {
-        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
-            throw UsageError(description: "\(path): cannot write (\(error.localizedDescription))")
+    /// Every file the run reads, which no output may overwrite.
+    func inputFiles() throws -> [(what: String, path: String)] {
+        var files: [(String, String)] = [("the strategy", strategy)]
+        var readsStore = false
+        for spec in data where !spec.hasPrefix("*=") {
+            let (symbol, path) = try parseData(spec)
+            if path == "db" || path.hasPrefix("db:") { readsStore = true } else { files.append(("the --data file of \(symbol)", path)) }
         }
+        if readsStore || data.contains(where: { $0.hasPrefix("*=") }) { files.append(("the store", db ?? Store.defaultPath)) }
+        for spec in intrabar { files.append(("an --intrabar file", try parseData(spec).1)) }
+        if let holidays { files.append(("the --holidays file", holidays)) }
+        return files
     }
 }

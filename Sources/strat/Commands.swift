@@ -60,11 +60,7 @@ struct Fmt: ParsableCommand {
             if check {
                 if formatted != source.text { writeStderr("\(file): not formatted\n"); throw ExitCode(1) }
             } else if write {
-                if formatted != source.text {
-                    do { try formatted.write(toFile: file, atomically: true, encoding: .utf8) } catch {
-                        throw UsageError(description: "\(file): cannot be written: \(error.localizedDescription)")
-                    }
-                }
+                if formatted != source.text { try rewrite(file, with: formatted) }
             } else {
                 print(formatted, terminator: "")
             }

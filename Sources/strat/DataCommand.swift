@@ -193,6 +193,7 @@ struct DataExport: ParsableCommand {
     func run() throws {
         try withUsageErrors {
             let key = try series.key()
+            try checkOutputs([("--out", out)], inputs: [("the store", store.db ?? Store.defaultPath)])
             let db = try store.open(readOnly: true)
             var text: [UInt8] = Array("time,open,high,low,close,volume\n".utf8)
             var count = 0
@@ -212,7 +213,7 @@ struct DataExport: ParsableCommand {
             if let all { emit(all) } else { try db.read(key, from: lower == .min ? nil : lower, to: upper == .max ? nil : upper) { emit($0) } }
             guard count > 0 else { throw UsageError(description: "no bars stored for \(key.symbol) \(series.interval) (\(key.market), \(key.source)) in that range; see `strat data list`") }
             if out == "-" { FileHandle.standardOutput.write(Data(text)) } else {
-                guard FileManager.default.createFile(atPath: out, contents: Data(text)) else { throw UsageError(description: "\(out): cannot write") }
+                try writeOutput(Data(text), to: out, option: "--out")
                 print("exported \(count) bars to \(out)")
             }
         }
