@@ -36,6 +36,8 @@ public final class Session {
     var overrides: [String: Double] = [:]
     /// Working directory for relative paths in meta-commands.
     let directory: URL
+    /// The unit of integer times in CSV files (`strat repl --time-unit`).
+    public var timeUnit: BarCSV.TimeUnit?
 
     public init(interactive: Bool, color: Bool, directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) {
         self.interactive = interactive
@@ -63,7 +65,7 @@ public final class Session {
 
     public func loadData(path: String, symbol: String? = nil) -> Reply {
         do {
-            let series = try BarCSV.read(path: resolve(path), symbol: symbol)
+            let series = try BarCSV.read(path: resolve(path), symbol: symbol, timeUnit: timeUnit)
             guard !series.bars.isEmpty else { return failure("\(path): no bars") }
             data = series
             let iv = series.interval.map { formatDuration($0 / 1000) } ?? "?"

@@ -43,6 +43,8 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "SYMBOL=FILE.csv of finer bars (e.g. 1m inside 1h): orders meet them in order instead of each bar's O→H→L→C path.")
     var intrabar: [String] = []
 
+    @OptionGroup var time: TimeUnitOption
+
     @Option(name: .customLong("set"), help: "NAME=VALUE: override an input (checked against its type and range).")
     var sets: [String] = []
 
@@ -156,10 +158,11 @@ struct BacktestCommand: ParsableCommand {
                     files.append(bytes)
                     continue
                 }
-                guard let bytes = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
-                    throw UsageError(description: "\(path): cannot read the file")
-                }
-                do { series.append(try BarCSV.parse(data: bytes, file: path, symbol: symbol)) } catch let e as BarCSV.Error {
+                let bytes: Data
+                do {
+                    bytes = try BarCSV.load(path: path)
+                    series.append(try BarCSV.parse(data: bytes, file: path, symbol: symbol, timeUnit: time.timeUnit))
+                } catch let e as BarCSV.Error {
                     throw UsageError(description: e.description)
                 }
                 provenanceData.append(.init(symbol: symbol, path: path, sha256: "", rows: series.last!.bars.count))
@@ -180,7 +183,7 @@ struct BacktestCommand: ParsableCommand {
             var fine: [BarSeries] = []
             for spec in intrabar {
                 let (symbol, path) = try parseData(spec)
-                do { fine.append(try BarCSV.read(path: path, symbol: symbol)) } catch let e as BarCSV.Error {
+                do { fine.append(try BarCSV.read(path: path, symbol: symbol, timeUnit: time.timeUnit)) } catch let e as BarCSV.Error {
                     throw UsageError(description: e.description)
                 }
             }

@@ -130,6 +130,7 @@ struct DataImport: ParsableCommand {
     var onConflict = ConflictPolicy.reject
 
     @OptionGroup var checks: CheckOptions
+    @OptionGroup var time: TimeUnitOption
 
     func validate() throws {
         guard onSpacing != .repair else { throw ValidationError("--on-spacing must be reject or flag (bars at the wrong distance cannot be repaired), got `repair`") }
@@ -139,7 +140,7 @@ struct DataImport: ParsableCommand {
         try withUsageErrors {
             let key = try series.key()
             let parsed: BarSeries
-            do { parsed = try BarCSV.read(path: file, symbol: key.symbol, strict: false) } catch let e as BarCSV.Error {
+            do { parsed = try BarCSV.read(path: file, symbol: key.symbol, strict: false, timeUnit: time.timeUnit) } catch let e as BarCSV.Error {
                 throw UsageError(description: e.description)
             }
             var policy = ValidationPolicy()

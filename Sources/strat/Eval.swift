@@ -25,6 +25,8 @@ struct Eval: ParsableCommand {
     @Argument(help: "An expression of the strategy language, e.g. 'ema(close, 20)'.")
     var expression: String
 
+    @OptionGroup var time: TimeUnitOption
+
     func validate() throws {
         try checkOption("--last", last, from: 0, to: Int.max, unit: "a number of rows")
     }
@@ -32,7 +34,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         try withUsageErrors {
             let series: BarSeries
-            do { series = try BarCSV.read(path: data) } catch let e as BarCSV.Error {
+            do { series = try BarCSV.read(path: data, timeUnit: time.timeUnit) } catch let e as BarCSV.Error {
                 throw UsageError(description: e.description)
             }
             let file = SourceFile(name: "<expression>", text: expression)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StratData
 import StratIR
+import StratMarket
 import StratSyntax
 
 /// An I/O or usage problem: printed as `strat: error: …`, exit status 2.
@@ -106,4 +107,12 @@ func usageErrorText(message: String, full: String) -> String {
         text += "strat: note: see `\(full[see.upperBound..<end])`\n"
     }
     return text
+}
+
+extension BarCSV.TimeUnit: ExpressibleByArgument {}
+
+/// `--time-unit`, shared by every command that reads a CSV of bars.
+struct TimeUnitOption: ParsableArguments {
+    @Option(name: .customLong("time-unit"), help: "The unit of integer times in the CSV: s, ms, us or ns (default: milliseconds, and other magnitudes are refused with the likely unit).")
+    var timeUnit: BarCSV.TimeUnit?
 }
