@@ -277,23 +277,44 @@ public final class Store: Sendable {
     /// size of series). `from` inclusive, `to` exclusive, in ms.
     public func read(_ key: SeriesKey, from: Int64? = nil, to: Int64? = nil, chunk: Int = 100_000,
                      _ body: ([Bar]) throws -> Void) throws {
+        try read(key, from: from, to: to, chunk: chunk, withFlags: { bars, _ in try body(bars) })
+    }
+
+    /// `read`, with each bar's flags.
+    public func read(_ key: SeriesKey, from: Int64? = nil, to: Int64? = nil, chunk: Int = 100_000,
+                     withFlags body: ([Bar], [BarFlags]) throws -> Void) throws {
         // Keyset pagination: each chunk starts after the last time read.
         var lower = from ?? Int64.min, inclusive = true
         let end = to ?? Int64.max
         while true {
             let rows = try reading { db in
                 try Row.fetchAll(db, sql: """
-                    SELECT time, open, high, low, close, volume FROM bars
+                    SELECT time, open, high, low, close, volume, flags FROM bars
                     WHERE source = ? AND market = ? AND symbol = ? AND interval = ? AND time \(inclusive ? ">=" : ">") ? AND time < ?
                     ORDER BY time LIMIT ?
                     """, arguments: [key.source, key.market, key.symbol, key.interval, lower, end, chunk])
             }
             if rows.isEmpty { return }
             let bars = rows.map { Bar(time: $0[0], open: $0[1], high: $0[2], low: $0[3], close: $0[4], volume: $0[5]) }
-            try body(bars)
+            try body(bars, rows.map { BarFlags(rawValue: $0[6]) })
             lower = bars.last!.time
             inclusive = false
             if rows.count < chunk { return }
+        }
+    }
+
+    /// How many stored bars of a series carry any of `flags`, and the first
+    /// `limit` of their times.
+    public func flagged(_ key: SeriesKey, _ flags: BarFlags, limit: Int = 3) throws -> (count: Int, first: [Int64]) {
+        try reading { db in
+            let args: StatementArguments = [key.source, key.market, key.symbol, key.interval, flags.rawValue]
+            let count = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ? AND (flags & ?) != 0
+                """, arguments: args) ?? 0
+            let first = count == 0 ? [] : try Int64.fetchAll(db, sql: """
+                SELECT time FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ? AND (flags & ?) != 0 ORDER BY time LIMIT ?
+                """, arguments: args + [limit])
+            return (count, first)
         }
     }
 
@@ -405,6 +426,16 @@ public final class Store: Sendable {
             try Row.fetchAll(db, sql: "SELECT symbol, time, kind, value FROM corporate_actions WHERE symbol = ? ORDER BY time",
                              arguments: [symbol]).map { CorporateAction(symbol: $0[0], time: $0[1], kind: CorporateAction.Kind(rawValue: $0[2])!, value: $0[3]) }
         }
+    }
+
+    /// The stored series of `symbol` at `interval`, in any market and from any
+    /// source unless given: what a read means when it leaves them out.
+    public func series(symbol: String, interval: Int64, market: String? = nil, source: String? = nil) throws -> [SeriesKey] {
+        try reading { db in
+            try Row.fetchAll(db, sql: """
+                SELECT DISTINCT market, source FROM bars WHERE symbol = ? AND interval = ? ORDER BY market, source
+                """, arguments: [symbol, interval]).map { SeriesKey(source: $0[1], market: $0[0], symbol: symbol, interval: interval) }
+        }.filter { (market == nil || $0.market == market) && (source == nil || $0.source == source) }
     }
 
     /// Every stored series with its range, row count and latest quality score.

@@ -34,7 +34,7 @@ struct BacktestCommand: ParsableCommand {
     @Option(name: .customLong("min-quality"), parsing: .unconditional, help: "Warn when stored data scores below this (0–100).")
     var minQuality = 80.0
 
-    @Flag(help: "Refuse to run on stored data that scores below --min-quality.")
+    @Flag(help: "Refuse to run on stored data that scores below --min-quality or has bars flagged for OHLC integrity.")
     var strict = false
 
     @Option(help: "Back-adjust stored equity data for corporate actions: none, splits or all.")
@@ -219,9 +219,13 @@ struct BacktestCommand: ParsableCommand {
             guard let interval = parts.first.flatMap(DurationText.interval), let store else {
                 throw UsageError(description: "--data \(spec): expected *=db:INTERVAL[:MARKET[:SOURCE]]")
             }
-            let market = parts.count > 1 ? parts[1] : "spot", source = parts.count > 2 ? parts[2] : "csv"
-            let symbols = try store.list().filter { $0.key.interval == interval && $0.key.market == market && $0.key.source == source }.map(\.key.symbol)
-            guard !symbols.isEmpty else { throw UsageError(description: "no symbols stored at \(parts[0]) (\(market), \(source)); see `strat data list`") }
+            // Left out, the market and source are any (each symbol then resolves to its one stored series).
+            let market = parts.count > 1 ? parts[1] : nil, source = parts.count > 2 ? parts[2] : nil
+            let symbols = Set(try store.list().filter { $0.key.interval == interval && (market ?? $0.key.market) == $0.key.market
+                                                        && (source ?? $0.key.source) == $0.key.source }.map(\.key.symbol)).sorted()
+            guard !symbols.isEmpty else {
+                throw UsageError(description: "no symbols stored at \(parts[0])" + (market.map { " (\($0)\(source.map { ", \($0)" } ?? ""))" } ?? "") + "; see `strat data list`")
+            }
             return symbols.map { "\($0)=db:\(spec.dropFirst(5))" }
         }
     }
@@ -238,21 +242,28 @@ struct BacktestCommand: ParsableCommand {
         guard let interval = first.map(DurationText.interval) ?? timeframe else {
             throw UsageError(description: "--data \(symbol)=db:\(spec): expected db:INTERVAL[:MARKET[:SOURCE]], e.g. db:1h or db:1h:perp:binance")
         }
-        let market = parts.count > 1 ? parts[1] : "spot", source = parts.count > 2 ? parts[2] : "csv"
-        let key = SeriesKey(source: source, market: market, symbol: symbol, interval: interval)
+        // Market and source left out: the one stored series of the symbol (at the
+        // interval, else at a finer one to resample) whatever its market and source.
+        let market = parts.count > 1 ? parts[1] : nil, source = parts.count > 2 ? parts[2] : nil
         let label = formatDuration(interval)
+        let choose = "spell it out as \(symbol)=db:\(label):MARKET:SOURCE"
+        let finerStored = try store.list().filter { $0.key.symbol == symbol && (market ?? $0.key.market) == $0.key.market && (source ?? $0.key.source) == $0.key.source
+                                                    && $0.key.interval < interval && interval % $0.key.interval == 0 }
+        let key = try storedSeries(store, symbol: symbol, interval: interval, market: market, source: source, choose: choose)
+            ?? oneSeries(finerStored.map { SeriesKey(source: $0.key.source, market: $0.key.market, symbol: symbol, interval: interval) },
+                         symbol: symbol, label: label, choose: choose)
+            ?? SeriesKey(source: source ?? "csv", market: market ?? "spot", symbol: symbol, interval: interval)
         var bars = try store.bars(key)
         var qualityKey = key
-        if bars.isEmpty, let finer = try store.list().filter({ $0.key.symbol == symbol && $0.key.market == market && $0.key.source == source
-                                                               && $0.key.interval < interval && interval % $0.key.interval == 0 })
-                                                     .max(by: { $0.key.interval < $1.key.interval }) {
+        if bars.isEmpty, let finer = finerStored.filter({ $0.key.market == key.market && $0.key.source == key.source })
+                                                .max(by: { $0.key.interval < $1.key.interval }) {
             let base = try store.bars(finer.key)
             let r = Resampler.resample(base, base: finer.key.interval * 1000, to: interval * 1000)
             bars = r.closed
             qualityKey = finer.key
             writeStderr("strat: note: \(symbol) \(label) resampled from stored \(formatDuration(finer.key.interval)) bars" + (r.partial != nil ? " (the last, unfinished \(label) bar left out)" : "") + "\n")
         }
-        guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(symbol) \(label) (\(key.market), \(key.source)); see `strat data list`") }
+        guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(symbol) \(label)\(market == nil && source == nil ? "" : " (\(key.market), \(key.source))"); see `strat data list`") }
         if adjust != .none { bars = CorporateActions.adjust(bars, actions: try store.actions(symbol: symbol), adjust) }
         let key2 = qualityKey
         if let q = try store.latestQuality(key2), q.score < minQuality {
@@ -260,9 +271,17 @@ struct BacktestCommand: ParsableCommand {
             if strict { throw UsageError(description: message + " (--strict)") }
             writeStderr("strat: warning: \(message)\n")
         }
+        // Bars stored with a broken OHLC (flagged on import or fetch) would trade on it.
+        let broken = try store.flagged(key2, .integrity)
+        if broken.count > 0 {
+            let message = "\(symbol) \(formatDuration(key2.interval)): \(broken.count) stored bar\(broken.count == 1 ? " is" : "s are") flagged for OHLC integrity (e.g. high below low), "
+                + "first at \(broken.first.map(UTCTime.format).joined(separator: ", "))\(broken.count > broken.first.count ? ", …" : ""); see `strat data export --flags`"
+            if strict { throw UsageError(description: message + " (--strict)") }
+            writeStderr("strat: warning: \(message)\n")
+        }
         var raw = Data(capacity: bars.count * 48)
         for b in bars { withUnsafeBytes(of: b) { raw.append(contentsOf: $0) } }
-        let rules = try store.instrument(source: source, market: market, symbol: symbol)
+        let rules = try store.instrument(source: key.source, market: key.market, symbol: symbol)
             .map { InstrumentRules(tickSize: $0.tick, lotSize: $0.lot, minNotional: $0.minNotional) }
         return (BarSeries(symbol: symbol, bars: bars), raw, rules)
     }

@@ -58,23 +58,50 @@ struct SeriesOptions: ParsableArguments {
     @Option(help: "The bar length: 1m, 5m, 1h, 4h, 1d, 1w …")
     var interval: String
 
-    @Option(help: "spot or perp.")
-    var market = "spot"
+    @Option(help: "spot or perp (import: spot; reads: the one stored series of the symbol and interval, whatever its market).")
+    var market: String?
 
-    @Option(help: "Where the data came from (csv, binance, …).")
-    var source = "csv"
+    @Option(help: "Where the data came from: csv, binance, … (import: csv; reads: as for --market).")
+    var source: String?
 
     func validate() throws {
         try checkSymbol(symbol)
-        guard ["spot", "perp"].contains(market) else { throw ValidationError("--market must be spot or perp, got `\(market)`") }
+        if let market, !["spot", "perp"].contains(market) { throw ValidationError("--market must be spot or perp, got `\(market)`") }
         guard DurationText.interval(interval) != nil else { throw ValidationError(intervalMessage(interval)) }
-        guard !source.isEmpty else { throw ValidationError("--source must not be empty") }
+        if source?.isEmpty == true { throw ValidationError("--source must not be empty") }
     }
 
+    /// The series to write: spot and csv unless given.
     func key() throws -> SeriesKey {
         guard let seconds = DurationText.interval(interval) else { throw UsageError(description: intervalMessage(interval)) }
-        return SeriesKey(source: source, market: market, symbol: symbol, interval: seconds)
+        return SeriesKey(source: source ?? "csv", market: market ?? "spot", symbol: symbol, interval: seconds)
     }
+
+    /// The series to read: with the market or source left out, the one stored
+    /// series that matches (several: an error listing them).
+    func resolve(in store: Store) throws -> SeriesKey {
+        let key = try key()
+        return try storedSeries(store, symbol: symbol, interval: key.interval, market: market, source: source,
+                                choose: "choose one with --market and --source") ?? key
+    }
+}
+
+/// The one stored series of `symbol` at `interval` matching the market and
+/// source given (nil: any); nil when none is stored; an error naming them all
+/// when several are.
+func storedSeries(_ store: Store, symbol: String, interval: Int64, market: String?, source: String?, choose: String) throws -> SeriesKey? {
+    if let market, let source { return SeriesKey(source: source, market: market, symbol: symbol, interval: interval) }
+    return try oneSeries(store.series(symbol: symbol, interval: interval, market: market, source: source),
+                         symbol: symbol, label: formatDuration(interval), choose: choose)
+}
+
+/// The one series of several candidates (by market and source), or an error listing them.
+func oneSeries(_ candidates: [SeriesKey], symbol: String, label: String, choose: String) throws -> SeriesKey? {
+    let distinct = candidates.reduce(into: [SeriesKey]()) { out, k in
+        if !out.contains(where: { $0.market == k.market && $0.source == k.source }) { out.append(k) }
+    }
+    guard distinct.count > 1 else { return distinct.first }
+    throw UsageError(description: "several stored series match \(symbol) \(label): " + distinct.map { "\($0.market) from \($0.source)" }.joined(separator: ", ") + "; \(choose)")
 }
 
 func intervalMessage(_ text: String) -> String {
@@ -191,28 +218,34 @@ struct DataExport: ParsableCommand {
     @Option(help: "Back-adjust for corporate actions: none, splits or all (splits and dividends).")
     var adjust = Adjustment.none
 
+    @Flag(help: "Add a flags column: what validation marked on each bar (integrity|duplicate|out_of_order|after_gap|outlier|filled|spacing).")
+    var flags = false
+
     func run() throws {
         try withUsageErrors {
-            let key = try series.key()
             try checkOutputs([("--out", out)], inputs: [("the store", store.db ?? Store.defaultPath)])
             let db = try store.open(readOnly: true)
-            var text: [UInt8] = Array("time,open,high,low,close,volume\n".utf8)
+            let key = try series.resolve(in: db)
+            var text: [UInt8] = Array("time,open,high,low,close,volume\(flags ? ",flags" : "")\n".utf8)
             var count = 0
             var times = UTCTimeWriter()
             let actions = adjust == .none ? [] : try db.actions(symbol: key.symbol)
             // Adjusting needs the later bars too (a split after --to still scales earlier prices).
             let all = adjust == .none ? nil : CorporateActions.adjust(try db.bars(key), actions: actions, adjust)
             let lower = try parseTime(from, "--from") ?? .min, upper = try parseTime(to, "--to") ?? .max
-            func emit(_ bars: [Bar]) {
-                for b in bars where b.time >= lower && b.time < upper {
+            func emit(_ bars: [Bar], _ marks: [BarFlags]) {
+                for (i, b) in bars.enumerated() where b.time >= lower && b.time < upper {
                     times.append(b.time, to: &text)
                     for x in [b.open, b.high, b.low, b.close, b.volume] { text.append(44); NumberText.append(x, to: &text) }
+                    if flags { text.append(44); text.append(contentsOf: (i < marks.count ? marks[i] : []).text.utf8) }
                     text.append(10)
                     count += 1
                 }
             }
-            if let all { emit(all) } else { try db.read(key, from: lower == .min ? nil : lower, to: upper == .max ? nil : upper) { emit($0) } }
-            guard count > 0 else { throw UsageError(description: "no bars stored for \(key.symbol) \(series.interval) (\(key.market), \(key.source)) in that range; see `strat data list`") }
+            if let all { emit(all, flags ? try db.flags(key) : []) } else {
+                try db.read(key, from: lower == .min ? nil : lower, to: upper == .max ? nil : upper, withFlags: emit)
+            }
+            guard count > 0 else { throw UsageError(description: "no bars stored for \(key.symbol) \(series.interval)\(series.market == nil && series.source == nil ? "" : " (\(key.market), \(key.source))")\(from != nil || to != nil ? " in that range" : ""); see `strat data list`") }
             if out == "-" { FileHandle.standardOutput.write(Data(text)) } else {
                 try writeOutput(Data(text), to: out, option: "--out")
                 print("exported \(count) bars to \(out)")
@@ -256,12 +289,12 @@ struct DataQuality: ParsableCommand {
 
     func run() throws {
         try withUsageErrors {
-            let key = try series.key()
             // The report is saved with the series when the store can be written.
             let path = store.db ?? Store.defaultPath
             let db = try store.open(readOnly: !FileManager.default.isWritableFile(atPath: path))
+            let key = try series.resolve(in: db)
             let bars = try db.bars(key)
-            guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(key.symbol) \(series.interval); see `strat data list`") }
+            guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(key.symbol) \(series.interval)\(series.market == nil && series.source == nil ? "" : " (\(key.market), \(key.source))"); see `strat data list`") }
             var policy = ValidationPolicy()
             for p in [\ValidationPolicy.integrity, \.duplicates, \.order, \.gaps, \.outliers, \.spacing] { policy[keyPath: p] = .flag }
             checks.apply(to: &policy)

@@ -116,3 +116,29 @@ import StratTestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["x.db"])
     }
 }
+
+extension DataRobustnessTests {
+    @Test func barsFlaggedForIntegrityWarnAreRefusedUnderStrictAndExportWithFlags() throws {
+        let path = db()
+        let csv = try temp("f.csv", "time,open,high,low,close,volume\n2024-01-01,10,11,9,10,5\n2024-01-02,10,9,11,10,5\n2024-01-03,10,11,9,10,5\n2024-01-04,10,11,9,10,5\n")
+        #expect(try strat("data", "import", csv.path, "--symbol", "F", "--interval", "1d", "--on-invalid", "flag", "--db", path).status == 0)
+        let s = try temp("up.strat", "strategy Up {\n  market spot\n\n  when close > open {\n    enter long\n  }\n}\n")
+        let warned = try strat("backtest", s.path, "--data", "F=db:1d", "--db", path, "--min-quality", "0")
+        #expect(warned.status == 0)
+        #expect(warned.stderr == "strat: warning: F 1d: 1 stored bar is flagged for OHLC integrity (e.g. high below low), first at 2024-01-02T00:00:00Z; see `strat data export --flags`\n")
+        let strict = try strat("backtest", s.path, "--data", "F=db:1d", "--db", path, "--min-quality", "0", "--strict")
+        #expect(strict.status == 2)
+        #expect(strict.stderr == "strat: error: F 1d: 1 stored bar is flagged for OHLC integrity (e.g. high below low), first at 2024-01-02T00:00:00Z; see `strat data export --flags` (--strict)\n")
+        let export = try strat("data", "export", "--symbol", "F", "--interval", "1d", "--db", path, "--flags", "--out", "-")
+        #expect(export.stdout == """
+            time,open,high,low,close,volume,flags
+            2024-01-01T00:00:00Z,10.0,11.0,9.0,10.0,5.0,
+            2024-01-02T00:00:00Z,10.0,9.0,11.0,10.0,5.0,integrity
+            2024-01-03T00:00:00Z,10.0,11.0,9.0,10.0,5.0,
+            2024-01-04T00:00:00Z,10.0,11.0,9.0,10.0,5.0,
+
+            """)
+        let adjusted = try strat("data", "export", "--symbol", "F", "--interval", "1d", "--db", path, "--flags", "--adjust", "splits", "--out", "-")
+        #expect(adjusted.stdout == export.stdout)
+    }
+}
