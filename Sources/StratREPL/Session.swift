@@ -405,6 +405,11 @@ public final class Session {
             return failure("no input named `\(name)`" + (known.isEmpty ? "; declare one with `input \(name) = …` or :load a strategy" : "; the inputs are \(known.joined(separator: ", "))"))
         }
         guard let v = InputBinding.parse(value, type: input.type) else { return failure("`\(value)` is not a \(input.type) value") }
+        // The range in the input's own terms (2%, not 0.02).
+        func shown(_ x: Double) -> String { input.type == "Ratio" ? String(format: "%.10g", x * 100) + "%" : String(format: "%.10g", x) }
+        if v.isFinite, (input.min.map { v < $0 } ?? false) || (input.max.map { v > $0 } ?? false) {
+            return failure("\(name) = \(shown(v)) is outside the declared range \(input.min.map(shown) ?? "")...\(input.max.map(shown) ?? "")")
+        }
         do { _ = try InputBinding.resolve(inputs, overrides: [name: v]) } catch { return failure("\(error)") }
         overrides[name] = v
         return Reply(out: "\(name) = \(Display.value(v, input.type))\n")

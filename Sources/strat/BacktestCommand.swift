@@ -173,7 +173,9 @@ struct BacktestCommand: ParsableCommand {
             let hashing = DispatchGroup()
             let contents = files
             DispatchQueue.global().async(group: hashing) { hashes = contents.map(Provenance.sha256) }
-            if Set(series.map(\.symbol)).count != series.count { throw UsageError(description: "a symbol is given twice in --data") }
+            if let twice = series.map(\.symbol).enumerated().first(where: { i, s in series[..<i].contains { $0.symbol == s } }) {
+                throw UsageError(description: "the symbol \(twice.element) is given twice in --data (\(data.filter { (try? parseData($0).0) == twice.element }.joined(separator: " and "))); give each symbol once")
+            }
             // A strategy without a universe, or with one symbol, runs on the one symbol the data gives.
             if s.universe.count == 1, series.count == 1, series[0].symbol != s.universe[0] {
                 config.execution.instruments[s.universe[0]] = config.execution.instruments.removeValue(forKey: series[0].symbol)
@@ -352,6 +354,7 @@ struct BacktestCommand: ParsableCommand {
             guard let v = InputBinding.parse(text, type: input.type) else {
                 throw UsageError(description: "--set \(name): `\(text)` is not a \(input.type) value")
             }
+            try checkInputValue(name: name, type: input.type, value: v, min: input.min, max: input.max)
             out[name] = v
         }
         return out

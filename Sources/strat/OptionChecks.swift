@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import StratSema
 
 /// The valid ranges of the numeric options (Docs/Limits.md, "Data and options").
 /// Each is checked in its command's `validate()`, so a bad value stops the
@@ -47,4 +49,25 @@ func number(_ v: Double) -> String {
     if v.isInfinite { return v < 0 ? "-inf" : "inf" }
     if v == v.rounded(), abs(v) < 1e16 { return String(Int64(v)) }
     return "\(v)"
+}
+
+/// `--set NAME=VALUE` against the input's declared range, the numbers written
+/// as the input's type reads (2%, 4h, 20), before the run checks it again.
+func checkInputValue(name: String, type: String, value v: Double, min lo: Double?, max hi: Double?) throws {
+    guard v.isFinite else { throw UsageError(description: "--set \(name): must be a finite \(type) value, got \(number(v))") }
+    if (lo.map { v < $0 } ?? false) || (hi.map { v > $0 } ?? false) {
+        let range = "\(lo.map { inputText($0, type) } ?? "")...\(hi.map { inputText($0, type) } ?? "")"
+        throw UsageError(description: "--set \(name): \(inputText(v, type)) is outside the declared range \(range) of input `\(name)`")
+    }
+}
+
+/// An input value as it is written in a strategy: `2%` for a Ratio, `4h` for a
+/// Duration, `true` for a Bool, else the number.
+func inputText(_ v: Double, _ type: String) -> String {
+    switch type {
+    case "Ratio": return String(format: "%.10g", v * 100) + "%"
+    case "Duration", "Timeframe" where v == v.rounded() && abs(v) < 1e15: return formatDuration(Int64(v))
+    case "Bool": return v != 0 ? "true" : "false"
+    default: return String(format: "%.10g", v)
+    }
 }

@@ -11,9 +11,11 @@ struct UsageError: Error, CustomStringConvertible {
 }
 
 func readSource(_ path: String) throws -> SourceFile {
-    guard FileManager.default.fileExists(atPath: path) else {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
         throw UsageError(description: "\(path): no such file")
     }
+    guard !isDirectory.boolValue else { throw UsageError(description: "\(path): is a directory; expected a strategy file (.strat)") }
     guard let data = FileManager.default.contents(atPath: path) else {
         throw UsageError(description: "\(path): cannot be read")
     }
