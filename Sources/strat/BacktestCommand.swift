@@ -318,7 +318,7 @@ struct BacktestCommand: ParsableCommand {
             throw UsageError(description: "--session must be 24/7 or like 'Mon-Fri 14:30-21:00', got `\(session)`")
         }
         if let holidays {
-            guard let text = try? String(contentsOfFile: holidays, encoding: .utf8) else { throw UsageError(description: "\(holidays): cannot read the file") }
+            let text = try readText(holidays)
             for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let t = line.trimmingCharacters(in: .whitespaces)
                 if t.isEmpty || t.hasPrefix("#") { continue }

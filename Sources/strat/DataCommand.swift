@@ -448,7 +448,7 @@ struct DataActionsImport: ParsableCommand {
 
     func run() throws {
         try withUsageErrors {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw UsageError(description: "\(file): cannot read the file") }
+            let text = try readText(file)
             let actions: [CorporateAction]
             do { actions = try CorporateActions.parse(text, file: file) } catch let e as FetchError { throw UsageError(description: e.description) }
             try store.open().insertActions(actions)

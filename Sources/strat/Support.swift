@@ -25,6 +25,20 @@ func readSource(_ path: String) throws -> SourceFile {
     return SourceFile(name: path, text: text)
 }
 
+/// A text file's contents, or a usage error saying why not (no such file, a
+/// directory, not UTF-8, the POSIX reason).
+func readText(_ path: String) throws -> String {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw UsageError(description: "\(path): no such file") }
+    guard !isDirectory.boolValue else { throw UsageError(description: "\(path): is a directory; expected a file") }
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+        throw UsageError(description: "\(path): cannot read the file: \(posixReason(error))")
+    }
+    guard let text = String(data: data, encoding: .utf8) else { throw UsageError(description: "\(path): not UTF-8 text") }
+    return text
+}
+
 func writeStderr(_ s: String) {
     FileHandle.standardError.write(Data(s.utf8))
 }

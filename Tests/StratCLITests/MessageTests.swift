@@ -46,4 +46,13 @@ import StratTestSupport
         let save = try strat("bench", "compile", "--lines", "100", "--runs", "1", "--save", "/nonexistent/x.strat")
         #expect(save.status == 2 && save.stderr == "strat: error: --save /nonexistent/x.strat: no such directory /nonexistent\n")
     }
+
+    @Test func missingInputFilesSayNoSuchFile() throws {
+        let holidays = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--holidays", "/nonexistent/h.txt")
+        #expect(holidays.stderr == "strat: error: /nonexistent/h.txt: no such file\n")
+        let actions = try strat("data", "actions", "import", "/nonexistent/a.csv", "--db", FileManager.default.temporaryDirectory.path + "/strat-\(UUID().uuidString).db")
+        #expect(actions.stderr == "strat: error: /nonexistent/a.csv: no such file\n")
+        let dir = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--holidays", "Data")
+        #expect(dir.stderr == "strat: error: Data: is a directory; expected a file\n")
+    }
 }
