@@ -117,7 +117,13 @@ public final class Store: Sendable {
         } else {
             let dir = url.deletingLastPathComponent()
             do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
-                throw StoreError(description: "\(path): cannot make the directory \(dir.path): \(posixReason(error))")
+                // Name the directory that is missing, not only the permission that stopped its making.
+                var missing = dir
+                while !FileManager.default.fileExists(atPath: missing.deletingLastPathComponent().path), missing.path != "/" {
+                    missing = missing.deletingLastPathComponent()
+                }
+                if FileManager.default.fileExists(atPath: missing.path) { throw StoreError(description: "\(path): \(missing.path) is not a directory") }
+                throw StoreError(description: "\(path): no such directory \(missing.path), and it cannot be made (\(posixReason(error)))")
             }
         }
         do {

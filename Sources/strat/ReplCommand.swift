@@ -25,6 +25,10 @@ struct ReplCommand: ParsableCommand {
 
     @OptionGroup var time: TimeUnitOption
 
+    func validate() throws {
+        if let symbol { try checkSymbol(symbol) }
+    }
+
     func run() throws {
         let interactive = isatty(0) != 0
         let color = interactive && isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil

@@ -142,3 +142,18 @@ extension DataRobustnessTests {
         #expect(adjusted.stdout == export.stdout)
     }
 }
+
+extension DataRobustnessTests {
+    /// A store whose directory is missing and cannot be made says which
+    /// directory is missing (run as `nobody` when the tests run as root).
+    @Test func aMissingStoreDirectoryIsNamed() throws {
+        let command = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", stratBinary.path] : [stratBinary.path]
+        let r = try runProgram(command[0], Array(command.dropFirst()) + ["data", "import", "Data/GOOG.csv", "--symbol", "G", "--interval", "1d",
+                                                                         "--weekdays", "--db", "/nonexistent/a/x.db"], in: repoRoot.path)
+        #expect(r.status == 2)
+        #expect(r.stderr == "strat: error: /nonexistent/a/x.db: no such directory /nonexistent, and it cannot be made (Permission denied)\n")
+        let file = try temp("plain.txt", "x")
+        let notDir = try strat("data", "import", "Data/GOOG.csv", "--symbol", "G", "--interval", "1d", "--weekdays", "--db", file.path + "/x.db")
+        #expect(notDir.stderr == "strat: error: \(file.path)/x.db: \(file.path) is not a directory\n")
+    }
+}
