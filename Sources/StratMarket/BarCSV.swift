@@ -32,6 +32,10 @@ public enum BarCSV {
             }
         }
 
+        /// Times that can be written as ISO-8601 (years 0000 to 9999), in ms:
+        /// far from overflowing when bar lengths and latencies are added.
+        static let writable: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
+
         /// The unit an integer time most likely has: milliseconds from 1973-03-03
         /// to the year 5138 (either side of 1970), seconds below, micro- and
         /// nanoseconds above.
@@ -195,8 +199,8 @@ public enum BarCSV {
                 let integer: Int64? = quotedTime.map { $0.withUnsafeBufferPointer(epochInteger) } ?? epochInteger(UnsafeBufferPointer(rebasing: buf[c]))
                 if let n = integer {
                     if let unit = timeUnit {
-                        guard let ms = unit.milliseconds(n) else {
-                            throw Error(file: file, line: line, field: "time", message: "`\(n)` \(unit.name) is out of range")
+                        guard let ms = unit.milliseconds(n), TimeUnit.writable.contains(ms) else {
+                            throw Error(file: file, line: line, field: "time", message: "`\(n)` \(unit.name) is out of range; times must fall in the years 0000 to 9999")
                         }
                         parsedTime = ms
                     } else if TimeUnit.guess(n) == .ms {

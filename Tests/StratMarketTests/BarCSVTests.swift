@@ -28,7 +28,9 @@ import Testing
         }
         // An explicit unit reads any magnitude, and says when it overflows.
         #expect(try times(header + "5,1,2,0.5,1,1\n", unit: .ms) == [5])
-        #expect(error(header + "9223372036854775807,1,2,0.5,1,1\n", unit: .s) == "x.csv:2: field `time`: `9223372036854775807` seconds is out of range")
+        #expect(error(header + "9223372036854775807,1,2,0.5,1,1\n", unit: .s) == "x.csv:2: field `time`: `9223372036854775807` seconds is out of range; times must fall in the years 0000 to 9999")
+        #expect(error(header + "9223372036854775807,1,2,0.5,1,1\n", unit: .ms) == "x.csv:2: field `time`: `9223372036854775807` milliseconds is out of range; times must fall in the years 0000 to 9999")
+        #expect(try times(header + "253402300799999,1,2,0.5,1,1\n", unit: .ms) == [253_402_300_799_999])     // 9999-12-31T23:59:59.999Z
         // ISO times are not affected.
         #expect(try times(header + "2024-01-01,1,2,0.5,1,1\n", unit: .s) == [ms])
     }
