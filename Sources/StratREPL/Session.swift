@@ -77,12 +77,19 @@ public final class Session {
         }
     }
 
-    /// Bars from the SQLite store (`$STRAT_DB` or ~/.strat/strat.db).
-    func loadStored(symbol: String, interval: Int64, market: String, source: String) -> Reply {
+    /// Bars from the SQLite store (`$STRAT_DB` or ~/.strat/strat.db). Without a
+    /// market or source, the one stored series of the symbol and interval.
+    func loadStored(symbol: String, interval: Int64, market: String?, source: String?) -> Reply {
         do {
             let store = try Store(path: storePath, readOnly: true)
-            let bars = try store.bars(SeriesKey(source: source, market: market, symbol: symbol, interval: interval))
-            guard !bars.isEmpty else { return failure("no bars stored for \(symbol) \(formatDuration(interval)) (\(market), \(source)) in \(storePath)") }
+            let found = try store.series(symbol: symbol, interval: interval, market: market, source: source)
+            if found.count > 1 {
+                return failure("several stored series match \(symbol) \(formatDuration(interval)): "
+                               + found.map { "\($0.market) from \($0.source)" }.joined(separator: ", ") + "; add MARKET SOURCE")
+            }
+            let key = found.first ?? SeriesKey(source: source ?? "csv", market: market ?? "spot", symbol: symbol, interval: interval)
+            let bars = try store.bars(key)
+            guard !bars.isEmpty else { return failure("no bars stored for \(symbol) \(formatDuration(interval)) (\(key.market), \(key.source)) in \(storePath)") }
             data = BarSeries(symbol: symbol, bars: bars)
             return Reply(out: "\(symbol): \(bars.count) bars of \(formatDuration(interval)) from the store, \(UTCTime.format(bars.first!.time)) … \(UTCTime.format(bars.last!.time))\n")
         } catch {
@@ -298,7 +305,7 @@ public final class Session {
             let args = rest.split(separator: " ").map(String.init)
             guard let path = args.first else { return failure(":data FILE.csv [SYMBOL], or :data SYMBOL INTERVAL [MARKET [SOURCE]] from the store") }
             if args.count > 1, let interval = DurationText.interval(args[1]), !path.lowercased().hasSuffix(".csv") {
-                return loadStored(symbol: path, interval: interval, market: args.count > 2 ? args[2] : "spot", source: args.count > 3 ? args[3] : "csv")
+                return loadStored(symbol: path, interval: interval, market: args.count > 2 ? args[2] : nil, source: args.count > 3 ? args[3] : nil)
             }
             return loadData(path: path, symbol: args.count > 1 ? args[1] : nil)
         case ":load":
