@@ -93,18 +93,21 @@ func rewrite(_ path: String, with text: String) throws {
     let target = String(cString: buffer)
     var st = stat()
     guard stat(target, &st) == 0 else { throw UsageError(description: "\(path): cannot be written: \(String(cString: strerror(errno)))") }
+    // A file the user may not write stays as it is, though its directory would allow a rename.
+    guard access(target, W_OK) == 0 else { throw UsageError(description: "\(path): cannot be written: \(String(cString: strerror(errno)))") }
     let data = Data(text.utf8)
-    if st.st_nlink > 1 {
+    func inPlace() throws {
         let fd = open(target, O_WRONLY | O_TRUNC | O_CLOEXEC)
         guard fd >= 0 else { throw UsageError(description: "\(path): cannot be written: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         try writeAll(fd, data, path: path, option: "fmt --write")
-        return
     }
+    if st.st_nlink > 1 { return try inPlace() }
     let dir = URL(fileURLWithPath: target).deletingLastPathComponent().path
     var template = Array((dir + "/." + URL(fileURLWithPath: target).lastPathComponent + ".XXXXXX").utf8CString)
     let fd = mkstemp(&template)
-    guard fd >= 0 else { throw UsageError(description: "\(path): cannot be written: \(String(cString: strerror(errno))) (in \(dir))") }
+    // A directory that takes no new file: the file itself is still writable.
+    guard fd >= 0 else { return try inPlace() }
     let temporary = String(cString: template)
     var renamed = false
     defer { close(fd); if !renamed { unlink(temporary) } }

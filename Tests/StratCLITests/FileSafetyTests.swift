@@ -77,6 +77,27 @@ import StratTestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: d.path).sorted() == ["hard.strat", "link.strat", "real.strat"])
     }
 
+    /// A read-only file is not rewritten; a file in a directory that takes no
+    /// new file is rewritten in place (run as `nobody` when the tests run as root).
+    @Test func fmtWriteRespectsPermissions() throws {
+        let d = try dir()
+        let messy = "strategy T{market spot\nwhen close>open{enter long}}\n"
+        let locked = d.appendingPathComponent("locked.strat").path, open = d.appendingPathComponent("open.strat").path
+        try messy.write(toFile: locked, atomically: true, encoding: .utf8)
+        try messy.write(toFile: open, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: locked)
+        try FileManager.default.setAttributes([.posixPermissions: 0o666], ofItemAtPath: open)
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: d.path)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: d.path) }
+        let command = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", stratBinary.path] : [stratBinary.path]
+        let refused = try runProgram(command[0], Array(command.dropFirst()) + ["fmt", "--write", locked])
+        #expect(refused.status == 2 && refused.stderr == "strat: error: \(locked): cannot be written: Permission denied\n")
+        #expect(try String(contentsOfFile: locked, encoding: .utf8) == messy)
+        let written = try runProgram(command[0], Array(command.dropFirst()) + ["fmt", "--write", open])
+        #expect(written.status == 0, "\(written.stderr)")
+        #expect(try String(contentsOfFile: open, encoding: .utf8).hasPrefix("strategy T {\n"))
+    }
+
     @Test func replPlotAndBareDeclarationsSayWhatHappened() throws {
         let r = try runProgram(stratBinary.path, ["repl", "--data", "Data/GOOG.csv"], in: repoRoot.path,
                                input: ":plot close /proc/x.svg\n:plot close /nonexistent/d/x.svg\nlet\n")
