@@ -247,23 +247,30 @@ public final class Store: Sendable {
         return try writing { db in
             let before = try Int.fetchOne(db, sql: "SELECT count(*) FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ?",
                                           arguments: [key.source, key.market, key.symbol, key.interval]) ?? 0
-            var stored: [Int64: Bar] = [:]
+            // The stored bars in the range, walked in time order beside the
+            // incoming ones (a merge: no table of the stored bars is built).
+            let sorted = zip(bars.dropFirst(), bars).allSatisfy { $0.time >= $1.time }
+            let order = sorted ? Array(bars.indices) : bars.indices.sorted { bars[$0].time < bars[$1].time }
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT time, open, high, low, close, volume FROM bars
                 WHERE source = ? AND market = ? AND symbol = ? AND interval = ? AND time >= ? AND time <= ?
+                ORDER BY time
                 """, arguments: [key.source, key.market, key.symbol, key.interval, lo, hi])
-            while let r = try rows.next() { stored[r[0]] = Bar(time: r[0], open: r[1], high: r[2], low: r[3], close: r[4], volume: r[5]) }
-            var changes: [BarChange] = []
-            var changed = 0
-            if !stored.isEmpty {
-                for b in bars {
-                    guard let s = stored[b.time], s != b else { continue }
-                    changed += 1
-                    changes.append(BarChange(stored: s, incoming: b))
+            var shown: [BarChange] = []
+            var changed = 0, j = 0
+            while let r = try rows.next() {
+                let t: Int64 = r[0]
+                while j < order.count, bars[order[j]].time < t { j += 1 }
+                var k = j
+                while k < order.count, bars[order[k]].time == t {
+                    let stored = Bar(time: t, open: r[1], high: r[2], low: r[3], close: r[4], volume: r[5]), incoming = bars[order[k]]
+                    if stored != incoming {
+                        changed += 1
+                        if shown.count < examples { shown.append(BarChange(stored: stored, incoming: incoming)) }
+                    }
+                    k += 1
                 }
-                changes.sort { $0.stored.time < $1.stored.time }
             }
-            let shown = Array(changes.prefix(examples))
             if onConflict == .reject, changed > 0 { throw ConflictError(path: path, key: key, changed: changed, examples: shown) }
             let statement = try db.makeStatement(sql: """
                 INSERT OR \(onConflict == .keep ? "IGNORE" : "REPLACE") INTO bars (source, market, symbol, interval, time, open, high, low, close, volume, flags)

@@ -29,6 +29,8 @@ import Testing
         let kept = try store.insert(again, key: key, onConflict: .keep)
         #expect(kept.new == 1 && kept.changed == 2)
         #expect(try store.bars(key) == bars + [bar(10, 110)])   // the stored prices stay
+        // Rows out of order (kept under --on-order flag) are compared all the same.
+        #expect(try store.insert(again.reversed(), key: key, onConflict: .keep).changed == 2)
         let replaced = try store.insert(again, key: key, onConflict: .replace)
         #expect(replaced.new == 0 && replaced.changed == 2)
         #expect(try store.bars(key) == again)
