@@ -17,11 +17,16 @@ enum FileIdentity: Hashable {
             return
         }
         let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let real = realpath(dir, &buffer) != nil ? String(cString: buffer) : url.deletingLastPathComponent().standardizedFileURL.path
+        let real = realPath(url.deletingLastPathComponent().path) ?? url.deletingLastPathComponent().standardizedFileURL.path
         self = .path(real + "/" + url.lastPathComponent)
     }
+}
+
+/// The path with every symlink resolved (realpath(3)), or nil with errno set.
+func realPath(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
 }
 
 /// Refuses an output that is one of the inputs or another output, and one that
@@ -88,9 +93,7 @@ func writeAll(_ fd: Int32, _ data: Data, path: String, option: String) throws {
 /// place (the links stay one file), any other through a temporary file renamed
 /// over it (a crash leaves the old text or the new, never half).
 func rewrite(_ path: String, with text: String) throws {
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    guard realpath(path, &buffer) != nil else { throw UsageError(description: "\(path): cannot be written: \(String(cString: strerror(errno)))") }
-    let target = String(cString: buffer)
+    guard let target = realPath(path) else { throw UsageError(description: "\(path): cannot be written: \(String(cString: strerror(errno)))") }
     var st = stat()
     guard stat(target, &st) == 0 else { throw UsageError(description: "\(path): cannot be written: \(String(cString: strerror(errno)))") }
     // A file the user may not write stays as it is, though its directory would allow a rename.
@@ -108,7 +111,7 @@ func rewrite(_ path: String, with text: String) throws {
     let fd = mkstemp(&template)
     // A directory that takes no new file: the file itself is still writable.
     guard fd >= 0 else { return try inPlace() }
-    let temporary = String(cString: template)
+    let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     var renamed = false
     defer { close(fd); if !renamed { unlink(temporary) } }
     try writeAll(fd, data, path: path, option: "fmt --write")

@@ -66,7 +66,7 @@ func checkInputValue(name: String, type: String, value v: Double, min lo: Double
 func inputText(_ v: Double, _ type: String) -> String {
     switch type {
     case "Ratio": return String(format: "%.10g", v * 100) + "%"
-    case "Duration", "Timeframe" where v == v.rounded() && abs(v) < 1e15: return formatDuration(Int64(v))
+    case "Duration" where v == v.rounded() && abs(v) < 1e15, "Timeframe" where v == v.rounded() && abs(v) < 1e15: return formatDuration(Int64(v))
     case "Bool": return v != 0 ? "true" : "false"
     default: return String(format: "%.10g", v)
     }
