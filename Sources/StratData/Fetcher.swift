@@ -86,6 +86,7 @@ public enum Fetcher {
         p.order = .repair
         p.gaps = .flag
         p.outliers = .flag
+        p.spacing = .flag
         return p
     }
 }

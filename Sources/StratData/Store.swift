@@ -29,32 +29,157 @@ public struct SeriesSummary: Sendable, Equatable {
 
 public struct StoreError: Error, CustomStringConvertible {
     public var description: String
+    public init(description: String) { self.description = description }
+}
+
+/// What an import does with a bar whose time is stored with other prices.
+public enum ConflictPolicy: String, Sendable, CaseIterable {
+    /// Keep the stored bar; store only the new times.
+    case keep
+    /// Store the incoming bar in its place.
+    case replace
+    /// Store nothing, naming the changed bars.
+    case reject
+}
+
+/// A stored bar and the one an import brought for the same time.
+public struct BarChange: Sendable, Equatable {
+    public var stored: Bar
+    public var incoming: Bar
+}
+
+/// What an import stored: new times, and bars that differed from the stored ones.
+public struct InsertSummary: Sendable, Equatable {
+    public var new: Int
+    public var changed: Int
+    /// The first few changed bars, in time order.
+    public var examples: [BarChange]
+
+    public init(new: Int, changed: Int, examples: [BarChange]) {
+        self.new = new
+        self.changed = changed
+        self.examples = examples
+    }
+}
+
+/// Under `ConflictPolicy.reject`: the incoming bars differ from stored ones; nothing was stored.
+public struct ConflictError: Error, CustomStringConvertible {
+    public var path: String
+    public var key: SeriesKey
+    public var changed: Int
+    public var examples: [BarChange]
+    public var description: String {
+        func bar(_ b: Bar) -> String { "\(b.open) \(b.high) \(b.low) \(b.close) \(b.volume)" }
+        return "\(changed) bar\(changed == 1 ? "" : "s") of \(key.symbol) differ\(changed == 1 ? "s" : "") from the \(changed == 1 ? "one" : "ones") stored in \(path); nothing imported"
+            + examples.map { "\n  \(UTCTime.format($0.stored.time)): stored \(bar($0.stored)), imported \(bar($0.incoming)) (open high low close volume)" }.joined()
+            + (changed > examples.count ? "\n  … and \(changed - examples.count) more" : "")
+            + "\n(choose --on-conflict keep to store only the new bars, or --on-conflict replace to overwrite the stored ones)"
+    }
 }
 
 /// The market-data store: SQLite through GRDB, in WAL mode, its schema made by
 /// append-only migrations. Bars are keyed by (source, market, symbol, interval,
 /// open time) and read back in time order, in chunks.
+///
+/// A store opened `readOnly` creates nothing (no directory, no file, no schema)
+/// and reads a store on read-only media or with read-only permissions. Writers
+/// wait up to `busyTimeout` for one another (two imports at once both succeed);
+/// every SQLite error comes out as a `StoreError` naming the file.
 public final class Store: Sendable {
     public let path: String
+    public let readOnly: Bool
     let db: DatabasePool
+
+    /// How long a write waits for another process's write to finish (by default 60 s).
+    public let busyTimeout: TimeInterval
 
     /// `~/.strat/strat.db`, or `$STRAT_DB`.
     public static var defaultPath: String {
         ProcessInfo.processInfo.environment["STRAT_DB"] ?? (NSHomeDirectory() + "/.strat/strat.db")
     }
 
-    public init(path: String = Store.defaultPath) throws {
+    public init(path: String = Store.defaultPath, readOnly: Bool = false, busyTimeout: TimeInterval = 60) throws {
         self.path = path
-        let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            db = try DatabasePool(path: path)     // a pool runs in WAL mode
-            try Self.migrator.migrate(db)
-        } catch let e as DatabaseError {
-            throw StoreError(description: "\(path): \(e.message ?? "\(e)")")
-        } catch {
-            throw StoreError(description: "\(path): \(error.localizedDescription)")
+        self.readOnly = readOnly
+        self.busyTimeout = busyTimeout
+        var config = Configuration()
+        config.busyMode = .timeout(busyTimeout)
+        config.readonly = readOnly
+        let url = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw StoreError(description: "\(path): is a directory; expected a store file (e.g. \(url.appendingPathComponent("strat.db").path))")
         }
+        if readOnly {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw StoreError(description: "\(path): no such store; `strat data import` or `strat data fetch` makes one")
+            }
+        } else {
+            let dir = url.deletingLastPathComponent()
+            do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+                // Name the directory that is missing, not only the permission that stopped its making.
+                var missing = dir
+                while !FileManager.default.fileExists(atPath: missing.deletingLastPathComponent().path), missing.path != "/" {
+                    missing = missing.deletingLastPathComponent()
+                }
+                if FileManager.default.fileExists(atPath: missing.path) { throw StoreError(description: "\(path): \(missing.path) is not a directory") }
+                throw StoreError(description: "\(path): no such directory \(missing.path), and it cannot be made (\(posixReason(error)))")
+            }
+        }
+        do {
+            do {
+                db = try DatabasePool(path: path, configuration: config)     // a pool runs in WAL mode
+            } catch let e as DatabaseError where readOnly && [.SQLITE_READONLY, .SQLITE_CANTOPEN].contains(e.resultCode.primaryResultCode) {
+                // A WAL store needs its -shm index; where none can be made (a
+                // directory we may not write) it is read as immutable.
+                var uri = URLComponents()
+                uri.scheme = "file"
+                uri.path = url.standardizedFileURL.path
+                uri.queryItems = [URLQueryItem(name: "immutable", value: "1")]
+                db = try DatabasePool(path: uri.string ?? path, configuration: config)
+            }
+            if readOnly {
+                let complete = try db.read { try Self.migrator.hasCompletedMigrations($0) }
+                if !complete {
+                    let applied = try db.read { try Self.migrator.appliedIdentifiers($0) }
+                    throw StoreError(description: applied.isEmpty ? "\(path): not a strat store (it has no bars table)"
+                                     : "\(path): the store was made by an older strat; run a command that writes to it (e.g. `strat data import`) to upgrade it")
+                }
+            } else {
+                try Self.migrator.migrate(db)
+            }
+        } catch let e as DatabaseError {
+            throw Self.error(e, path: path, busyTimeout: busyTimeout)
+        }
+    }
+
+    /// A SQLite error in words, naming the store.
+    static func error(_ e: DatabaseError, path: String, busyTimeout: TimeInterval) -> StoreError {
+        switch e.resultCode.primaryResultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return StoreError(description: "\(path): the store is busy: another process held it for more than \(busyTimeout.formatted()) s; try again when it is done")
+        case .SQLITE_READONLY:
+            return StoreError(description: "\(path): the store is read-only here (file or directory permissions); commands that only read it still work")
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            return StoreError(description: "\(path): not a strat store, or a damaged one (\(e.message ?? "file is not a database"))")
+        case .SQLITE_CANTOPEN:
+            return StoreError(description: "\(path): cannot open the store (\(e.message ?? "unable to open database file")); check the path and its permissions")
+        case .SQLITE_FULL:
+            return StoreError(description: "\(path): the disk is full; nothing more was written")
+        default:
+            return StoreError(description: "\(path): \(e.message ?? "SQLite error \(e.resultCode.rawValue)")")
+        }
+    }
+
+    /// `db.read`, with SQLite errors as `StoreError`s.
+    func reading<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try db.read(body) } catch let e as DatabaseError { throw Self.error(e, path: path, busyTimeout: busyTimeout) }
+    }
+
+    /// `db.write` (one IMMEDIATE transaction), with SQLite errors as `StoreError`s.
+    func writing<T>(_ body: (Database) throws -> T) throws -> T {
+        guard !readOnly else { throw StoreError(description: "\(path): opened read-only") }
+        do { return try db.write(body) } catch let e as DatabaseError { throw Self.error(e, path: path, busyTimeout: busyTimeout) }
     }
 
     /// Append-only: a released migration is never edited; changes come as new ones.
@@ -103,18 +228,52 @@ public final class Store: Sendable {
 
     /// The schema version: the migrations applied.
     public func migrations() throws -> [String] {
-        try db.read { try Self.migrator.appliedMigrations($0) }
+        try reading { try Self.migrator.appliedMigrations($0) }
     }
 
     /// Stores bars (a bar already stored at the same time is replaced); returns
     /// how many rows were new.
     @discardableResult
     public func insert(_ bars: [Bar], flags: [BarFlags] = [], key: SeriesKey) throws -> Int {
-        try db.write { db in
+        try insert(bars, flags: flags, key: key, onConflict: .replace).new
+    }
+
+    /// Stores bars, comparing each with a bar already stored at its time: equal
+    /// ones are no conflict; changed ones are kept, replaced or (reject) make the
+    /// whole insert fail with a `ConflictError`, in one transaction either way.
+    public func insert(_ bars: [Bar], flags: [BarFlags] = [], key: SeriesKey, onConflict: ConflictPolicy,
+                       examples: Int = 5) throws -> InsertSummary {
+        guard let lo = bars.lazy.map(\.time).min(), let hi = bars.lazy.map(\.time).max() else { return InsertSummary(new: 0, changed: 0, examples: []) }
+        return try writing { db in
             let before = try Int.fetchOne(db, sql: "SELECT count(*) FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ?",
                                           arguments: [key.source, key.market, key.symbol, key.interval]) ?? 0
+            // The stored bars in the range, walked in time order beside the
+            // incoming ones (a merge: no table of the stored bars is built).
+            let sorted = zip(bars.dropFirst(), bars).allSatisfy { $0.time >= $1.time }
+            let order = sorted ? Array(bars.indices) : bars.indices.sorted { bars[$0].time < bars[$1].time }
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT time, open, high, low, close, volume FROM bars
+                WHERE source = ? AND market = ? AND symbol = ? AND interval = ? AND time >= ? AND time <= ?
+                ORDER BY time
+                """, arguments: [key.source, key.market, key.symbol, key.interval, lo, hi])
+            var shown: [BarChange] = []
+            var changed = 0, j = 0
+            while let r = try rows.next() {
+                let t: Int64 = r[0]
+                while j < order.count, bars[order[j]].time < t { j += 1 }
+                var k = j
+                while k < order.count, bars[order[k]].time == t {
+                    let stored = Bar(time: t, open: r[1], high: r[2], low: r[3], close: r[4], volume: r[5]), incoming = bars[order[k]]
+                    if stored != incoming {
+                        changed += 1
+                        if shown.count < examples { shown.append(BarChange(stored: stored, incoming: incoming)) }
+                    }
+                    k += 1
+                }
+            }
+            if onConflict == .reject, changed > 0 { throw ConflictError(path: path, key: key, changed: changed, examples: shown) }
             let statement = try db.makeStatement(sql: """
-                INSERT OR REPLACE INTO bars (source, market, symbol, interval, time, open, high, low, close, volume, flags)
+                INSERT OR \(onConflict == .keep ? "IGNORE" : "REPLACE") INTO bars (source, market, symbol, interval, time, open, high, low, close, volume, flags)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for (i, b) in bars.enumerated() {
@@ -123,7 +282,7 @@ public final class Store: Sendable {
             }
             let after = try Int.fetchOne(db, sql: "SELECT count(*) FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ?",
                                          arguments: [key.source, key.market, key.symbol, key.interval]) ?? 0
-            return after - before
+            return InsertSummary(new: after - before, changed: changed, examples: shown)
         }
     }
 
@@ -131,23 +290,44 @@ public final class Store: Sendable {
     /// size of series). `from` inclusive, `to` exclusive, in ms.
     public func read(_ key: SeriesKey, from: Int64? = nil, to: Int64? = nil, chunk: Int = 100_000,
                      _ body: ([Bar]) throws -> Void) throws {
+        try read(key, from: from, to: to, chunk: chunk, withFlags: { bars, _ in try body(bars) })
+    }
+
+    /// `read`, with each bar's flags.
+    public func read(_ key: SeriesKey, from: Int64? = nil, to: Int64? = nil, chunk: Int = 100_000,
+                     withFlags body: ([Bar], [BarFlags]) throws -> Void) throws {
         // Keyset pagination: each chunk starts after the last time read.
         var lower = from ?? Int64.min, inclusive = true
         let end = to ?? Int64.max
         while true {
-            let rows = try db.read { db in
+            let rows = try reading { db in
                 try Row.fetchAll(db, sql: """
-                    SELECT time, open, high, low, close, volume FROM bars
+                    SELECT time, open, high, low, close, volume, flags FROM bars
                     WHERE source = ? AND market = ? AND symbol = ? AND interval = ? AND time \(inclusive ? ">=" : ">") ? AND time < ?
                     ORDER BY time LIMIT ?
                     """, arguments: [key.source, key.market, key.symbol, key.interval, lower, end, chunk])
             }
             if rows.isEmpty { return }
             let bars = rows.map { Bar(time: $0[0], open: $0[1], high: $0[2], low: $0[3], close: $0[4], volume: $0[5]) }
-            try body(bars)
+            try body(bars, rows.map { BarFlags(rawValue: $0[6]) })
             lower = bars.last!.time
             inclusive = false
             if rows.count < chunk { return }
+        }
+    }
+
+    /// How many stored bars of a series carry any of `flags`, and the first
+    /// `limit` of their times.
+    public func flagged(_ key: SeriesKey, _ flags: BarFlags, limit: Int = 3) throws -> (count: Int, first: [Int64]) {
+        try reading { db in
+            let args: StatementArguments = [key.source, key.market, key.symbol, key.interval, flags.rawValue]
+            let count = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ? AND (flags & ?) != 0
+                """, arguments: args) ?? 0
+            let first = count == 0 ? [] : try Int64.fetchAll(db, sql: """
+                SELECT time FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ? AND (flags & ?) != 0 ORDER BY time LIMIT ?
+                """, arguments: args + [limit])
+            return (count, first)
         }
     }
 
@@ -159,7 +339,7 @@ public final class Store: Sendable {
     }
 
     public func flags(_ key: SeriesKey) throws -> [BarFlags] {
-        try db.read { db in
+        try reading { db in
             try Int.fetchAll(db, sql: "SELECT flags FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ? ORDER BY time",
                              arguments: [key.source, key.market, key.symbol, key.interval]).map(BarFlags.init(rawValue:))
         }
@@ -167,14 +347,14 @@ public final class Store: Sendable {
 
     public func saveQuality(_ report: QualityReport, key: SeriesKey, at time: Int64) throws {
         let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
-        try db.write { db in
+        try writing { db in
             try db.execute(sql: "INSERT OR REPLACE INTO quality_reports VALUES (?, ?, ?, ?, ?, ?, ?)",
                            arguments: [key.source, key.market, key.symbol, key.interval, time, report.score, json])
         }
     }
 
     public func latestQuality(_ key: SeriesKey) throws -> QualityReport? {
-        try db.read { db in
+        try reading { db in
             guard let json = try String.fetchOne(db, sql: """
                 SELECT report FROM quality_reports WHERE source = ? AND market = ? AND symbol = ? AND interval = ?
                 ORDER BY created_at DESC LIMIT 1
@@ -185,7 +365,7 @@ public final class Store: Sendable {
 
     /// Open times stored for a series in [from, to).
     public func times(_ key: SeriesKey, from: Int64, to: Int64) throws -> Set<Int64> {
-        try db.read { db in
+        try reading { db in
             Set(try Int64.fetchAll(db, sql: """
                 SELECT time FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ? AND time >= ? AND time < ?
                 """, arguments: [key.source, key.market, key.symbol, key.interval, from, to]))
@@ -194,7 +374,7 @@ public final class Store: Sendable {
 
     /// Records a fetch as it starts; returns its id for `finishFetch`.
     public func startFetch(_ key: SeriesKey, from: Int64, to: Int64, at now: Int64) throws -> Int64 {
-        try db.write { db in
+        try writing { db in
             try db.execute(sql: """
                 INSERT INTO fetches (source, market, symbol, interval, from_time, to_time, started_at, status)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 'running')
@@ -204,14 +384,14 @@ public final class Store: Sendable {
     }
 
     public func finishFetch(_ id: Int64, rows: Int, status: String, at now: Int64) throws {
-        try db.write { db in
+        try writing { db in
             try db.execute(sql: "UPDATE fetches SET finished_at = ?, rows = ?, status = ? WHERE id = ?", arguments: [now, rows, status, id])
         }
     }
 
     /// The fetches recorded for a series, oldest first: (status, rows).
     public func fetchHistory(_ key: SeriesKey) throws -> [(status: String, rows: Int)] {
-        try db.read { db in
+        try reading { db in
             try Row.fetchAll(db, sql: """
                 SELECT status, rows FROM fetches WHERE source = ? AND market = ? AND symbol = ? AND interval = ? ORDER BY id
                 """, arguments: [key.source, key.market, key.symbol, key.interval]).map { ($0[0], $0[1]) }
@@ -219,14 +399,14 @@ public final class Store: Sendable {
     }
 
     public func insertFunding(_ rates: [(time: Int64, rate: Double)], source: String, symbol: String) throws {
-        try db.write { db in
+        try writing { db in
             let st = try db.makeStatement(sql: "INSERT OR REPLACE INTO funding (source, symbol, time, rate) VALUES (?, ?, ?, ?)")
             for r in rates { try st.execute(arguments: [source, symbol, r.time, r.rate]) }
         }
     }
 
     public func funding(source: String, symbol: String) throws -> [(time: Int64, rate: Double)] {
-        try db.read { db in
+        try reading { db in
             try Row.fetchAll(db, sql: "SELECT time, rate FROM funding WHERE source = ? AND symbol = ? ORDER BY time",
                              arguments: [source, symbol]).map { ($0[0], $0[1]) }
         }
@@ -234,36 +414,46 @@ public final class Store: Sendable {
 
     public func upsertInstrument(source: String, market: String, symbol: String, tick: Double?, lot: Double?,
                                  minNotional: Double?, at now: Int64) throws {
-        try db.write { db in
+        try writing { db in
             try db.execute(sql: "INSERT OR REPLACE INTO instruments VALUES (?, ?, ?, ?, ?, ?, ?)",
                            arguments: [source, market, symbol, tick, lot, minNotional, now])
         }
     }
 
     public func instrument(source: String, market: String, symbol: String) throws -> (tick: Double?, lot: Double?, minNotional: Double?)? {
-        try db.read { db in
+        try reading { db in
             try Row.fetchOne(db, sql: "SELECT tick_size, lot_size, min_notional FROM instruments WHERE source = ? AND market = ? AND symbol = ?",
                              arguments: [source, market, symbol]).map { ($0[0], $0[1], $0[2]) }
         }
     }
 
     public func insertActions(_ actions: [CorporateAction]) throws {
-        try db.write { db in
+        try writing { db in
             let st = try db.makeStatement(sql: "INSERT OR REPLACE INTO corporate_actions (symbol, time, kind, value) VALUES (?, ?, ?, ?)")
             for a in actions { try st.execute(arguments: [a.symbol, a.time, a.kind.rawValue, a.value]) }
         }
     }
 
     public func actions(symbol: String) throws -> [CorporateAction] {
-        try db.read { db in
+        try reading { db in
             try Row.fetchAll(db, sql: "SELECT symbol, time, kind, value FROM corporate_actions WHERE symbol = ? ORDER BY time",
                              arguments: [symbol]).map { CorporateAction(symbol: $0[0], time: $0[1], kind: CorporateAction.Kind(rawValue: $0[2])!, value: $0[3]) }
         }
     }
 
+    /// The stored series of `symbol` at `interval`, in any market and from any
+    /// source unless given: what a read means when it leaves them out.
+    public func series(symbol: String, interval: Int64, market: String? = nil, source: String? = nil) throws -> [SeriesKey] {
+        try reading { db in
+            try Row.fetchAll(db, sql: """
+                SELECT DISTINCT market, source FROM bars WHERE symbol = ? AND interval = ? ORDER BY market, source
+                """, arguments: [symbol, interval]).map { SeriesKey(source: $0[1], market: $0[0], symbol: symbol, interval: interval) }
+        }.filter { (market == nil || $0.market == market) && (source == nil || $0.source == source) }
+    }
+
     /// Every stored series with its range, row count and latest quality score.
     public func list() throws -> [SeriesSummary] {
-        try db.read { db in
+        try reading { db in
             try Row.fetchAll(db, sql: """
                 SELECT b.source, b.market, b.symbol, b.interval, count(*), min(b.time), max(b.time),
                        (SELECT q.score FROM quality_reports q WHERE q.source = b.source AND q.market = b.market

@@ -21,6 +21,9 @@ public struct ValidationPolicy: Codable, Sendable, Equatable {
     /// Missing bars against the interval (repair fills them only when asked).
     public var gaps: Policy = .flag
     public var outliers: Policy = .flag
+    /// Bars whose distance from the previous one is not a whole number of
+    /// intervals (hourly bars imported as daily, seconds read as milliseconds).
+    public var spacing: Policy = .reject
     /// Robust z-score of a return against the previous `outlierWindow` returns.
     public var outlierThreshold = 10.0
     public var outlierWindow = 50
@@ -28,6 +31,23 @@ public struct ValidationPolicy: Codable, Sendable, Equatable {
     public var weekdaysOnly = false
 
     public init() {}
+
+    // Reports and policies saved before `spacing` existed still decode.
+    enum CodingKeys: String, CodingKey {
+        case integrity, duplicates, order, gaps, outliers, spacing, outlierThreshold, outlierWindow, weekdaysOnly
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        integrity = try c.decode(Policy.self, forKey: .integrity)
+        duplicates = try c.decode(Policy.self, forKey: .duplicates)
+        order = try c.decode(Policy.self, forKey: .order)
+        gaps = try c.decode(Policy.self, forKey: .gaps)
+        outliers = try c.decode(Policy.self, forKey: .outliers)
+        spacing = try c.decodeIfPresent(Policy.self, forKey: .spacing) ?? .reject
+        outlierThreshold = try c.decode(Double.self, forKey: .outlierThreshold)
+        outlierWindow = try c.decode(Int.self, forKey: .outlierWindow)
+        weekdaysOnly = try c.decode(Bool.self, forKey: .weekdaysOnly)
+    }
 }
 
 /// Flags stored with each bar (a bit per kind of issue).
@@ -41,6 +61,15 @@ public struct BarFlags: OptionSet, Codable, Sendable, Hashable {
     public static let outlier = BarFlags(rawValue: 16)
     /// A flat zero-volume bar made to fill a gap.
     public static let filled = BarFlags(rawValue: 32)
+    /// Not a whole number of intervals after the previous bar.
+    public static let spacing = BarFlags(rawValue: 64)
+
+    /// Each flag's name, as `data export --flags` writes them.
+    public static let names: [(BarFlags, String)] = [(.integrity, "integrity"), (.duplicate, "duplicate"), (.outOfOrder, "out_of_order"),
+                                                     (.afterGap, "after_gap"), (.outlier, "outlier"), (.filled, "filled"), (.spacing, "spacing")]
+
+    /// `integrity|outlier`; empty for none.
+    public var text: String { Self.names.filter { contains($0.0) }.map(\.1).joined(separator: "|") }
 }
 
 public struct QualityIssue: Codable, Sendable, Equatable {
@@ -72,11 +101,11 @@ public struct QualityReport: Codable, Sendable, Equatable {
 
     /// Each issue costs its weight per row (a gap: per missing bar), as a share
     /// of the rows; 100 means no issue.
-    static let weights: [String: Double] = ["integrity": 1, "duplicate": 0.5, "out_of_order": 0.5, "gap": 1, "outlier": 0.5]
+    static let weights: [String: Double] = ["integrity": 1, "duplicate": 0.5, "out_of_order": 0.5, "gap": 1, "outlier": 0.5, "spacing": 1]
 
     public func text(title: String) -> String {
         var t = "\(title): \(rows) bars, quality score \(String(format: "%.1f", score))/100\n"
-        for kind in ["integrity", "duplicate", "out_of_order", "gap", "outlier", "filled"] {
+        for kind in ["integrity", "duplicate", "out_of_order", "gap", "spacing", "outlier", "filled"] {
             let n = counts[kind] ?? 0
             t += "  \(kind.replacingOccurrences(of: "_", with: " ").padding(toLength: 13, withPad: " ", startingAt: 0)) \(n)"
             if kind == "gap", n > 0 { t += " (\(missingBars) missing bars)" }
@@ -98,7 +127,20 @@ public struct ValidationError: Error, CustomStringConvertible {
             "\(file):\(i.line.map(String.init) ?? "?"): \(i.kind.replacingOccurrences(of: "_", with: " ")): \(i.detail) at \(UTCTime.format(i.time))"
         }
         return shown.joined(separator: "\n") + (issues.count > 5 ? "\n… and \(issues.count - 5) more" : "")
-            + "\n(choose another policy with --on-invalid, --on-duplicate, --on-order, --on-gap or --on-outlier)"
+            + "\n(choose another policy with --on-invalid, --on-duplicate, --on-order, --on-gap, --on-spacing or --on-outlier)"
+    }
+}
+
+/// `--on-gap repair` would add more bars than an import may: nothing is stored.
+public struct GapFillLimitError: Error, CustomStringConvertible {
+    public var file: String
+    /// Bars the repair would add (a lower bound past the limit), and the largest gap.
+    public var bars: Int
+    public var largest: Int
+    public var after: Int64
+    public var description: String {
+        "\(file): repairing the gaps would add \(bars.formatted()) bars (the largest gap: \(largest.formatted()) bars after \(UTCTime.format(after))), "
+            + "more than the limit of \(Validator.maxFilledBars.formatted()) filled bars per import; import with --on-gap flag to store the bars and report the gaps, or check --interval"
     }
 }
 
@@ -106,6 +148,10 @@ public struct ValidationError: Error, CustomStringConvertible {
 /// keep (repaired where asked), a flag per bar and the report, or throws for a
 /// check whose policy is `reject`.
 public enum Validator {
+    /// The most bars `--on-gap repair` adds in one import (about 64 MB while
+    /// validating); past it the import is refused before anything is filled.
+    public static let maxFilledBars = 1_000_000
+
     public static func validate(_ input: [Bar], interval: Int64, policy: ValidationPolicy, file: String = "<data>",
                                 lineOf: (Int) -> Int? = { BarSeries.csvLine(ofBar: $0) }) throws -> (bars: [Bar], flags: [BarFlags], report: QualityReport) {
         var issues: [QualityIssue] = []
@@ -152,14 +198,36 @@ public enum Validator {
                 keep.append(r)
             }
         }
-        // Gaps against the interval; repair fills flat zero-volume bars.
+        // Spacing: each bar a whole number of intervals after the one before.
+        if interval > 0 {
+            for k in keep.indices.dropFirst() {
+                let delta = keep[k].bar.time - keep[k - 1].bar.time
+                guard delta > 0, delta % interval != 0 else { continue }
+                note("spacing", keep[k].index, keep[k].bar,
+                     "\(durationText(delta)) after the previous bar; expected a whole number of \(durationText(interval)) intervals", 1, policy.spacing)
+                keep[k].flags.insert(.spacing)
+            }
+        }
+        // Gaps against the interval; repair fills flat zero-volume bars, within a
+        // bound counted before anything is filled.
+        let gapSizes = interval > 0 ? keep.indices.map { k in
+            k == 0 ? 0 : missingBars(from: keep[k - 1].bar.time, to: keep[k].bar.time, interval: interval, weekdaysOnly: policy.weekdaysOnly)
+        } : []
+        if policy.gaps == .repair, rejected.isEmpty {
+            var total = 0, largest = 0, after: Int64 = 0
+            for (k, n) in gapSizes.enumerated() where n > 0 {
+                total += n
+                if n > largest { largest = n; after = keep[k - 1].bar.time }
+            }
+            if total > maxFilledBars { throw GapFillLimitError(file: file, bars: total, largest: largest, after: after) }
+        }
         var missing = 0
         var filled: [(index: Int, bar: Bar, flags: BarFlags)] = []
         filled.reserveCapacity(keep.count)
         for (k, r) in keep.enumerated() {
             if k > 0, interval > 0 {
                 let prev = keep[k - 1].bar
-                let expected = missingBars(from: prev.time, to: r.bar.time, interval: interval, weekdaysOnly: policy.weekdaysOnly)
+                let expected = gapSizes[k]
                 if expected > 0 {
                     missing += expected
                     note("gap", r.index, r.bar, "\(expected) bar\(expected == 1 ? "" : "s") missing since \(UTCTime.format(prev.time))",
@@ -231,16 +299,31 @@ public enum Validator {
         return weekday >= 5
     }
 
-    /// Bars expected strictly between two times.
+    /// Bars expected strictly between two times. On a weekday calendar a long
+    /// gap is counted whole weeks at a time (five weekdays' worth each).
     static func missingBars(from a: Int64, to b: Int64, interval: Int64, weekdaysOnly: Bool) -> Int {
         guard b - a > interval else { return 0 }
         if !weekdaysOnly { return Int((b - a) / interval) - 1 }
+        let week: Int64 = 604_800_000
         var n = 0, t = a + interval
+        if 86_400_000 % interval == 0 {
+            let perWeek = Int(week / interval), weeks = (b - t) / week
+            // Each whole week holds five weekdays of bars, wherever it starts
+            // (the interval divides a day, so 48 weekend hours hold whole bars).
+            if weeks > 1 { n += Int(weeks - 1) * perWeek * 5 / 7; t += (weeks - 1) * week }
+        }
         while t < b {
             if !isWeekend(t) { n += 1 }
             t += interval
-            if n > 10_000_000 { break }
         }
         return n
+    }
+
+    /// 1h, 86.4s, 3d: a distance in milliseconds for messages.
+    static func durationText(_ ms: Int64) -> String {
+        for (unit, size) in [("w", Int64(604_800_000)), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] where ms % size == 0 && ms >= size {
+            return "\(ms / size)\(unit)"
+        }
+        return ms >= 1000 ? "\(Double(ms) / 1000)s" : "\(ms)ms"
     }
 }

@@ -7,31 +7,83 @@ import Foundation
 public enum BarCSV {
     public static let requiredColumns = ["time", "open", "high", "low", "close", "volume"]
 
+    /// The unit of integer times. Without one, integers are milliseconds and must
+    /// look like them (1973–5138): seconds, microseconds and nanoseconds are told
+    /// apart by magnitude and refused with the likely unit.
+    public enum TimeUnit: String, CaseIterable, Sendable {
+        case s, ms, us, ns
+
+        /// Milliseconds of `n` in this unit (floored), or nil if it overflows.
+        func milliseconds(_ n: Int64) -> Int64? {
+            switch self {
+            case .s: let (v, o) = n.multipliedReportingOverflow(by: 1000); return o ? nil : v
+            case .ms: return n
+            case .us: return n >= 0 ? n / 1000 : -((-n + 999) / 1000)
+            case .ns: return n >= 0 ? n / 1_000_000 : -((-n + 999_999) / 1_000_000)
+            }
+        }
+
+        var name: String {
+            switch self {
+            case .s: "seconds"
+            case .ms: "milliseconds"
+            case .us: "microseconds"
+            case .ns: "nanoseconds"
+            }
+        }
+
+        /// Times that can be written as ISO-8601 (years 0000 to 9999), in ms:
+        /// far from overflowing when bar lengths and latencies are added.
+        static let writable: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
+
+        /// The unit an integer time most likely has: milliseconds from 1973-03-03
+        /// to the year 5138 (either side of 1970), seconds below, micro- and
+        /// nanoseconds above.
+        static func guess(_ n: Int64) -> TimeUnit {
+            let m = n.magnitude
+            if m < 100_000_000_000 { return .s }
+            if m < 100_000_000_000_000 { return .ms }
+            if m < 100_000_000_000_000_000 { return .us }
+            return .ns
+        }
+    }
+
     public struct Error: Swift.Error, CustomStringConvertible, Equatable {
         public var file: String
         public var line: Int
         public var field: String?
         public var message: String
         public var description: String {
-            "\(file):\(line): " + (field.map { "field `\($0)`: " } ?? "") + message
+            "\(file)" + (line > 0 ? ":\(line)" : "") + ": " + (field.map { "field `\($0)`: " } ?? "") + message
         }
     }
 
     /// `strict: false` keeps rows that break OHLC integrity or time order (the
     /// data layer's validation decides what to do with them); malformed fields are
     /// errors either way.
-    public static func read(path: String, symbol: String? = nil, strict: Bool = true) throws -> BarSeries {
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
-            throw Error(file: path, line: 0, field: nil, message: "cannot read the file")
-        }
+    public static func read(path: String, symbol: String? = nil, strict: Bool = true, timeUnit: TimeUnit? = nil) throws -> BarSeries {
+        let data = try load(path: path)
         let name = symbol ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return try parse(data: data, file: path, symbol: name, strict: strict)
+        return try parse(data: data, file: path, symbol: name, strict: strict, timeUnit: timeUnit)
+    }
+
+    /// The file's bytes, mapped; a missing file, a directory or an unreadable
+    /// one is an error saying which.
+    public static func load(path: String) throws -> Data {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw Error(file: path, line: 0, field: nil, message: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw Error(file: path, line: 0, field: nil, message: "is a directory; expected a CSV file of bars") }
+        do { return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
+            throw Error(file: path, line: 0, field: nil, message: "cannot read the file: \(posixReason(error))")
+        }
     }
 
     /// Parses the bytes of `data` in place (a mapped file is not copied).
-    public static func parse(data: Data, file: String, symbol: String, strict: Bool = true) throws -> BarSeries {
+    public static func parse(data: Data, file: String, symbol: String, strict: Bool = true, timeUnit: TimeUnit? = nil) throws -> BarSeries {
         try data.withUnsafeBytes { raw in
-            try parse(buffer: raw.bindMemory(to: UInt8.self), file: file, symbol: symbol, strict: strict)
+            try parse(buffer: raw.bindMemory(to: UInt8.self), file: file, symbol: symbol, strict: strict, timeUnit: timeUnit)
         }
     }
 
@@ -45,9 +97,15 @@ public enum BarCSV {
         try bytes.withUnsafeBufferPointer { try parse(buffer: $0, file: file, symbol: symbol) }
     }
 
-    static func parse(buffer buf: UnsafeBufferPointer<UInt8>, file: String, symbol: String, strict: Bool = true) throws -> BarSeries {
+    static func parse(buffer buf: UnsafeBufferPointer<UInt8>, file: String, symbol: String, strict: Bool = true,
+                      timeUnit: TimeUnit? = nil) throws -> BarSeries {
         do {
-            var lineStarts: [Int] = [0]
+            // A UTF-8 byte-order mark (as spreadsheets write) is skipped; UTF-16 is refused.
+            let bom = buf.count >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF ? 3 : 0
+            if buf.count >= 2, (buf[0] == 0xFF && buf[1] == 0xFE) || (buf[0] == 0xFE && buf[1] == 0xFF) {
+                throw Error(file: file, line: 1, field: nil, message: "the file is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8 CSV")
+            }
+            var lineStarts: [Int] = [bom]
             lineStarts.reserveCapacity(buf.count / 40)
             if let base = buf.baseAddress {
                 let start = UnsafeRawPointer(base)
@@ -75,9 +133,13 @@ public enum BarCSV {
             for name in requiredColumns {
                 guard let i = header.firstIndex(of: name) else {
                     throw Error(file: file, line: 1, field: nil,
-                                message: "the header has no `\(name)` column; expected `time,open,high,low,close,volume` (extra columns are allowed)")
+                                message: "the header has no `\(name)` column; expected `time,open,high,low,close,volume` (extra columns are allowed)"
+                                    + separatorHint(text(lineRange(0))))
                 }
                 index.append(i)
+            }
+            if count == 1 {
+                throw Error(file: file, line: 2, field: nil, message: "no bars: the file has a header but no rows")
             }
             let bidAsk = header.firstIndex(of: "bid").flatMap { b in header.firstIndex(of: "ask").map { (b, $0) } }
             let names = Array(requiredColumns.dropFirst())
@@ -115,7 +177,7 @@ public enum BarCSV {
                     if n < cells.count { cells[n] = start..<r.upperBound }
                     n += 1
                     guard n == header.count else {
-                        throw Error(file: file, line: line, field: nil, message: "\(n) fields, but the header has \(header.count)")
+                        throw Error(file: file, line: line, field: nil, message: "\(n) fields, but the header has \(header.count)" + separatorHint(text(r)))
                     }
                 }
                 // One cell as bytes (and as text for messages).
@@ -127,13 +189,28 @@ public enum BarCSV {
                     (quoted?[c] ?? text(cells[c])).trimmingCharacters(in: .whitespaces)
                 }
                 var time: Int64 = 0
-                let parsedTime: Int64? = {
-                    if let q = quoted { return UTCTime.parse(Substring(q[index[0]].trimmingCharacters(in: .whitespaces))) }
-                    var c = cells[index[0]]
+                var c = quoted == nil ? cells[index[0]] : 0..<0
+                if quoted == nil {
                     while c.lowerBound < c.upperBound, buf[c.lowerBound] == 32 { c = (c.lowerBound + 1)..<c.upperBound }
                     while c.upperBound > c.lowerBound, buf[c.upperBound - 1] == 32 { c = c.lowerBound..<(c.upperBound - 1) }
-                    return UTCTime.parse(UnsafeBufferPointer(rebasing: buf[c]))
-                }()
+                }
+                let quotedTime = quoted.map { Array($0[index[0]].trimmingCharacters(in: .whitespaces).utf8) }
+                let parsedTime: Int64?
+                let integer: Int64? = quotedTime.map { $0.withUnsafeBufferPointer(epochInteger) } ?? epochInteger(UnsafeBufferPointer(rebasing: buf[c]))
+                if let n = integer {
+                    if let unit = timeUnit {
+                        guard let ms = unit.milliseconds(n), TimeUnit.writable.contains(ms) else {
+                            throw Error(file: file, line: line, field: "time", message: "`\(n)` \(unit.name) is out of range; times must fall in the years 0000 to 9999")
+                        }
+                        parsedTime = ms
+                    } else if TimeUnit.guess(n) == .ms {
+                        parsedTime = n
+                    } else {
+                        throw Error(file: file, line: line, field: "time", message: unitMessage(n))
+                    }
+                } else {
+                    parsedTime = quotedTime.map { $0.withUnsafeBufferPointer(UTCTime.parseISO) } ?? UTCTime.parseISO(UnsafeBufferPointer(rebasing: buf[c]))
+                }
                 guard let t = parsedTime else {
                     throw Error(file: file, line: line, field: "time",
                                 message: "`\(cellText(index[0]))` is not a time; expected ISO-8601 UTC (2024-01-31T12:00:00Z) or epoch milliseconds")
@@ -195,6 +272,41 @@ public enum BarCSV {
             }
             return BarSeries(symbol: symbol, bars: bars, halfSpreads: bidAsk == nil ? nil : spreads)
         }
+    }
+
+    /// An integer time of up to 19 digits (nanoseconds since 1970 have 19), or
+    /// nil if the text is not one.
+    static func epochInteger(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var i = 0, negative = false
+        if b.count > 0, b[0] == 45 { negative = true; i = 1 }
+        guard i < b.count, b.count - i <= 19 else { return nil }
+        var v: Int64 = 0
+        while i < b.count {
+            guard b[i] >= 48, b[i] <= 57 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int64(b[i] - 48))
+            if o1 || o2 { return nil }
+            v = a
+            i += 1
+        }
+        return negative ? -v : v
+    }
+
+    /// Why an integer time is refused without --time-unit: the unit it most
+    /// likely has, and what it would be read as.
+    static func unitMessage(_ n: Int64) -> String {
+        let unit = TimeUnit.guess(n)
+        let asUnit = unit.milliseconds(n).map { " (\(UTCTime.format($0)))" } ?? ""
+        let asMs = n.magnitude < 253_402_300_800_000 ? UTCTime.format(n) : nil     // up to the year 9999
+        return "`\(n)` looks like epoch \(unit.name)\(asUnit), not milliseconds" + (asMs.map { " (\($0))" } ?? "")
+            + "; pass --time-unit \(unit.rawValue), or --time-unit ms to read milliseconds all the same"
+    }
+
+    /// A note for a line that seems split by `;` or tabs rather than commas.
+    static func separatorHint(_ line: String) -> String {
+        if line.contains(";"), !line.contains(",") { return "; the fields seem separated by `;`, but strat reads comma-separated values with `.` for decimals" }
+        if line.contains("\t"), !line.contains(",") { return "; the fields seem separated by tabs, but strat reads comma-separated values" }
+        return ""
     }
 
     /// Where the row parsers write (disjoint rows per thread).

@@ -192,9 +192,14 @@ public enum DurationText {
         return n * Double(u)
     }
 
-    /// A bar length: a whole positive count of a unit (`15m`, `4h`, `1d`), in seconds.
+    /// The longest bar length: 366 days, in seconds (far from overflowing when
+    /// taken in milliseconds or multiplied by a bar count).
+    public static let maxInterval: Int64 = 366 * 86_400
+
+    /// A bar length: a whole positive count of a unit (`15m`, `4h`, `1d`), in
+    /// seconds; nil past `maxInterval`.
     public static func interval(_ text: String) -> Int64? {
-        guard let u = text.last.flatMap({ units[$0] }), let n = Int64(text.dropLast()), n > 0 else { return nil }
+        guard let u = text.last.flatMap({ units[$0] }), let n = Int64(text.dropLast()), n > 0, n <= maxInterval / u else { return nil }
         return n * u
     }
 }

@@ -36,6 +36,8 @@ public final class Session {
     var overrides: [String: Double] = [:]
     /// Working directory for relative paths in meta-commands.
     let directory: URL
+    /// The unit of integer times in CSV files (`strat repl --time-unit`).
+    public var timeUnit: BarCSV.TimeUnit?
 
     public init(interactive: Bool, color: Bool, directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) {
         self.interactive = interactive
@@ -63,7 +65,7 @@ public final class Session {
 
     public func loadData(path: String, symbol: String? = nil) -> Reply {
         do {
-            let series = try BarCSV.read(path: resolve(path), symbol: symbol)
+            let series = try BarCSV.read(path: resolve(path), symbol: symbol, timeUnit: timeUnit)
             guard !series.bars.isEmpty else { return failure("\(path): no bars") }
             data = series
             let iv = series.interval.map { formatDuration($0 / 1000) } ?? "?"
@@ -75,12 +77,19 @@ public final class Session {
         }
     }
 
-    /// Bars from the SQLite store (`$STRAT_DB` or ~/.strat/strat.db).
-    func loadStored(symbol: String, interval: Int64, market: String, source: String) -> Reply {
+    /// Bars from the SQLite store (`$STRAT_DB` or ~/.strat/strat.db). Without a
+    /// market or source, the one stored series of the symbol and interval.
+    func loadStored(symbol: String, interval: Int64, market: String?, source: String?) -> Reply {
         do {
-            let store = try Store(path: storePath)
-            let bars = try store.bars(SeriesKey(source: source, market: market, symbol: symbol, interval: interval))
-            guard !bars.isEmpty else { return failure("no bars stored for \(symbol) \(formatDuration(interval)) (\(market), \(source)) in \(storePath)") }
+            let store = try Store(path: storePath, readOnly: true)
+            let found = try store.series(symbol: symbol, interval: interval, market: market, source: source)
+            if found.count > 1 {
+                return failure("several stored series match \(symbol) \(formatDuration(interval)): "
+                               + found.map { "\($0.market) from \($0.source)" }.joined(separator: ", ") + "; add MARKET SOURCE")
+            }
+            let key = found.first ?? SeriesKey(source: source ?? "csv", market: market ?? "spot", symbol: symbol, interval: interval)
+            let bars = try store.bars(key)
+            guard !bars.isEmpty else { return failure("no bars stored for \(symbol) \(formatDuration(interval)) (\(key.market), \(key.source)) in \(storePath)") }
             data = BarSeries(symbol: symbol, bars: bars)
             return Reply(out: "\(symbol): \(bars.count) bars of \(formatDuration(interval)) from the store, \(UTCTime.format(bars.first!.time)) … \(UTCTime.format(bars.last!.time))\n")
         } catch {
@@ -123,7 +132,15 @@ public final class Session {
         let renderer = DiagnosticRenderer(useColor: color)
         var out = ""
         let quiet: Set<DiagnosticCode> = [.unusedLet, .unusedInput, .unusedFunction, .noRules]
-        for d in diags where !quiet.contains(d.code) {
+        let end = offset + input.utf8.count
+        for var d in diags where !quiet.contains(d.code) {
+            // The session's own closing brace is not the user's: an input that
+            // stops early (a bare `let`) ends there, and the synthetic strategy
+            // left open by it is not reported.
+            if d.code == .unclosedBrace, d.range.start >= offset { continue }
+            if d.range.start >= end {
+                d.message = d.message.replacingOccurrences(of: "found `}`", with: "found the end of the input")
+            }
             if d.range.start >= offset {
                 out += renderer.render(shifted(d, by: -offset), in: inputFile)
             } else {
@@ -288,7 +305,7 @@ public final class Session {
             let args = rest.split(separator: " ").map(String.init)
             guard let path = args.first else { return failure(":data FILE.csv [SYMBOL], or :data SYMBOL INTERVAL [MARKET [SOURCE]] from the store") }
             if args.count > 1, let interval = DurationText.interval(args[1]), !path.lowercased().hasSuffix(".csv") {
-                return loadStored(symbol: path, interval: interval, market: args.count > 2 ? args[2] : "spot", source: args.count > 3 ? args[3] : "csv")
+                return loadStored(symbol: path, interval: interval, market: args.count > 2 ? args[2] : nil, source: args.count > 3 ? args[3] : nil)
             }
             return loadData(path: path, symbol: args.count > 1 ? args[1] : nil)
         case ":load":
@@ -395,6 +412,11 @@ public final class Session {
             return failure("no input named `\(name)`" + (known.isEmpty ? "; declare one with `input \(name) = …` or :load a strategy" : "; the inputs are \(known.joined(separator: ", "))"))
         }
         guard let v = InputBinding.parse(value, type: input.type) else { return failure("`\(value)` is not a \(input.type) value") }
+        // The range in the input's own terms (2%, not 0.02).
+        func shown(_ x: Double) -> String { input.type == "Ratio" ? String(format: "%.10g", x * 100) + "%" : String(format: "%.10g", x) }
+        if v.isFinite, (input.min.map { v < $0 } ?? false) || (input.max.map { v > $0 } ?? false) {
+            return failure("\(name) = \(shown(v)) is outside the declared range \(input.min.map(shown) ?? "")...\(input.max.map(shown) ?? "")")
+        }
         do { _ = try InputBinding.resolve(inputs, overrides: [name: v]) } catch { return failure("\(error)") }
         overrides[name] = v
         return Reply(out: "\(name) = \(Display.value(v, input.type))\n")
@@ -413,7 +435,14 @@ public final class Session {
         do {
             let e = try Evaluation.run(s, letNamed: "__repl", series: data, overrides: overrides)
             let svg = Display.svg(title: expression, times: e.times, values: e.values[0], close: data.bars.map(\.close))
-            try svg.write(toFile: resolve(path), atomically: true, encoding: .utf8)
+            let full = resolve(path), dir = URL(fileURLWithPath: full).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+                return failure("\(path): no such directory \(dir)")
+            }
+            do { try svg.write(toFile: full, atomically: true, encoding: .utf8) } catch {
+                return failure("\(path): cannot write: \(posixReason(error))")
+            }
             reply.out += "wrote \(path) (\(e.times.count) bars)\n"
             return reply
         } catch {
@@ -444,26 +473,35 @@ public final class Session {
         }[...]
         while let name = words.popFirst() {
             guard let value = words.popFirst() else { return "\(name) needs a value" }
-            func number(atLeast least: Double, above: Bool = false) -> Double? {
-                guard let v = Double(value), v.isFinite, above ? v > least : v >= least else { return nil }
+            // The ranges of strat backtest's options (Docs/Limits.md).
+            func number(atLeast least: Double, above: Bool = false, below upper: Double) -> Double? {
+                guard let v = Double(value), v.isFinite, above ? v > least : v >= least, v < upper else { return nil }
                 return v
             }
             switch name {
             case "--capital":
-                guard let v = number(atLeast: 0, above: true) else { return "--capital must be a number above 0, got `\(value)`" }
+                guard let v = number(atLeast: 0, above: true, below: 1e15.nextUp) else { return "--capital must be a number above 0 and at most 1000000000000000, got `\(value)`" }
                 config.capital = v
             case "--fees":
-                guard let v = number(atLeast: 0) else { return "--fees must be basis points, zero or more, got `\(value)`" }
+                guard let v = number(atLeast: 0, below: 10_000) else { return "--fees must be basis points from 0 to less than 10000, got `\(value)`" }
                 config.execution.makerFee = v / 10_000
                 config.execution.takerFee = v / 10_000
             case "--half-spread":
-                guard let v = number(atLeast: 0) else { return "--half-spread must be basis points, zero or more, got `\(value)`" }
+                guard let v = number(atLeast: 0, below: 10_000) else { return "--half-spread must be basis points from 0 to less than 10000, got `\(value)`" }
                 config.execution.halfSpread = v / 10_000
             case "--lot-size", "--tick-size":
-                guard let v = number(atLeast: 0, above: true) else { return "\(name) must be a number above 0, got `\(value)`" }
+                guard let v = number(atLeast: 0, above: true, below: 1e9.nextUp) else { return "\(name) must be a number above 0 and at most 1000000000, got `\(value)`" }
                 if name == "--lot-size" { config.execution.lotSize = v } else { config.execution.tickSize = v }
             case "--slippage":
-                guard let m = SlippageModel(parsing: value) else { return "--slippage must be none, fixed:BPS, linear:K or sqrt:K, got `\(value)`" }
+                let m = SlippageModel(parsing: value)
+                let fits: Bool
+                switch m {
+                case .none?: fits = true
+                case .fixedBps(let b)?: fits = b.isFinite && b < 10_000
+                case .linear(let k)?, .squareRoot(let k)?: fits = k.isFinite && k <= 1
+                case nil: fits = false
+                }
+                guard let m, fits else { return "--slippage must be none, fixed:BPS (0 to less than 10000), linear:K or sqrt:K (K from 0 to 1), got `\(value)`" }
                 config.execution.slippage = m
             case "--fill":
                 guard let f = FillTiming(rawValue: value) else { return "--fill must be next-open or close, got `\(value)`" }

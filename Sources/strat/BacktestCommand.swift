@@ -31,10 +31,10 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "The SQLite store for db: data (default: $STRAT_DB or ~/.strat/strat.db).")
     var db: String?
 
-    @Option(name: .customLong("min-quality"), help: "Warn when stored data scores below this (0–100).")
+    @Option(name: .customLong("min-quality"), parsing: .unconditional, help: "Warn when stored data scores below this (0–100).")
     var minQuality = 80.0
 
-    @Flag(help: "Refuse to run on stored data that scores below --min-quality.")
+    @Flag(help: "Refuse to run on stored data that scores below --min-quality or has bars flagged for OHLC integrity.")
     var strict = false
 
     @Option(help: "Back-adjust stored equity data for corporate actions: none, splits or all.")
@@ -43,40 +43,42 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "SYMBOL=FILE.csv of finer bars (e.g. 1m inside 1h): orders meet them in order instead of each bar's O→H→L→C path.")
     var intrabar: [String] = []
 
+    @OptionGroup var time: TimeUnitOption
+
     @Option(name: .customLong("set"), help: "NAME=VALUE: override an input (checked against its type and range).")
     var sets: [String] = []
 
-    @Option(help: "Starting cash in the quote currency.")
+    @Option(parsing: .unconditional, help: "Starting cash in the quote currency.")
     var capital = 10_000.0
 
-    @Option(help: "Fees in basis points of traded value, maker and taker alike.")
+    @Option(parsing: .unconditional, help: "Fees in basis points of traded value, maker and taker alike.")
     var fees = 0.0
 
-    @Option(name: .customLong("maker-fees"), help: "Maker fees in bps (overrides --fees for resting limit orders).")
+    @Option(name: .customLong("maker-fees"), parsing: .unconditional, help: "Maker fees in bps (overrides --fees for resting limit orders).")
     var makerFees: Double?
 
-    @Option(name: .customLong("taker-fees"), help: "Taker fees in bps (overrides --fees for market, stop and marketable orders).")
+    @Option(name: .customLong("taker-fees"), parsing: .unconditional, help: "Taker fees in bps (overrides --fees for market, stop and marketable orders).")
     var takerFees: Double?
 
     @Option(help: "Slippage on taker fills: none, fixed:BPS, linear:K (K × participation), sqrt:K (K × √participation).")
     var slippage = "none"
 
-    @Option(name: .customLong("half-spread"), help: "Half the bid–ask spread in bps, used when the data has no bid/ask columns.")
+    @Option(name: .customLong("half-spread"), parsing: .unconditional, help: "Half the bid–ask spread in bps, used when the data has no bid/ask columns.")
     var halfSpread = 0.0
 
     @Option(help: "When market orders fill: next-open or close.")
     var fill = "next-open"
 
-    @Option(name: .customLong("lot-size"), help: "Quantities are whole multiples of this (1: whole shares).")
+    @Option(name: .customLong("lot-size"), parsing: .unconditional, help: "Quantities are whole multiples of this (1: whole shares).")
     var lotSize: Double?
 
-    @Option(name: .customLong("tick-size"), help: "Prices are whole multiples of this.")
+    @Option(name: .customLong("tick-size"), parsing: .unconditional, help: "Prices are whole multiples of this.")
     var tickSize: Double?
 
-    @Option(help: "Milliseconds between sending an order and its being active.")
+    @Option(parsing: .unconditional, help: "Milliseconds between sending an order and its being active.")
     var latency: Int64 = 0
 
-    @Option(help: "At most this percentage of a bar's volume fills per bar; the rest carries over.")
+    @Option(parsing: .unconditional, help: "At most this percentage of a bar's volume fills per bar; the rest carries over.")
     var participation: Double?
 
     @Option(help: "Trading hours: 24/7 (default) or e.g. 'Mon-Fri 14:30-21:00' (UTC).")
@@ -85,7 +87,7 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "A file of holidays, one YYYY-MM-DD per line.")
     var holidays: String?
 
-    @Option(name: .customLong("periods-per-year"), help: "Bars per year for annualised metrics (default: estimated from the data).")
+    @Option(name: .customLong("periods-per-year"), parsing: .unconditional, help: "Bars per year for annualised metrics (default: estimated from the data).")
     var periodsPerYear: Double?
 
     @Option(help: "Write the full result as JSON here.")
@@ -97,8 +99,31 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "Write the equity curve as CSV here.")
     var equity: String?
 
+    func validate() throws {
+        try checkOption("--capital", capital, from: 0, above: true, to: OptionLimits.maxCapital)
+        for (name, v) in [("--fees", fees), ("--maker-fees", makerFees), ("--taker-fees", takerFees), ("--half-spread", halfSpread)] {
+            try checkOption(name, v, from: 0, to: OptionLimits.maxBps, below: true, unit: "basis points")
+        }
+        guard let slip = SlippageModel(parsing: slippage) else {
+            throw ValidationError("--slippage must be none, fixed:BPS, linear:K or sqrt:K, got `\(slippage)`")
+        }
+        switch slip {
+        case .none: break
+        case .fixedBps(let v): try checkOption("--slippage fixed:BPS", v, from: 0, to: OptionLimits.maxBps, below: true, unit: "basis points")
+        case .linear(let k), .squareRoot(let k): try checkOption("--slippage's K", k, from: 0, to: OptionLimits.maxSlippageK)
+        }
+        try checkOption("--latency", latency, from: 0, to: OptionLimits.maxLatency, unit: "milliseconds")
+        try checkOption("--participation", participation, from: 0, above: true, to: 100, unit: "a percentage")
+        try checkOption("--lot-size", lotSize, from: 0, above: true, to: OptionLimits.maxStep)
+        try checkOption("--tick-size", tickSize, from: 0, above: true, to: OptionLimits.maxStep)
+        try checkOption("--periods-per-year", periodsPerYear, from: 0, above: true, to: OptionLimits.maxPeriodsPerYear)
+        try checkOption("--min-quality", minQuality, from: 0, to: 100, unit: "a score")
+    }
+
     func run() throws {
         try withUsageErrors {
+            try checkOutputs([("--json", json), ("--trades", trades), ("--equity", equity)].compactMap { o, p in p.map { (o, $0) } },
+                             inputs: try inputFiles())
             let source = try readSource(strategy)
             let result = Compiler.compile(source)
             renderDiagnostics(result.diagnostics, source)
@@ -117,7 +142,7 @@ struct BacktestCommand: ParsableCommand {
                 let path = try parseData(spec).1
                 return path == "db" || path.hasPrefix("db:")
             }
-            let stored = readsStore ? try openStore(db) : nil
+            let stored = readsStore ? try openStore(db, readOnly: true) : nil
             for spec in try expandStored(data, stored) {
                 let (symbol, path) = try parseData(spec)
                 if path == "db" || path.hasPrefix("db:") {
@@ -133,10 +158,11 @@ struct BacktestCommand: ParsableCommand {
                     files.append(bytes)
                     continue
                 }
-                guard let bytes = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
-                    throw UsageError(description: "\(path): cannot read the file")
-                }
-                do { series.append(try BarCSV.parse(data: bytes, file: path, symbol: symbol)) } catch let e as BarCSV.Error {
+                let bytes: Data
+                do {
+                    bytes = try BarCSV.load(path: path)
+                    series.append(try BarCSV.parse(data: bytes, file: path, symbol: symbol, timeUnit: time.timeUnit))
+                } catch let e as BarCSV.Error {
                     throw UsageError(description: e.description)
                 }
                 provenanceData.append(.init(symbol: symbol, path: path, sha256: "", rows: series.last!.bars.count))
@@ -147,7 +173,9 @@ struct BacktestCommand: ParsableCommand {
             let hashing = DispatchGroup()
             let contents = files
             DispatchQueue.global().async(group: hashing) { hashes = contents.map(Provenance.sha256) }
-            if Set(series.map(\.symbol)).count != series.count { throw UsageError(description: "a symbol is given twice in --data") }
+            if let twice = series.map(\.symbol).enumerated().first(where: { i, s in series[..<i].contains { $0.symbol == s } }) {
+                throw UsageError(description: "the symbol \(twice.element) is given twice in --data (\(data.filter { (try? parseData($0).0) == twice.element }.joined(separator: " and "))); give each symbol once")
+            }
             // A strategy without a universe, or with one symbol, runs on the one symbol the data gives.
             if s.universe.count == 1, series.count == 1, series[0].symbol != s.universe[0] {
                 config.execution.instruments[s.universe[0]] = config.execution.instruments.removeValue(forKey: series[0].symbol)
@@ -157,7 +185,7 @@ struct BacktestCommand: ParsableCommand {
             var fine: [BarSeries] = []
             for spec in intrabar {
                 let (symbol, path) = try parseData(spec)
-                do { fine.append(try BarCSV.read(path: path, symbol: symbol)) } catch let e as BarCSV.Error {
+                do { fine.append(try BarCSV.read(path: path, symbol: symbol, timeUnit: time.timeUnit)) } catch let e as BarCSV.Error {
                     throw UsageError(description: e.description)
                 }
             }
@@ -176,11 +204,11 @@ struct BacktestCommand: ParsableCommand {
                                data: provenanceData.sorted { $0.symbol < $1.symbol }, config: config)
             if let json {
                 do { try Report.writeJSON(r, p, to: json, equity: equityText) } catch {
-                    throw UsageError(description: "\(json): cannot write (\(error.localizedDescription))")
+                    throw UsageError(description: "--json \(json): cannot write: \(posixReason(error))")
                 }
             }
-            if let trades { try write(Data(Report.tradesCSV(r).utf8), to: trades) }
-            if let equity { try write(Report.equityCSV(r), to: equity) }
+            if let trades { try writeOutput(Data(Report.tradesCSV(r).utf8), to: trades, option: "--trades") }
+            if let equity { try writeOutput(Report.equityCSV(r), to: equity, option: "--equity") }
             print(Report.summary(r), terminator: "")
         }
     }
@@ -194,9 +222,13 @@ struct BacktestCommand: ParsableCommand {
             guard let interval = parts.first.flatMap(DurationText.interval), let store else {
                 throw UsageError(description: "--data \(spec): expected *=db:INTERVAL[:MARKET[:SOURCE]]")
             }
-            let market = parts.count > 1 ? parts[1] : "spot", source = parts.count > 2 ? parts[2] : "csv"
-            let symbols = try store.list().filter { $0.key.interval == interval && $0.key.market == market && $0.key.source == source }.map(\.key.symbol)
-            guard !symbols.isEmpty else { throw UsageError(description: "no symbols stored at \(parts[0]) (\(market), \(source)); see `strat data list`") }
+            // Left out, the market and source are any (each symbol then resolves to its one stored series).
+            let market = parts.count > 1 ? parts[1] : nil, source = parts.count > 2 ? parts[2] : nil
+            let symbols = Set(try store.list().filter { $0.key.interval == interval && (market ?? $0.key.market) == $0.key.market
+                                                        && (source ?? $0.key.source) == $0.key.source }.map(\.key.symbol)).sorted()
+            guard !symbols.isEmpty else {
+                throw UsageError(description: "no symbols stored at \(parts[0])" + (market.map { " (\($0)\(source.map { ", \($0)" } ?? ""))" } ?? "") + "; see `strat data list`")
+            }
             return symbols.map { "\($0)=db:\(spec.dropFirst(5))" }
         }
     }
@@ -213,21 +245,28 @@ struct BacktestCommand: ParsableCommand {
         guard let interval = first.map(DurationText.interval) ?? timeframe else {
             throw UsageError(description: "--data \(symbol)=db:\(spec): expected db:INTERVAL[:MARKET[:SOURCE]], e.g. db:1h or db:1h:perp:binance")
         }
-        let market = parts.count > 1 ? parts[1] : "spot", source = parts.count > 2 ? parts[2] : "csv"
-        let key = SeriesKey(source: source, market: market, symbol: symbol, interval: interval)
+        // Market and source left out: the one stored series of the symbol (at the
+        // interval, else at a finer one to resample) whatever its market and source.
+        let market = parts.count > 1 ? parts[1] : nil, source = parts.count > 2 ? parts[2] : nil
         let label = formatDuration(interval)
+        let choose = "spell it out as \(symbol)=db:\(label):MARKET:SOURCE"
+        let finerStored = try store.list().filter { $0.key.symbol == symbol && (market ?? $0.key.market) == $0.key.market && (source ?? $0.key.source) == $0.key.source
+                                                    && $0.key.interval < interval && interval % $0.key.interval == 0 }
+        let key = try storedSeries(store, symbol: symbol, interval: interval, market: market, source: source, choose: choose)
+            ?? oneSeries(finerStored.map { SeriesKey(source: $0.key.source, market: $0.key.market, symbol: symbol, interval: interval) },
+                         symbol: symbol, label: label, choose: choose)
+            ?? SeriesKey(source: source ?? "csv", market: market ?? "spot", symbol: symbol, interval: interval)
         var bars = try store.bars(key)
         var qualityKey = key
-        if bars.isEmpty, let finer = try store.list().filter({ $0.key.symbol == symbol && $0.key.market == market && $0.key.source == source
-                                                               && $0.key.interval < interval && interval % $0.key.interval == 0 })
-                                                     .max(by: { $0.key.interval < $1.key.interval }) {
+        if bars.isEmpty, let finer = finerStored.filter({ $0.key.market == key.market && $0.key.source == key.source })
+                                                .max(by: { $0.key.interval < $1.key.interval }) {
             let base = try store.bars(finer.key)
             let r = Resampler.resample(base, base: finer.key.interval * 1000, to: interval * 1000)
             bars = r.closed
             qualityKey = finer.key
             writeStderr("strat: note: \(symbol) \(label) resampled from stored \(formatDuration(finer.key.interval)) bars" + (r.partial != nil ? " (the last, unfinished \(label) bar left out)" : "") + "\n")
         }
-        guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(symbol) \(label) (\(key.market), \(key.source)); see `strat data list`") }
+        guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(symbol) \(label)\(market == nil && source == nil ? "" : " (\(key.market), \(key.source))"); see `strat data list`") }
         if adjust != .none { bars = CorporateActions.adjust(bars, actions: try store.actions(symbol: symbol), adjust) }
         let key2 = qualityKey
         if let q = try store.latestQuality(key2), q.score < minQuality {
@@ -235,9 +274,17 @@ struct BacktestCommand: ParsableCommand {
             if strict { throw UsageError(description: message + " (--strict)") }
             writeStderr("strat: warning: \(message)\n")
         }
+        // Bars stored with a broken OHLC (flagged on import or fetch) would trade on it.
+        let broken = try store.flagged(key2, .integrity)
+        if broken.count > 0 {
+            let message = "\(symbol) \(formatDuration(key2.interval)): \(broken.count) stored bar\(broken.count == 1 ? " is" : "s are") flagged for OHLC integrity (e.g. high below low), "
+                + "first at \(broken.first.map(UTCTime.format).joined(separator: ", "))\(broken.count > broken.first.count ? ", …" : ""); see `strat data export --flags`"
+            if strict { throw UsageError(description: message + " (--strict)") }
+            writeStderr("strat: warning: \(message)\n")
+        }
         var raw = Data(capacity: bars.count * 48)
         for b in bars { withUnsafeBytes(of: b) { raw.append(contentsOf: $0) } }
-        let rules = try store.instrument(source: source, market: market, symbol: symbol)
+        let rules = try store.instrument(source: key.source, market: key.market, symbol: symbol)
             .map { InstrumentRules(tickSize: $0.tick, lotSize: $0.lot, minNotional: $0.minNotional) }
         return (BarSeries(symbol: symbol, bars: bars), raw, rules)
     }
@@ -259,30 +306,20 @@ struct BacktestCommand: ParsableCommand {
         var x = ExecutionConfig()
         guard let timing = FillTiming(rawValue: fill) else { throw UsageError(description: "--fill must be next-open or close, got `\(fill)`") }
         x.fill = timing
-        guard let slip = SlippageModel(parsing: slippage) else {
-            throw UsageError(description: "--slippage must be none, fixed:BPS, linear:K or sqrt:K, got `\(slippage)`")
-        }
-        x.slippage = slip
-        for (name, v) in [("--fees", fees), ("--half-spread", halfSpread), ("--maker-fees", makerFees ?? 0), ("--taker-fees", takerFees ?? 0)] where v < 0 || !v.isFinite {
-            throw UsageError(description: "\(name) must be zero or more, got \(v)")
-        }
+        // The numbers were checked in validate().
+        x.slippage = SlippageModel(parsing: slippage) ?? .none
         x.makerFee = (makerFees ?? fees) / 10_000
         x.takerFee = (takerFees ?? fees) / 10_000
         x.halfSpread = halfSpread / 10_000
-        guard latency >= 0 else { throw UsageError(description: "--latency must be zero or more milliseconds") }
         x.latency = latency
-        if let p = participation {
-            guard p > 0, p <= 100 else { throw UsageError(description: "--participation must be a percentage above 0 and at most 100, got \(p)") }
-            x.participation = p / 100
-        }
-        for (name, v) in [("--lot-size", lotSize), ("--tick-size", tickSize)] { if let v, !(v > 0) { throw UsageError(description: "\(name) must be positive, got \(v)") } }
+        if let p = participation { x.participation = p / 100 }
         x.lotSize = lotSize
         x.tickSize = tickSize
         guard var sess = TradingSession(parsing: session) else {
             throw UsageError(description: "--session must be 24/7 or like 'Mon-Fri 14:30-21:00', got `\(session)`")
         }
         if let holidays {
-            guard let text = try? String(contentsOfFile: holidays, encoding: .utf8) else { throw UsageError(description: "\(holidays): cannot read the file") }
+            let text = try readText(holidays)
             for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let t = line.trimmingCharacters(in: .whitespaces)
                 if t.isEmpty || t.hasPrefix("#") { continue }
@@ -318,14 +355,23 @@ struct BacktestCommand: ParsableCommand {
             guard let v = InputBinding.parse(text, type: input.type) else {
                 throw UsageError(description: "--set \(name): `\(text)` is not a \(input.type) value")
             }
+            try checkInputValue(name: name, type: input.type, value: v, min: input.min, max: input.max)
             out[name] = v
         }
         return out
     }
 
-    func write(_ data: Data, to path: String) throws {
-        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
-            throw UsageError(description: "\(path): cannot write (\(error.localizedDescription))")
+    /// Every file the run reads, which no output may overwrite.
+    func inputFiles() throws -> [(what: String, path: String)] {
+        var files: [(String, String)] = [("the strategy", strategy)]
+        var readsStore = false
+        for spec in data where !spec.hasPrefix("*=") {
+            let (symbol, path) = try parseData(spec)
+            if path == "db" || path.hasPrefix("db:") { readsStore = true } else { files.append(("the --data file of \(symbol)", path)) }
         }
+        if readsStore || data.contains(where: { $0.hasPrefix("*=") }) { files.append(("the store", db ?? Store.defaultPath)) }
+        for spec in intrabar { files.append(("an --intrabar file", try parseData(spec).1)) }
+        if let holidays { files.append(("the --holidays file", holidays)) }
+        return files
     }
 }

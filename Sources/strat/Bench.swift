@@ -10,6 +10,31 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure performance (run on a release build).",
         subcommands: [CompileBench.self, RuntimeBench.self, BacktestBench.self])
+
+    /// Strategies/sma_cross.strat, built in so the benchmarks run from any
+    /// directory (a test keeps the two the same).
+    static let smaCross = """
+        // The classic: long when the fast SMA crosses above the slow one, flat on the
+        // cross back down. Matches backtesting.py's SmaCross example.
+        strategy SmaCross {
+          market spot
+          timeframe 1d
+
+          input fast = 10 in 5...50
+          input slow = 30 in 20...200
+
+          let fastMa = sma(close, fast)
+          let slowMa = sma(close, slow)
+
+          when crossover(fastMa, slowMa) {
+            enter long
+          }
+          when crossunder(fastMa, slowMa) {
+            exit long
+          }
+        }
+
+        """
 }
 
 /// Compiles a generated strategy of N lines (parse, check, lower) and reports the
@@ -18,18 +43,23 @@ struct CompileBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "compile",
         abstract: "Time the compiler on a generated strategy.")
 
-    @Option(help: "Lines in the generated strategy.")
+    @Option(parsing: .unconditional, help: "Lines in the generated strategy.")
     var lines = 20_000
 
-    @Option(help: "Timed runs; the best is reported.")
+    @Option(parsing: .unconditional, help: "Timed runs; the best is reported.")
     var runs = 5
 
     @Option(help: "Also write the generated strategy here.")
     var save: String?
 
+    func validate() throws {
+        try checkOption("--lines", lines, from: 10, to: 10_000_000, unit: "a number of lines")
+        try checkOption("--runs", runs, from: 1, to: 1000, unit: "a number of runs")
+    }
+
     func run() throws {
         let text = Self.generate(lines: lines)
-        if let save { try text.write(toFile: save, atomically: true, encoding: .utf8) }
+        if let save { try withUsageErrors { try checkWritable(save, option: "--save"); try writeOutput(Data(text.utf8), to: save, option: "--save") } }
         let file = SourceFile(name: "generated.strat", text: text)
         var best = Double.infinity
         var nodes = 0
@@ -82,20 +112,25 @@ struct RuntimeBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "runtime",
         abstract: "Time the per-bar evaluator on random-walk bars.")
 
-    @Option(help: "Bars in the generated series.")
+    @Option(parsing: .unconditional, help: "Bars in the generated series.")
     var bars = 1_000_000
 
-    @Option(help: "Timed runs of each case; the best is reported.")
+    @Option(parsing: .unconditional, help: "Timed runs of each case; the best is reported.")
     var runs = 5
 
-    @Option(help: "The SMA cross strategy to run.")
-    var strategy = "Strategies/sma_cross.strat"
+    @Option(help: "The SMA cross strategy to run (default: Strategies/sma_cross.strat, built in).")
+    var strategy: String?
+
+    func validate() throws {
+        try checkOption("--bars", bars, from: 1, to: 50_000_000, unit: "a number of bars")
+        try checkOption("--runs", runs, from: 1, to: 1000, unit: "a number of runs")
+    }
 
     func run() throws {
         try withUsageErrors {
             let series = BarSeries.randomWalk(count: bars, seed: 42)
             let ema = Compiler.compileExpression(SourceFile(name: "<bench>", text: "ema(close, 20)"), timeframe: 3600)
-            let cross = Compiler.compile(try readSource(strategy))
+            let cross = Compiler.compile(try strategy.map(readSource) ?? SourceFile(name: "sma_cross.strat", text: Bench.smaCross))
             guard let a = ema.ir?.strategies.first, let b = cross.ir?.strategies.first else {
                 throw UsageError(description: "the benchmark strategies do not compile")
             }
@@ -128,18 +163,25 @@ struct BacktestBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "backtest",
         abstract: "Time a whole backtest on generated one-minute bars.")
 
-    @Option(help: "Bars in the generated CSV.")
+    @Option(parsing: .unconditional, help: "Bars in the generated CSV.")
     var bars = 1_000_000
 
     @Option(help: "Where to write the CSV, the strategy and the result.")
     var dir = "/tmp/strat-bench"
 
-    @Option(help: "Timed runs; the best is reported.")
+    @Option(parsing: .unconditional, help: "Timed runs; the best is reported.")
     var runs = 3
+
+    func validate() throws {
+        try checkOption("--bars", bars, from: 1, to: 50_000_000, unit: "a number of bars")
+        try checkOption("--runs", runs, from: 1, to: 1000, unit: "a number of runs")
+    }
 
     func run() throws {
         try withUsageErrors {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                throw UsageError(description: "--dir \(dir): cannot make the directory: \(posixReason(error))")
+            }
             let csv = dir + "/rw_1m.csv", strategyPath = dir + "/sma_cross_1m.strat", json = dir + "/result.json"
             var series = BarSeries.randomWalk(count: bars, seed: 7)
             var out: [UInt8] = Array("time,open,high,low,close,volume\n".utf8)
@@ -156,9 +198,8 @@ struct BacktestBench: ParsableCommand {
                 for x in [b.open, b.high, b.low, b.close] { out.append(44); out.append(contentsOf: String(format: "%.2f", x).utf8) }
                 out.append(44); out.append(contentsOf: String(Int(b.volume)).utf8); out.append(10)
             }
-            FileManager.default.createFile(atPath: csv, contents: Data(out))
-            let original = try String(contentsOfFile: "Strategies/sma_cross.strat", encoding: .utf8)
-            try original.replacingOccurrences(of: "timeframe 1d", with: "timeframe 1m").write(toFile: strategyPath, atomically: true, encoding: .utf8)
+            try writeOutput(Data(out), to: csv, option: "--dir")
+            try writeOutput(Data(Bench.smaCross.replacingOccurrences(of: "timeframe 1d", with: "timeframe 1m").utf8), to: strategyPath, option: "--dir")
             print("wrote \(csv) (\(bars) bars, \(out.count / 1_000_000) MB) and \(strategyPath)")
             var best: [String: Double] = [:]
             var summary = ""
@@ -181,7 +222,9 @@ struct BacktestBench: ParsableCommand {
                 let r = try Backtest.run(s, data: [data], config: config, equityText: equityText)
                 lap("run + metrics")
                 let p = Provenance(strategyFile: strategyPath, strategySHA256: "", irHash: s.hash, inputs: [], data: [], config: config)
-                try Report.writeJSON(r, p, to: json, equity: equityText)
+                do { try Report.writeJSON(r, p, to: json, equity: equityText) } catch {
+                    throw UsageError(description: "--dir \(json): cannot write: \(posixReason(error))")
+                }
                 lap("JSON")
                 best["total"] = min(best["total"] ?? .infinity, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
                 summary = "\(r.metrics.nTrades) closed trades, final equity \(r.metrics.finalEquity)"

@@ -15,10 +15,16 @@ struct Check: ParsableCommand {
 
     func run() throws {
         try withUsageErrors {
-            let sources = try files.map(readSource)
-            var failed = false
+            var failed = false, unreadable = false
             var all: [DiagnosticJSON] = []
-            for file in sources {
+            // A file that cannot be read is reported and the others still checked.
+            for path in files {
+                let file: SourceFile
+                do { file = try readSource(path) } catch let e as UsageError {
+                    writeStderr("strat: error: \(e.description)\n")
+                    unreadable = true
+                    continue
+                }
                 let result = Compiler.compile(file)
                 failed = failed || result.hasErrors
                 switch format {
@@ -30,6 +36,7 @@ struct Check: ParsableCommand {
                 }
             }
             if format == .json { try printJSON(all) }
+            if unreadable { throw ExitCode(2) }
             if failed { throw ExitCode(1) }
         }
     }
@@ -60,11 +67,7 @@ struct Fmt: ParsableCommand {
             if check {
                 if formatted != source.text { writeStderr("\(file): not formatted\n"); throw ExitCode(1) }
             } else if write {
-                if formatted != source.text {
-                    do { try formatted.write(toFile: file, atomically: true, encoding: .utf8) } catch {
-                        throw UsageError(description: "\(file): cannot be written: \(error.localizedDescription)")
-                    }
-                }
+                if formatted != source.text { try rewrite(file, with: formatted) }
             } else {
                 print(formatted, terminator: "")
             }

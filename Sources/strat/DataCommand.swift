@@ -17,18 +17,24 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "The SQLite file (default: $STRAT_DB or ~/.strat/strat.db).")
     var db: String?
 
-    func open() throws -> Store {
-        try openStore(db)
+    /// A command that only reads opens the store read-only: it creates nothing
+    /// and works on a store it may not write.
+    func open(readOnly: Bool = false) throws -> Store {
+        try openStore(db, readOnly: readOnly)
     }
 }
 
 /// How the checks judge a series (import and quality share them).
 struct CheckOptions: ParsableArguments {
-    @Option(name: .customLong("outlier-threshold"), help: "Robust z-score above which a return is an outlier.")
+    @Option(name: .customLong("outlier-threshold"), parsing: .unconditional, help: "Robust z-score above which a return is an outlier.")
     var outlierThreshold = 10.0
 
     @Flag(name: .customLong("weekdays"), help: "Weekends are not gaps (equities).")
     var weekdays = false
+
+    func validate() throws {
+        try checkOption("--outlier-threshold", outlierThreshold, from: 0, above: true, to: 1e6, unit: "a z-score")
+    }
 
     func apply(to policy: inout ValidationPolicy) {
         policy.outlierThreshold = outlierThreshold
@@ -38,8 +44,8 @@ struct CheckOptions: ParsableArguments {
 
 /// The store at `path` (default: $STRAT_DB or ~/.strat/strat.db); a failure to
 /// open it is a usage error naming the file.
-func openStore(_ path: String?) throws -> Store {
-    do { return try Store(path: path ?? Store.defaultPath) } catch let e as StoreError {
+func openStore(_ path: String?, readOnly: Bool = false) throws -> Store {
+    do { return try Store(path: path ?? Store.defaultPath, readOnly: readOnly) } catch let e as StoreError {
         throw UsageError(description: e.description)
     }
 }
@@ -52,18 +58,61 @@ struct SeriesOptions: ParsableArguments {
     @Option(help: "The bar length: 1m, 5m, 1h, 4h, 1d, 1w …")
     var interval: String
 
-    @Option(help: "spot or perp.")
-    var market = "spot"
+    @Option(help: "spot or perp (import: spot; reads: the one stored series of the symbol and interval, whatever its market).")
+    var market: String?
 
-    @Option(help: "Where the data came from (csv, binance, …).")
-    var source = "csv"
+    @Option(help: "Where the data came from: csv, binance, … (import: csv; reads: as for --market).")
+    var source: String?
 
+    func validate() throws {
+        try checkSymbol(symbol)
+        if let market, !["spot", "perp"].contains(market) { throw ValidationError("--market must be spot or perp, got `\(market)`") }
+        guard DurationText.interval(interval) != nil else { throw ValidationError(intervalMessage(interval)) }
+        if source?.isEmpty == true { throw ValidationError("--source must not be empty") }
+    }
+
+    /// The series to write: spot and csv unless given.
     func key() throws -> SeriesKey {
-        guard ["spot", "perp"].contains(market) else { throw UsageError(description: "--market must be spot or perp, got `\(market)`") }
-        guard let seconds = DurationText.interval(interval) else {
-            throw UsageError(description: "--interval must be a length such as 1m, 15m, 1h, 4h, 1d or 1w, got `\(interval)`")
-        }
-        return SeriesKey(source: source, market: market, symbol: symbol, interval: seconds)
+        guard let seconds = DurationText.interval(interval) else { throw UsageError(description: intervalMessage(interval)) }
+        return SeriesKey(source: source ?? "csv", market: market ?? "spot", symbol: symbol, interval: seconds)
+    }
+
+    /// The series to read: with the market or source left out, the one stored
+    /// series that matches (several: an error listing them).
+    func resolve(in store: Store) throws -> SeriesKey {
+        let key = try key()
+        return try storedSeries(store, symbol: symbol, interval: key.interval, market: market, source: source,
+                                choose: "choose one with --market and --source") ?? key
+    }
+}
+
+/// The one stored series of `symbol` at `interval` matching the market and
+/// source given (nil: any); nil when none is stored; an error naming them all
+/// when several are.
+func storedSeries(_ store: Store, symbol: String, interval: Int64, market: String?, source: String?, choose: String) throws -> SeriesKey? {
+    if let market, let source { return SeriesKey(source: source, market: market, symbol: symbol, interval: interval) }
+    return try oneSeries(store.series(symbol: symbol, interval: interval, market: market, source: source),
+                         symbol: symbol, label: formatDuration(interval), choose: choose)
+}
+
+/// The one series of several candidates (by market and source), or an error listing them.
+func oneSeries(_ candidates: [SeriesKey], symbol: String, label: String, choose: String) throws -> SeriesKey? {
+    let distinct = candidates.reduce(into: [SeriesKey]()) { out, k in
+        if !out.contains(where: { $0.market == k.market && $0.source == k.source }) { out.append(k) }
+    }
+    guard distinct.count > 1 else { return distinct.first }
+    throw UsageError(description: "several stored series match \(symbol) \(label): " + distinct.map { "\($0.market) from \($0.source)" }.joined(separator: ", ") + "; \(choose)")
+}
+
+func intervalMessage(_ text: String) -> String {
+    "--interval must be a whole number of s, m, h, d or w such as 1m, 15m, 1h, 4h, 1d or 1w, at most 366d; got `\(text)`"
+}
+
+/// A symbol names a series and a column of output: a word, not blank.
+func checkSymbol(_ symbol: String, option: String = "--symbol") throws {
+    guard !symbol.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("\(option) must not be empty") }
+    guard !symbol.contains(where: { $0.isWhitespace || $0 == "," || $0 == "=" || $0 == ":" || $0.asciiValue.map { $0 < 32 } == true }) else {
+        throw ValidationError("\(option) `\(symbol)` must be one word without spaces, commas, `=` or `:`")
     }
 }
 
@@ -101,13 +150,24 @@ struct DataImport: ParsableCommand {
     @Option(name: .customLong("on-outlier"), help: "Returns far from the recent ones: flag or reject (drop the bar).")
     var onOutlier = Policy.flag
 
+    @Option(name: .customLong("on-spacing"), help: "Bars not a whole number of --interval apart (hourly bars as 1d): reject or flag.")
+    var onSpacing = Policy.reject
+
+    @Option(name: .customLong("on-conflict"), help: "Bars stored already with other prices: reject (store nothing, list them), keep the stored ones or replace them.")
+    var onConflict = ConflictPolicy.reject
+
     @OptionGroup var checks: CheckOptions
+    @OptionGroup var time: TimeUnitOption
+
+    func validate() throws {
+        guard onSpacing != .repair else { throw ValidationError("--on-spacing must be reject or flag (bars at the wrong distance cannot be repaired), got `repair`") }
+    }
 
     func run() throws {
         try withUsageErrors {
             let key = try series.key()
             let parsed: BarSeries
-            do { parsed = try BarCSV.read(path: file, symbol: key.symbol, strict: false) } catch let e as BarCSV.Error {
+            do { parsed = try BarCSV.read(path: file, symbol: key.symbol, strict: false, timeUnit: time.timeUnit) } catch let e as BarCSV.Error {
                 throw UsageError(description: e.description)
             }
             var policy = ValidationPolicy()
@@ -116,21 +176,29 @@ struct DataImport: ParsableCommand {
             policy.order = onOrder
             policy.gaps = onGap
             policy.outliers = onOutlier == .repair ? .reject : onOutlier
+            policy.spacing = onSpacing
             checks.apply(to: &policy)
             let checked: (bars: [Bar], flags: [BarFlags], report: QualityReport)
             do { checked = try Validator.validate(parsed.bars, interval: key.interval * 1000, policy: policy, file: file) } catch let e as StratData.ValidationError {
                 throw UsageError(description: "nothing imported:\n" + e.description)
+            } catch let e as GapFillLimitError {
+                throw UsageError(description: "nothing imported: " + e.description)
             }
             let db = try store.open()
-            let added = try db.insert(checked.bars, flags: checked.flags, key: key)
+            let added: InsertSummary
+            do { added = try db.insert(checked.bars, flags: checked.flags, key: key, onConflict: onConflict) } catch let e as ConflictError {
+                throw UsageError(description: e.description)
+            }
             try db.saveQuality(checked.report, key: key, at: Int64(Date().timeIntervalSince1970 * 1000))
-            print("imported \(checked.bars.count) bars of \(key.symbol) \(formatDuration(key.interval)) (\(added) new) into \(db.path)")
+            let changed = added.changed == 0 ? "" : ", \(added.changed) changed: " + (onConflict == .keep ? "the stored bars kept" : "replaced")
+            print("imported \(checked.bars.count) bars of \(key.symbol) \(formatDuration(key.interval)) (\(added.new) new\(changed)) into \(db.path)")
             print(checked.report.text(title: "\(key.symbol) \(formatDuration(key.interval))"), terminator: "")
         }
     }
 }
 
 extension Policy: ExpressibleByArgument {}
+extension ConflictPolicy: ExpressibleByArgument {}
 
 struct DataExport: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "export", abstract: "Write stored bars as CSV.")
@@ -150,29 +218,36 @@ struct DataExport: ParsableCommand {
     @Option(help: "Back-adjust for corporate actions: none, splits or all (splits and dividends).")
     var adjust = Adjustment.none
 
+    @Flag(help: "Add a flags column: what validation marked on each bar (integrity|duplicate|out_of_order|after_gap|outlier|filled|spacing).")
+    var flags = false
+
     func run() throws {
         try withUsageErrors {
-            let key = try series.key()
-            let db = try store.open()
-            var text: [UInt8] = Array("time,open,high,low,close,volume\n".utf8)
+            try checkOutputs([("--out", out)], inputs: [("the store", store.db ?? Store.defaultPath)])
+            let db = try store.open(readOnly: true)
+            let key = try series.resolve(in: db)
+            var text: [UInt8] = Array("time,open,high,low,close,volume\(flags ? ",flags" : "")\n".utf8)
             var count = 0
             var times = UTCTimeWriter()
             let actions = adjust == .none ? [] : try db.actions(symbol: key.symbol)
             // Adjusting needs the later bars too (a split after --to still scales earlier prices).
             let all = adjust == .none ? nil : CorporateActions.adjust(try db.bars(key), actions: actions, adjust)
             let lower = try parseTime(from, "--from") ?? .min, upper = try parseTime(to, "--to") ?? .max
-            func emit(_ bars: [Bar]) {
-                for b in bars where b.time >= lower && b.time < upper {
+            func emit(_ bars: [Bar], _ marks: [BarFlags]) {
+                for (i, b) in bars.enumerated() where b.time >= lower && b.time < upper {
                     times.append(b.time, to: &text)
                     for x in [b.open, b.high, b.low, b.close, b.volume] { text.append(44); NumberText.append(x, to: &text) }
+                    if flags { text.append(44); text.append(contentsOf: (i < marks.count ? marks[i] : []).text.utf8) }
                     text.append(10)
                     count += 1
                 }
             }
-            if let all { emit(all) } else { try db.read(key, from: lower == .min ? nil : lower, to: upper == .max ? nil : upper) { emit($0) } }
-            guard count > 0 else { throw UsageError(description: "no bars stored for \(key.symbol) \(series.interval) (\(key.market), \(key.source)) in that range; see `strat data list`") }
+            if let all { emit(all, flags ? try db.flags(key) : []) } else {
+                try db.read(key, from: lower == .min ? nil : lower, to: upper == .max ? nil : upper, withFlags: emit)
+            }
+            guard count > 0 else { throw UsageError(description: "no bars stored for \(key.symbol) \(series.interval)\(series.market == nil && series.source == nil ? "" : " (\(key.market), \(key.source))")\(from != nil || to != nil ? " in that range" : ""); see `strat data list`") }
             if out == "-" { FileHandle.standardOutput.write(Data(text)) } else {
-                guard FileManager.default.createFile(atPath: out, contents: Data(text)) else { throw UsageError(description: "\(out): cannot write") }
+                try writeOutput(Data(text), to: out, option: "--out")
                 print("exported \(count) bars to \(out)")
             }
         }
@@ -186,7 +261,7 @@ struct DataList: ParsableCommand {
 
     func run() throws {
         try withUsageErrors {
-            let rows = try store.open().list()
+            let rows = try store.open(readOnly: true).list()
             if rows.isEmpty { print("no data stored"); return }
             print("symbol      interval  market  source   rows      first                 last                  quality")
             for r in rows {
@@ -214,15 +289,19 @@ struct DataQuality: ParsableCommand {
 
     func run() throws {
         try withUsageErrors {
-            let key = try series.key()
-            let db = try store.open()
+            // The report is saved with the series when the store can be written.
+            let path = store.db ?? Store.defaultPath
+            let db = try store.open(readOnly: !FileManager.default.isWritableFile(atPath: path))
+            let key = try series.resolve(in: db)
             let bars = try db.bars(key)
-            guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(key.symbol) \(series.interval); see `strat data list`") }
+            guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(key.symbol) \(series.interval)\(series.market == nil && series.source == nil ? "" : " (\(key.market), \(key.source))"); see `strat data list`") }
             var policy = ValidationPolicy()
-            for p in [\ValidationPolicy.integrity, \.duplicates, \.order, \.gaps, \.outliers] { policy[keyPath: p] = .flag }
+            for p in [\ValidationPolicy.integrity, \.duplicates, \.order, \.gaps, \.outliers, \.spacing] { policy[keyPath: p] = .flag }
             checks.apply(to: &policy)
             let report = try Validator.validate(bars, interval: key.interval * 1000, policy: policy, file: db.path, lineOf: { _ in nil }).report
-            try db.saveQuality(report, key: key, at: Int64(Date().timeIntervalSince1970 * 1000))
+            if db.readOnly { writeStderr("strat: note: \(db.path) is read-only; the report is not saved\n") } else {
+                try db.saveQuality(report, key: key, at: Int64(Date().timeIntervalSince1970 * 1000))
+            }
             print(report.text(title: "\(key.symbol) \(formatDuration(key.interval)) (\(key.market), \(key.source))"), terminator: "")
         }
     }
@@ -254,16 +333,22 @@ struct DataFetch: ParsableCommand {
     @Option(name: .customLong("base-url"), help: "Instead of the exchange's own address.")
     var baseURL: String?
 
-    @Option(name: .customLong("weight-limit"), help: "Request weight allowed per minute.")
+    @Option(name: .customLong("weight-limit"), parsing: .unconditional, help: "Request weight allowed per minute.")
     var weightLimit = 1200.0
 
-    @Option(name: .customLong("max-ban"), help: "Give up if the exchange asks to wait longer than this (seconds).")
+    @Option(name: .customLong("max-ban"), parsing: .unconditional, help: "Give up if the exchange asks to wait longer than this (seconds).")
     var maxBan = 600.0
 
     @Flag(help: "For a perp, also fetch its funding rates.")
     var funding = false
 
     @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        try checkSymbol(symbol)
+        try checkOption("--weight-limit", weightLimit, from: 0, above: true, to: 1e6, unit: "request weight per minute")
+        try checkOption("--max-ban", maxBan, from: 0, to: 86_400, unit: "seconds")
+    }
 
     func run() throws {
         try withUsageErrors {
@@ -273,6 +358,7 @@ struct DataFetch: ParsableCommand {
                 throw UsageError(description: "--interval must be one of Binance's: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w, got `\(interval)`")
             }
             guard let start = try parseTime(from, "--from"), let end = try parseTime(to, "--to") else { return }
+            guard start < end else { throw UsageError(description: "--from \(from) must be before --to \(to)") }
             let db = try store.open()
             var config = RateLimitConfig()
             config.weightPerMinute = weightLimit
@@ -362,7 +448,7 @@ struct DataActionsImport: ParsableCommand {
 
     func run() throws {
         try withUsageErrors {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw UsageError(description: "\(file): cannot read the file") }
+            let text = try readText(file)
             let actions: [CorporateAction]
             do { actions = try CorporateActions.parse(text, file: file) } catch let e as FetchError { throw UsageError(description: e.description) }
             try store.open().insertActions(actions)

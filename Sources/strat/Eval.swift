@@ -19,17 +19,22 @@ struct Eval: ParsableCommand {
     @Option(help: "A CSV file of bars.")
     var data: String
 
-    @Option(help: "Print only the last N rows.")
+    @Option(parsing: .unconditional, help: "Print only the last N rows.")
     var last: Int?
 
     @Argument(help: "An expression of the strategy language, e.g. 'ema(close, 20)'.")
     var expression: String
 
+    @OptionGroup var time: TimeUnitOption
+
+    func validate() throws {
+        try checkOption("--last", last, from: 0, to: Int.max, unit: "a number of rows")
+    }
+
     func run() throws {
         try withUsageErrors {
-            if let n = last, n < 0 { throw UsageError(description: "--last must be zero or more, got \(n)") }
             let series: BarSeries
-            do { series = try BarCSV.read(path: data) } catch let e as BarCSV.Error {
+            do { series = try BarCSV.read(path: data, timeUnit: time.timeUnit) } catch let e as BarCSV.Error {
                 throw UsageError(description: e.description)
             }
             let file = SourceFile(name: "<expression>", text: expression)

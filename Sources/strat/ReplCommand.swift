@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StratMarket
 import StratREPL
 
 struct ReplCommand: ParsableCommand {
@@ -22,10 +23,17 @@ struct ReplCommand: ParsableCommand {
     @Option(help: "A strategy file to load first.")
     var load: String?
 
+    @OptionGroup var time: TimeUnitOption
+
+    func validate() throws {
+        if let symbol { try checkSymbol(symbol) }
+    }
+
     func run() throws {
         let interactive = isatty(0) != 0
         let color = interactive && isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         let session = Session(interactive: interactive, color: color)
+        session.timeUnit = time.timeUnit
         var failed = false
         for reply in [data.map { session.loadData(path: $0, symbol: symbol) }, load.map { session.handle(":load \($0)") }].compactMap({ $0 }) {
             REPL.emit(reply)

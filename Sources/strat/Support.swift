@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import StratData
 import StratIR
+import StratMarket
 import StratSyntax
 
 /// An I/O or usage problem: printed as `strat: error: …`, exit status 2.
@@ -9,9 +11,11 @@ struct UsageError: Error, CustomStringConvertible {
 }
 
 func readSource(_ path: String) throws -> SourceFile {
-    guard FileManager.default.fileExists(atPath: path) else {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
         throw UsageError(description: "\(path): no such file")
     }
+    guard !isDirectory.boolValue else { throw UsageError(description: "\(path): is a directory; expected a strategy file (.strat)") }
     guard let data = FileManager.default.contents(atPath: path) else {
         throw UsageError(description: "\(path): cannot be read")
     }
@@ -21,13 +25,31 @@ func readSource(_ path: String) throws -> SourceFile {
     return SourceFile(name: path, text: text)
 }
 
+/// A text file's contents, or a usage error saying why not (no such file, a
+/// directory, not UTF-8, the POSIX reason).
+func readText(_ path: String) throws -> String {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw UsageError(description: "\(path): no such file") }
+    guard !isDirectory.boolValue else { throw UsageError(description: "\(path): is a directory; expected a file") }
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+        throw UsageError(description: "\(path): cannot read the file: \(posixReason(error))")
+    }
+    guard let text = String(data: data, encoding: .utf8) else { throw UsageError(description: "\(path): not UTF-8 text") }
+    return text
+}
+
 func writeStderr(_ s: String) {
     FileHandle.standardError.write(Data(s.utf8))
 }
 
-/// Runs `body`, turning a UsageError into "strat: error: …" and exit status 2.
+/// Runs `body`, turning a UsageError (or a store's error) into "strat: error: …"
+/// and exit status 2.
 func withUsageErrors(_ body: () throws -> Void) throws {
     do { try body() } catch let e as UsageError {
+        writeStderr("strat: error: \(e.description)\n")
+        throw ExitCode(2)
+    } catch let e as StoreError {
         writeStderr("strat: error: \(e.description)\n")
         throw ExitCode(2)
     }
@@ -87,4 +109,26 @@ func printJSON<T: Encodable>(_ value: T) throws {
     e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     FileHandle.standardOutput.write(try e.encode(value))
     print()
+}
+
+/// ArgumentParser's message as `strat: error: …` (its first line; any further
+/// lines indented beneath it) and the help to read as a note.
+func usageErrorText(message: String, full: String) -> String {
+    var lines = message.split(separator: "\n", omittingEmptySubsequences: true).map { $0.trimmingCharacters(in: .whitespaces) }
+    if let first = lines.first, first.hasPrefix("Error: ") { lines[0] = String(first.dropFirst(7)) }
+    var text = "strat: error: " + (lines.first ?? "invalid arguments") + "\n"
+    for line in lines.dropFirst() { text += "  " + line + "\n" }
+    // "See 'strat backtest --help' for more information."
+    if let see = full.range(of: "See '"), let end = full[see.upperBound...].firstIndex(of: "'") {
+        text += "strat: note: see `\(full[see.upperBound..<end])`\n"
+    }
+    return text
+}
+
+extension BarCSV.TimeUnit: ExpressibleByArgument {}
+
+/// `--time-unit`, shared by every command that reads a CSV of bars.
+struct TimeUnitOption: ParsableArguments {
+    @Option(name: .customLong("time-unit"), help: "The unit of integer times in the CSV: s, ms, us or ns (default: milliseconds, and other magnitudes are refused with the likely unit).")
+    var timeUnit: BarCSV.TimeUnit?
 }

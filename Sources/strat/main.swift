@@ -12,7 +12,8 @@ struct Strat: ParsableCommand {
 }
 
 // Usage errors exit with 2 (not ArgumentParser's 64), like I/O errors; our own
-// commands throw ExitCode(1) when the input has errors.
+// commands throw ExitCode(1) when the input has errors. Every usage error is
+// one `strat: error: …` line, then a note naming the command's help.
 do {
     var command = try Strat.parseAsRoot()
     try command.run()
@@ -24,6 +25,6 @@ do {
         print(Strat.fullMessage(for: error))
         exit(0)
     }
-    FileHandle.standardError.write(Data((Strat.fullMessage(for: error) + "\n").utf8))
+    writeStderr(usageErrorText(message: Strat.message(for: error), full: Strat.fullMessage(for: error)))
     exit(2)
 }

@@ -263,3 +263,42 @@ func klinesServer() throws -> TestServer {
         return .init(body: klinesJSON(start: Int64(q["startTime"]!)!, end: Int64(q["endTime"]!)!, limit: Int(q["limit"]!)!))
     }
 }
+
+/// After `strat data fetch` (source binance), reads that leave out the market
+/// and source find the one stored series; with several, they list them.
+@Suite struct FetchedSeriesTests {
+    @Test func readsFindTheOneStoredSeriesWhateverItsSource() throws {
+        let server = try klinesServer()
+        defer { server.stop() }
+        let db = tempDB()
+        let fetch = try runProgram(stratBinary.path, ["data", "fetch", "--source", "binance", "--symbol", "BTCUSDT", "--interval", "1h",
+                                                      "--from", "2024-01-01", "--to", "2024-01-03", "--base-url", server.baseURL, "--db", db])
+        #expect(fetch.status == 0, "\(fetch.stderr)")
+        let strategy = FileManager.default.temporaryDirectory.appendingPathComponent("up-\(UUID().uuidString).strat")
+        try "strategy Up {\n  market spot\n\n  when close > open {\n    enter long\n  }\n}\n".write(to: strategy, atomically: true, encoding: .utf8)
+        let bt = try runProgram(stratBinary.path, ["backtest", strategy.path, "--data", "BTCUSDT=db:1h", "--db", db])
+        #expect(bt.status == 0, "\(bt.stderr)")
+        #expect(bt.stdout.contains("(48 bars)"))
+        let export = try runProgram(stratBinary.path, ["data", "export", "--symbol", "BTCUSDT", "--interval", "1h", "--db", db, "--out", "-"])
+        #expect(export.status == 0 && export.stdout.split(separator: "\n").count == 49, "\(export.stderr)")
+        let quality = try runProgram(stratBinary.path, ["data", "quality", "--symbol", "BTCUSDT", "--interval", "1h", "--db", db])
+        #expect(quality.stdout.hasPrefix("BTCUSDT 1h (spot, binance): 48 bars, quality score 100.0/100\n"), "\(quality.stderr)")
+        let repl = try runProgram(stratBinary.path, ["repl"], environment: ["STRAT_DB": db, "NO_COLOR": "1"], input: ":data BTCUSDT 1h\n")
+        #expect(repl.stdout == "BTCUSDT: 48 bars of 1h from the store, 2024-01-01T00:00:00Z … 2024-01-02T23:00:00Z\n", "\(repl.stderr)")
+        // A second series of the symbol and interval: now the reads must say which.
+        let csv = FileManager.default.temporaryDirectory.appendingPathComponent("b-\(UUID().uuidString).csv").path
+        try Data(export.stdout.utf8).write(to: URL(fileURLWithPath: csv))
+        #expect(try runProgram(stratBinary.path, ["data", "import", csv, "--symbol", "BTCUSDT", "--interval", "1h", "--db", db]).status == 0)
+        let several = try runProgram(stratBinary.path, ["data", "export", "--symbol", "BTCUSDT", "--interval", "1h", "--db", db, "--out", "-"])
+        #expect(several.status == 2)
+        #expect(several.stderr == "strat: error: several stored series match BTCUSDT 1h: spot from binance, spot from csv; choose one with --market and --source\n")
+        let replSeveral = try runProgram(stratBinary.path, ["repl"], environment: ["STRAT_DB": db, "NO_COLOR": "1"], input: ":data BTCUSDT 1h\n")
+        #expect(replSeveral.stderr == "error: several stored series match BTCUSDT 1h: spot from binance, spot from csv; add MARKET SOURCE\n")
+        let btSeveral = try runProgram(stratBinary.path, ["backtest", strategy.path, "--data", "BTCUSDT=db:1h", "--db", db])
+        #expect(btSeveral.stderr == "strat: error: several stored series match BTCUSDT 1h: spot from binance, spot from csv; spell it out as BTCUSDT=db:1h:MARKET:SOURCE\n")
+        // Resampled from the one 1h series, and spelled out.
+        let fourHours = try runProgram(stratBinary.path, ["backtest", strategy.path, "--data", "BTCUSDT=db:4h:spot:binance", "--db", db])
+        #expect(fourHours.status == 0 && fourHours.stderr.contains("resampled from stored 1h bars"), "\(fourHours.stderr)")
+        #expect(try runProgram(stratBinary.path, ["data", "quality", "--symbol", "BTCUSDT", "--interval", "1h", "--source", "csv", "--db", db]).status == 0)
+    }
+}
