@@ -110,6 +110,6 @@ import StratTestSupport
         let r = try runProgram(stratBinary.path, ["repl", "--data", f.csv, "--load", f.strategy], in: repoRoot.path, input: input, timeout: 120)
         #expect(r.status == 1)     // some inputs were refused
         for text in ["Fatal error", "NSCocoaErrorDomain", "Error Domain", "Backtrace"] { #expect(!r.stderr.contains(text), "\(r.stderr)") }
-        #expect(r.stderr.split(separator: "\n").allSatisfy { $0.hasPrefix("error: ") || $0.hasPrefix("warning: ") }, "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").allSatisfy { $0.hasPrefix("error: ") || $0.hasPrefix("warning: ") || $0.hasPrefix("note: ") }, "\(r.stderr)")
     }
 }
