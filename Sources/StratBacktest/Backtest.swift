@@ -151,7 +151,7 @@ public final class Backtest {
         // Shorts hold initial margin: Reg T's 50% on a spot margin account; a
         // perp's 1/leverage until the perpetual-futures portfolio arrives.
         let shortMargin = strategy.market.kind == "perp" ? 1 / max(1, strategy.market.leverage) : SpotPortfolio.regTMargin
-        portfolio = SpotPortfolio(cash: config.capital, allowShort: margin, shortMargin: shortMargin)
+        portfolio = SpotPortfolio(cash: config.capital, allowShort: margin, shortMargin: shortMargin, symbols: series.map(\.symbol))
         exchange = SimulatedExchange(config: config.execution, portfolio: portfolio)
     }
 
@@ -237,16 +237,20 @@ public final class Backtest {
                 }
                 if closeFills {
                     let fills = exchange.fillAtClose(bar, symbol: symbols[d], halfSpread: spreads[d]?[rows[d]])
-                    if !fills.isEmpty { record(fills, bar: rows[d]); held[d] = portfolio.position(symbols[d]); cash = portfolio.cash }
+                    if !fills.isEmpty {
+                        record(fills, bar: rows[d]); held[d] = portfolio.position(symbols[d]); cash = portfolio.cash
+                        portfolio.mark(slot: slots[d], price: bar.close)   // the fill's costs are not the market's price
+                    }
                 }
             }
             trailing = !seriesTrails.isEmpty
-            var value = cash, any = false
+            var any = false
             for s in bars.indices {
                 if bars[s] != nil { rows[s] += 1 }
-                if held[s] != 0 { value += held[s] * closes[s]; any = true }
+                if held[s] != 0 { any = true }
             }
             if any { inMarket += 1 }
+            let value = any ? portfolio.equity : cash
             // Labelled with the bar's own time, as in the data; valued at its close.
             equity.append(EquityPoint(time: opened, equity: value, cash: cash))
             if let text = equityText, equity.count - text.received == EquityText.chunk {
@@ -266,16 +270,6 @@ public final class Backtest {
         return BacktestResult(strategy: strategy.name, symbols: series.map(\.symbol), metrics: metrics, trades: book.trades,
                               orders: exchange.orders, fills: exchange.fills, equity: equity, warnings: warnings,
                               notices: notices, dataNotes: dataNotes)
-    }
-
-    /// Cash plus holdings at the last closes, summed in symbol order (so the
-    /// result does not depend on dictionary order).
-    func markedEquity(_ closes: [Double]) -> Double {
-        var e = portfolio.cash
-        for (s, x) in series.enumerated() where portfolio.position(x.symbol) != 0 {
-            e += portfolio.position(x.symbol) * closes[s]
-        }
-        return e
     }
 
     func record(_ fills: [Fill], bar: Int) {
@@ -361,7 +355,7 @@ public final class Backtest {
                                               : "entries ignored: already \(side.rawValue) with \(limit) additions (pyramiding \(limit))")
                 }
             }
-            let qty = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: markedEquity(closes))
+            let qty = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: portfolio.equity)
             if let q = qty, !(q > 0) { return ignored("entries ignored: " + Self.unsized(q, spec.size)) }
             var o = try makeOrder(spec, symbol: symbol, side: buy ? .buy : .sell, quantity: qty, instance: i, now: now)
             o.tag = tag
@@ -376,7 +370,7 @@ public final class Backtest {
             guard let side = action.side, let spec = action.order else { return }
             let long = side == .long
             guard long ? held > 0 : held < 0 else { return ignored("exits ignored: no \(side.rawValue) position") }
-            var q = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: markedEquity(closes))
+            var q = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: portfolio.equity)
             if spec.size.kind == .allIn { q = nil }
             let tag = OrderTag(rule: rule, line: line, action: long ? "exit long" : "exit short", role: .exit)
             if let q, !(q > 0) { return ignored("exits ignored: the size is \(q.isNaN ? "na" : "not positive")") }
@@ -422,7 +416,7 @@ public final class Backtest {
     /// follow; it keeps its lifetime); another type replaces it.
     func replace(_ resting: Order, with spec: IROrder, tag: OrderTag, instance i: Int, symbol: String, bar: Bar, now: Int64,
                  closes: [Double]) throws {
-        let qty = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: markedEquity(closes))
+        let qty = try quantity(spec.size, instance: i, symbol: symbol, close: bar.close, equity: portfolio.equity)
         if let q = qty, !(q > 0) { return notices.note("entries ignored: " + Self.unsized(q, spec.size), at: bar.time, line: tag.line) }
         var o = try makeOrder(spec, symbol: symbol, side: resting.side, quantity: qty, instance: i, now: now)
         o.tag = tag

@@ -1,10 +1,12 @@
 import StratMarket
 
-/// What the exchange and the driver need of an account. Spot is the first kind;
-/// a perpetual-futures portfolio (margin, funding, liquidation) implements the
-/// same protocol, so the order path does not change when it arrives.
+/// What the exchange, the sizing rules and the risk engine need of an account.
+/// Spot is the first kind; a perpetual-futures portfolio (margin, funding,
+/// liquidation) implements the same protocol, so the order path does not change
+/// when it arrives. The portfolio is the one place equity is computed.
 public protocol Portfolio: AnyObject {
     var cash: Double { get }
+    var feesPaid: Double { get }
     /// Signed quantity held (negative: short).
     func position(_ symbol: String) -> Double
     /// The pre-trade check: nil if a fill of this size at this price is allowed,
@@ -14,11 +16,23 @@ public protocol Portfolio: AnyObject {
     /// have, for orders sized at fill time ("all in").
     func affordable(symbol: String, side: OrderSide, price: Double, feeRate: Double) -> Double
     func apply(_ fill: Fill)
-    /// The latest price of a symbol (a bar's close), which margin checks value
-    /// the other positions at.
+    /// The latest price of a symbol (a fill, then the bar's close): what equity,
+    /// exposure and margin value the position at.
     func mark(_ symbol: String, price: Double)
-    /// Cash plus positions valued at `marks` (symbol → price).
-    func equity(marks: [String: Double]) -> Double
+    func latestPrice(_ symbol: String) -> Double?
+    /// Cash plus every position at its latest price, summed in a fixed symbol order.
+    var equity: Double { get }
+    /// Σ |position| × latest price over all symbols.
+    var grossExposure: Double { get }
+    /// The symbols that have ever been marked or held, in their fixed order.
+    var symbols: [String] { get }
+}
+
+extension Portfolio {
+    /// |position| × latest price.
+    public func notional(_ symbol: String) -> Double { abs(position(symbol)) * (latestPrice(symbol) ?? 0) }
+    /// Gross exposure over equity (0 without equity).
+    public var leverage: Double { equity > 0 ? grossExposure / equity : (grossExposure > 0 ? .infinity : 0) }
 }
 
 /// A position in one symbol with its average cost.
@@ -33,10 +47,14 @@ public struct Position: Codable, Sendable, Equatable {
 /// cash; selling more than is held needs margin (`shortMargin`): a short's
 /// initial margin, that fraction of its value, must be covered by the equity
 /// left after the margin of the other shorts.
+///
+/// Symbols have slots, in the order they are registered (the backtest
+/// registers its symbols sorted): positions and latest prices are arrays, so
+/// marking every bar and summing equity cost no hashing, and sums always run in
+/// the same order.
 public final class SpotPortfolio: Portfolio {
     public let initialCash: Double
     public private(set) var cash: Double
-    public private(set) var positions: [String: Position] = [:]
     public private(set) var feesPaid = 0.0
     /// Initial margin of a short as a fraction of its value (0.5: Reg T's 150%
     /// of the proceeds held); nil: no short sales.
@@ -44,47 +62,66 @@ public final class SpotPortfolio: Portfolio {
     public var allowShort: Bool { shortMargin != nil }
     /// The margin rate of a spot margin account (Reg T).
     public static let regTMargin = 0.5
-    /// The latest price per symbol, by slot (marked every bar: an array, not a
-    /// dictionary, keeps that cheap).
+    public private(set) var symbols: [String] = []
     var slots: [String: Int] = [:]
+    var held: [Position] = []
     var marks: [Double] = []
 
-    public init(cash: Double, allowShort: Bool = false, shortMargin: Double = SpotPortfolio.regTMargin) {
+    public init(cash: Double, allowShort: Bool = false, shortMargin: Double = SpotPortfolio.regTMargin, symbols: [String] = []) {
         initialCash = cash
         self.cash = cash
         self.shortMargin = allowShort ? shortMargin : nil
+        for s in symbols { _ = slot(s) }
     }
 
-    public func position(_ symbol: String) -> Double { positions[symbol]?.quantity ?? 0 }
-
-    public func mark(_ symbol: String, price: Double) { marks[slot(symbol)] = price }
-
-    /// A symbol's place in the marks (registered on first use).
+    /// A symbol's slot (registered on first use).
     public func slot(_ symbol: String) -> Int {
         if let i = slots[symbol] { return i }
-        slots[symbol] = marks.count
+        slots[symbol] = symbols.count
+        symbols.append(symbol)
+        held.append(Position())
         marks.append(.nan)
-        return marks.count - 1
+        return symbols.count - 1
     }
 
+    public var positions: [String: Position] {
+        Dictionary(uniqueKeysWithValues: symbols.indices.filter { held[$0].quantity != 0 }.map { (symbols[$0], held[$0]) })
+    }
+
+    public func position(_ symbol: String) -> Double { slots[symbol].map { held[$0].quantity } ?? 0 }
+    public func position(slot: Int) -> Double { held[slot].quantity }
+
+    public func mark(_ symbol: String, price: Double) { marks[slot(symbol)] = price }
     public func mark(slot: Int, price: Double) { marks[slot] = price }
 
-    func latest(_ symbol: String) -> Double? { slots[symbol].map { marks[$0] }.flatMap { $0.isNaN ? nil : $0 } }
+    public func latestPrice(_ symbol: String) -> Double? { slots[symbol].flatMap { latest($0) } }
+    func latest(_ i: Int) -> Double? { marks[i].isNaN ? nil : marks[i] }
 
-    /// Equity at the latest marks (`symbol` at `price`), summed in symbol order,
-    /// and the initial margin the shorts of the other symbols hold.
+    public var equity: Double {
+        var e = cash
+        for i in held.indices where held[i].quantity != 0 { e += held[i].quantity * (latest(i) ?? held[i].averageCost) }
+        return e
+    }
+
+    public var grossExposure: Double {
+        var g = 0.0
+        for i in held.indices where held[i].quantity != 0 { g += abs(held[i].quantity) * (latest(i) ?? held[i].averageCost) }
+        return g
+    }
+
+    /// Equity at the latest prices (`symbol` at `price`), and the initial margin
+    /// the shorts of the other symbols hold.
     func equityAndOtherMargin(symbol: String, price: Double) -> (equity: Double, otherMargin: Double) {
         var e = cash, m = 0.0
-        for s in positions.keys.sorted() {
-            let q = positions[s]!.quantity
-            guard q != 0 else { continue }
-            let p = s == symbol ? price : latest(s) ?? positions[s]!.averageCost
+        let own = slots[symbol]
+        for i in held.indices where held[i].quantity != 0 {
+            let q = held[i].quantity
+            let p = i == own ? price : latest(i) ?? held[i].averageCost
             e += q * p
-            if q < 0, s != symbol { m += -q * p * (shortMargin ?? 1) }
+            if q < 0, i != own { m += -q * p * (shortMargin ?? 1) }
         }
         return (e, m)
     }
-
     public func check(symbol: String, side: OrderSide, quantity: Double, price: Double, fee: Double) -> String? {
         guard quantity > 0, price > 0 else { return "quantity and price must be positive" }
         let held = position(symbol)
@@ -125,7 +162,8 @@ public final class SpotPortfolio: Portfolio {
     }
 
     public func apply(_ fill: Fill) {
-        var p = positions[fill.symbol] ?? Position()
+        let i = slot(fill.symbol)
+        var p = held[i]
         let signed = fill.side.sign * fill.quantity
         cash -= signed * fill.price
         cash -= fill.fee
@@ -151,14 +189,8 @@ public final class SpotPortfolio: Portfolio {
                 p.quantity = total
             }
         }
-        positions[fill.symbol] = p
-        mark(fill.symbol, price: fill.price)
-    }
-
-    public func equity(marks: [String: Double]) -> Double {
-        var e = cash
-        for (s, p) in positions where p.quantity != 0 { e += p.quantity * (marks[s] ?? p.averageCost) }
-        return e
+        held[i] = p
+        marks[i] = fill.price
     }
 
     /// The cash that the fills imply, recomputed from scratch in the same order:

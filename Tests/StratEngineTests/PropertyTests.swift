@@ -53,7 +53,8 @@ import Testing
             if !portfolio.allowShort { #expect(portfolio.position("X") >= -1e-9) }
             #expect(portfolio.cash >= -1e-6 || portfolio.allowShort)
             // Equity is cash plus holdings at the close.
-            #expect(portfolio.equity(marks: ["X": bar.close]) == portfolio.cash + portfolio.position("X") * bar.close)
+            portfolio.mark("X", price: bar.close)
+            #expect(portfolio.equity == portfolio.cash + portfolio.position("X") * bar.close)
             for _ in 0..<Int(rng.next() % 3) {
                 exchange.submit(Self.randomOrder(&rng, price: bar.close, held: portfolio.position("X")), at: bar.time + 3_600_000)
             }
