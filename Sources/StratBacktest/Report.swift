@@ -78,7 +78,7 @@ public enum Report {
             w.newline(); w.beginObject()
             w.field("order", f.order); w.field("symbol", f.symbol); w.field("side", f.side.rawValue)
             w.field("qty", f.quantity); w.field("price", f.price); w.field("fee", f.fee)
-            w.field(time: "time", f.time); w.field("liquidity", f.liquidity)
+            w.field(time: "time", f.time); w.field("liquidity", f.liquidity.rawValue)
             w.endObject()
         }
         w.endArray()

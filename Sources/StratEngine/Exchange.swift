@@ -10,6 +10,8 @@ import StratMarket
 /// already gapped through fills at the open, not at its stop price.
 public final class SimulatedExchange {
     public var config: ExecutionConfig
+    /// Fill, slippage, fee and latency models (by default those `config` describes).
+    public var models: ExecutionModels
     public let portfolio: any Portfolio
     public private(set) var orders: [Order] = []
     public private(set) var fills: [Fill] = []
@@ -26,9 +28,10 @@ public final class SimulatedExchange {
     /// End of the trading day each DAY order belongs to.
     var dayEnds: [Int: Int64] = [:]
 
-    public init(config: ExecutionConfig, portfolio: any Portfolio) {
+    public init(config: ExecutionConfig, portfolio: any Portfolio, models: ExecutionModels? = nil) {
         self.config = config
         self.portfolio = portfolio
+        self.models = models ?? ExecutionModels(config)
     }
 
     public var nextID: Int { orders.count }
@@ -44,7 +47,8 @@ public final class SimulatedExchange {
         var o = order
         o.id = orders.count
         o.sentAt = time
-        o.activeAt = time.addingReportingOverflow(config.latency).overflow ? .max : time + config.latency
+        let delay = models.latency.delay(for: o)
+        o.activeAt = delay < 0 || time.addingReportingOverflow(delay).overflow ? .max : time + delay
         if let tick = config.tick(o.symbol) {
             // Resting prices sit on the tick grid, rounded away from the market's favour.
             let up = o.side == .sell
@@ -483,7 +487,8 @@ public final class SimulatedExchange {
     /// slippage and tick rounding), then handles OCO siblings and bracket children.
     func execute(_ id: Int, reference: Double, maker: Bool, at time: Int64, _ s: inout BarState) {
         let o = orders[id]
-        let feeRate = maker ? config.makerFee : config.takerFee
+        let liquidity: Liquidity = maker ? .maker : .taker
+        let feeRate = models.fees.rate(liquidity, symbol: o.symbol)
         // Quantity: fixed, the rest of the position (reduce-only, unsized), or all the cash allows.
         var want: Double
         let held = portfolio.position(o.symbol)
@@ -492,7 +497,8 @@ public final class SimulatedExchange {
         } else if o.reduceOnly {
             want = abs(held)
         } else {
-            want = portfolio.affordable(symbol: o.symbol, side: o.side, price: adjusted(reference, o, maker: maker, quantity: 0, s), feeRate: feeRate)
+            want = portfolio.affordable(symbol: o.symbol, side: o.side, price: price(reference, o, liquidity, quantity: 0, time: time, s).price,
+                                        feeRate: feeRate)
         }
         if o.reduceOnly {
             let reducible = (o.side == .sell && held > 0) || (o.side == .buy && held < 0) ? abs(held) : 0
@@ -508,6 +514,10 @@ public final class SimulatedExchange {
         if let shown = o.displayQuantity { q = min(q, max(0, shown - (s.filledThisBar[id] ?? 0))) }
         q = min(q, s.volumeLeft)
         if let lot { q = Self.wholeLots(q, lot) }
+        // The fill model prices the quantity (and may take less of it, e.g. what a book holds).
+        let taken = q > 0 ? self.price(reference, o, liquidity, quantity: q, time: time, s) : (price: reference, quantity: 0)
+        let price = taken.price
+        if taken.quantity < q { q = lot.map { Self.wholeLots(taken.quantity, $0) } ?? taken.quantity }
         if o.timeInForce == .fok, q < want * (1 - 1e-12) {
             move(id, to: .cancelled, at: time, reason: "fill-or-kill: only \(NumberText.readable(q)) of \(NumberText.readable(want)) available")
             return
@@ -518,7 +528,6 @@ public final class SimulatedExchange {
             }
             return
         }
-        let price = adjusted(reference, o, maker: maker, quantity: q, s)
         // The exchange judges the whole order against its minimum notional, once.
         if o.filledQuantity == 0, let least = config.instruments[o.symbol]?.minNotional, want * price < least {
             move(id, to: .rejected, at: time, reason: "worth \(NumberText.readable(want * price)), below \(o.symbol)'s minimum notional of \(NumberText.readable(least))")
@@ -530,7 +539,7 @@ public final class SimulatedExchange {
             return
         }
         var fill = Fill(order: id, symbol: o.symbol, side: o.side, quantity: q, price: price, fee: fee, time: time,
-                        liquidity: maker ? "maker" : "taker", reference: reference)
+                        liquidity: liquidity, reference: reference)
         portfolio.apply(fill)
         fill.positionAfter = portfolio.position(o.symbol)
         fills.append(fill)
@@ -576,17 +585,19 @@ public final class SimulatedExchange {
         }
     }
 
-    /// The fill price: takers cross the half-spread and pay slippage; then the
-    /// price is rounded to the tick against the trader.
-    func adjusted(_ reference: Double, _ o: Order, maker: Bool, quantity: Double, _ s: BarState) -> Double {
-        let side = o.side
-        var p = reference
-        if !maker {
-            let slip = config.slippage.fraction(quantity: quantity, barVolume: s.bar.volume)
-            p *= 1 + side.sign * (s.halfSpread + slip)
+    /// The fill price: a maker's is the reference; a taker's comes from the fill
+    /// model (by default: across the half-spread, plus slippage). Then it is
+    /// rounded to the tick against the trader.
+    func price(_ reference: Double, _ o: Order, _ liquidity: Liquidity, quantity: Double, time: Int64,
+               _ s: BarState) -> (price: Double, quantity: Double) {
+        var p = reference, q = quantity
+        if liquidity == .taker {
+            (p, q) = models.fill.take(TakerRequest(symbol: o.symbol, side: o.side, quantity: quantity, reference: reference, time: time,
+                                                  bar: s.bar, halfSpread: s.halfSpread, slippage: models.slippage,
+                                                  capped: config.participation != nil))
         }
-        if let tick = config.tick(o.symbol) { p = roundToTick(p, tick, up: side == .buy) }
-        return p
+        if let tick = config.tick(o.symbol) { p = roundToTick(p, tick, up: o.side == .buy) }
+        return (p, q)
     }
 
     func roundToTick(_ p: Double, _ tick: Double, up: Bool) -> Double {

@@ -9,8 +9,9 @@ public enum FillTiming: String, Codable, Sendable {
     case close
 }
 
-/// Price moved against the trader on taker fills, as a fraction of the price.
-public enum SlippageModel: Codable, Sendable, Equatable, CustomStringConvertible {
+/// The configured slippage on taker fills (the default `SlippageModel`s), as
+/// a fraction of the price.
+public enum Slippage: SlippageModel, Codable, Sendable, Equatable, CustomStringConvertible {
     case none
     /// A fixed number of basis points.
     case fixedBps(Double)
@@ -110,7 +111,7 @@ public struct ExecutionConfig: Codable, Sendable, Equatable {
     public var fill: FillTiming = .nextOpen
     /// Half the bid–ask spread as a fraction of the price, used when the data has no bid/ask.
     public var halfSpread = 0.0
-    public var slippage: SlippageModel = .none
+    public var slippage: Slippage = .none
     /// Fees as fractions of the traded value (0.001 = 10 bps).
     public var makerFee = 0.0
     public var takerFee = 0.0

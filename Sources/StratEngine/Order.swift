@@ -189,7 +189,7 @@ public struct Fill: Codable, Sendable, Equatable {
     public var fee: Double
     public var time: Int64
     /// Maker (a resting limit order) or taker.
-    public var liquidity: String
+    public var liquidity: Liquidity
     /// The symbol's signed position right after this fill (what the trade book
     /// follows, so fills of one bar are attributed one by one).
     public var positionAfter = 0.0
@@ -197,7 +197,7 @@ public struct Fill: Codable, Sendable, Equatable {
     public var reference = 0.0
 
     public init(order: Int, symbol: String, side: OrderSide, quantity: Double, price: Double, fee: Double, time: Int64,
-                liquidity: String, positionAfter: Double = 0, reference: Double = 0) {
+                liquidity: Liquidity, positionAfter: Double = 0, reference: Double = 0) {
         self.order = order
         self.symbol = symbol
         self.side = side

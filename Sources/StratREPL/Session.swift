@@ -493,7 +493,7 @@ public final class Session {
                 guard let v = number(atLeast: 0, above: true, below: 1e9.nextUp) else { return "\(name) must be a number above 0 and at most 1000000000, got `\(value)`" }
                 if name == "--lot-size" { config.execution.lotSize = v } else { config.execution.tickSize = v }
             case "--slippage":
-                let m = SlippageModel(parsing: value)
+                let m = Slippage(parsing: value)
                 let fits: Bool
                 switch m {
                 case .none?: fits = true

@@ -104,7 +104,7 @@ struct BacktestCommand: ParsableCommand {
         for (name, v) in [("--fees", fees), ("--maker-fees", makerFees), ("--taker-fees", takerFees), ("--half-spread", halfSpread)] {
             try checkOption(name, v, from: 0, to: OptionLimits.maxBps, below: true, unit: "basis points")
         }
-        guard let slip = SlippageModel(parsing: slippage) else {
+        guard let slip = Slippage(parsing: slippage) else {
             throw ValidationError("--slippage must be none, fixed:BPS, linear:K or sqrt:K, got `\(slippage)`")
         }
         switch slip {
@@ -307,7 +307,7 @@ struct BacktestCommand: ParsableCommand {
         guard let timing = FillTiming(rawValue: fill) else { throw UsageError(description: "--fill must be next-open or close, got `\(fill)`") }
         x.fill = timing
         // The numbers were checked in validate().
-        x.slippage = SlippageModel(parsing: slippage) ?? .none
+        x.slippage = Slippage(parsing: slippage) ?? .none
         x.makerFee = (makerFees ?? fees) / 10_000
         x.takerFee = (takerFees ?? fees) / 10_000
         x.halfSpread = halfSpread / 10_000

@@ -80,7 +80,7 @@ enum Invariants {
                    o.side == .sell ? bar.open <= stop : bar.open >= stop, f.reference != bar.open {
                     return "stop order \(o.id) gapped through at \(bar.open) but filled at \(f.reference)"
                 }
-                let maker = f.liquidity == "maker"
+                let maker = f.liquidity == .maker
                 let cost = maker ? 0 : x0.halfSpread + x0.slippage.fraction(quantity: f.quantity, barVolume: bar.volume)
                 let expected = f.reference * (1 + f.side.sign * cost)
                 let tick = x0.tickSize ?? 0, eps = 1e-9 * max(1, expected)
@@ -90,7 +90,7 @@ enum Invariants {
             }
             if candidates.isEmpty { fail("fill of order \(f.order) at \(f.time) is in no bar") }
             if !problems.contains(where: { $0 == nil }), let p = problems.first ?? nil { fail(p) }
-            let rate = f.liquidity == "maker" ? x0.makerFee : x0.takerFee
+            let rate = f.liquidity == .maker ? x0.makerFee : x0.takerFee
             if abs(f.fee - abs(f.quantity * f.price) * rate) > 1e-12 * max(1, f.fee) { fail("fill of order \(f.order): fee \(f.fee)") }
             if !(f.quantity > 0) { fail("fill of order \(f.order) with quantity \(f.quantity)") }
         }
@@ -174,7 +174,7 @@ enum Invariants {
     /// The generator reaches what it is meant to: every order type, time in
     /// force, fills of each kind, brackets, trails, partial fills and shorts.
     @Test func theGeneratedCasesCoverTheEngine() throws {
-        var types: Set<StratEngine.OrderType> = [], tifs: Set<StratEngine.TimeInForce> = [], states: Set<OrderState> = [], liquidity: Set<String> = []
+        var types: Set<StratEngine.OrderType> = [], tifs: Set<StratEngine.TimeInForce> = [], states: Set<OrderState> = [], liquidity: Set<Liquidity> = []
         var shortFills = 0, ambiguous = 0, intrabar = 0
         for seed in 1...300 as ClosedRange<UInt64> {
             let c = GeneratedCase.make(seed: seed)
@@ -189,7 +189,7 @@ enum Invariants {
         #expect(types == [.market, .limit, .stop, .stopLimit, .trailingStop])
         #expect(tifs == [.gtc, .ioc, .fok, .day, .gtd])
         #expect(states.isSuperset(of: [.filled, .cancelled, .rejected, .expired, .partiallyFilled, .working]))
-        #expect(liquidity == ["maker", "taker"])
+        #expect(liquidity == [.maker, .taker])
         #expect(shortFills > 0 && ambiguous > 0 && intrabar > 0)
     }
 }

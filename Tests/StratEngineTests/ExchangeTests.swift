@@ -93,7 +93,7 @@ final class Market {
         m.run()
         let id = m.send(.buy, .market, 10)
         let f = m.run()
-        #expect(f == [Fill(order: id, symbol: "X", side: .buy, quantity: 10, price: 103, fee: 0, time: m.series[1].time, liquidity: "taker", positionAfter: 10, reference: 103)])
+        #expect(f == [Fill(order: id, symbol: "X", side: .buy, quantity: 10, price: 103, fee: 0, time: m.series[1].time, liquidity: .taker, positionAfter: 10, reference: 103)])
         #expect(m.portfolio.cash == 100_000 - 1030)
         #expect(m.order(id).history.map(\.state) == [.pending, .working, .filled])
     }
@@ -108,7 +108,7 @@ final class Market {
         #expect(m.order(a).state == .filled && m.order(b).state == .working)
         // The next bar opens at 90, below b's limit: it fills at the open, as a resting order (maker).
         let f = m.run()
-        #expect(f.map(\.price) == [90] && f[0].liquidity == "maker")
+        #expect(f.map(\.price) == [90] && f[0].liquidity == .maker)
     }
 
     @Test func limitThatIsMarketableOnArrivalTakes() {
@@ -116,7 +116,7 @@ final class Market {
         m.run()
         m.send(.buy, .limit, 10, limit: 105)
         let f = m.run()
-        #expect(f.map(\.price) == [100] && f[0].liquidity == "taker" && f[0].fee == 10 * 100 * 0.002)
+        #expect(f.map(\.price) == [100] && f[0].liquidity == .taker && f[0].fee == 10 * 100 * 0.002)
     }
 
     @Test func stopBuyTriggersAtItsPriceAndGapsFillAtTheOpen() {
@@ -245,7 +245,7 @@ final class Market {
         let maker = m.send(.buy, .limit, 1, limit: 96) { $0.postOnly = true }
         let f = m.run()
         #expect(m.order(taker).state == .rejected)
-        #expect(f.map(\.price) == [96] && f[0].liquidity == "maker" && f[0].order == maker)
+        #expect(f.map(\.price) == [96] && f[0].liquidity == .maker && f[0].order == maker)
     }
 
     @Test func iocFillsWhatItCanOnItsFirstBarAndCancelsTheRest() {
@@ -361,9 +361,9 @@ final class Market {
         // A limit met later on the stretch rests and fills at its price, as a maker;
         // one already through when it arrives takes at the arrival price.
         let resting = fills(latency: 10, .buy, .limit, limit: 99.2).1
-        #expect(resting.map(\.price) == [99.2] && resting.map(\.liquidity) == ["maker"])
+        #expect(resting.map(\.price) == [99.2] && resting.map(\.liquidity) == [.maker])
         let marketable = fills(latency: 10, .buy, .limit, limit: 99.7).1
-        #expect(marketable.map(\.price) == [99.5] && marketable.map(\.liquidity) == ["taker"])
+        #expect(marketable.map(\.price) == [99.5] && marketable.map(\.liquidity) == [.taker])
         // Filling at the signal's close (`--fill close`) needs no latency; with one,
         // the order meets the next bar once active.
         for (latency, atClose, later) in [(Int64(0), [100.0], [Double]()), (10, [], [99.5])] {
@@ -421,10 +421,10 @@ final class Market {
     }
 
     @Test func slippageModels() {
-        #expect(abs(SlippageModel.linear(0.1).fraction(quantity: 10, barVolume: 100) - 0.01) < 1e-15)
-        #expect(SlippageModel.squareRoot(0.1).fraction(quantity: 25, barVolume: 100) == 0.05)
-        #expect(SlippageModel(parsing: "fixed:5") == .fixedBps(5))
-        #expect(SlippageModel(parsing: "sqrt") == nil)
+        #expect(abs(Slippage.linear(0.1).fraction(quantity: 10, barVolume: 100) - 0.01) < 1e-15)
+        #expect(Slippage.squareRoot(0.1).fraction(quantity: 25, barVolume: 100) == 0.05)
+        #expect(Slippage(parsing: "fixed:5") == .fixedBps(5))
+        #expect(Slippage(parsing: "sqrt") == nil)
     }
 
     @Test func nothingTradesOutsideTheSession() {
