@@ -24,7 +24,7 @@ public final class SimulatedExchange {
     var booked = 0
     /// Order moves the transition table refused: engine defects, reported by the
     /// backtest as an internal error (empty on every correct run).
-    public private(set) var violations: [String] = []
+    public internal(set) var violations: [String] = []
     /// End of the trading day each DAY order belongs to.
     var dayEnds: [Int: Int64] = [:]
 
@@ -497,8 +497,9 @@ public final class SimulatedExchange {
         } else if o.reduceOnly {
             want = abs(held)
         } else {
-            want = portfolio.affordable(symbol: o.symbol, side: o.side, price: price(reference, o, liquidity, quantity: 0, time: time, s).price,
-                                        feeRate: feeRate)
+            let estimate = price(reference, o, liquidity, quantity: 0, time: time, s).price
+            want = portfolio.affordable(symbol: o.symbol, side: o.side, price: estimate, feeRate: feeRate)
+            if let cap = o.notionalCap { want = min(want, cap / estimate) }
         }
         if o.reduceOnly {
             let reducible = (o.side == .sell && held > 0) || (o.side == .buy && held < 0) ? abs(held) : 0

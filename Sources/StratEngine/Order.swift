@@ -126,6 +126,9 @@ public struct Order: Codable, Sendable, Equatable {
     public var postOnly = false
     /// Iceberg: at most this much is visible (fills) per bar.
     public var displayQuantity: Double?
+    /// For an order sized at its fill ("all in"): at most this much value
+    /// (what the risk engine allowed).
+    public var notionalCap: Double?
     /// Orders of one OCO group cancel each other when one fills.
     public var ocoGroup: Int?
     /// A bracket child becomes active when this order fills.

@@ -16,9 +16,28 @@ public struct Trade: Codable, Sendable, Equatable {
     public var exitLine: Int?
 }
 
+/// Wins and losses of the closed trades (for Kelly sizing).
+public struct TradeStats: Sendable, Equatable {
+    public var closed = 0
+    public var wins = 0
+    public var losses = 0
+    public var grossWin = 0.0
+    public var grossLoss = 0.0
+
+    /// Kelly's W − (1 − W)/R (W the share of winners, R the average win over the
+    /// average loss); nil until there is a win and a loss.
+    public var kelly: Double? {
+        guard wins > 0, losses > 0 else { return nil }
+        let w = Double(wins) / Double(closed)
+        let r = (grossWin / Double(wins)) / (grossLoss / Double(losses))
+        return w - (1 - w) / r
+    }
+}
+
 /// Builds round-trip trades from fills as they happen.
 public struct TradeBook {
     public private(set) var trades: [Trade] = []
+    public private(set) var stats = TradeStats()
     var open: [String: Int] = [:]           // symbol → index in trades
     var exitPrice: [Int: Double] = [:]      // average exit price so far
     var exitQty: [Int: Double] = [:]
@@ -72,8 +91,11 @@ public struct TradeBook {
         let gross = (exit - t.entryPrice) * t.qty * (t.side == "long" ? 1 : -1)
         trades[i].exitTime = time
         trades[i].exitPrice = exit
-        trades[i].pnl = gross - t.fees
-        trades[i].returnPct = (gross - t.fees) / (t.entryPrice * t.qty)
+        let pnl = gross - t.fees
+        trades[i].pnl = pnl
+        trades[i].returnPct = pnl / (t.entryPrice * t.qty)
+        stats.closed += 1
+        if pnl > 0 { stats.wins += 1; stats.grossWin += pnl } else if pnl < 0 { stats.losses += 1; stats.grossLoss -= pnl }
         open[t.symbol] = nil
     }
 

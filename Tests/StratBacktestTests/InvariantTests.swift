@@ -34,7 +34,7 @@ enum Invariants {
         var pnl = 0.0
         for (i, t) in r.trades.enumerated() {
             if let p = t.pnl { pnl += p; continue }
-            let (exited, exitPrice) = b.book.exited(i)
+            let (exited, exitPrice) = b.account.book.exited(i)
             let dir = t.side == "long" ? 1.0 : -1.0
             pnl += dir * (exited * (exitPrice - t.entryPrice) + (t.qty - exited) * (lastClose - t.entryPrice)) - t.fees
         }
@@ -50,7 +50,7 @@ enum Invariants {
         let filled = r.fills.reduce(0) { $0 + $1.quantity }
         var traded = 0.0
         for (i, t) in r.trades.enumerated() {
-            let exited = t.pnl != nil ? t.qty : b.book.exited(i).quantity
+            let exited = t.pnl != nil ? t.qty : b.account.book.exited(i).quantity
             if exited > t.qty * (1 + 1e-12) { fail("trade \(i) exits more than it entered") }
             traded += t.qty + exited
         }

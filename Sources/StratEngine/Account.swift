@@ -1,0 +1,52 @@
+/// What sizing and the risk engine see of an account: the portfolio's equity,
+/// cash, positions and exposure (the portfolio computes them, in a fixed
+/// symbol order), the trades so far, the equity's high-water mark and the
+/// equity at the start of the trading day.
+///
+///     let account = Account(portfolio: portfolio, session: .alwaysOpen)
+///     account.beginBar(at: bar.time)     // a new day: the day's starting equity
+///     …                                  // fills, rules
+///     account.endBar()                   // the high-water mark
+public final class Account {
+    public let portfolio: any Portfolio
+    public var book = TradeBook()
+    public private(set) var highWaterMark: Double
+    public private(set) var dayStartEquity: Double
+    /// The trading day in progress (its session close), for `dayStartEquity`.
+    public private(set) var day: Int64 = .min
+    let session: TradingSession
+
+    public init(portfolio: any Portfolio, session: TradingSession = .alwaysOpen) {
+        self.portfolio = portfolio
+        self.session = session
+        highWaterMark = portfolio.equity
+        dayStartEquity = portfolio.equity
+    }
+
+    public var equity: Double { portfolio.equity }
+    public var cash: Double { portfolio.cash }
+    public func position(_ symbol: String) -> Double { portfolio.position(symbol) }
+    public func notional(_ symbol: String) -> Double { portfolio.notional(symbol) }
+    public var grossExposure: Double { portfolio.grossExposure }
+    public var leverage: Double { portfolio.leverage }
+
+    /// Before a bar opening at `time` is traded: a new trading day (UTC, or the
+    /// session's day) starts from the equity at the last close.
+    public func beginBar(at time: Int64) {
+        let d = session.dayEnd(after: time)
+        if d != day {
+            day = d
+            dayStartEquity = equity
+        }
+    }
+
+    /// After a bar's close is marked.
+    public func endBar() {
+        highWaterMark = max(highWaterMark, equity)
+    }
+
+    /// A fill, into the trade book.
+    public func record(_ f: Fill, line: Int?, bar: Int) {
+        book.record(f, line: line, positionAfter: f.positionAfter, bar: bar)
+    }
+}
