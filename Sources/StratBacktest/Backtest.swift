@@ -41,6 +41,10 @@ public struct BacktestResult: Sendable {
     public var notices: Notices
     /// What was done to the data before the run (resampling).
     public var dataNotes: [String]
+    /// Every decision of the risk engine (nil without a `risk { }` block).
+    public var riskEvents: [RiskEvent]?
+    /// The trading state at the end.
+    public var riskState: TradingState?
 }
 
 /// Runs a compiled strategy over bar series: the clock delivers each closed bar;
@@ -57,6 +61,8 @@ public final class Backtest {
     let exchange: SimulatedExchange
     let account: Account
     let router: OrderRouter
+    /// The strategy's `risk { }` block, enforced (nil without one).
+    let risk: RiskEngine?
     /// The bar length every symbol runs on (finer data is resampled to it).
     let length: BarLength
     /// What was done to the data before the run (resampling), for the summary.
@@ -140,10 +146,6 @@ public final class Backtest {
         if strategy.market.kind == "perp" {
             warnings.append("perpetual futures run on a margin account for now: leverage, funding and liquidation are not simulated yet")
         }
-        let r = strategy.risk
-        if [r.maxDrawdown, r.maxLeverage, r.maxPosition, r.maxExposure, r.maxCorrelation, r.maxDailyLoss].contains(where: { $0 != nil }) {
-            warnings.append("the risk block is not enforced yet (the portfolio risk engine is the next step)")
-        }
         // Shorts hold initial margin: Reg T's 50% on a spot margin account; a
         // perp's 1/leverage until the perpetual-futures portfolio arrives.
         let shortMargin = strategy.market.kind == "perp" ? 1 / max(1, strategy.market.leverage) : SpotPortfolio.regTMargin
@@ -151,6 +153,36 @@ public final class Backtest {
         exchange = SimulatedExchange(config: config.execution, portfolio: portfolio)
         account = Account(portfolio: portfolio, session: config.execution.session)
         router = OrderRouter(exchange: exchange, account: account, pyramiding: strategy.pyramiding ?? 0)
+        let limits = Self.riskLimits(strategy.risk, runtime)
+        risk = limits.isEmpty ? nil : RiskEngine(limits: limits, exchange: exchange)
+        router.risk = risk
+        exchange.preTrade = risk
+    }
+
+    /// The risk block's limits, inputs resolved (`--set` may change them).
+    static func riskLimits(_ r: IRRisk, _ runtime: Runtime) -> RiskLimits {
+        func v(_ p: IRParam?) -> Double? {
+            switch p {
+            case .const(let x)?: x
+            case .input(let k)?: runtime.inputs[k]
+            case .node(let n)?: runtime.value(node: n)
+            case nil: nil
+            }
+        }
+        func ms(_ p: IRParam?) -> Int64? { v(p).map { $0 * 1000 < 9e18 ? Int64($0 * 1000) : .max } }
+        var l = RiskLimits()
+        l.maxDrawdown = v(r.maxDrawdown)
+        l.drawdownWindow = ms(r.drawdownWindow)
+        l.onDrawdown = r.drawdownAction == "scale" ? .scale(v(r.drawdownScale) ?? 1) : .halt(pause: ms(r.haltPause))
+        l.maxLeverage = v(r.maxLeverage)
+        l.maxPosition = v(r.maxPosition)
+        l.maxExposure = v(r.maxExposure)
+        l.maxCorrelation = v(r.maxCorrelation)
+        if let n = v(r.correlationBars), n >= 2, n < 1e6 { l.correlationBars = Int(n) }
+        l.maxDailyLoss = v(r.maxDailyLoss)
+        l.maxTradeRisk = v(r.maxTradeRisk)
+        l.maxOpenRisk = v(r.maxOpenRisk)
+        return l
     }
 
     func run() throws -> BacktestResult {
@@ -199,7 +231,10 @@ public final class Backtest {
                     } else {
                         fills = exchange.process(bar, symbol: symbols[s], halfSpread: spreads[s]?[rows[s]], end: end)
                     }
-                    if !fills.isEmpty { router.record(fills, bar: rows[s]); held[s] = portfolio.position(symbols[s]); cash = portfolio.cash }
+                    if !fills.isEmpty {
+                        router.record(fills, bar: rows[s]); held[s] = portfolio.position(symbols[s]); cash = portfolio.cash
+                        risk?.fills(fills, now: now, barTime: bar.time, router: router)
+                    }
                 }
             }
             // 2. The bar has closed: evaluate, then act on the rules that fire.
@@ -208,6 +243,7 @@ public final class Backtest {
             for s in bars.indices {
                 if let bar = bars[s] { portfolio.mark(slot: slots[s], price: bar.close) }
             }
+            risk?.close(at: now, barTime: opened, router: router)
             if let m = strategy.membership {
                 let period = strategy.rebalance.map { BarLength.milliseconds($0 * 1000).bucket(of: opened) }
                     ?? strategy.rebalanceMonths.map { BarLength.months($0).bucket(of: opened) }
@@ -271,7 +307,7 @@ public final class Backtest {
                                       periodsPerYear: ppy)
         return BacktestResult(strategy: strategy.name, symbols: series.map(\.symbol), metrics: metrics, trades: book.trades,
                               orders: exchange.orders, fills: exchange.fills, equity: equity, warnings: warnings,
-                              notices: router.notices, dataNotes: dataNotes)
+                              notices: router.notices, dataNotes: dataNotes, riskEvents: risk?.events, riskState: risk?.state)
     }
 
     func estimatedPeriodsPerYear() -> Double {

@@ -107,6 +107,19 @@ public enum Report {
             }
         }
         w.endArray()
+        if let events = r.riskEvents {
+            w.newline(); w.field("risk_state", r.riskState?.rawValue)
+            w.newline(); w.key("risk_events"); w.beginArray()
+            for e in events {
+                w.newline(); w.beginObject()
+                w.field(time: "time", e.time); w.field("symbol", e.symbol); w.field("line", e.line)
+                w.field("decision", e.decision.rawValue); w.field("limit", e.limit)
+                w.field("requested", e.requested); w.field("approved", e.approved); w.field("reason", e.reason)
+                if let st = e.state { w.field("state", st.rawValue) }
+                w.endObject()
+            }
+            w.endArray()
+        }
         if !r.dataNotes.isEmpty { w.newline(); w.key("data_notes"); w.beginArray(); for x in r.dataNotes { w.string(x) }; w.endArray() }
         w.newline(); w.key("warnings"); w.beginArray(); for x in r.warnings + r.notices.lines { w.string(x) }; w.endArray()
         w.newline(); w.key("provenance"); provenance(&w, p)
@@ -161,6 +174,7 @@ public enum Report {
         w.field(time: "exit_time", t.exitTime); w.field("exit_price", t.exitPrice)
         w.field("pnl", t.pnl); w.field("return", t.returnPct); w.field("fees", t.fees); w.field("bars_held", t.barsHeld)
         w.field("entry_line", t.entryLine); w.field("exit_line", t.exitLine)
+        if let l = t.riskLimit { w.field("risk_limit", l) }
         w.endObject()
     }
 
@@ -250,6 +264,19 @@ public enum Report {
         return Data(out)
     }
 
+    /// The risk engine's decisions, counted; the state it ended in and why.
+    static func riskRows(_ r: BacktestResult) -> [(String, String)] {
+        guard let events = r.riskEvents else { return [] }
+        func count(_ d: RiskEvent.Decision) -> Int { events.filter { $0.decision == d }.count }
+        var rows = [("Risk", "\(count(.accept)) entries accepted, \(count(.resize)) resized, \(count(.deny)) denied, \(count(.cut)) fills cut")]
+        let changes = events.filter { $0.decision == .state }
+        for e in changes.prefix(3) {
+            rows.append(("", "\(UTCTime.format(e.time)) \(e.state?.rawValue ?? "scale") (\(e.limit ?? "")): \(e.reason)"))
+        }
+        if changes.count > 3 { rows.append(("", "… \(changes.count - 3) more state changes in the JSON's risk_events")) }
+        return rows
+    }
+
     /// The readable summary printed by `strat backtest`.
     public static func summary(_ r: BacktestResult) -> String {
         let m = r.metrics
@@ -278,7 +305,7 @@ public enum Report {
             ("Exposure", pct(m.exposure)),
             ("Fees", num(m.fees)),
             ("Ambiguous bars", "\(m.ambiguousBars)"),
-        ] + (r.notices.total > 0 ? [("Not done", "\(r.notices.total) (actions that did nothing, orders that did not trade: see the notes)")] : [])
+        ] + riskRows(r) + (r.notices.total > 0 ? [("Not done", "\(r.notices.total) (actions that did nothing, orders that did not trade: see the notes)")] : [])
         let width = rows.map(\.0.count).max()!
         return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n") + "\n"
     }

@@ -12,6 +12,8 @@ public final class SimulatedExchange {
     public var config: ExecutionConfig
     /// Fill, slippage, fee and latency models (by default those `config` describes).
     public var models: ExecutionModels
+    /// Checked at every fill (the risk engine's limits).
+    public weak var preTrade: (any PreTradeCheck)?
     public let portfolio: any Portfolio
     public private(set) var orders: [Order] = []
     public private(set) var fills: [Fill] = []
@@ -519,6 +521,12 @@ public final class SimulatedExchange {
         let taken = q > 0 ? self.price(reference, o, liquidity, quantity: q, time: time, s) : (price: reference, quantity: 0)
         let price = taken.price
         if taken.quantity < q { q = lot.map { Self.wholeLots(taken.quantity, $0) } ?? taken.quantity }
+        var cut: String?
+        if q > 0, let pre = preTrade, let (allowed, why) = pre.allowed(o, quantity: q, price: price) {
+            q = lot.map { Self.wholeLots(allowed, $0) } ?? allowed
+            cut = why
+            if q <= 0 { return refuse(id, at: time, reason: why) }
+        }
         if o.timeInForce == .fok, q < want * (1 - 1e-12) {
             move(id, to: .cancelled, at: time, reason: "fill-or-kill: only \(NumberText.readable(q)) of \(NumberText.readable(want)) available")
             return
@@ -552,6 +560,7 @@ public final class SimulatedExchange {
         if o.quantity == nil { orders[id].quantity = want }   // sized now
         let done = orders[id].remaining.map { $0 <= 1e-12 * max(1, total) } ?? true
         move(id, to: done ? .filled : .partiallyFilled, at: time)
+        if let cut, !done, orders[id].state.isLive { move(id, to: .cancelled, at: time, reason: "rest cancelled: \(cut)") }
         if let group = o.ocoGroup {
             for other in book[o.symbol] ?? [] where other != id && orders[other].ocoGroup == group && !orders[other].state.isTerminal {
                 move(other, to: .cancelled, at: time, reason: "OCO: order \(id) filled")

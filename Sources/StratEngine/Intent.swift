@@ -63,8 +63,10 @@ public struct OrderIntent: Sendable {
     public var quantity: Double?
     /// What the quantity was before the risk engine cut it.
     public var requestedQuantity: Double?
-    /// A most the all-in entry may be worth at its fill (set when risk resizes one).
+    /// At most what the all-in entry may be worth at its fill (set when risk resizes one).
     public var notionalCap: Double?
+    /// The risk limit that cut the quantity, if one did.
+    public var riskLimit: String?
     public var stop: ProtectivePrice?
     public var take: ProtectivePrice?
     public var trail: TrailDistance?

@@ -95,11 +95,15 @@ public struct OrderTag: Codable, Sendable, Equatable {
         case protection
         /// Closing the whole position: `flatten`, a reversal, leaving the universe.
         case close
+        /// The risk engine's own orders (the drawdown stop).
+        case risk
     }
     public var rule: Int?
     public var line: Int?
     public var action: String?
     public var role: Role
+    /// The risk limit that cut this order's size, if one did.
+    public var riskLimit: String?
     public var isEntry: Bool { role == .entry }
     public init(rule: Int? = nil, line: Int? = nil, action: String? = nil, role: Role = .close) {
         self.rule = rule

@@ -92,6 +92,7 @@ public final class OrderRouter {
         let quantity: Double? = i.size == .allIn ? nil : i.quantity
         var o = order(i, side: side.entry, quantity: quantity)
         o.tag = OrderTag(rule: i.rule, line: i.line, action: "enter \(side.rawValue)", role: .entry)
+        o.tag.riskLimit = i.riskLimit
         o.notionalCap = i.size == .allIn ? i.notionalCap : nil
         let legs = bracketLegs(i, side: side.exit, forEntry: true, quantity: nil)
         if let resting {
@@ -262,7 +263,7 @@ public final class OrderRouter {
     public func record(_ fills: [Fill], bar: Int) {
         for f in fills {
             let tag = exchange.orders[f.order].tag
-            account.record(f, line: tag.line, bar: bar)
+            account.record(f, line: tag.line, bar: bar, riskLimit: tag.riskLimit)
             let before = f.positionAfter - f.side.sign * f.quantity
             if f.positionAfter == 0 {
                 additions[f.symbol] = nil

@@ -14,6 +14,8 @@ public struct Trade: Codable, Sendable, Equatable {
     public var barsHeld: Int
     public var entryLine: Int?
     public var exitLine: Int?
+    /// The risk limit that cut the entry's size, if one did.
+    public var riskLimit: String?
 }
 
 /// Wins and losses of the closed trades (for Kelly sizing).
@@ -47,7 +49,7 @@ public struct TradeBook {
 
     /// `line`: the source line of the rule that sent the order; `bar`: the index
     /// of the symbol's bar the fill happened in (for bars held).
-    public mutating func record(_ f: Fill, line: Int?, positionAfter: Double, bar: Int) {
+    public mutating func record(_ f: Fill, line: Int?, positionAfter: Double, bar: Int, riskLimit: String? = nil) {
         let signed = f.side.sign * f.quantity
         if let i = open[f.symbol] {
             let t = trades[i]
@@ -57,6 +59,7 @@ public struct TradeBook {
                 trades[i].qty += f.quantity
                 trades[i].entryPrice = average(t.entryPrice, f.price, f.quantity, total: trades[i].qty)
                 trades[i].fees += f.fee
+                if trades[i].riskLimit == nil { trades[i].riskLimit = riskLimit }
             } else {
                 let closing = min(f.quantity, t.qty - (exitQty[i] ?? 0))
                 exitQty[i, default: 0] += closing
@@ -67,21 +70,22 @@ public struct TradeBook {
                     close(i, at: f.time, bar: bar)
                     if positionAfter != 0 {
                         // Flipped: the rest of the fill opens the other side.
-                        start(f, quantity: f.quantity - closing, fee: f.fee * (f.quantity - closing) / f.quantity, line: line, bar: bar)
+                        start(f, quantity: f.quantity - closing, fee: f.fee * (f.quantity - closing) / f.quantity, line: line, bar: bar,
+                              riskLimit: riskLimit)
                     }
                 }
             }
         } else if positionAfter != 0 {
-            start(f, quantity: f.quantity, fee: f.fee, line: line, bar: bar)
+            start(f, quantity: f.quantity, fee: f.fee, line: line, bar: bar, riskLimit: riskLimit)
         }
     }
 
-    mutating func start(_ f: Fill, quantity: Double, fee: Double, line: Int?, bar: Int) {
+    mutating func start(_ f: Fill, quantity: Double, fee: Double, line: Int?, bar: Int, riskLimit: String?) {
         entryBar[trades.count] = bar
         open[f.symbol] = trades.count
         trades.append(Trade(symbol: f.symbol, side: f.side == .buy ? "long" : "short", qty: quantity, entryTime: f.time,
                             entryPrice: f.price, exitTime: nil, exitPrice: nil, pnl: nil, returnPct: nil, fees: fee,
-                            barsHeld: 0, entryLine: line, exitLine: nil))
+                            barsHeld: 0, entryLine: line, exitLine: nil, riskLimit: riskLimit))
     }
 
     mutating func close(_ i: Int, at time: Int64, bar: Int) {

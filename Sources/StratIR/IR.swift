@@ -215,6 +215,17 @@ public struct IRRisk: Codable, Sendable, Equatable {
     public var maxCorrelation: IRParam?
     public var correlationBars: IRParam?
     public var maxDailyLoss: IRParam?
+    /// `over 30d` (seconds): the drawdown is measured from the window's high-water mark.
+    public var drawdownWindow: IRParam?
+    /// `then halt for 5d` (seconds).
+    public var haltPause: IRParam?
+    public var maxTradeRisk: IRParam?
+    public var maxOpenRisk: IRParam?
+
+    /// Whether the block sets any limit.
+    public var isEmpty: Bool {
+        [maxDrawdown, maxLeverage, maxPosition, maxExposure, maxCorrelation, maxDailyLoss, maxTradeRisk, maxOpenRisk].allSatisfy { $0 == nil }
+    }
 }
 
 /// Bars of the base timeframe before the first possible signal.

@@ -311,7 +311,7 @@ public struct Lowering {
         if let dd = r.maxDrawdown {
             out.maxDrawdown = p(dd.limit)
             switch dd.then {
-            case .halt: out.drawdownAction = "halt"
+            case .halt(let pause): out.drawdownAction = "halt"; out.haltPause = p(pause)
             case .scale(let s): out.drawdownAction = "scale"; out.drawdownScale = p(s)
             }
         }
@@ -321,6 +321,9 @@ public struct Lowering {
         out.maxCorrelation = p(r.maxCorrelation?.limit)
         out.correlationBars = p(r.maxCorrelation?.bars)
         out.maxDailyLoss = p(r.maxDailyLoss)
+        out.drawdownWindow = p(r.drawdownWindow)
+        out.maxTradeRisk = p(r.maxTradeRisk)
+        out.maxOpenRisk = p(r.maxOpenRisk)
         return out
     }
 }

@@ -97,13 +97,17 @@ public enum IRPrinter {
         let r = s.risk
         var parts: [String] = []
         if let d = r.maxDrawdown {
-            parts.append("drawdown \(param(d, s)) then \(r.drawdownAction ?? "halt")" + (r.drawdownScale.map { " \(param($0, s))" } ?? ""))
+            parts.append("drawdown \(param(d, s))" + (r.drawdownWindow.map { " over \(param($0, s))s" } ?? "")
+                         + " then \(r.drawdownAction ?? "halt")" + (r.drawdownScale.map { " \(param($0, s))" } ?? "")
+                         + (r.haltPause.map { " for \(param($0, s))s" } ?? ""))
         }
         if let v = r.maxLeverage { parts.append("leverage \(param(v, s))") }
         if let v = r.maxPosition { parts.append("position \(param(v, s))") }
         if let v = r.maxExposure { parts.append("exposure \(param(v, s))") }
         if let v = r.maxCorrelation { parts.append("correlation \(param(v, s)) over \(r.correlationBars.map { param($0, s) } ?? "?")") }
         if let v = r.maxDailyLoss { parts.append("daily loss \(param(v, s))") }
+        if let v = r.maxTradeRisk { parts.append("trade risk \(param(v, s))") }
+        if let v = r.maxOpenRisk { parts.append("open risk \(param(v, s))") }
         return parts
     }
 }

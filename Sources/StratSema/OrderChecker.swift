@@ -432,16 +432,29 @@ extension Checker {
             }
             seen[l.name] = l.range
             switch l.kind {
-            case .drawdown(let v, let then):
+            case .drawdown(let v, let over, let then):
                 guard let limit = param(v, [.ratio], "the drawdown limit", range: 0, 1, hiOpen: true) else { continue }
-                var response = DrawdownResponse.halt
-                if case .reduce(let s) = then {
+                var response = DrawdownResponse.halt(pause: nil)
+                switch then {
+                case .reduce(let s):
                     guard let f = param(s, [.ratio], "the scale after a drawdown", range: 0, 1, hiOpen: true) else { continue }
                     response = .scale(f)
+                case .halt(let pause?):
+                    guard let d = param(pause, [.duration], "the pause after a drawdown", range: 0, 100 * 365 * 86_400) else { continue }
+                    response = .halt(pause: d)
+                case .halt(nil): break
+                }
+                if let over {
+                    guard let w = param(over, [.duration], "the drawdown window", range: 0, 100 * 365 * 86_400) else { continue }
+                    strategy.risk.drawdownWindow = w
                 }
                 strategy.risk.maxDrawdown = (limit, response)
             case .leverage(let v):
                 strategy.risk.maxLeverage = param(v, [.float], "the leverage limit", range: 0, 125)
+                if case .const(let x)? = strategy.risk.maxLeverage, x > 1, strategy.market.kind == .spot, !strategy.market.allowsShort {
+                    diags.error(.leverageWithoutMargin, "a spot account without margin never borrows, so a leverage limit above 1x never binds",
+                                at: l.range, notes: [Note("`market spot(margin: true)` borrows to sell short; a perp takes leverage")])
+                }
             case .position(let v):
                 strategy.risk.maxPosition = param(v, [.ratio], "the position limit", range: 0, 100)
             case .exposure(let v):
@@ -450,8 +463,16 @@ extension Checker {
                 guard let c = param(v, [.float, .ratio], "the correlation limit", range: 0, 1),
                       let n = param(over, [.int], "the correlation window", range: 2, 100_000, loOpen: false) else { continue }
                 strategy.risk.maxCorrelation = (c, n)
+                if strategy.universe.count <= 1, strategy.membership == nil {
+                    diags.error(.correlationOneSymbol, "a correlation limit compares symbols held together, and this strategy trades one symbol",
+                                at: l.range, notes: [Note("declare a `universe` of two or more symbols, or drop the limit")])
+                }
             case .dailyLoss(let v):
                 strategy.risk.maxDailyLoss = param(v, [.ratio], "the daily loss limit", range: 0, 1, hiOpen: true)
+            case .tradeRisk(let v):
+                strategy.risk.maxTradeRisk = param(v, [.ratio], "the risk per trade", range: 0, 1)
+            case .openRisk(let v):
+                strategy.risk.maxOpenRisk = param(v, [.ratio], "the open risk limit", range: 0, 10)
             }
         }
     }

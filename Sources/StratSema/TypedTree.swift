@@ -134,13 +134,18 @@ public struct CheckedRule: Sendable {
 }
 
 public enum DrawdownResponse: Sendable, Hashable, Codable {
-    case halt
+    /// Halt, for good or (`halt for 5d`) for this many seconds.
+    case halt(pause: ParamValue?)
     /// Scale new entries by this fraction.
     case scale(ParamValue)
 }
 
 public struct CheckedRisk: Sendable {
     public var maxDrawdown: (limit: ParamValue, then: DrawdownResponse)?
+    /// `over 30d`: the high-water mark of a rolling window, in seconds.
+    public var drawdownWindow: ParamValue?
+    public var maxTradeRisk: ParamValue?
+    public var maxOpenRisk: ParamValue?
     public var maxLeverage: ParamValue?
     public var maxPosition: ParamValue?
     public var maxExposure: ParamValue?

@@ -187,17 +187,23 @@ public struct RiskBlock: Sendable {
 }
 
 public enum DrawdownAction: Sendable {
-    case halt
+    /// `then halt`, or `then halt for 5d` (a pause).
+    case halt(for: Expr?)
     case reduce(Expr)
 }
 
 public enum RiskLimitKind: Sendable {
-    case drawdown(Expr, then: DrawdownAction)
+    /// `max drawdown 20% [over 30d] then …`: from the all-time high-water mark, or a window's.
+    case drawdown(Expr, over: Expr?, then: DrawdownAction)
     case leverage(Expr)
     case position(Expr)          // % of equity
     case exposure(Expr)          // gross, % of equity
     case correlation(Expr, over: Expr)
     case dailyLoss(Expr)
+    /// `max trade risk 1%`: an entry's loss to its stop, as a share of equity.
+    case tradeRisk(Expr)
+    /// `max open risk 5%`: all positions' losses to their stops, as a share of equity.
+    case openRisk(Expr)
 }
 
 public struct RiskLimit: Sendable {

@@ -91,10 +91,15 @@ public enum ASTDump {
                     for l in b.limits {
                         w(2, "(max \(l.name)) \(pos(l.range))")
                         switch l.kind {
-                        case .drawdown(let v, let then):
+                        case .drawdown(let v, let over, let then):
                             expr(v, 3, "limit:")
-                            if case .reduce(let s) = then { expr(s, 3, "then-scale:") } else { w(3, "(then halt)") }
-                        case .leverage(let v), .position(let v), .exposure(let v), .dailyLoss(let v): expr(v, 3, "limit:")
+                            if let over { expr(over, 3, "over:") }
+                            switch then {
+                            case .reduce(let s): expr(s, 3, "then-scale:")
+                            case .halt(let pause): w(3, "(then halt)"); if let pause { expr(pause, 3, "for:") }
+                            }
+                        case .leverage(let v), .position(let v), .exposure(let v), .dailyLoss(let v), .tradeRisk(let v), .openRisk(let v):
+                            expr(v, 3, "limit:")
                         case .correlation(let v, let over): expr(v, 3, "limit:"); expr(over, 3, "over:")
                         }
                     }

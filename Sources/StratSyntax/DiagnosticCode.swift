@@ -91,6 +91,8 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
     case noRules = "W0003"
     case constantCondition = "W0004"
     case unusedFunction = "W0005"
+    case correlationOneSymbol = "W0006"
+    case leverageWithoutMargin = "W0007"
 
     public var isWarning: Bool { rawValue.hasPrefix("W") }
     /// Lexical and syntax errors: at most one is kept per line.

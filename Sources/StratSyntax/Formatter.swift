@@ -187,13 +187,20 @@ public struct Formatter {
 
     private func riskLimit(_ l: RiskLimit) -> String {
         switch l.kind {
-        case .drawdown(let v, .halt): "max drawdown \(expr(v)) then halt"
-        case .drawdown(let v, .reduce(let s)): "max drawdown \(expr(v)) then scale \(expr(s))"
+        case .drawdown(let v, let over, let then):
+            "max drawdown \(expr(v))" + (over.map { " over \(expr($0))" } ?? "") + {
+                switch then {
+                case .halt(let pause): " then halt" + (pause.map { " for \(expr($0))" } ?? "")
+                case .reduce(let s): " then scale \(expr(s))"
+                }
+            }()
         case .leverage(let v): "max leverage \(expr(v))"
         case .position(let v): "max position \(expr(v)) of equity"
         case .exposure(let v): "max exposure \(expr(v)) of equity"
         case .correlation(let v, let over): "max correlation \(expr(v)) over \(expr(over)) bars"
         case .dailyLoss(let v): "max daily loss \(expr(v))"
+        case .tradeRisk(let v): "max trade risk \(expr(v))"
+        case .openRisk(let v): "max open risk \(expr(v))"
         }
     }
 

@@ -521,9 +521,14 @@ public struct Parser {
         case "drawdown":
             advance()
             let v = parseExpr()
-            var action = DrawdownAction.halt
+            var over: Expr?
+            if atWord("over") { advance(); over = parseExpr() }
+            var action = DrawdownAction.halt(for: nil)
             if expect(.keyword(.then), "after the drawdown limit (`then halt` or `then scale 50%`)") {
-                if atWord("halt") { advance() } else if atWord("scale") {
+                if atWord("halt") {
+                    advance()
+                    if atWord("for") { advance(); action = .halt(for: parseExpr()) }
+                } else if atWord("scale") {
                     advance(); action = .reduce(parseExpr())
                 } else {
                     error(.expectedToken, "expected `halt` or `scale PERCENT` after `then`, found \(current.kind.description)",
@@ -531,7 +536,7 @@ public struct Parser {
                     synchronizeLine()
                 }
             }
-            kind = .drawdown(v, then: action)
+            kind = .drawdown(v, over: over, then: action)
         case "leverage": advance(); kind = .leverage(parseExpr())
         case "position": advance(); let v = parseExpr(); skipWords("of", "equity"); kind = .position(v)
         case "exposure": advance(); let v = parseExpr(); skipWords("of", "equity"); kind = .exposure(v)
@@ -549,14 +554,21 @@ public struct Parser {
             advance()
             if atWord("loss") { advance() } else { expect(.identifier, "(`loss`) in `max daily loss`") }
             kind = .dailyLoss(parseExpr())
+        case "trade", "open":
+            advance()
+            if atWord("risk") { advance() } else { expect(.identifier, "(`risk`) in `max \(word) risk`") }
+            let v = parseExpr()
+            skipWords("of", "equity")
+            kind = word == "trade" ? .tradeRisk(v) : .openRisk(v)
         default:
             error(.unknownRiskLimit,
-                  "unknown risk limit \(word.isEmpty ? current.kind.description : "`\(word)`"); expected `drawdown`, `leverage`, `position`, `exposure`, `correlation` or `daily loss`",
+                  "unknown risk limit \(word.isEmpty ? current.kind.description : "`\(word)`"); expected `drawdown`, `leverage`, `position`, `exposure`, `correlation`, `daily loss`, `trade risk` or `open risk`",
                   at: current.range)
             synchronizeLine()
             return nil
         }
-        return RiskLimit(kind: kind, name: word == "daily" ? "daily loss" : word, range: start.union(previous.range))
+        return RiskLimit(kind: kind, name: ["daily": "daily loss", "trade": "trade risk", "open": "open risk"][word] ?? word,
+                         range: start.union(previous.range))
     }
 
     private mutating func synchronizeLine() {

@@ -182,6 +182,8 @@ let warningCases: [ErrorCase] = [
     ErrorCase("W0003", "strategy ‸T {\n  market spot\n}"),
     ErrorCase("W0004", "when ‸true { enter long }"),
     ErrorCase("W0005", "fn ‸f(x) = x\nwhen close > open { enter long }"),
+    ErrorCase("W0006", "when close > open { enter long }\nrisk {\n  ‸max correlation 0.7 over 30 bars\n}"),
+    ErrorCase("W0007", "when close > open { enter long }\nrisk {\n  ‸max leverage 3x\n}"),
 ]
 
 let marker: Character = "‸"

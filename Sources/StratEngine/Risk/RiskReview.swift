@@ -10,3 +10,9 @@ public enum RiskDecision: Sendable, Equatable {
 public protocol RiskReview: AnyObject {
     func review(_ intent: inout OrderIntent, _ account: Account) -> RiskDecision
 }
+
+/// Checks a fill at the moment it happens (the risk engine's limits at the
+/// fill's price): nil lets it through; else the part that may fill and why.
+public protocol PreTradeCheck: AnyObject {
+    func allowed(_ order: Order, quantity: Double, price: Double) -> (quantity: Double, reason: String)?
+}
