@@ -519,13 +519,15 @@ public final class SimulatedExchange {
         if let lot { q = Self.wholeLots(q, lot) }
         // The fill model prices the quantity (and may take less of it, e.g. what a book holds).
         let taken = q > 0 ? self.price(reference, o, liquidity, quantity: q, time: time, s) : (price: reference, quantity: 0)
-        let price = taken.price
+        var price = taken.price
         if taken.quantity < q { q = lot.map { Self.wholeLots(taken.quantity, $0) } ?? taken.quantity }
         var cut: String?
-        if q > 0, let pre = preTrade, let (allowed, why) = pre.allowed(o, quantity: q, price: price) {
+        // Limits on value are judged at the market's price (the reference), before costs.
+        if q > 0, let pre = preTrade, let (allowed, why) = pre.allowed(o, quantity: q, price: reference) {
             q = lot.map { Self.wholeLots(allowed, $0) } ?? allowed
             cut = why
             if q <= 0 { return refuse(id, at: time, reason: why) }
+            price = self.price(reference, o, liquidity, quantity: q, time: time, s).price   // priced for what fills
         }
         if o.timeInForce == .fok, q < want * (1 - 1e-12) {
             move(id, to: .cancelled, at: time, reason: "fill-or-kill: only \(NumberText.readable(q)) of \(NumberText.readable(want)) available")

@@ -13,6 +13,8 @@ struct GeneratedCase: CustomStringConvertible {
     var pyramiding: Int
     var universe: Bool
     var rules: [Rule]
+    /// The lines of a `risk { }` block (none: no block).
+    var risk: [String] = []
     var bars: [Bar]
     /// Finer bars (15m inside the hourly bars), when the case uses `--intrabar`.
     var fine: [Bar]?
@@ -30,6 +32,7 @@ struct GeneratedCase: CustomStringConvertible {
             for a in r.actions { s += "    " + a.replacingOccurrences(of: "\n", with: "\n      ") + "\n" }
             s += "  }\n"
         }
+        if !risk.isEmpty { s += "  risk {\n" + risk.map { "    \($0)\n" }.joined() + "  }\n" }
         return s + "}\n"
     }
 
@@ -185,8 +188,18 @@ struct GeneratedCase: CustomStringConvertible {
         c.execution = x
         var fine: [Bar]?
         if chance(0.2) { fine = bars.flatMap { split($0, &g) } }
+        var risk: [String] = []
+        if chance(0.4) {
+            if chance(0.5) { risk.append("max drawdown \(pick(["3%", "5%", "10%"])) then \(pick(["halt", "halt", "halt for 3h", "scale 50%"]))") }
+            if chance(0.5) { risk.append("max position \(pick(["20%", "50%", "90%"])) of equity") }
+            if chance(0.4) { risk.append("max exposure \(pick(["30%", "80%"])) of equity") }
+            if shorts, chance(0.4) { risk.append("max leverage \(pick(["0.5x", "1.5x"]))") }
+            if chance(0.3) { risk.append("max daily loss \(pick(["1%", "2%"]))") }
+            if chance(0.3) { risk.append("max trade risk \(pick(["0.5%", "1%"]))") }
+            if chance(0.3) { risk.append("max open risk \(pick(["1%", "3%"]))") }
+        }
         return GeneratedCase(seed: seed, market: market, pyramiding: chance(0.2) ? Int(1 + g.next() % 2) : 0,
-                             universe: chance(0.5), rules: rules, bars: bars, fine: fine, config: c)
+                             universe: chance(0.5), rules: rules, risk: risk, bars: bars, fine: fine, config: c)
     }
 
     /// Four 15-minute bars that make up `b` (their open, extremes and close agree with it).
@@ -246,6 +259,7 @@ struct GeneratedCase: CustomStringConvertible {
         }
         if fine != nil { var c = self; c.fine = nil; out.append(c) }
         if pyramiding > 0 { var c = self; c.pyramiding = 0; out.append(c) }
+        for k in risk.indices { var c = self; c.risk.remove(at: k); out.append(c) }
         return out
     }
 

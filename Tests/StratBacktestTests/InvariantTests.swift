@@ -121,6 +121,37 @@ enum Invariants {
             levels[id] = level
         }
 
+        // The risk limits hold at every fill that adds exposure, and no entry fills while HALTED.
+        if let risk = b.risk {
+            var cash = capital, q = 0.0
+            for f in r.fills {
+                // Judged at the market's price (the fill's reference), before costs.
+                let before = q, equity = cash + before * f.reference
+                cash -= f.side.sign * f.quantity * f.price + f.fee
+                q += f.side.sign * f.quantity
+                guard abs(q) > abs(before) * (1 + 1e-12) else { continue }
+                let notional = abs(q) * f.reference, slack = 1e-9 * max(1, notional)
+                for (limit, name) in [(risk.limits.maxPosition, "position"), (risk.limits.maxExposure, "exposure"), (risk.limits.maxLeverage, "leverage")] {
+                    if let x = limit, notional > x * max(0, equity) + slack { fail("fill of order \(f.order) takes the \(name) to \(notional) of \(equity)") }
+                }
+            }
+            var haltedFrom: Int64?
+            for e in risk.events where e.decision == .state {
+                if e.state == .halted { haltedFrom = e.time }
+                if e.state == .active, let from = haltedFrom {
+                    checkNoEntries(from, e.time)
+                    haltedFrom = nil
+                }
+            }
+            if let from = haltedFrom { checkNoEntries(from, .max) }
+            func checkNoEntries(_ from: Int64, _ to: Int64) {
+                // Fills in the bar where the halt happened may precede it.
+                for f in r.fills where f.time >= from + GeneratedCase.hour && f.time < to && r.orders[f.order].tag.isEntry {
+                    fail("entry order \(f.order) filled at \(f.time) while HALTED")
+                }
+            }
+        }
+
         // The same run again gives the same bytes; a symbol the strategy does not
         // trade (bars at the same times) changes nothing. (Every fourth case: these
         // take three times as long as the checks above.)
