@@ -84,14 +84,17 @@ public final class Backtest {
     /// order of events inside each bar.
     /// `equityText`: receives the equity curve in chunks while the run goes on,
     /// so the report's text of it is made on the other core (see `EquityText`).
-    public static func run(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig,
-                           intrabar: [BarSeries] = [], equityText: EquityText? = nil) throws -> BacktestResult {
-        let b = try Backtest(strategy, data: data, config: config, intrabar: intrabar)
+    /// `depth`: order-book snapshots per symbol; taker fills of those symbols walk
+    /// the latest book (`DepthFillModel`).
+    public static func run(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig, intrabar: [BarSeries] = [],
+                           depth: [String: [BookSnapshot]] = [:], equityText: EquityText? = nil) throws -> BacktestResult {
+        let b = try Backtest(strategy, data: data, config: config, intrabar: intrabar, depth: depth)
         b.equityText = equityText
         return try b.run()
     }
 
-    init(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig, intrabar: [BarSeries] = []) throws {
+    init(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig, intrabar: [BarSeries] = [],
+         depth: [String: [BookSnapshot]] = [:]) throws {
         guard !data.isEmpty else { throw RuntimeError("no data: give at least one symbol's bars") }
         self.strategy = strategy
         self.config = config
@@ -150,7 +153,14 @@ public final class Backtest {
         // perp's 1/leverage until the perpetual-futures portfolio arrives.
         let shortMargin = strategy.market.kind == "perp" ? 1 / max(1, strategy.market.leverage) : SpotPortfolio.regTMargin
         portfolio = SpotPortfolio(cash: config.capital, allowShort: margin, shortMargin: shortMargin, symbols: series.map(\.symbol))
-        exchange = SimulatedExchange(config: config.execution, portfolio: portfolio)
+        var models = ExecutionModels(config.execution)
+        if !depth.isEmpty {
+            for symbol in depth.keys.sorted() where !data.contains(where: { $0.symbol == symbol }) {
+                throw RuntimeError("order-book data for \(symbol), which has no bars")
+            }
+            models.fill = DepthFillModel(books: depth)
+        }
+        exchange = SimulatedExchange(config: config.execution, portfolio: portfolio, models: models)
         account = Account(portfolio: portfolio, session: config.execution.session)
         router = OrderRouter(exchange: exchange, account: account, pyramiding: strategy.pyramiding ?? 0)
         let limits = Self.riskLimits(strategy.risk, runtime)

@@ -43,6 +43,9 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "SYMBOL=FILE.csv of finer bars (e.g. 1m inside 1h): orders meet them in order instead of each bar's O→H→L→C path.")
     var intrabar: [String] = []
 
+    @Option(help: "SYMBOL=FILE.csv of order-book snapshots (time,side,price,quantity): taker orders walk the latest book's levels.")
+    var depth: [String] = []
+
     @OptionGroup var time: TimeUnitOption
 
     @Option(name: .customLong("set"), help: "NAME=VALUE: override an input (checked against its type and range).")
@@ -168,6 +171,17 @@ struct BacktestCommand: ParsableCommand {
                 provenanceData.append(.init(symbol: symbol, path: path, sha256: "", rows: series.last!.bars.count))
                 files.append(bytes)
             }
+            var books: [String: [BookSnapshot]] = [:]
+            for spec in depth {
+                let (symbol, path) = try parseData(spec)
+                do {
+                    let bytes = try BarCSV.load(path: path)
+                    let book = try DepthCSV.parse(String(decoding: bytes, as: UTF8.self), file: path)
+                    books[symbol] = book
+                    provenanceData.append(.init(symbol: "\(symbol) (order book)", path: path, sha256: "", rows: book.count))
+                    files.append(bytes)
+                } catch let e as BarCSV.Error { throw UsageError(description: e.description) }
+            }
             // The data files' hashes are computed on the other core while the backtest runs.
             nonisolated(unsafe) var hashes: [String] = []
             let hashing = DispatchGroup()
@@ -191,7 +205,9 @@ struct BacktestCommand: ParsableCommand {
             }
             let r: BacktestResult
             let equityText = json == nil ? nil : EquityText()
-            do { r = try Backtest.run(s, data: series, config: config, intrabar: fine, equityText: equityText) } catch let e as RuntimeError {
+            do {
+                r = try Backtest.run(s, data: series, config: config, intrabar: fine, depth: books, equityText: equityText)
+            } catch let e as RuntimeError {
                 throw UsageError(description: e.message)
             }
             for w in r.warnings { writeStderr("strat: warning: \(w)\n") }
@@ -371,6 +387,7 @@ struct BacktestCommand: ParsableCommand {
         }
         if readsStore || data.contains(where: { $0.hasPrefix("*=") }) { files.append(("the store", db ?? Store.defaultPath)) }
         for spec in intrabar { files.append(("an --intrabar file", try parseData(spec).1)) }
+        for spec in depth { files.append(("a --depth file", try parseData(spec).1)) }
         if let holidays { files.append(("the --holidays file", holidays)) }
         return files
     }

@@ -246,3 +246,53 @@ extension HandRun {
         #expect(!free.stdout.contains("HALTED"))
     }
 }
+
+/// Issue 12, the second fill model: taker orders walk an order book (`--depth`).
+@Suite struct DepthFillTests {
+    /// Asks at 00:30 (100.5 × 2, 101 × 3, 102 × 10), a later book at 01:30 that an 01:00 fill must not see.
+    static func book() throws -> URL {
+        try temp("book.csv", """
+            time,side,price,quantity
+            2024-01-01T00:30:00Z,bid,99.5,4
+            2024-01-01T00:30:00Z,ask,101,3
+            2024-01-01T00:30:00Z,ask,100.5,2
+            2024-01-01T00:30:00Z,ask,102,10
+            2024-01-01T01:30:00Z,ask,90,100
+            """)
+    }
+
+    @Test func aMarketOrderWalksThreeLevels() throws {
+        // Buy 6 at bar 1's open (01:00): the 00:30 book (older than the bar, the latest at or before it)
+        // fills 2 at 100.5, 3 at 101 and 1 at 102: (201 + 303 + 102) / 6 = 101.
+        let r = try handRun("""
+              when close == 101 {
+                enter long size qty(6)
+              }
+            """, bars: [(100, 101, 99, 101), (100, 101, 99, 100), (100, 100, 100, 100)], "--depth", "X=\(try Self.book().path)")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.fills == ["01:00 buy 6 @ 101"])
+    }
+
+    @Test func beyondTheBookAndUnderParticipation() throws {
+        // 20 against 15 on the book: the last 5 at the last level (102): 2,034 / 20 = 101.7.
+        let body = """
+              when close == 101 {
+                enter long size qty(20)
+              }
+            """
+        let bars = [(100.0, 101.0, 99.0, 101.0), (100, 101, 99, 100), (100, 100, 100, 100)]
+        let full = try handRun(body, bars: bars, "--depth", "X=\(try Self.book().path)")
+        #expect(full.fills == ["01:00 buy 20 @ 101.7"])
+        // Under --participation the book's 15 fill (1,524 / 15 = 101.6) and the rest carries over:
+        // at 02:00 the 01:30 book sells the last 5 at 90.
+        let capped = try handRun(body, bars: bars, "--depth", "X=\(try Self.book().path)", "--participation", "100")
+        #expect(capped.fills == ["01:00 buy 15 @ 101.6", "02:00 buy 5 @ 90"])
+    }
+
+    @Test func aBadBookNamesItsLine() throws {
+        let bad = try temp("bad.csv", "time,side,price,quantity\n2024-01-01T00:00:00Z,mid,100,1\n")
+        let r = try handRun("  when close > open {\n    enter long\n  }", bars: [(100, 101, 99, 101), (100, 101, 99, 100)], "--depth", "X=\(bad.path)")
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("bad.csv:2: field `side`: `mid` is not `bid` or `ask`"))
+    }
+}
