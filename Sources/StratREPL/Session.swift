@@ -79,19 +79,19 @@ public final class Session {
 
     /// Bars from the SQLite store (`$STRAT_DB` or ~/.strat/strat.db). Without a
     /// market or source, the one stored series of the symbol and interval.
-    func loadStored(symbol: String, interval: Int64, market: String?, source: String?) -> Reply {
+    func loadStored(symbol: String, length: BarLength, market: String?, source: String?) -> Reply {
         do {
             let store = try Store(path: storePath, readOnly: true)
-            let found = try store.series(symbol: symbol, interval: interval, market: market, source: source)
+            let found = try store.series(symbol: symbol, length: length, market: market, source: source)
             if found.count > 1 {
-                return failure("several stored series match \(symbol) \(formatDuration(interval)): "
+                return failure("several stored series match \(symbol) \(length): "
                                + found.map { "\($0.market) from \($0.source)" }.joined(separator: ", ") + "; add MARKET SOURCE")
             }
-            let key = found.first ?? SeriesKey(source: source ?? "csv", market: market ?? "spot", symbol: symbol, interval: interval)
+            let key = found.first ?? SeriesKey(source: source ?? "csv", market: market ?? "spot", symbol: symbol, length: length)
             let bars = try store.bars(key)
-            guard !bars.isEmpty else { return failure("no bars stored for \(symbol) \(formatDuration(interval)) (\(key.market), \(key.source)) in \(storePath)") }
+            guard !bars.isEmpty else { return failure("no bars stored for \(symbol) \(length) (\(key.market), \(key.source)) in \(storePath)") }
             data = BarSeries(symbol: symbol, bars: bars)
-            return Reply(out: "\(symbol): \(bars.count) bars of \(formatDuration(interval)) from the store, \(UTCTime.format(bars.first!.time)) … \(UTCTime.format(bars.last!.time))\n")
+            return Reply(out: "\(symbol): \(bars.count) bars of \(length) from the store, \(UTCTime.format(bars.first!.time)) … \(UTCTime.format(bars.last!.time))\n")
         } catch {
             return failure("\(error)")
         }
@@ -304,8 +304,8 @@ public final class Session {
         case ":data":
             let args = rest.split(separator: " ").map(String.init)
             guard let path = args.first else { return failure(":data FILE.csv [SYMBOL], or :data SYMBOL INTERVAL [MARKET [SOURCE]] from the store") }
-            if args.count > 1, let interval = DurationText.interval(args[1]), !path.lowercased().hasSuffix(".csv") {
-                return loadStored(symbol: path, interval: interval, market: args.count > 2 ? args[2] : nil, source: args.count > 3 ? args[3] : nil)
+            if args.count > 1, let length = BarLength(parsing: args[1]), !path.lowercased().hasSuffix(".csv") {
+                return loadStored(symbol: path, length: length, market: args.count > 2 ? args[2] : nil, source: args.count > 3 ? args[3] : nil)
             }
             return loadData(path: path, symbol: args.count > 1 ? args[1] : nil)
         case ":load":
