@@ -29,7 +29,9 @@ public final class Session {
     /// Terminal mode: values as a small table with a sparkline; otherwise one line per result.
     public let interactive: Bool
     public let color: Bool
-    public private(set) var data: BarSeries?
+    public private(set) var data: BarSeries? { didSet { dataLength = data?.barLength } }
+    /// The loaded bars' length (calendar months recognised), found once per load.
+    var dataLength: BarLength?
     var declarations: [Declaration] = []
     var strategy: IRStrategy?
     var strategyFile: String?
@@ -68,7 +70,7 @@ public final class Session {
             let series = try BarCSV.read(path: resolve(path), symbol: symbol, timeUnit: timeUnit)
             guard !series.bars.isEmpty else { return failure("\(path): no bars") }
             data = series
-            let iv = series.interval.map { formatDuration($0 / 1000) } ?? "?"
+            let iv = dataLength?.description ?? "?"
             return Reply(out: "\(series.symbol): \(series.bars.count) bars of \(iv), \(UTCTime.format(series.bars.first!.time)) … \(UTCTime.format(series.bars.last!.time))\n")
         } catch let e as BarCSV.Error {
             return failure(e.description)
@@ -122,7 +124,13 @@ public final class Session {
 
     /// The synthetic strategy's first lines, with the loaded bars' timeframe.
     var header: String {
-        "strategy Session {\n  market spot\n" + (data?.interval.map { "  timeframe \($0 / 1000)s\n" } ?? "")
+        let timeframe: String
+        switch dataLength {
+        case .months(let n)?: timeframe = "  timeframe \(n)M\n"
+        case .milliseconds(let ms)?: timeframe = "  timeframe \(ms / 1000)s\n"
+        case nil: timeframe = ""
+        }
+        return "strategy Session {\n  market spot\n" + timeframe
     }
 
     /// Diagnostics of the input, rendered against the input alone (caret under what

@@ -154,5 +154,9 @@ import StratTestSupport
                                   input: ":data BTCUSD 1M\nclose[1]\n:data BTCUSD 1m\n")
         #expect(text.stdout == "BTCUSD: 156 bars of 1M from the store, 2012-01-31T00:00:00Z … 2024-12-31T00:00:00Z\nseries Price = 97482.00\n", "\(text.stderr)")
         #expect(text.stderr.contains("no bars stored for BTCUSD 1m (spot, csv)"))
+        // Monthly bars from a CSV are months too (not 31-day bars): the session's timeframe is 1M.
+        let csv = try runProgram(stratBinary.path, ["repl"], in: repoRoot.path, environment: ["NO_COLOR": "1"], input: ":data Data/BTCUSD.csv\nclose@1w\n")
+        #expect(csv.stdout == "BTCUSD: 156 bars of 1M, 2012-01-31T00:00:00Z … 2024-12-31T00:00:00Z\n")
+        #expect(csv.stderr.contains("1w bars are finer than the strategy's 1M timeframe"), "\(csv.stderr)")
     }
 }
