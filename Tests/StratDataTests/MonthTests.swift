@@ -202,3 +202,35 @@ func monthlyKlinesJSON(_ months: [Int64], start: Int64, end: Int64, limit: Int, 
         #expect(BinanceClient.intervalName(.milliseconds(1500)) == nil)
     }
 }
+
+/// `strat data fetch --interval 1M` as a subprocess against the test server.
+@Suite struct MonthFetchCLITests {
+    @Test func fetchStoresMonthsThatListExportAndBacktest() throws {
+        let months = monthStarts(year: 2021, month: 1, count: 48)
+        let server = try TestServer.start { target in
+            if target.hasPrefix("/api/v3/exchangeInfo") { return .init(status: 404, body: "{}") }
+            let q = query(target)
+            return .init(body: monthlyKlinesJSON(months, start: Int64(q["startTime"]!)!, end: Int64(q["endTime"]!)!, limit: Int(q["limit"]!)!, cap: 12))
+        }
+        defer { server.stop() }
+        let db = tempDB()
+        let args = ["data", "fetch", "--symbol", "BTCUSDT", "--interval", "1M", "--from", "2022-01-01", "--to", "2024-01-01",
+                    "--base-url", server.baseURL, "--db", db]
+        let fetched = try runProgram(stratBinary.path, args)
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        #expect(fetched.stdout.hasPrefix("BTCUSDT 1M spot: 24 bars in range, 0 already stored, 24 fetched in 2 requests, 24 new\nBTCUSDT 1M: 24 bars, quality score 100.0/100\n"))
+        #expect(server.requests.filter { $0.contains("interval=1M") }.count == 2)
+        let again = try runProgram(stratBinary.path, args)
+        #expect(again.stdout.hasPrefix("BTCUSDT 1M spot: 24 bars in range, 24 already stored, 0 fetched in 0 requests, 0 new\n"))
+        let list = try runProgram(stratBinary.path, ["data", "list", "--db", db])
+        #expect(list.stdout.contains("\nBTCUSDT     1M        spot    binance  24        2022-01-01T00:00:00Z  2023-12-01T00:00:00Z  100.0\n"), "\(list.stdout)")
+        let export = try runProgram(stratBinary.path, ["data", "export", "--symbol", "BTCUSDT", "--interval", "1M", "--db", db, "--to", "2022-03-01", "--out", "-"])
+        #expect(export.stdout == "time,open,high,low,close,volume\n2022-01-01T00:00:00Z,112.0,114.0,111.0,113.0,10.0\n2022-02-01T00:00:00Z,113.0,115.0,112.0,114.0,10.0\n")
+        let strategy = FileManager.default.temporaryDirectory.appendingPathComponent("m-\(UUID().uuidString).strat")
+        try "strategy M {\n  market spot\n  timeframe 1M\n  when close > open {\n    enter long size qty(1)\n  }\n}\n".write(to: strategy, atomically: true, encoding: .utf8)
+        let bt = try runProgram(stratBinary.path, ["backtest", strategy.path, "--data", "BTCUSDT=db:1M", "--db", db])
+        #expect(bt.status == 0, "\(bt.stderr)")
+        // Bought at February 2022's open (113), held to December 2023's close (136).
+        #expect(bt.stdout.contains("2022-01-01T00:00:00Z … 2023-12-01T00:00:00Z (24 bars)") && bt.stdout.contains("Final equity        10023.00\n"), "\(bt.stdout)")
+    }
+}
