@@ -54,6 +54,24 @@ func monthly(_ times: [Int64]) -> [Bar] {
     }
 }
 
+extension MonthStoreTests {
+    /// Rows written as stores made before months hold them (interval in seconds) read unchanged.
+    @Test func storesFromBeforeMonthsReadUnchanged() throws {
+        let path = tempDB()
+        _ = try Store(path: path)
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "INSERT INTO bars VALUES ('binance', 'spot', 'X', 3600, ?, 1, 2, 0.5, 1.5, 10, 0)", arguments: [t0])
+            try db.execute(sql: "INSERT INTO quality_reports VALUES ('binance', 'spot', 'X', 3600, 1, 97.5, ?)",
+                           arguments: [String(decoding: try JSONEncoder().encode(QualityReport(rows: 1, counts: [:], missingBars: 0, worst: [], score: 97.5)), as: UTF8.self)])
+        }
+        let store = try Store(path: path, readOnly: true)
+        let key = SeriesKey(source: "binance", market: "spot", symbol: "X", length: .milliseconds(3_600_000))
+        #expect(try store.bars(key) == [Bar(time: t0, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10)])
+        #expect(try store.list().map(\.key) == [key] && store.latestQuality(key)?.score == 97.5)
+        #expect(try store.migrations() == ["v1: bars, funding, instruments, fetches, quality reports", "v2: corporate actions"])
+    }
+}
+
 @Suite struct MonthValidationTests {
     @Test func monthEndAndMonthStartLabelsAreOneMonthApart() throws {
         for times in [[day("2023-11-30"), day("2023-12-31"), day("2024-01-31"), day("2024-02-29"), day("2024-03-31")],
