@@ -25,11 +25,22 @@ public struct BinanceClient: Sendable {
         budget = WeightBudget(config: config, time: time)
     }
 
-    /// Binance's interval names.
+    /// Binance's interval names (`1M`: calendar months, opening on the 1st at 00:00 UTC).
+    public static func intervalName(_ length: BarLength) -> String? {
+        switch length {
+        case .months(let n): return n == 1 ? "1M" : nil
+        case .milliseconds(let ms): return ms % 1000 == 0 ? intervalName(ms / 1000) : nil
+        }
+    }
+
+    /// Binance's name of a fixed interval of `seconds`.
     public static func intervalName(_ seconds: Int64) -> String? {
         [60: "1m", 180: "3m", 300: "5m", 900: "15m", 1800: "30m", 3600: "1h", 7200: "2h", 14_400: "4h",
          21_600: "6h", 28_800: "8h", 43_200: "12h", 86_400: "1d", 259_200: "3d", 604_800: "1w"][seconds]
     }
+
+    /// Every interval name, for messages.
+    public static let intervalNames = "1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M"
 
     /// Request weight of klines by `limit` (the documented table): [1, 100) 1,
     /// [100, 500) 2, [500, 1000] 5, above 10.
@@ -97,9 +108,14 @@ public struct BinanceClient: Sendable {
         return raw * Double.random(in: 0.5...1)
     }
 
-    /// One page of klines from `start` (inclusive) to `end` (inclusive), at most `limit`.
+    /// One page of fixed `interval`-second klines (see `klines(symbol:length:…)`).
     public func klines(symbol: String, interval: Int64, start: Int64, end: Int64, limit: Int = 1000) async throws -> [Bar] {
-        guard let name = Self.intervalName(interval) else { throw FetchError("Binance has no \(interval)s interval") }
+        try await klines(symbol: symbol, length: .milliseconds(interval * 1000), start: start, end: end, limit: limit)
+    }
+
+    /// One page of klines from `start` (inclusive) to `end` (inclusive), at most `limit`.
+    public func klines(symbol: String, length: BarLength, start: Int64, end: Int64, limit: Int = 1000) async throws -> [Bar] {
+        guard let name = Self.intervalName(length) else { throw FetchError("Binance has no \(length) interval; it has \(Self.intervalNames)") }
         let body = try await get(prefix + "/klines", [("symbol", symbol), ("interval", name), ("startTime", "\(start)"),
                                                        ("endTime", "\(end)"), ("limit", "\(limit)")],
                                  weight: Self.klinesWeight(limit: limit))

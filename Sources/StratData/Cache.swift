@@ -24,7 +24,8 @@ public final class BarCache: @unchecked Sendable {
     public init(capacity: Int = 256 << 20) { self.capacity = capacity }
 
     public static func key(_ k: SeriesKey, from: Int64, to: Int64) -> String {
-        let canonical = "\(k.source)|\(k.market)|\(k.symbol)|\(k.interval)|\(from)|\(to)"
+        // The stored column (seconds, or −n for months), so months and fixed lengths never share a key.
+        let canonical = "\(k.source)|\(k.market)|\(k.symbol)|\(k.column)|\(from)|\(to)"
         return SHA256.hash(data: Data(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
@@ -74,8 +75,12 @@ public final class TieredBars: Sendable {
 
     /// Bars of `key` in [from, to) at time `now` (ms).
     public func bars(_ key: SeriesKey, from: Int64, to: Int64, now: Int64) async throws -> [Bar] {
-        let iv = key.interval * 1000
-        let open = to > now - iv          // includes the bar still being formed
+        // Includes the bar still being formed: for months, the one of the month holding `now`.
+        let open: Bool
+        switch key.length {
+        case .milliseconds(let iv): open = to > now - iv
+        case .months: open = to > key.length.bucket(of: now)
+        }
         let id = BarCache.key(key, from: from, to: to)
         if !open, let hit = cache.get(id) { return hit }
         if let remote {

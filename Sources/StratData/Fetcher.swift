@@ -20,22 +20,27 @@ public enum Fetcher {
     public static func fetch(_ client: BinanceClient, into store: Store, key: SeriesKey, from: Int64, to: Int64,
                              policy: ValidationPolicy = Fetcher.defaultPolicy,
                              progress: (Int, Int) -> Void = { _, _ in }) async throws -> FetchSummary {
-        let iv = key.interval * 1000
-        guard iv > 0, to > from else { throw FetchError("the range is empty: --from must be before --to") }
-        // Binance's bars open on multiples of the interval (weeks on Monday).
-        let offset: Int64 = iv % 604_800_000 == 0 ? 345_600_000 : 0
-        let start = ((from - offset + iv - 1) / iv) * iv + offset
+        let length = key.length
+        guard length.nominal > 0 else { throw FetchError("the bar length must be positive, got \(length)") }
+        guard to > from else { throw FetchError("the range is empty: --from must be before --to") }
+        // Binance's bars open on multiples of the interval (weeks on Monday),
+        // months on the 1st at 00:00 UTC: the first such time from `from` on.
+        // A month is no fixed number of ms, so each open time is stepped to the next.
+        let bucket = length.bucket(of: from)
+        let start = bucket == from ? from : length.end(after: bucket)
         let stored = try store.times(key, from: start, to: to)
-        var runs: [(Int64, Int64)] = []
+        var runs: [(first: Int64, last: Int64)] = []
+        var expected = 0, missing = 0, inRun = false
         var t = start
         while t < to {
-            if !stored.contains(t) {
-                if let last = runs.last, last.1 + iv == t { runs[runs.count - 1].1 = t } else { runs.append((t, t)) }
+            expected += 1
+            if stored.contains(t) { inRun = false } else {
+                missing += 1
+                if inRun { runs[runs.count - 1].last = t } else { runs.append((t, t)) }
+                inRun = true
             }
-            t += iv
+            t = length.end(after: t)
         }
-        let expected = Int((to - start + iv - 1) / iv)
-        let missing = runs.reduce(0) { $0 + Int(($1.1 - $1.0) / iv) + 1 }
         var summary = FetchSummary(expected: expected, alreadyStored: expected - missing, fetched: 0, newRows: 0, requests: 0, report: nil)
         let id = try store.startFetch(key, from: from, to: to, at: Int64(Date().timeIntervalSince1970 * 1000))
         do {
@@ -44,11 +49,11 @@ public enum Fetcher {
             for (a, b) in runs {
                 var s = a
                 while s <= b {
-                    let page = try await client.klines(symbol: key.symbol, interval: key.interval, start: s, end: b + iv - 1)
+                    let page = try await client.klines(symbol: key.symbol, length: length, start: s, end: length.end(after: b) - 1)
                     summary.requests += 1
                     let bars = page.filter { $0.time >= a && $0.time <= b }
                     if !bars.isEmpty {
-                        let checked = try Validator.validate(bars, interval: iv, policy: policy, file: "\(key.symbol) klines",
+                        let checked = try Validator.validate(bars, length: length, policy: policy, file: "\(key.symbol) klines",
                                                              lineOf: { _ in nil })
                         summary.newRows += try store.insert(checked.bars, flags: checked.flags, key: key)
                         summary.fetched += bars.count
@@ -57,7 +62,7 @@ public enum Fetcher {
                     guard let last = page.last, last.time >= s else { break }
                     done += bars.count
                     progress(min(done, missing), missing)
-                    s = last.time + iv
+                    s = length.end(after: last.time)
                 }
             }
             try store.finishFetch(id, rows: summary.newRows, status: "done", at: Int64(Date().timeIntervalSince1970 * 1000))
@@ -70,7 +75,7 @@ public enum Fetcher {
         if !bars.isEmpty {
             var p = policy
             for k in [\ValidationPolicy.integrity, \.duplicates, \.order, \.gaps, \.outliers] { p[keyPath: k] = .flag }
-            let report = try Validator.validate(bars, interval: iv, policy: p, lineOf: { _ in nil }).report
+            let report = try Validator.validate(bars, length: length, policy: p, lineOf: { _ in nil }).report
             try store.saveQuality(report, key: key, at: Int64(Date().timeIntervalSince1970 * 1000))
             summary.report = report
         }

@@ -7,14 +7,34 @@ public struct SeriesKey: Hashable, Sendable, Codable {
     public var source: String
     public var market: String
     public var symbol: String
-    /// Bar length in seconds.
-    public var interval: Int64
+    /// The bar length: whole seconds, or calendar months.
+    public var length: BarLength
 
-    public init(source: String = "csv", market: String = "spot", symbol: String, interval: Int64) {
+    public init(source: String = "csv", market: String = "spot", symbol: String, length: BarLength) {
         self.source = source
         self.market = market
         self.symbol = symbol
-        self.interval = interval
+        self.length = length
+    }
+
+    /// A series of fixed bars of `interval` seconds.
+    public init(source: String = "csv", market: String = "spot", symbol: String, interval: Int64) {
+        self.init(source: source, market: market, symbol: symbol, length: .milliseconds(interval * 1000))
+    }
+
+    /// The `interval` column: seconds for a fixed length, −n for n calendar
+    /// months (a month has no length in seconds; stores made before months
+    /// existed hold only positive values, so they read unchanged).
+    public var column: Int64 {
+        switch length {
+        case .milliseconds(let ms): ms / 1000
+        case .months(let n): -Int64(n)
+        }
+    }
+
+    /// The bar length an `interval` column holds.
+    public static func length(column: Int64) -> BarLength {
+        column < 0 ? .months(Int(-column)) : .milliseconds(column * 1000)
     }
 }
 
@@ -246,7 +266,7 @@ public final class Store: Sendable {
         guard let lo = bars.lazy.map(\.time).min(), let hi = bars.lazy.map(\.time).max() else { return InsertSummary(new: 0, changed: 0, examples: []) }
         return try writing { db in
             let before = try Int.fetchOne(db, sql: "SELECT count(*) FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ?",
-                                          arguments: [key.source, key.market, key.symbol, key.interval]) ?? 0
+                                          arguments: [key.source, key.market, key.symbol, key.column]) ?? 0
             // The stored bars in the range, walked in time order beside the
             // incoming ones (a merge: no table of the stored bars is built).
             let sorted = zip(bars.dropFirst(), bars).allSatisfy { $0.time >= $1.time }
@@ -255,7 +275,7 @@ public final class Store: Sendable {
                 SELECT time, open, high, low, close, volume FROM bars
                 WHERE source = ? AND market = ? AND symbol = ? AND interval = ? AND time >= ? AND time <= ?
                 ORDER BY time
-                """, arguments: [key.source, key.market, key.symbol, key.interval, lo, hi])
+                """, arguments: [key.source, key.market, key.symbol, key.column, lo, hi])
             var shown: [BarChange] = []
             var changed = 0, j = 0
             while let r = try rows.next() {
@@ -277,11 +297,11 @@ public final class Store: Sendable {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for (i, b) in bars.enumerated() {
-                try statement.execute(arguments: [key.source, key.market, key.symbol, key.interval, b.time,
+                try statement.execute(arguments: [key.source, key.market, key.symbol, key.column, b.time,
                                                   b.open, b.high, b.low, b.close, b.volume, i < flags.count ? flags[i].rawValue : 0])
             }
             let after = try Int.fetchOne(db, sql: "SELECT count(*) FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ?",
-                                         arguments: [key.source, key.market, key.symbol, key.interval]) ?? 0
+                                         arguments: [key.source, key.market, key.symbol, key.column]) ?? 0
             return InsertSummary(new: after - before, changed: changed, examples: shown)
         }
     }
@@ -305,7 +325,7 @@ public final class Store: Sendable {
                     SELECT time, open, high, low, close, volume, flags FROM bars
                     WHERE source = ? AND market = ? AND symbol = ? AND interval = ? AND time \(inclusive ? ">=" : ">") ? AND time < ?
                     ORDER BY time LIMIT ?
-                    """, arguments: [key.source, key.market, key.symbol, key.interval, lower, end, chunk])
+                    """, arguments: [key.source, key.market, key.symbol, key.column, lower, end, chunk])
             }
             if rows.isEmpty { return }
             let bars = rows.map { Bar(time: $0[0], open: $0[1], high: $0[2], low: $0[3], close: $0[4], volume: $0[5]) }
@@ -320,7 +340,7 @@ public final class Store: Sendable {
     /// `limit` of their times.
     public func flagged(_ key: SeriesKey, _ flags: BarFlags, limit: Int = 3) throws -> (count: Int, first: [Int64]) {
         try reading { db in
-            let args: StatementArguments = [key.source, key.market, key.symbol, key.interval, flags.rawValue]
+            let args: StatementArguments = [key.source, key.market, key.symbol, key.column, flags.rawValue]
             let count = try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ? AND (flags & ?) != 0
                 """, arguments: args) ?? 0
@@ -341,7 +361,7 @@ public final class Store: Sendable {
     public func flags(_ key: SeriesKey) throws -> [BarFlags] {
         try reading { db in
             try Int.fetchAll(db, sql: "SELECT flags FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ? ORDER BY time",
-                             arguments: [key.source, key.market, key.symbol, key.interval]).map(BarFlags.init(rawValue:))
+                             arguments: [key.source, key.market, key.symbol, key.column]).map(BarFlags.init(rawValue:))
         }
     }
 
@@ -349,7 +369,7 @@ public final class Store: Sendable {
         let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
         try writing { db in
             try db.execute(sql: "INSERT OR REPLACE INTO quality_reports VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [key.source, key.market, key.symbol, key.interval, time, report.score, json])
+                           arguments: [key.source, key.market, key.symbol, key.column, time, report.score, json])
         }
     }
 
@@ -358,7 +378,7 @@ public final class Store: Sendable {
             guard let json = try String.fetchOne(db, sql: """
                 SELECT report FROM quality_reports WHERE source = ? AND market = ? AND symbol = ? AND interval = ?
                 ORDER BY created_at DESC LIMIT 1
-                """, arguments: [key.source, key.market, key.symbol, key.interval]) else { return nil }
+                """, arguments: [key.source, key.market, key.symbol, key.column]) else { return nil }
             return try JSONDecoder().decode(QualityReport.self, from: Data(json.utf8))
         }
     }
@@ -368,7 +388,7 @@ public final class Store: Sendable {
         try reading { db in
             Set(try Int64.fetchAll(db, sql: """
                 SELECT time FROM bars WHERE source = ? AND market = ? AND symbol = ? AND interval = ? AND time >= ? AND time < ?
-                """, arguments: [key.source, key.market, key.symbol, key.interval, from, to]))
+                """, arguments: [key.source, key.market, key.symbol, key.column, from, to]))
         }
     }
 
@@ -378,7 +398,7 @@ public final class Store: Sendable {
             try db.execute(sql: """
                 INSERT INTO fetches (source, market, symbol, interval, from_time, to_time, started_at, status)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 'running')
-                """, arguments: [key.source, key.market, key.symbol, key.interval, from, to, now])
+                """, arguments: [key.source, key.market, key.symbol, key.column, from, to, now])
             return db.lastInsertedRowID
         }
     }
@@ -394,7 +414,7 @@ public final class Store: Sendable {
         try reading { db in
             try Row.fetchAll(db, sql: """
                 SELECT status, rows FROM fetches WHERE source = ? AND market = ? AND symbol = ? AND interval = ? ORDER BY id
-                """, arguments: [key.source, key.market, key.symbol, key.interval]).map { ($0[0], $0[1]) }
+                """, arguments: [key.source, key.market, key.symbol, key.column]).map { ($0[0], $0[1]) }
         }
     }
 
@@ -441,26 +461,30 @@ public final class Store: Sendable {
         }
     }
 
-    /// The stored series of `symbol` at `interval`, in any market and from any
+    /// The stored series of `symbol` at `length`, in any market and from any
     /// source unless given: what a read means when it leaves them out.
-    public func series(symbol: String, interval: Int64, market: String? = nil, source: String? = nil) throws -> [SeriesKey] {
-        try reading { db in
+    public func series(symbol: String, length: BarLength, market: String? = nil, source: String? = nil) throws -> [SeriesKey] {
+        let column = SeriesKey(symbol: symbol, length: length).column
+        return try reading { db in
             try Row.fetchAll(db, sql: """
                 SELECT DISTINCT market, source FROM bars WHERE symbol = ? AND interval = ? ORDER BY market, source
-                """, arguments: [symbol, interval]).map { SeriesKey(source: $0[1], market: $0[0], symbol: symbol, interval: interval) }
+                """, arguments: [symbol, column]).map { SeriesKey(source: $0[1], market: $0[0], symbol: symbol, length: length) }
         }.filter { (market == nil || $0.market == market) && (source == nil || $0.source == source) }
     }
 
     /// Every stored series with its range, row count and latest quality score.
+    /// By symbol, then bar length (months, stored negative, by their average
+    /// length: after days and weeks).
     public func list() throws -> [SeriesSummary] {
         try reading { db in
             try Row.fetchAll(db, sql: """
                 SELECT b.source, b.market, b.symbol, b.interval, count(*), min(b.time), max(b.time),
                        (SELECT q.score FROM quality_reports q WHERE q.source = b.source AND q.market = b.market
                           AND q.symbol = b.symbol AND q.interval = b.interval ORDER BY q.created_at DESC LIMIT 1)
-                FROM bars b GROUP BY b.source, b.market, b.symbol, b.interval ORDER BY b.symbol, b.interval, b.market, b.source
+                FROM bars b GROUP BY b.source, b.market, b.symbol, b.interval
+                ORDER BY b.symbol, CASE WHEN b.interval < 0 THEN -b.interval * 2629746 ELSE b.interval END, b.market, b.source
                 """).map { r in
-                SeriesSummary(key: SeriesKey(source: r[0], market: r[1], symbol: r[2], interval: r[3]),
+                SeriesSummary(key: SeriesKey(source: r[0], market: r[1], symbol: r[2], length: SeriesKey.length(column: r[3])),
                               rows: r[4], first: r[5], last: r[6], score: r[7])
             }
         }

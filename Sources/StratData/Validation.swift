@@ -144,7 +144,7 @@ public struct GapFillLimitError: Error, CustomStringConvertible {
     }
 }
 
-/// Checks a bar series against its interval under a policy: returns the bars to
+/// Checks a bar series against its bar length under a policy: returns the bars to
 /// keep (repaired where asked), a flag per bar and the report, or throws for a
 /// check whose policy is `reject`.
 public enum Validator {
@@ -152,7 +152,16 @@ public enum Validator {
     /// validating); past it the import is refused before anything is filled.
     public static let maxFilledBars = 1_000_000
 
+    /// Checks bars of a fixed `interval` in milliseconds (0: no spacing or gap checks).
     public static func validate(_ input: [Bar], interval: Int64, policy: ValidationPolicy, file: String = "<data>",
+                                lineOf: (Int) -> Int? = { BarSeries.csvLine(ofBar: $0) }) throws -> (bars: [Bar], flags: [BarFlags], report: QualityReport) {
+        try validate(input, length: interval > 0 ? .milliseconds(interval) : nil, policy: policy, file: file, lineOf: lineOf)
+    }
+
+    /// Checks bars of `length` (nil: no spacing or gap checks). Calendar months
+    /// are counted by the month each bar's time falls in, so month-start and
+    /// month-end labels both follow one another one month apart.
+    public static func validate(_ input: [Bar], length: BarLength?, policy: ValidationPolicy, file: String = "<data>",
                                 lineOf: (Int) -> Int? = { BarSeries.csvLine(ofBar: $0) }) throws -> (bars: [Bar], flags: [BarFlags], report: QualityReport) {
         var issues: [QualityIssue] = []
         var rejected: [QualityIssue] = []
@@ -198,21 +207,29 @@ public enum Validator {
                 keep.append(r)
             }
         }
-        // Spacing: each bar a whole number of intervals after the one before.
-        if interval > 0 {
+        // Spacing: each bar a whole number of lengths after the one before.
+        if let length {
             for k in keep.indices.dropFirst() {
-                let delta = keep[k].bar.time - keep[k - 1].bar.time
-                guard delta > 0, delta % interval != 0 else { continue }
-                note("spacing", keep[k].index, keep[k].bar,
-                     "\(durationText(delta)) after the previous bar; expected a whole number of \(durationText(interval)) intervals", 1, policy.spacing)
+                let a = keep[k - 1].bar.time, b = keep[k].bar.time
+                guard b > a, length.count(from: a, to: b) == nil else { continue }
+                let detail: String
+                switch length {
+                case .milliseconds(let interval):
+                    detail = "\(durationText(b - a)) after the previous bar; expected a whole number of \(durationText(interval)) intervals"
+                case .months(let n):
+                    let k = UTCTime.monthIndex(b) - UTCTime.monthIndex(a)
+                    detail = k == 0 ? "in the same calendar month as the previous bar (\(UTCTime.format(a))); expected one bar per \(length)"
+                        : "\(k) calendar months after the previous bar's; expected a whole number of \(n) months"
+                }
+                note("spacing", keep[k].index, keep[k].bar, detail, 1, policy.spacing)
                 keep[k].flags.insert(.spacing)
             }
         }
-        // Gaps against the interval; repair fills flat zero-volume bars, within a
+        // Gaps against the length; repair fills flat zero-volume bars, within a
         // bound counted before anything is filled.
-        let gapSizes = interval > 0 ? keep.indices.map { k in
-            k == 0 ? 0 : missingBars(from: keep[k - 1].bar.time, to: keep[k].bar.time, interval: interval, weekdaysOnly: policy.weekdaysOnly)
-        } : []
+        let gapSizes = length.map { length in keep.indices.map { k in
+            k == 0 ? 0 : missingBars(from: keep[k - 1].bar.time, to: keep[k].bar.time, length: length, weekdaysOnly: policy.weekdaysOnly)
+        } } ?? []
         if policy.gaps == .repair, rejected.isEmpty {
             var total = 0, largest = 0, after: Int64 = 0
             for (k, n) in gapSizes.enumerated() where n > 0 {
@@ -225,7 +242,7 @@ public enum Validator {
         var filled: [(index: Int, bar: Bar, flags: BarFlags)] = []
         filled.reserveCapacity(keep.count)
         for (k, r) in keep.enumerated() {
-            if k > 0, interval > 0 {
+            if k > 0, let length {
                 let prev = keep[k - 1].bar
                 let expected = gapSizes[k]
                 if expected > 0 {
@@ -235,12 +252,19 @@ public enum Validator {
                     var r2 = r
                     r2.flags.insert(.afterGap)
                     if policy.gaps == .repair {
-                        var t = prev.time + interval
-                        while t < r.bar.time {
-                            if !policy.weekdaysOnly || !isWeekend(t) {
-                                filled.append((-1, Bar(time: t, open: prev.close, high: prev.close, low: prev.close, close: prev.close, volume: 0), [.filled]))
+                        func fill(_ t: Int64) {
+                            filled.append((-1, Bar(time: t, open: prev.close, high: prev.close, low: prev.close, close: prev.close, volume: 0), [.filled]))
+                        }
+                        switch length {
+                        case .milliseconds(let interval):
+                            var t = prev.time + interval
+                            while t < r.bar.time {
+                                if !policy.weekdaysOnly || !isWeekend(t) { fill(t) }
+                                t += interval
                             }
-                            t += interval
+                        case .months:
+                            // Labelled as the bar before the gap is (month-end labels stay month-end).
+                            for j in 1...Int64(expected) { fill(length.label(j, after: prev.time)) }
                         }
                     }
                     filled.append(r2)
@@ -297,6 +321,17 @@ public enum Validator {
     static func isWeekend(_ t: Int64) -> Bool {
         let weekday = ((UTCTime.day(t) + 3) % 7 + 7) % 7   // 0 = Monday
         return weekday >= 5
+    }
+
+    /// Bars expected strictly between two times: for months, the bars of the
+    /// calendar months between the two bars' months (every month has weekdays).
+    static func missingBars(from a: Int64, to b: Int64, length: BarLength, weekdaysOnly: Bool) -> Int {
+        switch length {
+        case .milliseconds(let interval): return missingBars(from: a, to: b, interval: interval, weekdaysOnly: weekdaysOnly)
+        case .months(let n):
+            let k = Int(UTCTime.monthIndex(b) - UTCTime.monthIndex(a))
+            return k > n ? k / n - 1 : 0
+        }
     }
 
     /// Bars expected strictly between two times. On a weekday calendar a long

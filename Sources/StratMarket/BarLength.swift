@@ -124,3 +124,59 @@ extension BarSeries {
         }
     }
 }
+
+extension BarLength {
+    /// A bar length as people write it: a whole positive count of `s`, `m`, `h`,
+    /// `d`, `w` (fixed) or `M` (calendar months), as in `15m`, `4h`, `1d`, `1w`,
+    /// `1M`, `3M`; nil for anything else, or past 366 days or 12 months.
+    ///
+    ///     BarLength(parsing: "4h")   // .milliseconds(14_400_000)
+    ///     BarLength(parsing: "1M")   // .months(1); "1m" is a minute
+    public init?(parsing text: String) {
+        // Digits, then one unit: no sign, space or fraction.
+        guard text.count >= 2, text.dropLast().allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        if text.last == "M" {
+            guard let n = Int(text.dropLast()), n > 0, n <= Self.maxMonths else { return nil }
+            self = .months(n)
+        } else {
+            guard let seconds = DurationText.interval(text) else { return nil }
+            self = .milliseconds(seconds * 1000)
+        }
+    }
+
+    /// The longest calendar length `init(parsing:)` takes: a year.
+    public static let maxMonths = 12
+
+    /// What `init(parsing:)` takes, for messages.
+    public static let syntax = "a whole number of s, m, h, d, w or M (calendar months) such as 1m, 15m, 1h, 4h, 1d, 1w or 1M, at most 366d or 12M"
+
+    /// How many bars of this length `b` lies after `a`, or nil when not a whole
+    /// number of them (or `b` is not after `a`). Months count calendar months:
+    /// a bar may be labelled anywhere in its month (on the 1st, on the last day),
+    /// so what matters is the month each label falls in.
+    public func count(from a: Int64, to b: Int64) -> Int64? {
+        guard b > a else { return nil }
+        switch self {
+        case .milliseconds(let ms):
+            return ms > 0 && (b - a) % ms == 0 ? (b - a) / ms : nil
+        case .months(let n):
+            let k = UTCTime.monthIndex(b) - UTCTime.monthIndex(a)
+            return k > 0 && k % Int64(n) == 0 ? k / Int64(n) : nil
+        }
+    }
+
+    /// The label of the bar `k` bars after one labelled `t`, labelled as `t` is:
+    /// `t` plus k lengths; for months the same day of the month (clamped), or the
+    /// last day when `t` is its month's last day (month-end labels stay month-end).
+    public func label(_ k: Int64, after t: Int64) -> Int64 {
+        switch self {
+        case .milliseconds(let ms): return t + k * ms
+        case .months(let n):
+            let months = Int(k) * n
+            let dayStart = UTCTime.day(t) * Self.day
+            let nextMonth = Self.monthStart(UTCTime.monthIndex(t) + 1)
+            guard dayStart + Self.day == nextMonth else { return Self.addMonths(months, to: t) }
+            return Self.monthStart(UTCTime.monthIndex(t) + Int64(months) + 1) - Self.day + (t - dayStart)
+        }
+    }
+}

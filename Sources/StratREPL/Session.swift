@@ -29,7 +29,9 @@ public final class Session {
     /// Terminal mode: values as a small table with a sparkline; otherwise one line per result.
     public let interactive: Bool
     public let color: Bool
-    public private(set) var data: BarSeries?
+    public private(set) var data: BarSeries? { didSet { dataLength = data?.barLength } }
+    /// The loaded bars' length (calendar months recognised), found once per load.
+    var dataLength: BarLength?
     var declarations: [Declaration] = []
     var strategy: IRStrategy?
     var strategyFile: String?
@@ -68,7 +70,7 @@ public final class Session {
             let series = try BarCSV.read(path: resolve(path), symbol: symbol, timeUnit: timeUnit)
             guard !series.bars.isEmpty else { return failure("\(path): no bars") }
             data = series
-            let iv = series.interval.map { formatDuration($0 / 1000) } ?? "?"
+            let iv = dataLength?.description ?? "?"
             return Reply(out: "\(series.symbol): \(series.bars.count) bars of \(iv), \(UTCTime.format(series.bars.first!.time)) … \(UTCTime.format(series.bars.last!.time))\n")
         } catch let e as BarCSV.Error {
             return failure(e.description)
@@ -79,19 +81,19 @@ public final class Session {
 
     /// Bars from the SQLite store (`$STRAT_DB` or ~/.strat/strat.db). Without a
     /// market or source, the one stored series of the symbol and interval.
-    func loadStored(symbol: String, interval: Int64, market: String?, source: String?) -> Reply {
+    func loadStored(symbol: String, length: BarLength, market: String?, source: String?) -> Reply {
         do {
             let store = try Store(path: storePath, readOnly: true)
-            let found = try store.series(symbol: symbol, interval: interval, market: market, source: source)
+            let found = try store.series(symbol: symbol, length: length, market: market, source: source)
             if found.count > 1 {
-                return failure("several stored series match \(symbol) \(formatDuration(interval)): "
+                return failure("several stored series match \(symbol) \(length): "
                                + found.map { "\($0.market) from \($0.source)" }.joined(separator: ", ") + "; add MARKET SOURCE")
             }
-            let key = found.first ?? SeriesKey(source: source ?? "csv", market: market ?? "spot", symbol: symbol, interval: interval)
+            let key = found.first ?? SeriesKey(source: source ?? "csv", market: market ?? "spot", symbol: symbol, length: length)
             let bars = try store.bars(key)
-            guard !bars.isEmpty else { return failure("no bars stored for \(symbol) \(formatDuration(interval)) (\(key.market), \(key.source)) in \(storePath)") }
+            guard !bars.isEmpty else { return failure("no bars stored for \(symbol) \(length) (\(key.market), \(key.source)) in \(storePath)") }
             data = BarSeries(symbol: symbol, bars: bars)
-            return Reply(out: "\(symbol): \(bars.count) bars of \(formatDuration(interval)) from the store, \(UTCTime.format(bars.first!.time)) … \(UTCTime.format(bars.last!.time))\n")
+            return Reply(out: "\(symbol): \(bars.count) bars of \(length) from the store, \(UTCTime.format(bars.first!.time)) … \(UTCTime.format(bars.last!.time))\n")
         } catch {
             return failure("\(error)")
         }
@@ -122,7 +124,13 @@ public final class Session {
 
     /// The synthetic strategy's first lines, with the loaded bars' timeframe.
     var header: String {
-        "strategy Session {\n  market spot\n" + (data?.interval.map { "  timeframe \($0 / 1000)s\n" } ?? "")
+        let timeframe: String
+        switch dataLength {
+        case .months(let n)?: timeframe = "  timeframe \(n)M\n"
+        case .milliseconds(let ms)?: timeframe = "  timeframe \(ms / 1000)s\n"
+        case nil: timeframe = ""
+        }
+        return "strategy Session {\n  market spot\n" + timeframe
     }
 
     /// Diagnostics of the input, rendered against the input alone (caret under what
@@ -304,8 +312,8 @@ public final class Session {
         case ":data":
             let args = rest.split(separator: " ").map(String.init)
             guard let path = args.first else { return failure(":data FILE.csv [SYMBOL], or :data SYMBOL INTERVAL [MARKET [SOURCE]] from the store") }
-            if args.count > 1, let interval = DurationText.interval(args[1]), !path.lowercased().hasSuffix(".csv") {
-                return loadStored(symbol: path, interval: interval, market: args.count > 2 ? args[2] : nil, source: args.count > 3 ? args[3] : nil)
+            if args.count > 1, let length = BarLength(parsing: args[1]), !path.lowercased().hasSuffix(".csv") {
+                return loadStored(symbol: path, length: length, market: args.count > 2 ? args[2] : nil, source: args.count > 3 ? args[3] : nil)
             }
             return loadData(path: path, symbol: args.count > 1 ? args[1] : nil)
         case ":load":

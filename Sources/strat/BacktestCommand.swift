@@ -149,7 +149,8 @@ struct BacktestCommand: ParsableCommand {
             for spec in try expandStored(data, stored) {
                 let (symbol, path) = try parseData(spec)
                 if path == "db" || path.hasPrefix("db:") {
-                    let (bars, bytes, rules) = try fromStore(stored!, symbol: symbol, spec: String(path.dropFirst(path == "db" ? 2 : 3)), timeframe: s.timeframe)
+                    let timeframe = s.timeframe.map { BarLength.milliseconds($0 * 1000) } ?? s.timeframeMonths.map(BarLength.months)
+                    let (bars, bytes, rules) = try fromStore(stored!, symbol: symbol, spec: String(path.dropFirst(path == "db" ? 2 : 3)), timeframe: timeframe)
                     series.append(bars)
                     if var rules {
                         // --lot-size and --tick-size, when given, apply to every symbol.
@@ -235,12 +236,12 @@ struct BacktestCommand: ParsableCommand {
         try specs.flatMap { spec -> [String] in
             guard spec.hasPrefix("*=db:") else { return [spec] }
             let parts = spec.dropFirst(5).split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            guard let interval = parts.first.flatMap(DurationText.interval), let store else {
-                throw UsageError(description: "--data \(spec): expected *=db:INTERVAL[:MARKET[:SOURCE]]")
+            guard let length = parts.first.flatMap(BarLength.init(parsing:)), let store else {
+                throw UsageError(description: "--data \(spec): expected *=db:INTERVAL[:MARKET[:SOURCE]], the INTERVAL \(BarLength.syntax)")
             }
             // Left out, the market and source are any (each symbol then resolves to its one stored series).
             let market = parts.count > 1 ? parts[1] : nil, source = parts.count > 2 ? parts[2] : nil
-            let symbols = Set(try store.list().filter { $0.key.interval == interval && (market ?? $0.key.market) == $0.key.market
+            let symbols = Set(try store.list().filter { $0.key.length == length && (market ?? $0.key.market) == $0.key.market
                                                         && (source ?? $0.key.source) == $0.key.source }.map(\.key.symbol)).sorted()
             guard !symbols.isEmpty else {
                 throw UsageError(description: "no symbols stored at \(parts[0])" + (market.map { " (\($0)\(source.map { ", \($0)" } ?? ""))" } ?? "") + "; see `strat data list`")
@@ -255,32 +256,32 @@ struct BacktestCommand: ParsableCommand {
     /// for the provenance are the bars as stored. The instrument's trading rules
     /// come along when stored (`strat data fetch` keeps Binance's tick, lot and
     /// minimum notional).
-    func fromStore(_ store: Store, symbol: String, spec: String, timeframe: Int64?) throws -> (BarSeries, Data, InstrumentRules?) {
+    func fromStore(_ store: Store, symbol: String, spec: String, timeframe: BarLength?) throws -> (BarSeries, Data, InstrumentRules?) {
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let first = parts.first.flatMap { $0.isEmpty ? nil : $0 }
-        guard let interval = first.map(DurationText.interval) ?? timeframe else {
-            throw UsageError(description: "--data \(symbol)=db:\(spec): expected db:INTERVAL[:MARKET[:SOURCE]], e.g. db:1h or db:1h:perp:binance")
+        guard let length = first.map(BarLength.init(parsing:)) ?? timeframe else {
+            throw UsageError(description: "--data \(symbol)=db:\(spec): expected db:INTERVAL[:MARKET[:SOURCE]], e.g. db:1h, db:1M or db:1h:perp:binance, the INTERVAL \(BarLength.syntax)")
         }
         // Market and source left out: the one stored series of the symbol (at the
         // interval, else at a finer one to resample) whatever its market and source.
         let market = parts.count > 1 ? parts[1] : nil, source = parts.count > 2 ? parts[2] : nil
-        let label = formatDuration(interval)
+        let label = length.description
         let choose = "spell it out as \(symbol)=db:\(label):MARKET:SOURCE"
         let finerStored = try store.list().filter { $0.key.symbol == symbol && (market ?? $0.key.market) == $0.key.market && (source ?? $0.key.source) == $0.key.source
-                                                    && $0.key.interval < interval && interval % $0.key.interval == 0 }
-        let key = try storedSeries(store, symbol: symbol, interval: interval, market: market, source: source, choose: choose)
-            ?? oneSeries(finerStored.map { SeriesKey(source: $0.key.source, market: $0.key.market, symbol: symbol, interval: interval) },
+                                                    && $0.key.length.divides(length) }
+        let key = try storedSeries(store, symbol: symbol, length: length, market: market, source: source, choose: choose)
+            ?? oneSeries(finerStored.map { SeriesKey(source: $0.key.source, market: $0.key.market, symbol: symbol, length: length) },
                          symbol: symbol, label: label, choose: choose)
-            ?? SeriesKey(source: source ?? "csv", market: market ?? "spot", symbol: symbol, interval: interval)
+            ?? SeriesKey(source: source ?? "csv", market: market ?? "spot", symbol: symbol, length: length)
         var bars = try store.bars(key)
         var qualityKey = key
         if bars.isEmpty, let finer = finerStored.filter({ $0.key.market == key.market && $0.key.source == key.source })
-                                                .max(by: { $0.key.interval < $1.key.interval }) {
+                                                .max(by: { $0.key.length.nominal < $1.key.length.nominal }) {
             let base = try store.bars(finer.key)
-            let r = Resampler.resample(base, base: finer.key.interval * 1000, to: interval * 1000)
+            let r = Resampler.resample(base, base: finer.key.length, to: length)
             bars = r.closed
             qualityKey = finer.key
-            writeStderr("strat: note: \(symbol) \(label) resampled from stored \(formatDuration(finer.key.interval)) bars" + (r.partial != nil ? " (the last, unfinished \(label) bar left out)" : "") + "\n")
+            writeStderr("strat: note: \(symbol) \(label) resampled from stored \(finer.key.length) bars" + (r.partial != nil ? " (the last, unfinished \(label) bar left out)" : "") + "\n")
         }
         guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(symbol) \(label)\(market == nil && source == nil ? "" : " (\(key.market), \(key.source))"); see `strat data list`") }
         if adjust != .none { bars = CorporateActions.adjust(bars, actions: try store.actions(symbol: symbol), adjust) }
@@ -293,7 +294,7 @@ struct BacktestCommand: ParsableCommand {
         // Bars stored with a broken OHLC (flagged on import or fetch) would trade on it.
         let broken = try store.flagged(key2, .integrity)
         if broken.count > 0 {
-            let message = "\(symbol) \(formatDuration(key2.interval)): \(broken.count) stored bar\(broken.count == 1 ? " is" : "s are") flagged for OHLC integrity (e.g. high below low), "
+            let message = "\(symbol) \(key2.length): \(broken.count) stored bar\(broken.count == 1 ? " is" : "s are") flagged for OHLC integrity (e.g. high below low), "
                 + "first at \(broken.first.map(UTCTime.format).joined(separator: ", "))\(broken.count > broken.first.count ? ", …" : ""); see `strat data export --flags`"
             if strict { throw UsageError(description: message + " (--strict)") }
             writeStderr("strat: warning: \(message)\n")

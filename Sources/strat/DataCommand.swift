@@ -55,7 +55,7 @@ struct SeriesOptions: ParsableArguments {
     @Option(help: "The symbol, e.g. BTCUSDT.")
     var symbol: String
 
-    @Option(help: "The bar length: 1m, 5m, 1h, 4h, 1d, 1w …")
+    @Option(help: "The bar length: 1m, 5m, 1h, 4h, 1d, 1w, 1M (calendar months) …")
     var interval: String
 
     @Option(help: "spot or perp (import: spot; reads: the one stored series of the symbol and interval, whatever its market).")
@@ -67,32 +67,32 @@ struct SeriesOptions: ParsableArguments {
     func validate() throws {
         try checkSymbol(symbol)
         if let market, !["spot", "perp"].contains(market) { throw ValidationError("--market must be spot or perp, got `\(market)`") }
-        guard DurationText.interval(interval) != nil else { throw ValidationError(intervalMessage(interval)) }
+        guard BarLength(parsing: interval) != nil else { throw ValidationError(intervalMessage(interval)) }
         if source?.isEmpty == true { throw ValidationError("--source must not be empty") }
     }
 
     /// The series to write: spot and csv unless given.
     func key() throws -> SeriesKey {
-        guard let seconds = DurationText.interval(interval) else { throw UsageError(description: intervalMessage(interval)) }
-        return SeriesKey(source: source ?? "csv", market: market ?? "spot", symbol: symbol, interval: seconds)
+        guard let length = BarLength(parsing: interval) else { throw UsageError(description: intervalMessage(interval)) }
+        return SeriesKey(source: source ?? "csv", market: market ?? "spot", symbol: symbol, length: length)
     }
 
     /// The series to read: with the market or source left out, the one stored
     /// series that matches (several: an error listing them).
     func resolve(in store: Store) throws -> SeriesKey {
         let key = try key()
-        return try storedSeries(store, symbol: symbol, interval: key.interval, market: market, source: source,
+        return try storedSeries(store, symbol: symbol, length: key.length, market: market, source: source,
                                 choose: "choose one with --market and --source") ?? key
     }
 }
 
-/// The one stored series of `symbol` at `interval` matching the market and
+/// The one stored series of `symbol` at `length` matching the market and
 /// source given (nil: any); nil when none is stored; an error naming them all
 /// when several are.
-func storedSeries(_ store: Store, symbol: String, interval: Int64, market: String?, source: String?, choose: String) throws -> SeriesKey? {
-    if let market, let source { return SeriesKey(source: source, market: market, symbol: symbol, interval: interval) }
-    return try oneSeries(store.series(symbol: symbol, interval: interval, market: market, source: source),
-                         symbol: symbol, label: formatDuration(interval), choose: choose)
+func storedSeries(_ store: Store, symbol: String, length: BarLength, market: String?, source: String?, choose: String) throws -> SeriesKey? {
+    if let market, let source { return SeriesKey(source: source, market: market, symbol: symbol, length: length) }
+    return try oneSeries(store.series(symbol: symbol, length: length, market: market, source: source),
+                         symbol: symbol, label: length.description, choose: choose)
 }
 
 /// The one series of several candidates (by market and source), or an error listing them.
@@ -104,8 +104,8 @@ func oneSeries(_ candidates: [SeriesKey], symbol: String, label: String, choose:
     throw UsageError(description: "several stored series match \(symbol) \(label): " + distinct.map { "\($0.market) from \($0.source)" }.joined(separator: ", ") + "; \(choose)")
 }
 
-func intervalMessage(_ text: String) -> String {
-    "--interval must be a whole number of s, m, h, d or w such as 1m, 15m, 1h, 4h, 1d or 1w, at most 366d; got `\(text)`"
+func intervalMessage(_ text: String, option: String = "--interval") -> String {
+    "\(option) must be \(BarLength.syntax); got `\(text)`"
 }
 
 /// A symbol names a series and a column of output: a word, not blank.
@@ -179,7 +179,7 @@ struct DataImport: ParsableCommand {
             policy.spacing = onSpacing
             checks.apply(to: &policy)
             let checked: (bars: [Bar], flags: [BarFlags], report: QualityReport)
-            do { checked = try Validator.validate(parsed.bars, interval: key.interval * 1000, policy: policy, file: file) } catch let e as StratData.ValidationError {
+            do { checked = try Validator.validate(parsed.bars, length: key.length, policy: policy, file: file) } catch let e as StratData.ValidationError {
                 throw UsageError(description: "nothing imported:\n" + e.description)
             } catch let e as GapFillLimitError {
                 throw UsageError(description: "nothing imported: " + e.description)
@@ -191,8 +191,8 @@ struct DataImport: ParsableCommand {
             }
             try db.saveQuality(checked.report, key: key, at: Int64(Date().timeIntervalSince1970 * 1000))
             let changed = added.changed == 0 ? "" : ", \(added.changed) changed: " + (onConflict == .keep ? "the stored bars kept" : "replaced")
-            print("imported \(checked.bars.count) bars of \(key.symbol) \(formatDuration(key.interval)) (\(added.new) new\(changed)) into \(db.path)")
-            print(checked.report.text(title: "\(key.symbol) \(formatDuration(key.interval))"), terminator: "")
+            print("imported \(checked.bars.count) bars of \(key.symbol) \(key.length) (\(added.new) new\(changed)) into \(db.path)")
+            print(checked.report.text(title: "\(key.symbol) \(key.length)"), terminator: "")
         }
     }
 }
@@ -266,7 +266,7 @@ struct DataList: ParsableCommand {
             print("symbol      interval  market  source   rows      first                 last                  quality")
             for r in rows {
                 print([r.key.symbol.padding(toLength: 11, withPad: " ", startingAt: 0),
-                       formatDuration(r.key.interval).padding(toLength: 9, withPad: " ", startingAt: 0),
+                       r.key.length.description.padding(toLength: 9, withPad: " ", startingAt: 0),
                        r.key.market.padding(toLength: 7, withPad: " ", startingAt: 0),
                        r.key.source.padding(toLength: 8, withPad: " ", startingAt: 0),
                        String(r.rows).padding(toLength: 9, withPad: " ", startingAt: 0),
@@ -298,11 +298,11 @@ struct DataQuality: ParsableCommand {
             var policy = ValidationPolicy()
             for p in [\ValidationPolicy.integrity, \.duplicates, \.order, \.gaps, \.outliers, \.spacing] { policy[keyPath: p] = .flag }
             checks.apply(to: &policy)
-            let report = try Validator.validate(bars, interval: key.interval * 1000, policy: policy, file: db.path, lineOf: { _ in nil }).report
+            let report = try Validator.validate(bars, length: key.length, policy: policy, file: db.path, lineOf: { _ in nil }).report
             if db.readOnly { writeStderr("strat: note: \(db.path) is read-only; the report is not saved\n") } else {
                 try db.saveQuality(report, key: key, at: Int64(Date().timeIntervalSince1970 * 1000))
             }
-            print(report.text(title: "\(key.symbol) \(formatDuration(key.interval)) (\(key.market), \(key.source))"), terminator: "")
+            print(report.text(title: "\(key.symbol) \(key.length) (\(key.market), \(key.source))"), terminator: "")
         }
     }
 }
@@ -321,7 +321,7 @@ struct DataFetch: ParsableCommand {
     @Option(help: "The symbol, e.g. BTCUSDT.")
     var symbol: String
 
-    @Option(help: "The bar length: 1m, 5m, 15m, 1h, 4h, 1d …")
+    @Option(help: "The bar length: 1m, 5m, 15m, 1h, 4h, 1d, 1w, 1M (calendar months) …")
     var interval: String
 
     @Option(help: "First bar time (inclusive), e.g. 2024-01-01.")
@@ -354,8 +354,8 @@ struct DataFetch: ParsableCommand {
         try withUsageErrors {
             guard source == "binance" else { throw UsageError(description: "--source: only binance is supported, got `\(source)`") }
             guard ["spot", "perp"].contains(market) else { throw UsageError(description: "--market must be spot or perp, got `\(market)`") }
-            guard let seconds = DurationText.interval(interval), BinanceClient.intervalName(seconds) != nil else {
-                throw UsageError(description: "--interval must be one of Binance's: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w, got `\(interval)`")
+            guard let length = BarLength(parsing: interval), BinanceClient.intervalName(length) != nil else {
+                throw UsageError(description: "--interval must be one of Binance's: \(BinanceClient.intervalNames) (M: calendar months), got `\(interval)`")
             }
             guard let start = try parseTime(from, "--from"), let end = try parseTime(to, "--to") else { return }
             guard start < end else { throw UsageError(description: "--from \(from) must be before --to \(to)") }
@@ -364,7 +364,7 @@ struct DataFetch: ParsableCommand {
             config.weightPerMinute = weightLimit
             config.maxBan = maxBan
             let client = BinanceClient(market: market, baseURL: baseURL, config: config)
-            let key = SeriesKey(source: source, market: market, symbol: symbol, interval: seconds)
+            let key = SeriesKey(source: source, market: market, symbol: symbol, length: length)
             let tty = isatty(2) != 0
             let result: Result<FetchSummary, Error> = runBlocking {
                 try await Fetcher.fetch(client, into: db, key: key, from: start, to: end) { done, total in

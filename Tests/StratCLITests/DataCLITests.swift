@@ -104,7 +104,7 @@ import StratTestSupport
         #expect(repaired.stdout.contains("  gap           1 (2 missing bars)\n"))
         #expect(repaired.stdout.contains("  filled        2\n"))
         let badInterval = try strat("data", "import", csv.path, "--symbol", "X", "--interval", "hourly", "--db", path)
-        #expect(badInterval.status == 2 && badInterval.stderr.contains("--interval must be a whole number of s, m, h, d or w such as 1m"))
+        #expect(badInterval.status == 2 && badInterval.stderr.contains("--interval must be a whole number of s, m, h, d, w or M (calendar months) such as 1m"))
         let malformed = try temp("m.csv", "time,open,high,low,close,volume\n2024-01-01,1,1,1,x,1\n")
         let m = try strat("data", "import", malformed.path, "--symbol", "X", "--interval", "1d", "--db", path)
         #expect(m.status == 2 && m.stderr.contains("m.csv:2: field `close`: `x` is not a finite number"))

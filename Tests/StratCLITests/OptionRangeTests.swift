@@ -42,7 +42,7 @@ import StratTestSupport
         let db = FileManager.default.temporaryDirectory.appendingPathComponent("strat-opt-\(UUID().uuidString).db").path
         let huge = try strat("data", "import", "Data/GOOG.csv", "--symbol", "G", "--interval", "99999999999w", "--db", db)
         #expect(huge.status == 2)
-        #expect(huge.stderr.hasPrefix("strat: error: --interval must be a whole number of s, m, h, d or w such as 1m, 15m, 1h, 4h, 1d or 1w, at most 366d; got `99999999999w`\n"))
+        #expect(huge.stderr.hasPrefix("strat: error: --interval must be a whole number of s, m, h, d, w or M (calendar months) such as 1m, 15m, 1h, 4h, 1d, 1w or 1M, at most 366d or 12M; got `99999999999w`\n"))
         let empty = try strat("data", "import", "Data/GOOG.csv", "--symbol", "", "--interval", "1d", "--db", db)
         #expect(empty.status == 2 && empty.stderr.hasPrefix("strat: error: --symbol must not be empty\n"))
         let z = try strat("data", "import", "Data/GOOG.csv", "--symbol", "G", "--interval", "1d", "--outlier-threshold", "nan", "--db", db)
