@@ -232,6 +232,24 @@ extension HandRun {
         #expect(loose.riskState == "ACTIVE")
     }
 
+    /// `over 2h`: the drawdown is measured from the window's high-water mark.
+    @Test func drawdownOverAWindow() throws {
+        // Long 100 from 100; closes 110, 107, 103, then a bar down to 99. From the all-time mark
+        // (11,000) the limit is 9,900: the drawdown stop at 99 fills in the 04:00 bar. Over 2h the
+        // mark at 04:00 is 10,700 (the 02:00 close), the stop 96.3, never reached.
+        let bars = [(99.0, 101.0, 99.0, 100.0), (100, 110, 100, 110), (110, 110, 106, 107), (107, 107, 102, 103),
+                    (103, 103, 99, 99), (99, 99, 99, 99)]
+        func run(_ limit: String) throws -> HandRun {
+            try handRun("  when close == 100 {\n    enter long size qty(100)\n  }\n  risk {\n    \(limit)\n  }", bars: bars)
+        }
+        let allTime = try run("max drawdown 10% then halt")
+        #expect(allTime.fills == ["01:00 buy 100 @ 100", "04:00 sell 100 @ 99"])
+        #expect(allTime.riskState == "HALTED")
+        let window = try run("max drawdown 10% over 2h then halt")
+        #expect(window.fills == ["01:00 buy 100 @ 100"])
+        #expect(window.riskState == "ACTIVE")
+    }
+
     /// On real data: the example's 15% drawdown halt caps the drawdown that would
     /// otherwise reach 19.8%.
     @Test func theExampleHaltsOnGOOG() throws {
