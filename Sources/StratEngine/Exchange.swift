@@ -123,6 +123,14 @@ public final class SimulatedExchange {
         }
     }
 
+    /// Moves a resting stop's trigger without a history event (the risk engine
+    /// re-prices its drawdown stop at every close; its history keeps when it
+    /// was placed and how it ended). The queue position is kept.
+    public func reprice(_ id: Int, stop: Double) {
+        guard !orders[id].state.isTerminal else { return }
+        orders[id].stopPrice = config.tick(orders[id].symbol).map { roundToTick(stop, $0, up: orders[id].side == .buy) } ?? stop
+    }
+
     /// `q` in whole lots of the symbol (unchanged without a lot size).
     public func wholeLots(_ q: Double, symbol: String) -> Double {
         config.lot(symbol).map { Self.wholeLots(q, $0) } ?? q

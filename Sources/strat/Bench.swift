@@ -201,6 +201,32 @@ struct BacktestBench: ParsableCommand {
             try writeOutput(Data(out), to: csv, option: "--dir")
             try writeOutput(Data(Bench.smaCross.replacingOccurrences(of: "timeframe 1d", with: "timeframe 1m").utf8), to: strategyPath, option: "--dir")
             print("wrote \(csv) (\(bars) bars, \(out.count / 1_000_000) MB) and \(strategyPath)")
+            // The same strategy with a full risk block whose limits never bind: the
+            // cost of the review, the state and the drawdown stop on every bar.
+            let guarded = Bench.smaCross.replacingOccurrences(of: "timeframe 1d", with: "timeframe 1m")
+                .replacingOccurrences(of: "\n}\n", with: """
+
+                  risk {
+                    max drawdown 99% then halt
+                    max position 200% of equity
+                    max exposure 200% of equity
+                    max leverage 2x
+                    max daily loss 99%
+                    max trade risk 100%
+                    max open risk 1000%
+                  }
+                }
+
+                """)
+            let guardedPath = dir + "/sma_cross_1m_risk.strat"
+            try writeOutput(Data(guarded.utf8), to: guardedPath, option: "--dir")
+            for (label, path) in [("backtest", strategyPath), ("with a risk block", guardedPath)] {
+                try time(label, strategy: path, csv: csv, json: json)
+            }
+        }
+    }
+
+    func time(_ label: String, strategy strategyPath: String, csv: String, json: String) throws {
             var best: [String: Double] = [:]
             var summary = ""
             for _ in 0..<max(1, runs) {
@@ -230,9 +256,8 @@ struct BacktestBench: ParsableCommand {
                 summary = "\(r.metrics.nTrades) closed trades, final equity \(r.metrics.finalEquity)"
             }
             for k in ["compile", "load CSV", "run + metrics", "JSON", "total"] {
-                print(String(format: "backtest: %@: %.3f s", k, best[k]!))
+                print(String(format: "%@: %@: %.3f s", label, k, best[k]!))
             }
-            print("backtest: \(summary); best of \(runs)")
-        }
+            print("\(label): \(summary); best of \(runs)")
     }
 }

@@ -129,7 +129,7 @@ public final class RiskEngine: RiskReview, PreTradeCheck {
     public func close(at time: Int64, barTime: Int64, router: OrderRouter) {
         let account = router.account
         let equity = account.equity
-        for s in account.portfolio.symbols {
+        for s in account.portfolio.symbols where limits.maxCorrelation != nil {
             guard let p = account.portfolio.latestPrice(s) else { continue }
             var c = closes[s, default: []]
             c.append(p)
@@ -229,7 +229,7 @@ public final class RiskEngine: RiskReview, PreTradeCheck {
             }
             if let live {
                 if exchange.orders[live].side == (q > 0 ? .sell : .buy) {
-                    router.modify(live, stop: level, at: time)
+                    exchange.reprice(live, stop: level)
                     continue
                 }
                 router.cancel(live, time, "risk: the position changed side")
