@@ -198,23 +198,27 @@ public final class SimulatedExchange {
         // the first bar of the session (where IOC and FOK orders get their one chance).
         let open = config.session.isOpen(time)
         var joins: [Int: Double] = [:]     // order → the fraction of the bar at which it joins
+        // (Fields are read one by one in these loops: copying an order whole costs
+        // a retain and release of each of its strings and arrays, on every bar.)
         for id in ids {
-            let o = orders[id]
+            let state = orders[id].state, activeAt = orders[id].activeAt
             if !open {
-            } else if o.state == .pending, o.activeAt <= time {
+            } else if state == .pending, activeAt <= time {
                 activate(id, at: time)
-            } else if o.state == .pending, let end, end > time, o.activeAt < end {
-                activate(id, at: o.activeAt)
-                joins[id] = Double(o.activeAt - time) / Double(end - time)
+            } else if state == .pending, let end, end > time, activeAt < end {
+                activate(id, at: activeAt)
+                joins[id] = Double(activeAt - time) / Double(end - time)
             }
             guard !orders[id].state.isTerminal else { continue }
-            if o.timeInForce == .gtd, let end = o.expireAt, time >= end {
+            let tif = orders[id].timeInForce
+            if tif == .gtd, let end = orders[id].expireAt, time >= end {
                 expire(id, at: time, reason: "good-till-date reached")
-            } else if o.timeInForce == .day, let end = dayEnds[id], time >= end {
+            } else if tif == .day, let end = dayEnds[id], time >= end {
                 expire(id, at: time, reason: "end of the trading day")
             }
         }
         guard open else { compact(symbol); return [] }
+        if joins.isEmpty, ids.allSatisfy({ unreachable($0, bar) }) { compact(symbol); return [] }
 
         let path = bar.high - bar.open <= bar.open - bar.low
             ? [bar.open, bar.high, bar.low, bar.close] : [bar.open, bar.low, bar.high, bar.close]
@@ -260,6 +264,26 @@ public final class SimulatedExchange {
         }
         compact(symbol)
         return Array(fills[before...])
+    }
+
+    /// Whether order `id` surely does nothing on this bar: a resting stop or limit
+    /// whose price the bar's range does not reach (most bars of a position held
+    /// with a stop). Anything else — pending, held, market, trailing, triggered,
+    /// reached, in an OCO group — is matched in full.
+    func unreachable(_ id: Int, _ bar: Bar) -> Bool {
+        if orders[id].state.isTerminal { return true }
+        guard orders[id].state == .working, orders[id].ocoGroup == nil,
+              !Self.isImmediate(orders[id].timeInForce, orders[id].type) else { return false }
+        let buy = orders[id].side == .buy
+        switch orders[id].type {
+        case .stop, .stopLimit:
+            guard let st = orders[id].stopPrice else { return false }
+            return buy ? bar.high < st : bar.low > st
+        case .limit:
+            guard let l = orders[id].limitPrice else { return false }
+            return buy ? bar.low > l : bar.high < l
+        case .market, .trailingStop: return false
+        }
     }
 
     /// What one bar's matching keeps track of.
@@ -342,8 +366,10 @@ public final class SimulatedExchange {
 
     /// IOC and FOK market and limit orders trade only at the moment they become
     /// active; stop orders with IOC/FOK trade that way at their trigger.
-    static func isImmediate(_ o: Order) -> Bool {
-        (o.timeInForce == .ioc || o.timeInForce == .fok) && (o.type == .market || o.type == .limit)
+    static func isImmediate(_ o: Order) -> Bool { isImmediate(o.timeInForce, o.type) }
+
+    static func isImmediate(_ tif: TimeInForce, _ type: OrderType) -> Bool {
+        (tif == .ioc || tif == .fok) && (type == .market || type == .limit)
     }
 
     /// Every live order that the stretch of path from → to reaches, in the order
@@ -358,7 +384,7 @@ public final class SimulatedExchange {
             let start = starts[id] ?? from
             let arrives = k == 0 || starts[id] != nil
             if let h = consider(id, k: k, from: from, start: start, to: to, arrives: arrives, &s) { hits.append(h) }
-            if arrives, Self.isImmediate(orders[id]) { arriving.append(id) }
+            if arrives, Self.isImmediate(orders[id].timeInForce, orders[id].type) { arriving.append(id) }
         }
         hits.sort(by: Hit.precedes)
         var i = 0
@@ -384,18 +410,18 @@ public final class SimulatedExchange {
 
     /// Whether the stretch from `start` to `to` reaches order `id`: its hit, or nil.
     func consider(_ id: Int, k: Int, from: Double, start: Double, to: Double, arrives: Bool, _ s: inout BarState) -> Hit? {
-        let o = orders[id]
-        if o.type == .trailingStop, o.trailAnchor == nil {
+        let type = orders[id].type
+        if type == .trailingStop, orders[id].trailAnchor == nil {
             orders[id].trailAnchor = start
             ratchet(id)
         }
-        if o.ocoGroup != nil, !s.seenOCO.contains(id), let level = o.type == .limit ? o.limitPrice : stopLevel(orders[id]) {
+        if orders[id].ocoGroup != nil, !s.seenOCO.contains(id), let level = type == .limit ? orders[id].limitPrice : stopLevel(id) {
             s.seenOCO.insert(id)
             s.ocoMembers.append((id, k, start, level))
         }
-        if Self.isImmediate(o), !arrives { return nil }
-        guard let (ref, maker) = trigger(orders[id], from: start, to: to, atOpen: arrives, barTime: s.bar.time) else { return nil }
-        if o.postOnly, !maker {
+        if Self.isImmediate(orders[id].timeInForce, type), !arrives { return nil }
+        guard let (ref, maker) = trigger(id, from: start, to: to, atOpen: arrives, barTime: s.bar.time) else { return nil }
+        if orders[id].postOnly, !maker {
             refuse(id, at: s.bar.time, reason: "post-only order would take liquidity at \(NumberText.readable(ref))")
             return nil
         }
@@ -448,41 +474,42 @@ public final class SimulatedExchange {
         return min(end - 1, max(active, s.bar.time + Int64((Double(end - s.bar.time) * fraction).rounded(.down))))
     }
 
-    /// The price at which an order trades on this stretch, and whether it adds
+    /// The price at which order `id` trades on this stretch, and whether it adds
     /// liquidity (a resting limit), or nil if the stretch does not reach it.
-    func trigger(_ o: Order, from: Double, to: Double, atOpen: Bool, barTime: Int64) -> (Double, Bool)? {
+    func trigger(_ id: Int, from: Double, to: Double, atOpen: Bool, barTime: Int64) -> (Double, Bool)? {
         let lo = min(from, to), hi = max(from, to)
+        let type = orders[id].type, state = orders[id].state, side = orders[id].side
         // A stop that has fired trades on as a market order (stop-limit: as a limit).
-        let fired = o.state == .triggered || o.state == .partiallyFilled
-        switch o.type {
+        let fired = state == .triggered || state == .partiallyFilled
+        switch type {
         case .market:
             return atOpen ? (from, false) : nil
-        case .stop, .trailingStop, .stopLimit where !(o.type == .stopLimit && fired):
+        case .stop, .trailingStop, .stopLimit where !(type == .stopLimit && fired):
             if fired { return atOpen ? (from, false) : nil }
-            guard let st = stopLevel(o) else { return nil }
-            if o.side == .buy, hi >= st { return (from >= st ? from : st, false) }
-            if o.side == .sell, lo <= st { return (from <= st ? from : st, false) }
+            guard let st = stopLevel(id) else { return nil }
+            if side == .buy, hi >= st { return (from >= st ? from : st, false) }
+            if side == .sell, lo <= st { return (from <= st ? from : st, false) }
             return nil
         default:
             // A limit (or a fired stop-limit). Already beyond its limit when the
             // stretch starts: it fills at that better price, taking liquidity if it
             // only became active on this bar (marketable on arrival), else as a
             // resting order hit by a gap. Reached during the stretch: at the limit.
-            guard let l = o.limitPrice else { return nil }
-            let resting = o.type == .limit && (o.activatedAt ?? .min) < barTime
-            if o.side == .buy, lo <= l { return from <= l ? (from, resting) : (l, o.type == .limit) }
-            if o.side == .sell, hi >= l { return from >= l ? (from, resting) : (l, o.type == .limit) }
+            guard let l = orders[id].limitPrice else { return nil }
+            let resting = type == .limit && (orders[id].activatedAt ?? .min) < barTime
+            if side == .buy, lo <= l { return from <= l ? (from, resting) : (l, type == .limit) }
+            if side == .sell, hi >= l { return from >= l ? (from, resting) : (l, type == .limit) }
             return nil
         }
     }
 
-    func stopLevel(_ o: Order) -> Double? {
-        if o.type == .trailingStop {
-            guard let trail = o.trail, let anchor = o.trailAnchor else { return nil }
-            return o.trailLevel ?? trail.stop(anchor: anchor, side: o.side)
-        }
-        return o.stopPrice
+    func stopLevel(_ id: Int) -> Double? {
+        guard orders[id].type == .trailingStop else { return orders[id].stopPrice }
+        guard let trail = orders[id].trail, let anchor = orders[id].trailAnchor else { return nil }
+        return orders[id].trailLevel ?? trail.stop(anchor: anchor, side: orders[id].side)
     }
+
+    func stopLevel(_ o: Order) -> Double? { stopLevel(o.id) }
 
     /// Trailing stops ratchet towards the price, never away from it.
     func updateTrails(_ ids: [Int], price: Double) {

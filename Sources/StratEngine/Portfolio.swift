@@ -26,6 +26,9 @@ public protocol Portfolio: AnyObject {
     var grossExposure: Double { get }
     /// The symbols that have ever been marked or held, in their fixed order.
     var symbols: [String] { get }
+    /// The position and latest price of `symbols[slot]` (no lookup by name).
+    func position(slot: Int) -> Double
+    func latestPrice(slot: Int) -> Double?
 }
 
 extension Portfolio {
@@ -95,6 +98,7 @@ public final class SpotPortfolio: Portfolio {
     public func mark(slot: Int, price: Double) { marks[slot] = price }
 
     public func latestPrice(_ symbol: String) -> Double? { slots[symbol].flatMap { latest($0) } }
+    public func latestPrice(slot: Int) -> Double? { latest(slot) }
     func latest(_ i: Int) -> Double? { marks[i].isNaN ? nil : marks[i] }
 
     public var equity: Double {

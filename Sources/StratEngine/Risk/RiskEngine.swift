@@ -87,8 +87,8 @@ public final class RiskEngine: RiskReview, PreTradeCheck {
     var scaling = false
     var haltUntil: Int64?
     var reducingDay: Int64?
-    /// Drawdown stops per symbol (order ids).
-    var drawdownStops: [String: Int] = [:]
+    /// Drawdown stops by the portfolio's symbol slot (order ids).
+    var drawdownStops: [Int?] = []
     /// Closes per event for the correlation limit: symbol → the last bars' closes.
     var closes: [String: [Double]] = [:]
 
@@ -218,11 +218,12 @@ public final class RiskEngine: RiskReview, PreTradeCheck {
         guard let x = limits.maxDrawdown, let high = peak ?? recent.last?.equity else { return }
         let floor = (limits.drawdownWindow == nil ? high : recent[recentStart...].map(\.equity).max() ?? high) * (1 - x)
         let portfolio = router.account.portfolio
-        for s in portfolio.symbols {
-            let q = portfolio.position(s)
-            guard q != 0, let mark = portfolio.latestPrice(s) else { continue }
+        if drawdownStops.count < portfolio.symbols.count { drawdownStops += Array(repeating: nil, count: portfolio.symbols.count - drawdownStops.count) }
+        for k in portfolio.symbols.indices {
+            let q = portfolio.position(slot: k)
+            guard q != 0, let mark = portfolio.latestPrice(slot: k) else { continue }
             let level = (floor - (equity - q * mark)) / q
-            let live = drawdownStops[s].flatMap { exchange.orders[$0].state.isTerminal ? nil : $0 }
+            let live = drawdownStops[k].flatMap { exchange.orders[$0].state.isTerminal ? nil : $0 }
             guard level > 0, level.isFinite, q > 0 ? level < mark : level > mark else {
                 if let live { router.cancel(live, time, "risk: the drawdown limit is out of reach") }
                 continue
@@ -234,11 +235,11 @@ public final class RiskEngine: RiskReview, PreTradeCheck {
                 }
                 router.cancel(live, time, "risk: the position changed side")
             }
-            var o = Order(id: 0, symbol: s, side: q > 0 ? .sell : .buy, type: .stop, quantity: nil)
+            var o = Order(id: 0, symbol: portfolio.symbols[k], side: q > 0 ? .sell : .buy, type: .stop, quantity: nil)
             o.stopPrice = level
             o.reduceOnly = true
             o.tag = OrderTag(action: "drawdown stop", role: .risk)
-            drawdownStops[s] = exchange.submit(o, at: time)
+            drawdownStops[k] = exchange.submit(o, at: time)
         }
     }
 
@@ -268,9 +269,10 @@ public final class RiskEngine: RiskReview, PreTradeCheck {
         }
         let equity = account.equity, ref = intent.reference
         var q = asked, binding: (limit: String, reason: String)?
-        func cap(_ allowed: Double, _ limit: String, _ reason: @autoclosure () -> String) {
+        // (Labels and reasons are built only for the limit that binds: reviews are frequent.)
+        func cap(_ allowed: Double, _ limit: @autoclosure () -> String, _ reason: @autoclosure () -> String) {
             let a = max(0, allowed.isNaN ? 0 : allowed)
-            if a < q * (1 - 1e-12) { q = a; binding = (limit, reason()) }
+            if a < q * (1 - 1e-12) { q = a; binding = (limit(), reason()) }
         }
         if scaling, case .scale(let f) = limits.onDrawdown {
             cap(asked * f, drawdownText, "in drawdown: entries at \(Self.percent(f)) of their size")
@@ -301,10 +303,9 @@ public final class RiskEngine: RiskReview, PreTradeCheck {
             cap(p * equity / ref - same, "max position \(Self.percent(p)) of equity",
                 "\(intent.symbol) may be worth \(NumberText.readable(p * equity)) (\(Self.percent(p)) of equity \(NumberText.readable(equity)))")
         }
-        for (x, name) in [(limits.maxExposure, "max exposure"), (limits.maxLeverage, "max leverage")] {
+        for (x, exposure) in [(limits.maxExposure, true), (limits.maxLeverage, false)] {
             guard let x else { continue }
-            let text = name == "max exposure" ? "\(name) \(Self.percent(x)) of equity" : "\(name) \(NumberText.readable(x))x"
-            cap((x * equity - others) / ref - same, text,
+            cap((x * equity - others) / ref - same, exposure ? "max exposure \(Self.percent(x)) of equity" : "max leverage \(NumberText.readable(x))x",
                 "all positions may be worth \(NumberText.readable(x * equity)) together; the others are worth \(NumberText.readable(others))")
         }
         let distance: Double = {
