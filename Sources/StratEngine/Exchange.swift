@@ -24,6 +24,8 @@ public final class SimulatedExchange {
     var book: [String: [Int]] = [:]
     /// Orders in the book over all symbols (a quick "nothing to do" test).
     var booked = 0
+    /// Orders that ended and may still be in the book.
+    var unswept = 0
     /// Order moves the transition table refused: engine defects, reported by the
     /// backtest as an internal error (empty on every correct run).
     public internal(set) var violations: [String] = []
@@ -91,8 +93,10 @@ public final class SimulatedExchange {
     /// Cancels a live, pending or held order (and, for a bracket parent, its children).
     public func cancel(_ id: Int, at time: Int64, reason: String = "cancelled") throws {
         try orders[id].transition(to: .cancelled, at: time, reason: reason)
-        for child in orders.indices where orders[child].parent == id && orders[child].state == .held {
+        unswept += 1
+        for child in book[orders[id].symbol] ?? [] where orders[child].parent == id && orders[child].state == .held {
             try orders[child].transition(to: .cancelled, at: time, reason: "parent \(id) cancelled")
+            unswept += 1
         }
     }
 
@@ -196,7 +200,7 @@ public final class SimulatedExchange {
         let time = bar.time
         // Outside the trading session orders only expire: they become active at
         // the first bar of the session (where IOC and FOK orders get their one chance).
-        let open = config.session.isOpen(time)
+        let open = config.session.isAlwaysOpen || config.session.isOpen(time)
         var joins: [Int: Double] = [:]     // order → the fraction of the bar at which it joins
         // (Fields are read one by one in these loops: copying an order whole costs
         // a retain and release of each of its strings and arrays, on every bar.)
@@ -218,7 +222,10 @@ public final class SimulatedExchange {
             }
         }
         guard open else { compact(symbol); return [] }
-        if joins.isEmpty, ids.allSatisfy({ unreachable($0, bar) }) { compact(symbol); return [] }
+        if joins.isEmpty, orders.withUnsafeBufferPointer({ o in ids.allSatisfy { Self.unreachable(o, $0, bar) } }) {
+            compact(symbol)
+            return []
+        }
 
         let path = bar.high - bar.open <= bar.open - bar.low
             ? [bar.open, bar.high, bar.low, bar.close] : [bar.open, bar.low, bar.high, bar.close]
@@ -266,14 +273,14 @@ public final class SimulatedExchange {
         return Array(fills[before...])
     }
 
-    /// Whether order `id` surely does nothing on this bar: a resting stop or limit
+    /// Whether an order surely does nothing on this bar: a resting stop or limit
     /// whose price the bar's range does not reach (most bars of a position held
     /// with a stop). Anything else — pending, held, market, trailing, triggered,
     /// reached, in an OCO group — is matched in full.
-    func unreachable(_ id: Int, _ bar: Bar) -> Bool {
-        if orders[id].state.isTerminal { return true }
-        guard orders[id].state == .working, orders[id].ocoGroup == nil,
-              !Self.isImmediate(orders[id].timeInForce, orders[id].type) else { return false }
+    static func unreachable(_ orders: UnsafeBufferPointer<Order>, _ id: Int, _ bar: Bar) -> Bool {
+        let state = orders[id].state
+        if state.isTerminal { return true }
+        guard state == .working, orders[id].ocoGroup == nil, !isImmediate(orders[id].timeInForce, orders[id].type) else { return false }
         let buy = orders[id].side == .buy
         switch orders[id].type {
         case .stop, .stopLimit:
@@ -334,6 +341,7 @@ public final class SimulatedExchange {
         do { try orders[id].transition(to: state, at: time, reason: reason) } catch {
             violations.append("\(error) at \(time)\(reason.map { " (\($0))" } ?? "")")
         }
+        if state.isTerminal { unswept += 1 }
     }
 
     /// The exchange will not fill an order: rejected, or, if part of it has
@@ -653,8 +661,10 @@ public final class SimulatedExchange {
         return r * tick
     }
 
-    /// Drops terminal orders from the book.
+    /// Drops terminal orders from the book (only when some order has ended
+    /// since: most bars end none, and sweeping costs more than matching them).
     func compact(_ symbol: String) {
+        guard unswept > 0 else { return }
         var removed = 0
         book[symbol]?.removeAll { id in
             guard orders[id].state.isTerminal else { return false }
@@ -662,5 +672,6 @@ public final class SimulatedExchange {
             return true
         }
         booked -= removed
+        unswept = max(0, unswept - removed)
     }
 }

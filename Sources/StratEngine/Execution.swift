@@ -75,6 +75,9 @@ public struct TradingSession: Codable, Sendable, Equatable {
 
     static func weekday(_ day: Int64) -> Int { Int(((day + 3) % 7 + 7) % 7) + 1 }   // 1970-01-01 was a Thursday
 
+    /// Every minute of every day, no holidays (no need to look at a time).
+    public var isAlwaysOpen: Bool { openMinute == 0 && closeMinute == 1440 && weekdays.count == 7 && holidays.isEmpty }
+
     public func isOpen(_ t: Int64) -> Bool {
         let d = UTCTime.day(t)
         guard weekdays.contains(Self.weekday(d)), !holidays.contains(d) else { return false }
@@ -129,8 +132,13 @@ public struct ExecutionConfig: Codable, Sendable, Equatable {
     public init() {}
 
     /// A zero step (an exchange's way of saying "no filter") counts as none.
-    public func tick(_ symbol: String) -> Double? { (instruments[symbol]?.tickSize ?? tickSize).flatMap { $0 > 0 ? $0 : nil } }
-    public func lot(_ symbol: String) -> Double? { (instruments[symbol]?.lotSize ?? lotSize).flatMap { $0 > 0 ? $0 : nil } }
+    /// (Without per-symbol rules no lookup is made: these are asked on every fill.)
+    public func tick(_ symbol: String) -> Double? {
+        ((instruments.isEmpty ? nil : instruments[symbol]?.tickSize) ?? tickSize).flatMap { $0 > 0 ? $0 : nil }
+    }
+    public func lot(_ symbol: String) -> Double? {
+        ((instruments.isEmpty ? nil : instruments[symbol]?.lotSize) ?? lotSize).flatMap { $0 > 0 ? $0 : nil }
+    }
 }
 
 /// An instrument's trading rules: prices on the tick grid, quantities in whole

@@ -64,7 +64,13 @@ public enum OrderState: String, Codable, Sendable, CaseIterable {
         .filled: [], .cancelled: [], .rejected: [], .expired: [],
     ]
 
-    public var isTerminal: Bool { Self.allowed[self]!.isEmpty }
+    /// Nothing follows (the table's empty rows; a switch, not a lookup: asked on every bar).
+    public var isTerminal: Bool {
+        switch self {
+        case .filled, .cancelled, .rejected, .expired: true
+        case .held, .pending, .working, .triggered, .partiallyFilled: false
+        }
+    }
     /// Whether the order can trade now.
     public var isLive: Bool { self == .working || self == .triggered || self == .partiallyFilled }
 }

@@ -129,12 +129,14 @@ public final class RiskEngine: RiskReview, PreTradeCheck {
     public func close(at time: Int64, barTime: Int64, router: OrderRouter) {
         let account = router.account
         let equity = account.equity
-        for s in account.portfolio.symbols where limits.maxCorrelation != nil {
-            guard let p = account.portfolio.latestPrice(s) else { continue }
-            var c = closes[s, default: []]
-            c.append(p)
-            if c.count > limits.correlationBars + 1 { c.removeFirst(c.count - limits.correlationBars - 1) }
-            closes[s] = c
+        if limits.maxCorrelation != nil {
+            for s in account.portfolio.symbols {
+                guard let p = account.portfolio.latestPrice(s) else { continue }
+                var c = closes[s, default: []]
+                c.append(p)
+                if c.count > limits.correlationBars + 1 { c.removeFirst(c.count - limits.correlationBars - 1) }
+                closes[s] = c
+            }
         }
         // A pause ends: trading resumes with the drawdown measured afresh.
         if state == .halted, let until = haltUntil, time >= until {
@@ -217,9 +219,9 @@ public final class RiskEngine: RiskReview, PreTradeCheck {
     func placeDrawdownStops(_ router: OrderRouter, time: Int64, equity: Double) {
         guard let x = limits.maxDrawdown, let high = peak ?? recent.last?.equity else { return }
         let floor = (limits.drawdownWindow == nil ? high : recent[recentStart...].map(\.equity).max() ?? high) * (1 - x)
-        let portfolio = router.account.portfolio
-        if drawdownStops.count < portfolio.symbols.count { drawdownStops += Array(repeating: nil, count: portfolio.symbols.count - drawdownStops.count) }
-        for k in portfolio.symbols.indices {
+        let portfolio = router.account.portfolio, symbols = portfolio.symbols
+        if drawdownStops.count < symbols.count { drawdownStops += Array(repeating: nil, count: symbols.count - drawdownStops.count) }
+        for k in symbols.indices {
             let q = portfolio.position(slot: k)
             guard q != 0, let mark = portfolio.latestPrice(slot: k) else { continue }
             let level = (floor - (equity - q * mark)) / q
@@ -235,7 +237,7 @@ public final class RiskEngine: RiskReview, PreTradeCheck {
                 }
                 router.cancel(live, time, "risk: the position changed side")
             }
-            var o = Order(id: 0, symbol: portfolio.symbols[k], side: q > 0 ? .sell : .buy, type: .stop, quantity: nil)
+            var o = Order(id: 0, symbol: symbols[k], side: q > 0 ? .sell : .buy, type: .stop, quantity: nil)
             o.stopPrice = level
             o.reduceOnly = true
             o.tag = OrderTag(action: "drawdown stop", role: .risk)
@@ -390,9 +392,9 @@ public final class RiskEngine: RiskReview, PreTradeCheck {
         let closing = (held > 0) != (o.side == .buy) ? min(abs(held), quantity) : 0
         let base = (held > 0) == (o.side == .buy) ? abs(held) : 0
         var q = quantity, why = ""
-        func cap(_ opening: Double, _ reason: String) {
+        func cap(_ opening: Double, _ reason: @autoclosure () -> String) {
             let a = closing + max(0, opening)
-            if a < q * (1 - 1e-12) { q = a; why = reason }
+            if a < q * (1 - 1e-12) { q = a; why = reason() }
         }
         if let p = limits.maxPosition { cap(p * equity / price - base, "risk: max position \(Self.percent(p)) of equity") }
         let others = portfolio.grossExposure - abs(held) * (portfolio.latestPrice(o.symbol) ?? price)
