@@ -149,26 +149,17 @@ public struct Lowering {
             let a = lower(x, ctx)
             if let v = constValue(a) { return constant(op == .negate ? -v : (v == 0 ? 1 : 0), dim: nodes[a].type.dim) }
             return add(IRNode(op: op == .negate ? .neg : .not, type: type(e.type, clock: nodes[a].type.clock), args: [a]))
-        case .binary(let op, let x, let y):
-            let a = lower(x, ctx), b = lower(y, ctx)
-            if let va = constValue(a), let vb = constValue(b), let v = Self.fold(op, va, vb) {
-                return constant(v, dim: type(e.type, clock: nil).dim)
+        case .binary(let head, let steps):
+            var a = lower(head, ctx)
+            for step in steps {
+                let b = lower(step.rhs, ctx)
+                if let va = constValue(a), let vb = constValue(b), let v = Self.fold(step.op, va, vb) {
+                    a = constant(v, dim: type(step.type, clock: nil).dim)
+                } else {
+                    a = add(IRNode(op: Self.irOp(step.op), type: type(step.type, clock: clock(of: [a, b], default: nil)), args: [a, b]))
+                }
             }
-            let irop: IROp = switch op {
-            case .add: .add
-            case .sub: .sub
-            case .mul: .mul
-            case .div: .div
-            case .eq: .eq
-            case .ne: .ne
-            case .lt: .lt
-            case .le: .le
-            case .gt: .gt
-            case .ge: .ge
-            case .and: .and
-            case .or: .or
-            }
-            return add(IRNode(op: irop, type: type(e.type, clock: clock(of: [a, b], default: nil)), args: [a, b]))
+            return a
         case .conditional(let c, let x, let y):
             let ci = lower(c, ctx), a = lower(x, ctx), b = lower(y, ctx)
             if let v = constValue(ci) { return v != 0 ? a : b }
@@ -218,6 +209,23 @@ public struct Lowering {
         let n = lower(e, ctx)
         if let v = constValue(n) { return .const(v) }
         return .node(n)
+    }
+
+    static func irOp(_ op: BinaryOp) -> IROp {
+        switch op {
+        case .add: .add
+        case .sub: .sub
+        case .mul: .mul
+        case .div: .div
+        case .eq: .eq
+        case .ne: .ne
+        case .lt: .lt
+        case .le: .le
+        case .gt: .gt
+        case .ge: .ge
+        case .and: .and
+        case .or: .or
+        }
     }
 
     static func fold(_ op: BinaryOp, _ a: Double, _ b: Double) -> Double? {

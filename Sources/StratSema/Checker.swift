@@ -149,7 +149,8 @@ public struct Checker {
         guard ok, !count.type.isError, !metric.type.isError else { return }
         let rank = TExpr(.builtin("rank", [metric]), SType(.series, .int), byExpr.range)
         let limit = TExpr(.constant(.number(count.constantNumber!)), SType(.const, .int), topExpr.range)
-        strategy.membership = TExpr(.binary(.le, rank, limit), SType(.series, .bool), d.range)
+        let member = SType(.series, .bool)
+        strategy.membership = TExpr(.binary(rank, [TBinaryStep(op: .le, rhs: limit, type: member)]), member, d.range)
     }
 
     mutating func checkTimeframe(_ d: TimeframeDecl) {

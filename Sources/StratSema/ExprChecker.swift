@@ -29,9 +29,8 @@ extension Checker {
                 }
             }
             return TExpr(.unary(op, t), t.type, e.range)
-        case .binary(let op, let a, let b, let opRange):
-            let l = scalarValue(checkExpr(a, env)), r = scalarValue(checkExpr(b, env))
-            return checkBinary(op, l, r, range: e.range, opRange: opRange)
+        case .binary(let first, let rest):
+            return checkBinaryRun(first, rest, e.range, env)
         case .conditional(let c, let a, let b):
             let ct = scalarValue(checkExpr(c, env))
             if !ct.type.isError, ct.type.dim != .bool {
@@ -39,7 +38,7 @@ extension Checker {
             }
             var l = scalarValue(checkExpr(a, env)), r = scalarValue(checkExpr(b, env))
             if l.type.isError || r.type.isError { return TExpr(.error, .error, e.range) }
-            guard let dim = unify(&l, &r) else {
+            guard let dim = unify(&l.type, &r.type) else {
                 diags.error(.branchMismatch, "the branches of `if` differ: \(l.type.dim.name) and \(r.type.dim.name)",
                             at: a.range.union(b.range), highlights: [a.range, b.range])
                 return TExpr(.error, .error, e.range)
@@ -181,11 +180,11 @@ extension Checker {
 
     /// Makes an untyped literal take the other side's dimension. Returns the common
     /// dimension, or nil when the two can't meet.
-    func unify(_ a: inout TExpr, _ b: inout TExpr) -> Dimension? {
-        if a.type.dim == b.type.dim { return a.type.dim }
-        if a.type.untyped, b.type.dim.isNumeric, !b.type.untyped { a.type.dim = b.type.dim; a.type.untyped = false; return b.type.dim }
-        if b.type.untyped, a.type.dim.isNumeric, !a.type.untyped { b.type.dim = a.type.dim; b.type.untyped = false; return a.type.dim }
-        if a.type.dim.isScalar, b.type.dim.isScalar { return scalarJoin(a.type.dim, b.type.dim) }
+    func unify(_ a: inout SType, _ b: inout SType) -> Dimension? {
+        if a.dim == b.dim { return a.dim }
+        if a.untyped, b.dim.isNumeric, !b.untyped { a.dim = b.dim; a.untyped = false; return b.dim }
+        if b.untyped, a.dim.isNumeric, !a.untyped { b.dim = a.dim; b.untyped = false; return a.dim }
+        if a.dim.isScalar, b.dim.isScalar { return scalarJoin(a.dim, b.dim) }
         return nil
     }
 
@@ -195,15 +194,52 @@ extension Checker {
         return .int
     }
 
-    mutating func checkBinary(_ op: BinaryOp, _ l0: TExpr, _ r0: TExpr, range: SourceRange, opRange: SourceRange) -> TExpr {
-        var l = l0, r = r0
-        if l.type.isError || r.type.isError { return TExpr(.error, .error, range) }
+    /// `first op₁ x₁ op₂ x₂ …`, checked step by step in a loop (see
+    /// `Expr.Kind.binary`). Every operand is checked, so each mistake in a run is
+    /// reported, but a step after a mistake is not.
+    mutating func checkBinaryRun(_ first: Expr, _ rest: [BinaryOperand], _ range: SourceRange, _ env: Env) -> TExpr {
+        var head = scalarValue(checkExpr(first, env))
+        var steps: [TBinaryStep] = []
+        steps.reserveCapacity(rest.count)
+        var failed = head.type.isError
+        var sofar = first.range
+        for o in rest {
+            let rhs = scalarValue(checkExpr(o.rhs, env))
+            defer { sofar = sofar.union(o.rhs.range) }
+            if failed { continue }
+            if rhs.type.isError { failed = true; continue }
+            var l = Operand(type: steps.last?.type ?? head.type, range: sofar, input: steps.isEmpty ? head.inputIndex : nil)
+            var r = Operand(type: rhs.type, range: rhs.range, input: rhs.inputIndex)
+            guard let type = checkBinary(o.op, &l, &r, range: sofar.union(o.rhs.range), opRange: o.opRange) else {
+                failed = true
+                continue
+            }
+            // An untyped side takes the other's unit (`close > 100` compares Prices).
+            if steps.isEmpty { head.type = l.type } else { steps[steps.count - 1].type = l.type }
+            var right = rhs
+            right.type = r.type
+            steps.append(TBinaryStep(op: o.op, rhs: right, type: type))
+        }
+        if failed { return TExpr(.error, .error, range) }
+        return TExpr(.binary(head, steps), steps[steps.count - 1].type, range)
+    }
+
+    /// What `checkBinary` needs of an operand: its type (which unification may
+    /// change), its range, and the input it is, for a hint.
+    struct Operand {
+        var type: SType
+        var range: SourceRange
+        var input: Int?
+    }
+
+    /// The type of `l op r`, or nil after reporting why it has none.
+    mutating func checkBinary(_ op: BinaryOp, _ l: inout Operand, _ r: inout Operand, range: SourceRange, opRange: SourceRange) -> SType? {
         let q = max(l.type.qualifier, r.type.qualifier)
         let untyped = l.type.untyped && r.type.untyped
         var clock = finest(l.type, r.type)
         if q != .series { clock = nil }
-        func result(_ dim: Dimension, untyped: Bool = false) -> TExpr {
-            TExpr(.binary(op, l, r), SType(q, dim, untyped: untyped, clock: clock), range)
+        func result(_ dim: Dimension, untyped: Bool = false) -> SType {
+            SType(q, dim, untyped: untyped, clock: clock)
         }
         let ld = l.type.dim, rd = r.type.dim
         let both = [l.range, r.range]
@@ -211,47 +247,47 @@ extension Checker {
         case .and, .or:
             for side in [l, r] where side.type.dim != .bool {
                 diags.error(.expectedBool, "`\(op.rawValue)` joins conditions, but this is a \(side.type.dim.name)", at: side.range)
-                return TExpr(.error, .error, range)
+                return nil
             }
             return result(.bool)
         case .eq, .ne, .lt, .le, .gt, .ge:
             if ld == .bool, rd == .bool, op == .eq || op == .ne { return result(.bool) }
-            guard ld.isNumeric || ld == .time, rd.isNumeric || rd == .time, unify(&l, &r) != nil else {
+            guard ld.isNumeric || ld == .time, rd.isNumeric || rd == .time, unify(&l.type, &r.type) != nil else {
                 var notes: [Note] = []
                 if Set([ld, rd]) == [.ratio, .price] {
                     notes.append(Note("a price can't be compared with a percentage; compare `close / open - 1 > 2%` instead"))
                 }
                 diags.error(.incomparable, "can't compare \(ld.name) with \(rd.name)", at: opRange,
                             highlights: both, notes: notes)
-                return TExpr(.error, .error, range)
+                return nil
             }
             return result(.bool)
         case .add, .sub:
             let verb = op == .add ? "add" : "subtract"
             guard ld.isNumeric || ld == .time, rd.isNumeric || rd == .time else {
                 diags.error(.notNumeric, "can't \(verb) \(ld.name) and \(rd.name)", at: opRange, highlights: both)
-                return TExpr(.error, .error, range)
+                return nil
             }
             if ld == .time, rd == .time, op == .sub { return result(.duration) }
             if ld == .time, rd == .duration { return result(.time) }
             if ld == .duration, rd == .time, op == .add { return result(.time) }
-            if let dim = unify(&l, &r), dim != .time { return result(dim, untyped: untyped) }
+            if let dim = unify(&l.type, &r.type), dim != .time { return result(dim, untyped: untyped) }
             var notes: [Note] = []
             if Set([ld, rd]) == [.price, .volume] {
                 notes.append(Note("did you mean `\(op == .add ? "close * volume" : "…")` (Money)? Prices and volumes have different units"))
             } else if ld == .price, rd == .ratio {
                 notes.append(Note("to move a price by a percentage, multiply: `close * (1 \(op.rawValue) 2%)`"))
-            } else if case .input(let i) = (l.type.untyped ? r : l).kind {
+            } else if let i = (l.type.untyped ? r : l).input {
                 notes.append(Note("give the input a unit: `input \(strategy.inputs[i].name): \(l.type.untyped ? ld.name : rd.name) = …`"))
-            } else if case .input(let i) = r.kind {
+            } else if let i = r.input {
                 notes.append(Note("give the input a unit: `input \(strategy.inputs[i].name): \(ld.name) = …`"))
             }
             diags.error(.incompatibleOperands, "can't \(verb) \(ld.name) and \(rd.name)", at: opRange, highlights: both, notes: notes)
-            return TExpr(.error, .error, range)
+            return nil
         case .mul:
             guard ld.isNumeric, rd.isNumeric else {
                 diags.error(.notNumeric, "can't multiply \(ld.name) and \(rd.name)", at: opRange, highlights: both)
-                return TExpr(.error, .error, range)
+                return nil
             }
             if ld.isScalar, rd.isScalar { return result(scalarJoin(ld, rd), untyped: untyped) }
             if ld.isScalar { return result(rd) }
@@ -261,12 +297,12 @@ extension Checker {
             default:
                 diags.error(.invalidProduct, "\(ld.name) × \(rd.name) has no meaning here", at: opRange, highlights: both,
                             notes: ld == rd ? [Note("a \(ld.name) can be multiplied by a number, a Ratio, or (for Price) a Qty")] : [])
-                return TExpr(.error, .error, range)
+                return nil
             }
         case .div:
             guard ld.isNumeric, rd.isNumeric else {
                 diags.error(.notNumeric, "can't divide \(ld.name) by \(rd.name)", at: opRange, highlights: both)
-                return TExpr(.error, .error, range)
+                return nil
             }
             if ld.isScalar, rd.isScalar {
                 return result(ld == .ratio || rd == .ratio ? .ratio : .float, untyped: untyped)
@@ -279,7 +315,7 @@ extension Checker {
             default:
                 diags.error(.invalidQuotient, "\(ld.name) ÷ \(rd.name) has no meaning here", at: opRange, highlights: both,
                             notes: ld.isScalar ? [Note("a number divided by a \(rd.name) has no unit Strat knows; divide a \(rd.name) by a \(rd.name) for a Ratio")] : [])
-                return TExpr(.error, .error, range)
+                return nil
             }
         }
     }
@@ -451,7 +487,7 @@ extension Checker {
                     }
                 case .sameAsFirst:
                     var first = values[0]
-                    guard v.type.dim.isNumeric, unify(&first, &v) != nil else {
+                    guard v.type.dim.isNumeric, unify(&first.type, &v.type) != nil else {
                         diags.error(.argumentType, "`\(p.name)` of `\(b.name)` must be a \(values[0].type.dim.name) like `\(b.params[0].name)`, not a \(v.type.dim.name)",
                                     at: r)
                         return TExpr(.error, .error, range)

@@ -27,7 +27,10 @@ public struct TExpr: Sendable {
         /// A reference to `let` number i (its value lives once, in `CheckedStrategy.lets`).
         case binding(Int)
         case unary(UnaryOp, TExpr)
-        case binary(BinaryOp, TExpr, TExpr)
+        /// A run of binary operators, folded left as in `Expr.Kind.binary`; each
+        /// step carries the type of the value so far. Flat, so a long chain is
+        /// walked (and freed) without recursion.
+        case binary(TExpr, [TBinaryStep])
         case conditional(TExpr, TExpr, TExpr)
         /// Arguments in parameter order, defaults filled in.
         case builtin(String, [TExpr])
@@ -42,11 +45,22 @@ public struct TExpr: Sendable {
         self.kind = kind; self.type = type; self.range = range
     }
 
+    /// The input this is, when it is one.
+    public var inputIndex: Int? { if case .input(let i) = kind { i } else { nil } }
+
     public var constantNumber: Double? {
         if case .constant(.number(let v)) = kind { return v }
         if case .unary(.negate, let x) = kind, let v = x.constantNumber { return -v }
         return nil
     }
+}
+
+/// One step of a binary run: `op rhs`, and the type of the value after it.
+public struct TBinaryStep: Sendable {
+    public var op: BinaryOp
+    public var rhs: TExpr
+    public var type: SType
+    public init(op: BinaryOp, rhs: TExpr, type: SType) { self.op = op; self.rhs = rhs; self.type = type }
 }
 
 public struct CheckedInput: Sendable {

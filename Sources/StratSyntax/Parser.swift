@@ -582,6 +582,9 @@ public struct Parser {
         } else {
             lhs = parsePostfix()
         }
+        // The run of operators at or above `minPrec` is collected in a loop, so a
+        // chain of any length costs no stack (see `Expr.Kind.binary`).
+        var operands: [BinaryOperand] = []
         while true {
             var info = OperatorTable.binary(current.kind)
             let opToken = current
@@ -593,13 +596,14 @@ public struct Parser {
             guard let (op, prec) = info, prec >= minPrec else { break }
             advance()
             let rhs = parseBinary(prec.next)
-            if op.isComparison, case .binary(let inner, _, _, _) = lhs.kind, inner.isComparison {
+            if op.isComparison, operands.last?.op.isComparison == true {
                 error(.chainedComparison, "comparisons can't be chained; join them with `and`", at: opToken.range,
                       notes: [Note("write `a < b and b < c`")])
             }
-            lhs = makeExpr(.binary(op, lhs, rhs, opRange: opToken.range), lhs.range.union(rhs.range))
+            operands.append(BinaryOperand(op: op, opRange: opToken.range, rhs: rhs))
         }
-        return lhs
+        if operands.isEmpty { return lhs }
+        return makeExpr(.binary(lhs, operands), lhs.range.union(operands[operands.count - 1].rhs.range))
     }
 
     mutating func parsePostfix() -> Expr {
