@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "StratREPL", dependencies: ["CReadline", "StratBacktest", "StratRuntime", "StratIR", "StratSema",
                                                  "StratSyntax", "StratMarket", "StratEngine", "StratData"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
-        .target(name: "StratRuntime", dependencies: ["StratSema", "StratIR", "StratIndicators", "StratMarket"], swiftSettings: fast),
+        .target(name: "StratRuntime", dependencies: ["StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket"], swiftSettings: fast),
         .executableTarget(name: "strat", dependencies: [
             "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

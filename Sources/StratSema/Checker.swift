@@ -39,7 +39,50 @@ public struct Checker {
     var sawShortEntry = false
     var sawLongEntry = false
 
+    /// Levels of the expression being checked, through calls (`Limits.maxExpandedDepth`).
+    var depth = 0
+    /// Calls of user functions being expanded.
+    var callDepth = 0
+    /// Expressions checked inside calls of user functions (`Limits.maxInlinedNodes`).
+    var expandedNodes = 0
+    /// Where a limit on expansion was passed, until the outermost call reports it.
+    var expansionStop: (code: DiagnosticCode, at: SourceRange)?
+    /// The result of each distinct call: a function, the clock it is checked
+    /// on, and its arguments (leaves, so the key is small).
+    var calls: [CallKey: TExpr] = [:]
+
+    struct CallKey: Hashable {
+        var function: Int
+        var clock: Int64?
+        var arguments: [ArgumentKey]
+    }
+
+    struct ArgumentKey: Hashable {
+        enum Leaf: Hashable { case constant(ConstValue), input(Int), field(BarField), binding(Int), shared(Int), error }
+        var leaf: Leaf
+        var type: SType
+
+        init(_ t: TExpr) {
+            type = t.type
+            switch t.kind {
+            case .constant(let c): leaf = .constant(c)
+            case .input(let i): leaf = .input(i)
+            case .field(let f): leaf = .field(f)
+            case .binding(let i): leaf = .binding(i)
+            case .shared(let i): leaf = .shared(i)
+            default: leaf = t.constantNumber.map { .constant(.number($0)) } ?? .error
+            }
+        }
+    }
+
     public static func check(_ program: Program, diagnostics: inout DiagnosticBag) -> [CheckedStrategy] {
+        var bag = diagnostics
+        let result = DeepStack.run { checkInPlace(program, diagnostics: &bag) }
+        diagnostics = bag
+        return result
+    }
+
+    static func checkInPlace(_ program: Program, diagnostics: inout DiagnosticBag) -> [CheckedStrategy] {
         var result: [CheckedStrategy] = []
         var names: [String: SourceRange] = [:]
         for s in program.strategies {
@@ -128,7 +171,7 @@ public struct Checker {
         var ok = true
         if let every = d.every {
             if case .literal(.duration(let secs), _) = every.kind, secs > 0 {
-                strategy.rebalance = secs
+                if checkTimeframeLimit(secs, at: every.range) { strategy.rebalance = secs } else { ok = false }
             } else if case .name(let n) = every.kind, let months = ["month": 1, "quarter": 3, "year": 12][n] {
                 strategy.rebalanceMonths = months
             } else if case .error = every.kind {} else {
@@ -163,6 +206,7 @@ public struct Checker {
             diags.error(.invalidTimeframe, "a timeframe must be longer than zero", at: d.value.range)
             return
         }
+        guard checkTimeframeLimit(secs, at: d.value.range) else { return }
         strategy.timeframe = secs
     }
 

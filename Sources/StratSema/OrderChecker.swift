@@ -138,11 +138,16 @@ extension Checker {
                         diags.error(.lifetimeType, "`expire after N bars` needs a whole number of bars, not a \(t.type.dim.name)", at: e.range)
                     } else if let v = t.constantNumber, v < 1 {
                         diags.error(.lifetimeType, "an order must live at least 1 bar", at: e.range)
-                    } else { order.expireBars = t }
+                    } else if checkLimit(t, Double(Limits.maxLifetimeBars), "an order's lifetime", unit: "bars", at: e.range) {
+                        order.expireBars = t
+                    }
                 } else if t.type.dim != .duration {
                     diags.error(.lifetimeType, "`expire after` takes a duration such as `12h` or a bar count such as `5 bars`, not a \(t.type.dim.name)",
                                 at: e.range, fixIts: t.type.dim == .int ? [FixIt(range: SourceRange(e.range.end, e.range.end), replacement: " bars")] : [])
-                } else { order.expireAfter = t }
+                } else if checkLimit(t, Double(Limits.maxLifetimeSeconds), "an order's lifetime", unit: "(100 years)", at: e.range,
+                                     show: Self.seconds) {
+                    order.expireAfter = t
+                }
             case .reduceOnly: order.reduceOnly = true
             case .postOnly:
                 order.postOnly = true
@@ -323,8 +328,13 @@ extension Checker {
     /// answer "unknown" below that.
     func resolved(_ e: TExpr) -> TExpr {
         var e = e
-        while case .binding(let i) = e.kind { e = strategy.lets[i].value }
-        return e
+        while true {
+            switch e.kind {
+            case .binding(let i): e = strategy.lets[i].value
+            case .shared(let i): e = strategy.shared[i]
+            default: return e
+            }
+        }
     }
 
     static let hintDepth = 32

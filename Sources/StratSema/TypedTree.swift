@@ -26,6 +26,10 @@ public struct TExpr: Sendable {
         case field(BarField)
         /// A reference to `let` number i (its value lives once, in `CheckedStrategy.lets`).
         case binding(Int)
+        /// A reference to value i of `CheckedStrategy.shared`: the result of a
+        /// call of a user function, or an argument of one, kept once however
+        /// often it is used.
+        case shared(Int)
         case unary(UnaryOp, TExpr)
         /// A run of binary operators, folded left as in `Expr.Kind.binary`; each
         /// step carries the type of the value so far. Flat, so a long chain is
@@ -43,6 +47,16 @@ public struct TExpr: Sendable {
 
     public init(_ kind: Kind, _ type: SType, _ range: SourceRange) {
         self.kind = kind; self.type = type; self.range = range
+    }
+
+    /// A value small enough to copy wherever it is used: a constant (or a
+    /// negated one), an input, a bar field, a reference, or an error.
+    public var isLeaf: Bool {
+        switch kind {
+        case .constant, .input, .field, .binding, .shared, .error: true
+        case .unary(.negate, let x): x.constantNumber != nil
+        default: false
+        }
     }
 
     /// The input this is, when it is one.
@@ -176,6 +190,10 @@ public struct CheckedStrategy: Sendable {
     public var timeframe: Int64?
     public var inputs: [CheckedInput] = []
     public var lets: [CheckedLet] = []
+    /// Values referenced by `.shared(i)`: what calls of user functions return and
+    /// what they are given (see `Checker.callUserFunction`). A value refers only
+    /// to lets and shared values made before it.
+    public var shared: [TExpr] = []
     public var rules: [CheckedRule] = []
     public var risk = CheckedRisk()
 }

@@ -4,6 +4,10 @@
 /// (32 KB of source gave 32 MB); nesting is bounded by `Limits.maxNesting`.
 public enum ASTDump {
     public static func dump(_ program: Program) -> String {
+        DeepStack.run { dumpInPlace(program) }
+    }
+
+    static func dumpInPlace(_ program: Program) -> String {
         var out = ""
         let file = program.file
         func pos(_ r: SourceRange) -> String {

@@ -13,9 +13,11 @@ public struct Formatter {
     private var lastEnd = 0
 
     public static func format(_ program: Program) -> String {
-        var f = Formatter(file: program.file, comments: program.comments)
-        f.printProgram(program.strategies)
-        return f.out
+        DeepStack.run {
+            var f = Formatter(file: program.file, comments: program.comments)
+            f.printProgram(program.strategies)
+            return f.out
+        }
     }
 
     private init(file: SourceFile, comments: [Comment]) {
@@ -204,7 +206,7 @@ public struct Formatter {
             && Keyword(rawValue: s) == nil
     }
 
-    public func expr(_ e: Expr) -> String {
+    func expr(_ e: Expr) -> String {
         var text = ""
         write(e, to: &text)
         return text

@@ -9,12 +9,16 @@ public enum Limits {
     /// Largest source file, in bytes (larger files get E0007 and are not parsed).
     public static let maxSourceBytes = 16 << 20
 
-    /// Deepest nesting of expressions inside each other: parentheses, `if`,
-    /// `not`, unary minus, call arguments, `[n]`, `.name` and `@`, counted
-    /// through calls of user functions (a call nests its function's body where
-    /// it is written). A run of binary operators (`a + b + c …`, `x and y and …`)
-    /// is one level, however long.
+    /// Deepest nesting of an expression as written: parentheses, `if`, `not`,
+    /// unary minus, call arguments, `[n]`, `.name` and `@` each open a level; a
+    /// run of binary operators (`a + b + c …`, `x and y and …`) is one level,
+    /// however long (E0114).
     public static let maxNesting = 256
+
+    /// Deepest nesting once calls of user functions are expanded where they are
+    /// written, in levels of the typed tree (a chain of functions each calling
+    /// the one before nests them all; E0216).
+    public static let maxExpandedDepth = 1_024
 
     /// Most typed-tree nodes that calls of user functions may add to a strategy
     /// (each distinct call is expanded once; repeated calls with the same
