@@ -66,3 +66,46 @@ func onThread(stack kilobytes: Int, _ body: @escaping @Sendable () -> Void) {
         }
     }
 }
+
+/// Warm-up arithmetic on extreme values saturates instead of trapping, and a
+/// chain of lets read in a new context is lowered without recursion.
+@Suite struct ExtremeValueTests {
+    @Test func warmUpOfHugeInputRangesDoesNotTrap() throws {
+        let text = """
+            strategy S {
+              timeframe 1d
+              input k = 2 in 1...1e300
+              when close > sma(close, k * 2) and close[k * 3] > open { enter long }
+            }
+            """
+        let result = Compiler.compile(SourceFile(name: "s.strat", text: text))
+        let ir = try #require(result.ir?.strategies.first, "\(result.diagnostics.map(\.message))")
+        #expect(ir.warmup.atDefaults == 6)
+        // At the range's top each parameter counts as the limit: the runtime
+        // would refuse such a run, but the report is a number.
+        #expect(ir.warmup.atMaximum == Limits.maxOffset)
+    }
+
+    /// The longest window on the longest timeframe, in base bars: 3e15, exact.
+    @Test func aLongWindowOnALongTimeframe() throws {
+        let text = """
+            strategy S {
+              timeframe 1s
+              when close > ema(close, 1000000)@5000w { enter long }
+            }
+            """
+        let result = Compiler.compile(SourceFile(name: "s.strat", text: text))
+        let ir = try #require(result.ir?.strategies.first, "\(result.diagnostics.map(\.message))")
+        #expect(ir.warmup.atDefaults == 1_000_000 * 5000 * 604_800 - 1)
+    }
+
+    @Test func aChainOfLetsReadOnAnotherTimeframe() throws {
+        let lets = (1..<30_000).map { "  let a\($0) = a\($0 - 1) + 1\n" }.joined()
+        let text = "strategy S {\n  timeframe 1d\n  let a0 = close\n" + lets + "  when a29999@2d > open { enter long }\n}\n"
+        let result = Compiler.compile(SourceFile(name: "lets.strat", text: text))
+        let ir = try #require(result.ir?.strategies.first, "\(result.diagnostics.prefix(2).map(\.message))")
+        // Every let on the base clock and again on 2d.
+        #expect(ir.nodes.count(where: { $0.op == .add && $0.type.clock == 172_800 }) == 29_999)
+        #expect(Verifier.verify(ir).isEmpty)
+    }
+}
