@@ -23,6 +23,7 @@ public struct Checker {
 
     struct Env {
         var params: [String: TExpr] = [:]
+        /// The function whose body is checked on its own (`checkFunction`).
         var calling: [String] = []
         var clock: Int64?
         /// True while checking a function body before any call: parameters are unknown.
@@ -41,8 +42,9 @@ public struct Checker {
 
     /// Levels of the expression being checked, through calls (`Limits.maxExpandedDepth`).
     var depth = 0
-    /// Calls of user functions being expanded.
+    /// Calls of user functions being expanded, and the functions they call.
     var callDepth = 0
+    var expanding: Set<String> = []
     /// Expressions checked inside calls of user functions (`Limits.maxInlinedNodes`).
     var expandedNodes = 0
     /// Where a limit on expansion was passed, until the outermost call reports it.

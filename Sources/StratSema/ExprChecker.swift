@@ -403,7 +403,7 @@ extension Checker {
     // MARK: Calls
 
     mutating func checkCall(_ f: Identifier, _ args: [CallArgument], _ range: SourceRange, _ env: Env) -> TExpr {
-        if env.calling.contains(f.name) {
+        if env.calling.contains(f.name) || expanding.contains(f.name) {
             diags.error(.recursion, "`\(f.name)` calls itself; functions can't be recursive, so every bar's cost stays bounded",
                         at: f.range)
             return TExpr(.error, .error, range)
@@ -454,10 +454,11 @@ extension Checker {
         }
         var inner = Env()
         inner.clock = env.clock
-        inner.calling = env.calling + [f.name]
         for (p, v) in zip(decl.parameters, values) { inner.params[p.name] = v }
         callDepth += 1
+        expanding.insert(f.name)
         var body = checkExpr(decl.body, inner)
+        expanding.remove(f.name)
         callDepth -= 1
         if callDepth == 0, let stop = expansionStop {
             // Reported here, at the call written outside any function body.

@@ -23,7 +23,7 @@ public enum Limits {
     /// Most typed-tree nodes that calls of user functions may add to a strategy
     /// (each distinct call is expanded once; repeated calls with the same
     /// arguments share it).
-    public static let maxInlinedNodes = 1_000_000
+    public static let maxInlinedNodes = 250_000
 
     /// Longest indicator window (`sma(close, n)`, `highest(high, n)`, …), in bars.
     public static let maxWindow = 1_000_000

@@ -59,7 +59,7 @@ func onThread(stack kilobytes: Int, _ body: @escaping @Sendable () -> Void) {
     }
 
     @Test func deeperThanTheLimitIsADiagnosticOnA512KBThread() {
-        let text = Self.strategy("  let c = " + String(repeating: "(", count: 100_000) + "close > open" + String(repeating: ")", count: 100_000))
+        let text = Self.strategy("  let c = " + String(repeating: "(", count: 20_000) + "close > open" + String(repeating: ")", count: 20_000))
         onThread(stack: 512) {
             let result = Compiler.compile(SourceFile(name: "deep.strat", text: text))
             #expect(result.diagnostics.map(\.code) == [.nestingTooDeep])
@@ -100,12 +100,12 @@ func onThread(stack kilobytes: Int, _ body: @escaping @Sendable () -> Void) {
     }
 
     @Test func aChainOfLetsReadOnAnotherTimeframe() throws {
-        let lets = (1..<30_000).map { "  let a\($0) = a\($0 - 1) + 1\n" }.joined()
-        let text = "strategy S {\n  timeframe 1d\n  let a0 = close\n" + lets + "  when a29999@2d > open { enter long }\n}\n"
+        let lets = (1..<10_000).map { "  let a\($0) = a\($0 - 1) + 1\n" }.joined()
+        let text = "strategy S {\n  timeframe 1d\n  let a0 = close\n" + lets + "  when a9999@2d > open { enter long }\n}\n"
         let result = Compiler.compile(SourceFile(name: "lets.strat", text: text))
         let ir = try #require(result.ir?.strategies.first, "\(result.diagnostics.prefix(2).map(\.message))")
         // Every let on the base clock and again on 2d.
-        #expect(ir.nodes.count(where: { $0.op == .add && $0.type.clock == 172_800 }) == 29_999)
+        #expect(ir.nodes.count(where: { $0.op == .add && $0.type.clock == 172_800 }) == 9_999)
         #expect(Verifier.verify(ir).isEmpty)
     }
 }
