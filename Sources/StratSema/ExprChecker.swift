@@ -186,8 +186,13 @@ extension Checker {
                         notes: [Note("defined here; move the definition above its first use", at: later)])
             return
         }
+        // Past the error cap nothing is kept, so the suggestion is not worth its
+        // search; a name more than the allowed distance longer or shorter can't
+        // be it, which skips most of a large scope cheaply.
+        guard diags.acceptsErrors else { return }
+        let allowed = max(1, n.count / 3)
         let candidates = Array(scope.keys) + Array(env.params.keys) + BarField.allCases.map(\.rawValue) + Array(Builtin.all.keys)
-        let best = candidates.map { ($0, editDistance($0, n)) }.filter { $0.1 <= max(1, n.count / 3) }
+        let best = candidates.filter { abs($0.count - n.count) <= allowed }.map { ($0, editDistance($0, n)) }.filter { $0.1 <= allowed }
             .min { ($0.1, $0.0) < ($1.1, $1.0) }
         diags.error(.undefinedName, "`\(n)` is not defined" + (best.map { "; did you mean `\($0.0)`?" } ?? ""), at: range,
                     fixIts: best.map { [FixIt(range: range, replacement: $0.0)] } ?? [])
