@@ -5,6 +5,16 @@ import Foundation
 /// keys) with source locations and the hash itself left out.
 public enum ContentHash {
     public static func of(_ s: IRStrategy) -> String {
+        SHA256.hash(data: canonicalBytes(s) ?? []).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The bytes hashed (nil when a number is not finite, which JSON can't hold).
+    public static func canonicalBytes(_ s: IRStrategy) -> [UInt8]? {
+        CanonicalJSON.of(hashed(s))
+    }
+
+    /// The strategy as hashed: no hash, no source locations.
+    static func hashed(_ s: IRStrategy) -> IRStrategy {
         var copy = s
         copy.hash = ""
         copy.rules = copy.rules.map { r in
@@ -13,8 +23,13 @@ public enum ContentHash {
             r.actions = r.actions.map { var a = $0; a.source = nil; return a }
             return r
         }
-        let data = (try? IRJSON.encoder.encode(copy)) ?? Data()
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        return copy
+    }
+
+    /// What `of` hashes, written by Foundation's encoder: the reference that
+    /// `CanonicalJSON` matches byte for byte (nil where the encoder refuses).
+    public static func encoderBytes(_ s: IRStrategy) -> [UInt8]? {
+        (try? IRJSON.encoder.encode(hashed(s))).map(Array.init)
     }
 }
 

@@ -324,7 +324,14 @@ public struct Lowering {
         }
     }
 
+    /// `a op b` when it is a finite number (an overflow such as `1e308 * 10` is
+    /// left to the runtime, where it is an infinity on every bar, not a constant
+    /// the IR's JSON could not hold).
     static func fold(_ op: BinaryOp, _ a: Double, _ b: Double) -> Double? {
+        foldAny(op, a, b).flatMap { $0.isFinite ? $0 : nil }
+    }
+
+    static func foldAny(_ op: BinaryOp, _ a: Double, _ b: Double) -> Double? {
         switch op {
         case .add: a + b
         case .sub: a - b
