@@ -77,7 +77,7 @@ public enum Compiler {
     static func display(_ v: Double, _ type: String) -> String {
         switch type {
         case "Ratio": IRPrinter.num(v * 100) + "%"
-        case "Duration": formatDuration(Int64(v))
+        case "Duration": v == v.rounded() && abs(v) < 9e15 ? formatDuration(Int64(v)) : IRPrinter.num(v) + "s"
         case "Bool": v != 0 ? "true" : "false"
         default: IRPrinter.num(v)
         }
