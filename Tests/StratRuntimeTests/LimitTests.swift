@@ -72,3 +72,20 @@ import Testing
         #expect(s.warmup.atDefaults == 2)
     }
 }
+
+/// Values no checked source produces, from IR made elsewhere or inputs declared
+/// with extreme defaults: refused or printed, never a trap.
+@Suite struct ExtremeIRTests {
+    @Test func aTimeframeBeyondTheLimitIsRefusedBeforeItBecomesMilliseconds() throws {
+        var s = try LimitTests.compile("  when close@2d > open { enter long }")
+        for i in s.nodes.indices where s.nodes[i].type.clock == 172_800 { s.nodes[i].type.clock = 9_000_000_000_000_000 }
+        #expect(throws: RuntimeError("timeframe 9000000000000000s is outside 1s…3153600000s (100 years)")) {
+            _ = try Runtime(strategy: s, symbols: ["X"], baseInterval: 86_400_000)
+        }
+    }
+
+    @Test func aHugeDurationInputIsSummarised() throws {
+        let s = try LimitTests.compile("  input d: Duration = 1e300\n  when close > open { enter long }")
+        #expect(Compiler.summary(s).contains("inputs d=1e+300s;"))
+    }
+}
