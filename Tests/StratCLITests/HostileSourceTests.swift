@@ -33,6 +33,15 @@ import StratTestSupport
         #expect((runs["ast"]?.stdout.utf8.count ?? .max) < 8 * text.utf8.count)
     }
 
+    @Test func aLongRunBacktests() throws {
+        // Compiled, then set up by the runtime (one pass over the nodes) and run.
+        let sum = Array(repeating: "close", count: 20_000).joined(separator: " + ")
+        let f = try temp("sum.strat", Self.strategy("  let s = (\(sum)) / 20000\n  let c = s > open"))
+        let r = try strat("backtest", f.path, "--data", "Data/GOOG.csv")
+        #expect(r.status == 0, "\(r.stderr.prefix(300))")
+        #expect(r.stdout.contains("Trades"))
+    }
+
     @Test func deepNestingGetsALocatedDiagnostic() throws {
         let n = 7_900
         let cases: [(String, String)] = [
