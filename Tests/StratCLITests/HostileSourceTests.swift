@@ -101,6 +101,21 @@ import StratTestSupport
         }
     }
 
+    @Test func setValuesBeyondTheLimitsNameTheirInput() throws {
+        let f = try temp("set.strat", "strategy S {\n  timeframe 1d\n  input n = 20\n  input life = 5\n"
+                         + "  when close > sma(close, n) { enter long at limit close expire after life bars }\n}\n")
+        let cases = [
+            ("n=2000000", "strat: error: input `n` = 2000000 makes the length of `sma` 2000000; the length of `sma` must be a whole number of bars from 1 to 1000000\n"),
+            ("life=-5", "strat: error: input `life` = -5 makes an order's lifetime -5; an order's lifetime must be a whole number of bars from 1 to 1000000 (the rule at line 5)\n"),
+            ("life=1000000000000", "strat: error: input `life` = 1000000000000 makes an order's lifetime 1000000000000; an order's lifetime must be a whole number of bars from 1 to 1000000 (the rule at line 5)\n"),
+        ]
+        for (set, message) in cases {
+            let r = try strat("backtest", f.path, "--data", "Data/GOOG.csv", "--set", set)
+            #expect(r.status == 2, "\(set): \(r.status)")
+            #expect(r.stderr == message)
+        }
+    }
+
     @Test func unexpectedCharactersAreLexedInLinearTime() throws {
         // 200,000 in a row took 13.7 s: each was dropped after its column was
         // found by scanning from the line's start.
