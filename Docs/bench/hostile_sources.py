@@ -44,6 +44,7 @@ def shapes():
     yield "unclosed", strategy("  let c = " + "(" * SIZE)
     yield "undefined", strategy(fill(lambda i: f"  let u{i} = clsoe{i} + opne{i}") + "\n  let c = close > open")
     yield "junk", "strategy S {\n" + "#" * SIZE + "\n}\n"
+    yield "strategies", fill(lambda i: f"strategy S{i} {{ }}")
     yield "one-line", "strategy S { " + " ".join(f"let v{i} = close + {i}" for i in range(SIZE // 24)) + " let c = close > open when c { enter long } }\n"
 
 

@@ -93,9 +93,12 @@ public struct Checker {
                                   at: s.name.range, notes: [Note("first declared here", at: first)])
             }
             names[s.name.name] = s.name.range
-            var c = Checker(diags: diagnostics, strategy: CheckedStrategy(name: s.name.name, range: s.range))
+            // The bag moves into the checker and back, never shared while it is
+            // written to: a copy per strategy made 50,000 strategies quadratic.
+            var c = Checker(diags: DiagnosticBag(file: diagnostics.file), strategy: CheckedStrategy(name: s.name.name, range: s.range))
+            swap(&c.diags, &diagnostics)
             c.checkStrategy(s)
-            diagnostics = c.diags
+            swap(&c.diags, &diagnostics)
             result.append(c.strategy)
         }
         return result
