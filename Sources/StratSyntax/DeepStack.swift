@@ -19,7 +19,7 @@ import Darwin
 /// caller's thread can be any thread. Work already on such a thread runs in
 /// place; the thread is joined before `run` returns, so `body` need not escape.
 public enum DeepStack {
-    /// Measured need at the limits in a debug build: 3.5 MB for the deepest
+    /// Measured need at the limits in a debug build: 4.9 MB for the deepest
     /// expression the parser accepts, 12.6 MB for the deepest expansion of
     /// calls (Docs/Limits.md); the rest is margin. Only the pages touched are used.
     public static let size = 64 << 20
