@@ -52,15 +52,15 @@ let package = Package(
         .target(name: "StratREPL", dependencies: ["CReadline", "StratBacktest", "StratRuntime", "StratIR", "StratSema",
                                                  "StratSyntax", "StratMarket", "StratEngine", "StratData"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
-        .target(name: "StratRuntime", dependencies: ["StratSema", "StratIR", "StratIndicators", "StratMarket"], swiftSettings: fast),
+        .target(name: "StratRuntime", dependencies: ["StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket"], swiftSettings: fast),
         .executableTarget(name: "strat", dependencies: [
             "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StratSyntaxTests", dependencies: ["StratSyntax"]),
         .testTarget(name: "StratSemaTests", dependencies: ["StratSema", "StratIR"]),
-        .testTarget(name: "StratIRTests", dependencies: ["StratIR", "StratMarket"]),
-        .testTarget(name: "StratMarketTests", dependencies: ["StratMarket"]),
+        .testTarget(name: "StratIRTests", dependencies: ["StratIR", "StratMarket", "StratFuzzChecks"]),
+        .testTarget(name: "StratMarketTests", dependencies: ["StratMarket", "StratFuzzChecks"]),
         .testTarget(name: "StratRuntimeTests", dependencies: ["StratRuntime", "StratIR", "StratMarket", "StratIndicators"]),
         .testTarget(name: "StratEngineTests", dependencies: ["StratEngine", "StratMarket"]),
         .testTarget(name: "StratBacktestTests", dependencies: ["StratBacktest", "StratEngine", "StratIR", "StratMarket", "StratSyntax"]),
@@ -70,5 +70,19 @@ let package = Package(
         .testTarget(name: "StratCLITests", dependencies: ["strat", "StratTestSupport"]),
         // Runs the CLI and tmux as child processes for the tests above.
         .target(name: "StratTestSupport", path: "Tests/StratTestSupport"),
+        // What the fuzzers check, also run by the tests on what they found.
+        .target(name: "StratFuzzChecks", dependencies: ["StratIR", "StratSyntax", "StratMarket"], path: "Fuzz/Checks"),
     ]
 )
+
+// The libFuzzer targets exist only when STRAT_FUZZ is set: they call libFuzzer's
+// driver, which only `-sanitize=fuzzer` links, so a normal build could not link
+// them. .ci/run builds them in .build-fuzz:
+//   STRAT_FUZZ=1 swift build --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer --product FuzzFrontEnd
+if Context.environment["STRAT_FUZZ"] != nil {
+    package.targets += [
+        .target(name: "FuzzDriver", path: "Fuzz/Driver"),
+        .executableTarget(name: "FuzzFrontEnd", dependencies: ["FuzzDriver", "StratFuzzChecks"], path: "Fuzz/FrontEnd"),
+        .executableTarget(name: "FuzzBarCSV", dependencies: ["FuzzDriver", "StratFuzzChecks"], path: "Fuzz/BarCSV"),
+    ]
+}

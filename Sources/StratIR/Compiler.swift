@@ -19,6 +19,10 @@ public struct CompileResult: Sendable {
 
 public enum Compiler {
     public static func compile(_ file: SourceFile) -> CompileResult {
+        DeepStack.run { compileInPlace(file) }
+    }
+
+    static func compileInPlace(_ file: SourceFile) -> CompileResult {
         let (program, parsed) = Parser.parse(file)
         var diags = parsed
         if diags.hasErrors {
@@ -39,6 +43,10 @@ public enum Compiler {
     /// Compiles one expression (see `Parser.parseEvaluation`): the IR has one
     /// strategy whose only `let`, `value`, is the expression.
     public static func compileExpression(_ file: SourceFile, timeframe: Int64?) -> CompileResult {
+        DeepStack.run { compileExpressionInPlace(file, timeframe: timeframe) }
+    }
+
+    static func compileExpressionInPlace(_ file: SourceFile, timeframe: Int64?) -> CompileResult {
         let (program, parsed) = Parser.parseEvaluation(file, timeframe: timeframe)
         var diags = parsed
         if diags.hasErrors {
@@ -69,7 +77,7 @@ public enum Compiler {
     static func display(_ v: Double, _ type: String) -> String {
         switch type {
         case "Ratio": IRPrinter.num(v * 100) + "%"
-        case "Duration": formatDuration(Int64(v))
+        case "Duration": v == v.rounded() && abs(v) < 9e15 ? formatDuration(Int64(v)) : IRPrinter.num(v) + "s"
         case "Bool": v != 0 ? "true" : "false"
         default: IRPrinter.num(v)
         }

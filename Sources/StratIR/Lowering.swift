@@ -13,16 +13,26 @@ public struct Lowering {
 
     private var nodes: [IRNode] = []
     private var index: [IRNode: Int] = [:]
-    /// Each `let` is lowered once per context.
-    private var letNodes: [Context: [Int: Int]] = [:]
+    /// Each `let` and shared value is lowered once per context.
+    private var referenced: [Context: [Reference: Int]] = [:]
+    /// The references in each let's or shared value's expression, with the
+    /// contexts (`@`) they are read in, found once.
+    private var dependencies: [Reference: [(Reference, Int64?, String?)]] = [:]
+
+    enum Reference: Hashable {
+        case binding(Int)
+        case shared(Int)
+    }
     private let strategy: CheckedStrategy
     private let file: SourceFile
 
     public static func lower(_ strategies: [CheckedStrategy], file: SourceFile) -> IRProgram {
-        IRProgram(strategies: strategies.map { s in
-            var l = Lowering(strategy: s, file: file)
-            return l.lowerStrategy()
-        })
+        DeepStack.run {
+            IRProgram(strategies: strategies.map { s in
+                var l = Lowering(strategy: s, file: file)
+                return l.lowerStrategy()
+            })
+        }
     }
 
     init(strategy: CheckedStrategy, file: SourceFile) {
@@ -37,7 +47,9 @@ public struct Lowering {
 
     mutating func lowerStrategy() -> IRStrategy {
         let base = Context()
-        let lets = strategy.lets.filter { !$0.value.type.isError }.map { IRNamed(name: $0.name, node: lower($0.value, base)) }
+        let lets = strategy.lets.indices.filter { !strategy.lets[$0].value.type.isError }.map { i in
+            IRNamed(name: strategy.lets[i].name, node: lowerReference(.binding(i), strategy.lets[i].value.type, base))
+        }
         var rules: [IRRule] = []
         for r in strategy.rules where !r.condition.type.isError {
             let cond = lower(r.condition, base)
@@ -141,59 +153,13 @@ public struct Lowering {
             return add(IRNode(op: .field, type: IRType(qualifier: "series", dim: f.dimension.name, clock: ctx.clock),
                               name: f.rawValue, symbol: ctx.symbol))
         case .binding(let i):
-            if let n = letNodes[ctx]?[i] { return n }
-            let n = lower(strategy.lets[i].value, ctx)
-            letNodes[ctx, default: [:]][i] = n
-            return n
-        case .unary(let op, let x):
-            let a = lower(x, ctx)
-            if let v = constValue(a) { return constant(op == .negate ? -v : (v == 0 ? 1 : 0), dim: nodes[a].type.dim) }
-            return add(IRNode(op: op == .negate ? .neg : .not, type: type(e.type, clock: nodes[a].type.clock), args: [a]))
-        case .binary(let op, let x, let y):
-            let a = lower(x, ctx), b = lower(y, ctx)
-            if let va = constValue(a), let vb = constValue(b), let v = Self.fold(op, va, vb) {
-                return constant(v, dim: type(e.type, clock: nil).dim)
-            }
-            let irop: IROp = switch op {
-            case .add: .add
-            case .sub: .sub
-            case .mul: .mul
-            case .div: .div
-            case .eq: .eq
-            case .ne: .ne
-            case .lt: .lt
-            case .le: .le
-            case .gt: .gt
-            case .ge: .ge
-            case .and: .and
-            case .or: .or
-            }
-            return add(IRNode(op: irop, type: type(e.type, clock: clock(of: [a, b], default: nil)), args: [a, b]))
-        case .conditional(let c, let x, let y):
-            let ci = lower(c, ctx), a = lower(x, ctx), b = lower(y, ctx)
-            if let v = constValue(ci) { return v != 0 ? a : b }
-            return add(IRNode(op: .select, type: type(e.type, clock: clock(of: [ci, a, b], default: nil)), args: [ci, a, b]))
-        case .builtin(let name, let argExprs):
-            let b = Builtin.all[name]!
-            var args: [Int] = []
-            var params: [IRParam] = []
-            for (p, a) in zip(b.params, argExprs) {
-                switch p.kind {
-                case .series: args.append(lower(a, ctx))
-                case .length, .number: params.append(param(a, ctx))
-                }
-            }
-            for f in b.implicitFields {
-                args.append(add(IRNode(op: .field, type: IRType(qualifier: "series", dim: f.dimension.name, clock: ctx.clock),
-                                       name: f.rawValue, symbol: ctx.symbol)))
-            }
-            if b.category == .math, params.isEmpty, let values = Optional(args.compactMap(constValue)), values.count == args.count,
-               let v = Self.foldMath(name, values) {
-                return constant(v, dim: type(e.type, clock: nil).dim)
-            }
-            let c = b.category == .math || !args.isEmpty ? clock(of: args, default: ctx.clock) : ctx.clock
-            return add(IRNode(op: .call, type: type(e.type, clock: c), args: args, params: params, name: name,
-                              symbol: args.isEmpty ? ctx.symbol : nil))
+            return lowerReference(.binding(i), e.type, ctx)
+        case .shared(let i):
+            return lowerReference(.shared(i), e.type, ctx)
+        case .unary(let op, let x): return lowerUnary(op, x, e.type, ctx)
+        case .binary(let head, let steps): return lowerRun(head, steps, ctx)
+        case .conditional(let c, let x, let y): return lowerConditional(c, x, y, e.type, ctx)
+        case .builtin(let name, let args): return lowerCall(name, args, e.type, ctx)
         case .history(let x, let offset):
             let a = lower(x, ctx)
             let p = param(offset, ctx)
@@ -212,6 +178,127 @@ public struct Lowering {
         }
     }
 
+    // One method per construct, so the recursion's frame stays small in a debug
+    // build (see `DeepStack`).
+
+    mutating func lowerUnary(_ op: UnaryOp, _ x: TExpr, _ t: SType, _ ctx: Context) -> Int {
+        let a = lower(x, ctx)
+        if let v = constValue(a) { return constant(op == .negate ? -v : (v == 0 ? 1 : 0), dim: nodes[a].type.dim) }
+        return add(IRNode(op: op == .negate ? .neg : .not, type: type(t, clock: nodes[a].type.clock), args: [a]))
+    }
+
+    mutating func lowerRun(_ head: TExpr, _ steps: [TBinaryStep], _ ctx: Context) -> Int {
+        var a = lower(head, ctx)
+        for step in steps {
+            let b = lower(step.rhs, ctx)
+            if let va = constValue(a), let vb = constValue(b), let v = Self.fold(step.op, va, vb) {
+                a = constant(v, dim: type(step.type, clock: nil).dim)
+            } else {
+                a = add(IRNode(op: Self.irOp(step.op), type: type(step.type, clock: clock(of: [a, b], default: nil)), args: [a, b]))
+            }
+        }
+        return a
+    }
+
+    mutating func lowerConditional(_ c: TExpr, _ x: TExpr, _ y: TExpr, _ t: SType, _ ctx: Context) -> Int {
+        let ci = lower(c, ctx), a = lower(x, ctx), b = lower(y, ctx)
+        if let v = constValue(ci) { return v != 0 ? a : b }
+        return add(IRNode(op: .select, type: type(t, clock: clock(of: [ci, a, b], default: nil)), args: [ci, a, b]))
+    }
+
+    mutating func lowerCall(_ name: String, _ argExprs: [TExpr], _ t: SType, _ ctx: Context) -> Int {
+        let b = Builtin.all[name]!
+        var args: [Int] = []
+        var params: [IRParam] = []
+        for (p, a) in zip(b.params, argExprs) {
+            switch p.kind {
+            case .series: args.append(lower(a, ctx))
+            case .length, .number: params.append(param(a, ctx))
+            }
+        }
+        return callNode(b, args, params, t, ctx)
+    }
+
+    mutating func callNode(_ b: Builtin, _ arguments: [Int], _ params: [IRParam], _ t: SType, _ ctx: Context) -> Int {
+        var args = arguments
+        for f in b.implicitFields {
+            args.append(add(IRNode(op: .field, type: IRType(qualifier: "series", dim: f.dimension.name, clock: ctx.clock),
+                                   name: f.rawValue, symbol: ctx.symbol)))
+        }
+        if b.category == .math, params.isEmpty, let values = Optional(args.compactMap(constValue)), values.count == args.count,
+           let v = Self.foldMath(b.name, values) {
+            return constant(v, dim: type(t, clock: nil).dim)
+        }
+        let c = b.category == .math || !args.isEmpty ? clock(of: args, default: ctx.clock) : ctx.clock
+        return add(IRNode(op: .call, type: type(t, clock: c), args: args, params: params, name: b.name,
+                          symbol: args.isEmpty ? ctx.symbol : nil))
+    }
+
+    // MARK: References
+
+    func value(of r: Reference) -> TExpr {
+        switch r {
+        case .binding(let i): strategy.lets[i].value
+        case .shared(let i): strategy.shared[i]
+        }
+    }
+
+    /// A let or shared value in `ctx`, lowered once. The references it reaches
+    /// are lowered first, deepest first, by a loop: lowering each value then
+    /// finds its references done, so a chain of lets of any length (read in a
+    /// new context, as `x@4h`) never recurses down the chain.
+    mutating func lowerReference(_ r: Reference, _ type: SType, _ ctx: Context) -> Int {
+        if referenced[ctx]?[r] == nil {
+            var stack: [(Reference, Context, ready: Bool)] = [(r, ctx, false)]
+            while let (ref, c, ready) = stack.popLast() {
+                if referenced[c]?[ref] != nil { continue }
+                if ready {
+                    referenced[c, default: [:]][ref] = lower(value(of: ref), c)
+                    continue
+                }
+                stack.append((ref, c, true))
+                for (dep, clock, symbol) in dependencies(of: ref) {
+                    var inner = c
+                    if let clock { inner.clock = clock }
+                    if let symbol { inner.symbol = symbol }
+                    if referenced[inner]?[dep] == nil { stack.append((dep, inner, false)) }
+                }
+            }
+        }
+        let n = referenced[ctx]![r]!
+        // A folded constant takes the unit of where it is used, as a copied
+        // constant would (`let k = 2 * 3` then `close > k` compares Prices).
+        if let v = constValue(n), nodes[n].type.dim != type.dim.name, !type.isError, type.dim.isNumeric {
+            return constant(v, dim: type.dim.name)
+        }
+        return n
+    }
+
+    /// The references in `r`'s expression, each with the timeframe and symbol
+    /// that the `@`s around it set (nil: the reader's).
+    mutating func dependencies(of r: Reference) -> [(Reference, Int64?, String?)] {
+        if let known = dependencies[r] { return known }
+        var found: [(Reference, Int64?, String?)] = []
+        func walk(_ e: TExpr, _ clock: Int64?, _ symbol: String?) {
+            switch e.kind {
+            case .binding(let i): found.append((.binding(i), clock, symbol))
+            case .shared(let i): found.append((.shared(i), clock, symbol))
+            case .constant, .input, .field, .error: break
+            case .unary(_, let x), .member(let x, _): walk(x, clock, symbol)
+            case .binary(let head, let steps):
+                walk(head, clock, symbol)
+                for s in steps { walk(s.rhs, clock, symbol) }
+            case .conditional(let c, let a, let b): walk(c, clock, symbol); walk(a, clock, symbol); walk(b, clock, symbol)
+            case .builtin(_, let args): for a in args { walk(a, clock, symbol) }
+            case .history(let x, let o): walk(x, clock, symbol); walk(o, clock, symbol)
+            case .context(let x, let tf, let sym): walk(x, tf ?? clock, sym ?? symbol)
+            }
+        }
+        walk(value(of: r), nil, nil)
+        dependencies[r] = found
+        return found
+    }
+
     mutating func param(_ e: TExpr, _ ctx: Context) -> IRParam {
         if let v = e.constantNumber { return .const(v) }
         if case .input(let i) = e.kind { return .input(i) }
@@ -220,7 +307,31 @@ public struct Lowering {
         return .node(n)
     }
 
+    static func irOp(_ op: BinaryOp) -> IROp {
+        switch op {
+        case .add: .add
+        case .sub: .sub
+        case .mul: .mul
+        case .div: .div
+        case .eq: .eq
+        case .ne: .ne
+        case .lt: .lt
+        case .le: .le
+        case .gt: .gt
+        case .ge: .ge
+        case .and: .and
+        case .or: .or
+        }
+    }
+
+    /// `a op b` when it is a finite number (an overflow such as `1e308 * 10` is
+    /// left to the runtime, where it is an infinity on every bar, not a constant
+    /// the IR's JSON could not hold).
     static func fold(_ op: BinaryOp, _ a: Double, _ b: Double) -> Double? {
+        foldAny(op, a, b).flatMap { $0.isFinite ? $0 : nil }
+    }
+
+    static func foldAny(_ op: BinaryOp, _ a: Double, _ b: Double) -> Double? {
         switch op {
         case .add: a + b
         case .sub: a - b

@@ -18,7 +18,7 @@ public enum IRPrinter {
         }
     }
 
-    static func num(_ v: Double) -> String {
+    public static func num(_ v: Double) -> String {
         v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
     }
 

@@ -1,4 +1,5 @@
 import StratIR
+import StratSyntax
 
 /// What one instruction does. Field reads, arithmetic, math and every indicator
 /// kernel each have their own code, so the evaluator is one switch.
@@ -76,19 +77,24 @@ struct Program {
         var laneIndex: [Lane: Int] = [:]
         var ringOfNode = [Int](repeating: -1, count: nodes.count)
 
+        // Values known before the run, in one forward pass (nodes are in
+        // topological order), so no lookup of one ever recurses.
+        for (i, n) in nodes.enumerated() where n.type.qualifier != "series" {
+            statics[i] = try staticValue(i, nodes: nodes, statics: &statics, isStatic: &isStatic)
+        }
+        try Self.checkLifetimes(s, inputs: inputs, statics: statics)
+
         // History depth each node needs.
         var depth = [Int](repeating: 0, count: nodes.count)
         for (i, n) in nodes.enumerated() where n.op == .history {
-            let offset = try intParam(n.params[0], node: i, nodes: nodes, statics: &statics, isStatic: &isStatic, what: "history offset", min: 0)
+            let offset = try intParam(n.params[0], node: i, nodes: nodes, statics: &statics, isStatic: &isStatic, what: "a history offset",
+                                      min: 0, max: Limits.maxOffset, strategy: s)
             depth[n.args[0]] = Swift.max(depth[n.args[0]], offset + 1)
         }
 
         var laneSymbol = [String?](repeating: nil, count: nodes.count)
         for (i, n) in nodes.enumerated() {
-            if n.type.qualifier != "series" {
-                statics[i] = try staticValue(i, nodes: nodes, statics: &statics, isStatic: &isStatic)
-                continue
-            }
+            if n.type.qualifier != "series" { continue }
             // A node runs on its symbol's bars when every series argument does.
             var sym = n.symbol
             if n.op != .field, sym == nil {
@@ -108,7 +114,7 @@ struct Program {
                 ringOfNode[i] = ringCapacities.count
                 ringCapacities.append(depth[i])
             }
-            var ins = try instruction(for: i, nodes: nodes, statics: &statics, isStatic: &isStatic)
+            var ins = try instruction(for: i, nodes: nodes, statics: &statics, isStatic: &isStatic, strategy: s)
             ins.lane = Int32(li)
             ins.ring = Int32(ringOfNode[i])
             if n.op == .history { ins.b = Int32(ringOfNode[n.args[0]]) }
@@ -135,7 +141,7 @@ struct Program {
     }
     private var extraCount = 0
 
-    mutating func instruction(for i: Int, nodes: [IRNode], statics: inout [Double], isStatic: inout [Bool]) throws -> Instruction {
+    mutating func instruction(for i: Int, nodes: [IRNode], statics: inout [Double], isStatic: inout [Bool], strategy: IRStrategy) throws -> Instruction {
         let n = nodes[i]
         var ins = Instruction(op: .copy, lane: 0, dst: Int32(i))
         let args = n.args.map(Int32.init)
@@ -153,7 +159,8 @@ struct Program {
             ins.b = Int32(n.index ?? 0)
         case .history:
             ins.op = .history
-            ins.c = Int32(try intParam(n.params[0], node: i, nodes: nodes, statics: &statics, isStatic: &isStatic, what: "history offset", min: 0))
+            ins.c = Int32(try intParam(n.params[0], node: i, nodes: nodes, statics: &statics, isStatic: &isStatic, what: "a history offset",
+                                       min: 0, max: Limits.maxOffset, strategy: strategy))
         case .call:
             let name = n.name ?? ""
             if let op = Self.mathOps[name] {
@@ -164,7 +171,7 @@ struct Program {
                 let lengths = try n.params.map { p -> Double in
                     try paramValue(p, node: i, nodes: nodes, statics: &statics, isStatic: &isStatic)
                 }
-                let (op, spec, outputs) = try kernel(name, lengths, node: i)
+                let (op, spec, outputs) = try kernel(name, lengths, node: i, strategy: strategy)
                 ins.op = op
                 ins.k = Int32(kernels.count)
                 kernels.append(spec)
@@ -197,11 +204,13 @@ struct Program {
     ]
 
     /// The kernel for builtin `name` with its numeric parameters, and how many outputs it writes.
-    func kernel(_ name: String, _ p: [Double], node: Int) throws -> (OpCode, KernelSpec, Int) {
+    func kernel(_ name: String, _ p: [Double], node: Int, strategy: IRStrategy) throws -> (OpCode, KernelSpec, Int) {
         func len(_ k: Int, min: Int = 1) throws -> Int {
             let v = p[k]
-            guard v == v.rounded(), v >= Double(min), v <= 1_000_000 else {
-                throw RuntimeError("`\(name)`: length \(v) must be a whole number from \(min) to 1000000")
+            guard v == v.rounded(), v >= Double(min), v <= Double(Limits.maxWindow) else {
+                let what = "the length of `\(name)`"
+                throw RuntimeError(Self.describe(strategy.nodes[node].params[k], value: v, what: what, strategy: strategy)
+                                   + "; \(what) must be a whole number of bars from \(min) to \(Limits.maxWindow)")
             }
             return Int(v)
         }
@@ -260,21 +269,89 @@ struct Program {
         }
     }
 
-    func intParam(_ p: IRParam, node: Int, nodes: [IRNode], statics: inout [Double], isStatic: inout [Bool], what: String, min: Int) throws -> Int {
+    func intParam(_ p: IRParam, node: Int, nodes: [IRNode], statics: inout [Double], isStatic: inout [Bool], what: String,
+                  min: Int, max: Int, strategy: IRStrategy) throws -> Int {
         let v = try paramValue(p, node: node, nodes: nodes, statics: &statics, isStatic: &isStatic)
-        guard v == v.rounded(), v >= Double(min), v <= 1_000_000 else {
-            throw RuntimeError("\(what) \(v) must be a whole number from \(min) to 1000000")
+        guard v == v.rounded(), v >= Double(min), v <= Double(max) else {
+            throw RuntimeError(Self.describe(p, value: v, what: what, strategy: strategy)
+                               + "; \(what) must be a whole number of bars from \(min) to \(max)")
         }
         return Int(v)
     }
 
-    /// The value of a node known before the run (const or input qualifier).
+    /// Where a value out of range comes from, naming the inputs that set it:
+    /// "input `n` = 2000000 makes the length of `sma` 2000000".
+    static func describe(_ p: IRParam, value v: Double, what: String, strategy s: IRStrategy) -> String {
+        let shown = IRPrinter.num(v)
+        switch p {
+        case .const: return "\(what) is \(shown)"
+        case .input(let k): return "input `\(s.inputs[k].name)` = \(shown) makes \(what) \(shown)"
+        case .node(let n):
+            let named = inputs(of: n, in: s).map { "`\($0)`" }
+            return named.isEmpty ? "\(what) is \(shown)"
+                : "\(what) is \(shown), computed from input\(named.count == 1 ? "" : "s") \(named.joined(separator: ", "))"
+        }
+    }
+
+    /// The names of the inputs node `n` is computed from (a walk with a work list).
+    static func inputs(of n: Int, in s: IRStrategy) -> [String] {
+        var seen = Set<Int>(), todo = [n], found = Set<Int>()
+        while let i = todo.popLast() {
+            guard seen.insert(i).inserted else { continue }
+            let node = s.nodes[i]
+            if node.op == .input, let k = node.index { found.insert(k) }
+            todo += node.args
+            for case .node(let j) in node.params { todo.append(j) }
+        }
+        return found.sorted().map { s.inputs[$0].name }
+    }
+
+    /// Order lifetimes (`expire after n bars`, `expire after 12h`) known before
+    /// the run, checked against `Limits`: the engine multiplies them into times.
+    static func checkLifetimes(_ s: IRStrategy, inputs: [Double], statics: [Double]) throws {
+        func value(_ p: IRParam) -> Double {
+            switch p {
+            case .const(let v): v
+            case .input(let k): inputs[k]
+            case .node(let n): statics[n]
+            }
+        }
+        for rule in s.rules {
+            let line = rule.source.map { " (the rule at line \($0.line))" } ?? ""
+            for action in rule.actions {
+                guard let o = action.order else { continue }
+                if let p = o.expireBars {
+                    let v = value(p)
+                    guard v == v.rounded(), v >= 1, v <= Double(Limits.maxLifetimeBars) else {
+                        let what = "an order's lifetime"
+                        throw RuntimeError(describe(p, value: v, what: what, strategy: s)
+                                           + "; \(what) must be a whole number of bars from 1 to \(Limits.maxLifetimeBars)\(line)")
+                    }
+                }
+                if let p = o.expireSeconds {
+                    let v = value(p)
+                    guard v > 0, v <= Double(Limits.maxLifetimeSeconds) else {
+                        let what = "an order's lifetime"
+                        throw RuntimeError(describe(p, value: v, what: what + " in seconds", strategy: s)
+                                           + "; \(what) must be longer than 0s and at most \(Limits.maxLifetimeSeconds)s (100 years)\(line)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The value of a node known before the run (const or input qualifier). Its
+    /// arguments come before it and are known by then (`init` computes the
+    /// values in node order); IR read from JSON that breaks the order is refused.
     func staticValue(_ i: Int, nodes: [IRNode], statics: inout [Double], isStatic: inout [Bool]) throws -> Double {
         if isStatic[i] { return statics[i] }
         let n = nodes[i]
         guard n.type.qualifier != "series" else { throw RuntimeError("node \(i) changes per bar; a value known before the run was expected") }
         var x: [Double] = []
-        for a in n.args { x.append(try staticValue(a, nodes: nodes, statics: &statics, isStatic: &isStatic)) }
+        for a in n.args {
+            guard a < i, isStatic[a] else { throw RuntimeError("node \(i) uses node \(a), which is not known before it") }
+            x.append(statics[a])
+        }
         let v: Double
         switch n.op {
         case .const: v = n.value ?? .nan

@@ -1,6 +1,7 @@
 import StratIR
 import StratIndicators
 import StratMarket
+import StratSyntax
 
 /// Evaluates a compiled strategy bar by bar. One instance per traded symbol holds
 /// that symbol's node values, history rings and indicator states; every instance
@@ -39,6 +40,11 @@ public final class Runtime {
     public init(strategy: IRStrategy, overrides: [String: Double] = [:], symbols data: [String], baseInterval: Int64) throws {
         guard !data.isEmpty else { throw RuntimeError("no data: give at least one symbol's bars") }
         guard baseInterval > 0 else { throw RuntimeError("the base interval must be positive") }
+        // The checker keeps timeframes within the limit; IR read from elsewhere is
+        // checked here, before a clock is turned into milliseconds.
+        for c in Set(strategy.nodes.compactMap(\.type.clock) + strategy.timeframes) where c <= 0 || c > Limits.maxTimeframeSeconds {
+            throw RuntimeError("timeframe \(c)s is outside 1s…\(Limits.maxTimeframeSeconds)s (100 years)")
+        }
         self.strategy = strategy
         dataSymbols = data
         self.baseInterval = baseInterval

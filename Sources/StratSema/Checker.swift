@@ -23,6 +23,7 @@ public struct Checker {
 
     struct Env {
         var params: [String: TExpr] = [:]
+        /// The function whose body is checked on its own (`checkFunction`).
         var calling: [String] = []
         var clock: Int64?
         /// True while checking a function body before any call: parameters are unknown.
@@ -39,7 +40,51 @@ public struct Checker {
     var sawShortEntry = false
     var sawLongEntry = false
 
+    /// Levels of the expression being checked, through calls (`Limits.maxExpandedDepth`).
+    var depth = 0
+    /// Calls of user functions being expanded, and the functions they call.
+    var callDepth = 0
+    var expanding: Set<String> = []
+    /// Expressions checked inside calls of user functions (`Limits.maxInlinedNodes`).
+    var expandedNodes = 0
+    /// Where a limit on expansion was passed, until the outermost call reports it.
+    var expansionStop: (code: DiagnosticCode, at: SourceRange)?
+    /// The result of each distinct call: a function, the clock it is checked
+    /// on, and its arguments (leaves, so the key is small).
+    var calls: [CallKey: TExpr] = [:]
+
+    struct CallKey: Hashable {
+        var function: Int
+        var clock: Int64?
+        var arguments: [ArgumentKey]
+    }
+
+    struct ArgumentKey: Hashable {
+        enum Leaf: Hashable { case constant(ConstValue), input(Int), field(BarField), binding(Int), shared(Int), error }
+        var leaf: Leaf
+        var type: SType
+
+        init(_ t: TExpr) {
+            type = t.type
+            switch t.kind {
+            case .constant(let c): leaf = .constant(c)
+            case .input(let i): leaf = .input(i)
+            case .field(let f): leaf = .field(f)
+            case .binding(let i): leaf = .binding(i)
+            case .shared(let i): leaf = .shared(i)
+            default: leaf = t.constantNumber.map { .constant(.number($0)) } ?? .error
+            }
+        }
+    }
+
     public static func check(_ program: Program, diagnostics: inout DiagnosticBag) -> [CheckedStrategy] {
+        var bag = diagnostics
+        let result = DeepStack.run { checkInPlace(program, diagnostics: &bag) }
+        diagnostics = bag
+        return result
+    }
+
+    static func checkInPlace(_ program: Program, diagnostics: inout DiagnosticBag) -> [CheckedStrategy] {
         var result: [CheckedStrategy] = []
         var names: [String: SourceRange] = [:]
         for s in program.strategies {
@@ -48,9 +93,12 @@ public struct Checker {
                                   at: s.name.range, notes: [Note("first declared here", at: first)])
             }
             names[s.name.name] = s.name.range
-            var c = Checker(diags: diagnostics, strategy: CheckedStrategy(name: s.name.name, range: s.range))
+            // The bag moves into the checker and back, never shared while it is
+            // written to: a copy per strategy made 50,000 strategies quadratic.
+            var c = Checker(diags: DiagnosticBag(file: diagnostics.file), strategy: CheckedStrategy(name: s.name.name, range: s.range))
+            swap(&c.diags, &diagnostics)
             c.checkStrategy(s)
-            diagnostics = c.diags
+            swap(&c.diags, &diagnostics)
             result.append(c.strategy)
         }
         return result
@@ -129,7 +177,7 @@ public struct Checker {
         var ok = true
         if let every = d.every {
             if case .literal(.duration(let secs), _) = every.kind, secs > 0 {
-                strategy.rebalance = secs
+                if checkTimeframeLimit(secs, at: every.range) { strategy.rebalance = secs } else { ok = false }
             } else if case .literal(.months(let n), _) = every.kind {
                 strategy.rebalanceMonths = n
             } else if case .name(let n) = every.kind, let months = ["month": 1, "quarter": 3, "year": 12][n] {
@@ -152,7 +200,8 @@ public struct Checker {
         guard ok, !count.type.isError, !metric.type.isError else { return }
         let rank = TExpr(.builtin("rank", [metric]), SType(.series, .int), byExpr.range)
         let limit = TExpr(.constant(.number(count.constantNumber!)), SType(.const, .int), topExpr.range)
-        strategy.membership = TExpr(.binary(.le, rank, limit), SType(.series, .bool), d.range)
+        let member = SType(.series, .bool)
+        strategy.membership = TExpr(.binary(rank, [TBinaryStep(op: .le, rhs: limit, type: member)]), member, d.range)
     }
 
     mutating func checkTimeframe(_ d: TimeframeDecl) {
@@ -169,6 +218,7 @@ public struct Checker {
             diags.error(.invalidTimeframe, "a timeframe must be longer than zero", at: d.value.range)
             return
         }
+        guard checkTimeframeLimit(secs, at: d.value.range) else { return }
         strategy.timeframe = secs
     }
 

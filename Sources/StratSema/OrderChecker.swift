@@ -139,11 +139,16 @@ extension Checker {
                         diags.error(.lifetimeType, "`expire after N bars` needs a whole number of bars, not a \(t.type.dim.name)", at: e.range)
                     } else if let v = t.constantNumber, v < 1 {
                         diags.error(.lifetimeType, "an order must live at least 1 bar", at: e.range)
-                    } else { order.expireBars = t }
+                    } else if checkLimit(t, Double(Limits.maxLifetimeBars), "an order's lifetime", unit: "bars", at: e.range) {
+                        order.expireBars = t
+                    }
                 } else if t.type.dim != .duration {
                     diags.error(.lifetimeType, "`expire after` takes a duration such as `12h` or a bar count such as `5 bars`, not a \(t.type.dim.name)",
                                 at: e.range, fixIts: t.type.dim == .int ? [FixIt(range: SourceRange(e.range.end, e.range.end), replacement: " bars")] : [])
-                } else { order.expireAfter = t }
+                } else if checkLimit(t, Double(Limits.maxLifetimeSeconds), "an order's lifetime", unit: "(100 years)", at: e.range,
+                                     show: Self.seconds) {
+                    order.expireAfter = t
+                }
             case .reduceOnly: order.reduceOnly = true
             case .display(let e):
                 var t = scalarValue(checkExpr(e, env))
@@ -328,32 +333,47 @@ extension Checker {
 
     /// Whether `a` is surely above or below `b`: both constants, or `a` written as
     /// `b ± d` with `d` surely positive (a positive constant, ATR, a standard deviation…).
-    /// Looks through references to lets.
+    /// Looks through references to lets. These are hints, so they look only
+    /// `Self.hintDepth` levels deep (a chain of lets can be any length) and
+    /// answer "unknown" below that.
     func resolved(_ e: TExpr) -> TExpr {
-        if case .binding(let i) = e.kind { return resolved(strategy.lets[i].value) }
-        return e
+        var e = e
+        while true {
+            switch e.kind {
+            case .binding(let i): e = strategy.lets[i].value
+            case .shared(let i): e = strategy.shared[i]
+            default: return e
+            }
+        }
     }
+
+    static let hintDepth = 32
 
     func relation(_ a0: TExpr, _ b0: TExpr) -> Relation {
         let a = resolved(a0), b = resolved(b0)
         if let x = a.constantNumber, let y = b.constantNumber {
             return x > y ? .above : x < y ? .below : .unknown
         }
-        if case .binary(let op, let l, let r, ) = a.kind, op == .add || op == .sub, sameValue(l, b) {
+        // `a` is `l op r`: its run without the last step, and that step.
+        guard case .binary(let head, let steps) = a.kind, let last = steps.last else { return .unknown }
+        let l = steps.count == 1 ? head : TExpr(.binary(head, Array(steps.dropLast())), steps[steps.count - 2].type, a.range)
+        let op = last.op, r = last.rhs
+        if op == .add || op == .sub, sameValue(l, b) {
             switch sign(r) {
             case 1: return op == .add ? .above : .below
             case -1: return op == .add ? .below : .above
             default: return .unknown
             }
         }
-        if case .binary(.add, let l, let r) = a.kind, sameValue(r, b) {
+        if op == .add, sameValue(r, b) {
             switch sign(l) { case 1: return .above; case -1: return .below; default: return .unknown }
         }
         return .unknown
     }
 
     /// 1 when surely positive, -1 when surely negative, 0 when unknown.
-    func sign(_ e0: TExpr) -> Int {
+    func sign(_ e0: TExpr, depth: Int = 0) -> Int {
+        guard depth < Self.hintDepth else { return 0 }
         let e = resolved(e0)
         if let v = e.constantNumber { return v > 0 ? 1 : v < 0 ? -1 : 0 }
         switch e.kind {
@@ -363,29 +383,41 @@ extension Checker {
             return 0
         case .builtin(let name, _) where ["atr", "natr", "trange", "stddev", "variance"].contains(name):
             return 1
-        case .unary(.negate, let x): return -sign(x)
-        case .binary(.mul, let l, let r), .binary(.div, let l, let r): return sign(l) * sign(r)
-        case .binary(.add, let l, let r): return sign(l) == 1 && sign(r) == 1 ? 1 : sign(l) == -1 && sign(r) == -1 ? -1 : 0
-        case .context(let x, _, _): return sign(x)
+        case .unary(.negate, let x): return -sign(x, depth: depth + 1)
+        case .binary(let head, let steps):
+            var s = sign(head, depth: depth + 1)
+            for step in steps where s != 0 {
+                let r = sign(step.rhs, depth: depth + 1)
+                switch step.op {
+                case .mul, .div: s *= r
+                case .add: s = s == r ? s : 0
+                default: s = 0
+                }
+            }
+            return s
+        case .context(let x, _, _): return sign(x, depth: depth + 1)
         default: return 0
         }
     }
 
     /// Structural equality of two typed expressions.
-    func sameValue(_ a0: TExpr, _ b0: TExpr) -> Bool {
+    func sameValue(_ a0: TExpr, _ b0: TExpr, depth: Int = 0) -> Bool {
         if case .binding(let i) = a0.kind, case .binding(let j) = b0.kind, i == j { return true }
+        guard depth < Self.hintDepth else { return false }
         let a = resolved(a0), b = resolved(b0)
+        func same(_ x: TExpr, _ y: TExpr) -> Bool { sameValue(x, y, depth: depth + 1) }
         switch (a.kind, b.kind) {
         case (.constant(let x), .constant(let y)): return x == y
         case (.input(let x), .input(let y)): return x == y
         case (.field(let x), .field(let y)): return x == y && a.type.clock == b.type.clock
-        case (.unary(let o1, let x), .unary(let o2, let y)): return o1 == o2 && sameValue(x, y)
-        case (.binary(let o1, let x1, let y1), .binary(let o2, let x2, let y2)): return o1 == o2 && sameValue(x1, x2) && sameValue(y1, y2)
+        case (.unary(let o1, let x), .unary(let o2, let y)): return o1 == o2 && same(x, y)
+        case (.binary(let h1, let s1), .binary(let h2, let s2)):
+            return s1.count == s2.count && same(h1, h2) && zip(s1, s2).allSatisfy { $0.op == $1.op && same($0.rhs, $1.rhs) }
         case (.builtin(let f, let xs), .builtin(let g, let ys)):
-            return f == g && xs.count == ys.count && zip(xs, ys).allSatisfy { sameValue($0, $1) }
-        case (.history(let x, let o1), .history(let y, let o2)): return sameValue(x, y) && sameValue(o1, o2)
-        case (.member(let x, let i), .member(let y, let j)): return i == j && sameValue(x, y)
-        case (.context(let x, let t1, let s1), .context(let y, let t2, let s2)): return t1 == t2 && s1 == s2 && sameValue(x, y)
+            return f == g && xs.count == ys.count && zip(xs, ys).allSatisfy { same($0, $1) }
+        case (.history(let x, let o1), .history(let y, let o2)): return same(x, y) && same(o1, o2)
+        case (.member(let x, let i), .member(let y, let j)): return i == j && same(x, y)
+        case (.context(let x, let t1, let s1), .context(let y, let t2, let s2)): return t1 == t2 && s1 == s2 && same(x, y)
         default: return false
         }
     }

@@ -26,8 +26,15 @@ public struct TExpr: Sendable {
         case field(BarField)
         /// A reference to `let` number i (its value lives once, in `CheckedStrategy.lets`).
         case binding(Int)
+        /// A reference to value i of `CheckedStrategy.shared`: the result of a
+        /// call of a user function, or an argument of one, kept once however
+        /// often it is used.
+        case shared(Int)
         case unary(UnaryOp, TExpr)
-        case binary(BinaryOp, TExpr, TExpr)
+        /// A run of binary operators, folded left as in `Expr.Kind.binary`; each
+        /// step carries the type of the value so far. Flat, so a long chain is
+        /// walked (and freed) without recursion.
+        case binary(TExpr, [TBinaryStep])
         case conditional(TExpr, TExpr, TExpr)
         /// Arguments in parameter order, defaults filled in.
         case builtin(String, [TExpr])
@@ -42,11 +49,32 @@ public struct TExpr: Sendable {
         self.kind = kind; self.type = type; self.range = range
     }
 
+    /// A value small enough to copy wherever it is used: a constant (or a
+    /// negated one), an input, a bar field, a reference, or an error.
+    public var isLeaf: Bool {
+        switch kind {
+        case .constant, .input, .field, .binding, .shared, .error: true
+        case .unary(.negate, let x): x.constantNumber != nil
+        default: false
+        }
+    }
+
+    /// The input this is, when it is one.
+    public var inputIndex: Int? { if case .input(let i) = kind { i } else { nil } }
+
     public var constantNumber: Double? {
         if case .constant(.number(let v)) = kind { return v }
         if case .unary(.negate, let x) = kind, let v = x.constantNumber { return -v }
         return nil
     }
+}
+
+/// One step of a binary run: `op rhs`, and the type of the value after it.
+public struct TBinaryStep: Sendable {
+    public var op: BinaryOp
+    public var rhs: TExpr
+    public var type: SType
+    public init(op: BinaryOp, rhs: TExpr, type: SType) { self.op = op; self.rhs = rhs; self.type = type }
 }
 
 public struct CheckedInput: Sendable {
@@ -174,6 +202,10 @@ public struct CheckedStrategy: Sendable {
     public var pyramiding = 0
     public var inputs: [CheckedInput] = []
     public var lets: [CheckedLet] = []
+    /// Values referenced by `.shared(i)`: what calls of user functions return and
+    /// what they are given (see `Checker.callUserFunction`). A value refers only
+    /// to lets and shared values made before it.
+    public var shared: [TExpr] = []
     public var rules: [CheckedRule] = []
     public var risk = CheckedRisk()
 }

@@ -238,6 +238,14 @@ public enum Literal: Sendable, Equatable {
     case symbol(String)
 }
 
+/// One step of a binary run: the operator and its right operand.
+public struct BinaryOperand: Sendable {
+    public var op: BinaryOp
+    public var opRange: SourceRange
+    public var rhs: Expr
+    public init(op: BinaryOp, opRange: SourceRange, rhs: Expr) { self.op = op; self.opRange = opRange; self.rhs = rhs }
+}
+
 public struct Expr: Sendable {
     /// Unique within a program; semantic passes keep side tables indexed by it.
     public var id: Int
@@ -248,7 +256,13 @@ public struct Expr: Sendable {
         case literal(Literal, text: String)
         case name(String)
         case unary(UnaryOp, Expr)
-        case binary(BinaryOp, Expr, Expr, opRange: SourceRange)
+        /// A run of binary operators: `first op₁ x₁ op₂ x₂ …` means
+        /// `((first op₁ x₁) op₂ x₂) …`, a left fold in the order written (the
+        /// parser makes a tighter-binding run an operand: `a + b * c - d` is
+        /// `a`, `+ (b * c)`, `- d`). Kept flat so a chain of any length is walked
+        /// with a loop; as a nested tree, 100,000 terms overflow the stack when
+        /// the tree is walked, and even when it is freed.
+        case binary(Expr, [BinaryOperand])
         case call(Identifier, [CallArgument])
         case history(Expr, offset: Expr)
         case member(Expr, Identifier)

@@ -1,6 +1,13 @@
-/// `strat ast`: the tree as indented S-expressions with line:column ranges.
+/// `strat ast`: the tree as indented S-expressions with line:column ranges. A run
+/// of binary operators is one node, so the output grows with the source: nested,
+/// a chain of n terms was n levels deep and printed n² spaces of indentation
+/// (32 KB of source gave 32 MB); nesting is bounded by `Limits.maxNesting`.
 public enum ASTDump {
     public static func dump(_ program: Program) -> String {
+        DeepStack.run { dumpInPlace(program) }
+    }
+
+    static func dumpInPlace(_ program: Program) -> String {
         var out = ""
         let file = program.file
         func pos(_ r: SourceRange) -> String {
@@ -14,8 +21,12 @@ public enum ASTDump {
             case .literal(let lit, let text): w(d, "\(l)(literal \(literalKind(lit)) \(text)) \(pos(e.range))")
             case .name(let n): w(d, "\(l)(name \(n)) \(pos(e.range))")
             case .unary(let op, let x): w(d, "\(l)(unary \(op.rawValue)) \(pos(e.range))"); expr(x, d + 1)
-            case .binary(let op, let a, let b, _):
-                w(d, "\(l)(binary \(op.rawValue)) \(pos(e.range))"); expr(a, d + 1); expr(b, d + 1)
+            case .binary(let first, let rest):
+                // A run prints as one node with its operators and operands, at one
+                // depth: `(binary + -)` over `a`, `b`, `c` is `(a + b) - c`.
+                w(d, "\(l)(binary \(rest.map(\.op.rawValue).joined(separator: " "))) \(pos(e.range))")
+                expr(first, d + 1)
+                for o in rest { expr(o.rhs, d + 1) }
             case .call(let f, let args):
                 w(d, "\(l)(call \(f.name)) \(pos(e.range))")
                 for a in args { expr(a.value, d + 1, a.label.map { "\($0.name):" } ?? "") }

@@ -50,20 +50,27 @@ public struct DiagnosticBag: Sendable {
     private var syntaxErrorLines: Set<Int> = []
     private var seen: Set<String> = []
     public let file: SourceFile
+    /// Kept as items are added: counting them on every add made a file with
+    /// thousands of warnings quadratic.
+    public private(set) var errorCount = 0
 
     public init(file: SourceFile) { self.file = file }
 
-    public var errorCount: Int { items.count(where: { $0.severity == .error }) }
     public var hasErrors: Bool { errorCount > 0 }
+    /// False once `limit` errors are kept: a caller may skip the work of wording one.
+    public var acceptsErrors: Bool { errorCount < limit }
 
     public mutating func add(_ d: Diagnostic) {
         if d.severity == .error, errorCount >= limit { return }
+        if d.code.isSyntax {
+            // Checked first and by line only: a run of bad characters on one long
+            // line reports once, in time linear in the line.
+            guard !syntaxErrorLines.contains(file.line(of: d.range.start)) else { return }
+        }
         let key = "\(d.code.rawValue)@\(d.range.start)-\(d.range.end)"
         guard seen.insert(key).inserted else { return }
-        if d.code.isSyntax {
-            let line = file.lineColumn(of: d.range.start).line
-            guard syntaxErrorLines.insert(line).inserted else { return }
-        }
+        if d.code.isSyntax { syntaxErrorLines.insert(file.line(of: d.range.start)) }
+        if d.severity == .error { errorCount += 1 }
         items.append(d)
     }
 

@@ -9,6 +9,7 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
     case malformedNumber = "E0004"
     case foreignOperator = "E0005"
     case emptySymbol = "E0006"
+    case sourceTooLarge = "E0007"
     // Syntax (E01xx)
     case expectedToken = "E0101"
     case expectedExpression = "E0102"
@@ -23,6 +24,7 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
     case unknownTimeInForce = "E0111"
     case assignmentInCondition = "E0112"
     case unknownMarket = "E0113"
+    case nestingTooDeep = "E0114"
     // Names (E02xx)
     case undefinedName = "E0201"
     case duplicateDefinition = "E0202"
@@ -38,6 +40,8 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
     case destructuringMismatch = "E0213"
     case duplicateStrategy = "E0214"
     case tupleAsValue = "E0215"
+    case expansionTooDeep = "E0216"
+    case expansionTooLarge = "E0217"
     // Types (E03xx)
     case incompatibleOperands = "E0301"
     case invalidProduct = "E0302"
@@ -62,6 +66,7 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
     case timeframeNotClosed = "E0407"
     case invalidContext = "E0408"
     case invalidTimeframe = "E0409"
+    case beyondLimit = "E0410"
     // Orders (E05xx)
     case stopWrongSide = "E0501"
     case takeWrongSide = "E0502"

@@ -35,28 +35,49 @@ public struct DiagnosticRenderer {
     }
 
     /// The source line with `^~~~` under the primary range and `~` under highlights
-    /// on the same line.
+    /// on the same line. A long line (generated code, a minified file) shows a
+    /// window around the caret, so one diagnostic never prints megabytes and the
+    /// work is independent of the line's length.
     func snippet(primary: SourceRange, highlights: [SourceRange], in file: SourceFile, marker: Character = "^") -> String {
-        let (line, col) = file.lineColumn(of: primary.start)
-        let text = file.line(line)
+        let (line, _) = file.lineColumn(of: primary.start)
         let gutter = String(line)
         let pad = String(repeating: " ", count: gutter.count)
-        let width = max(text.unicodeScalars.count + 1, col)
-        var marks = [Character](repeating: " ", count: width)
+        // The stretch of the line to show, in bytes, cut at character boundaries.
+        let bytes = file.bytes
+        let lineStart = file.lineStarts[line - 1]
+        var lineEnd = line < file.lineStarts.count ? file.lineStarts[line] - 1 : bytes.count
+        if lineEnd > lineStart, bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+        var lo = lineStart, hi = lineEnd
+        if hi - lo > Self.maxShown {
+            let caret = max(lineStart, min(primary.start, lineEnd))
+            lo = max(lineStart, min(caret - Self.maxShown / 2, lineEnd - Self.maxShown))
+            hi = min(lineEnd, lo + Self.maxShown)
+            while lo > lineStart, bytes[lo] & 0xC0 == 0x80 { lo -= 1 }
+            while hi < lineEnd, bytes[hi] & 0xC0 == 0x80 { hi += 1 }
+        }
+        let scalars = Array(String(decoding: bytes[lo..<hi], as: UTF8.self).unicodeScalars)
+        let before = lo > lineStart ? 1 : 0    // room for the leading `…`
+        /// 0-based position in `marks` of a byte offset on this line, clamped to the window.
+        func position(_ offset: Int) -> Int {
+            let o = max(lo, min(offset, hi))
+            return file.lineColumn(of: o).column - file.lineColumn(of: lo).column + before
+        }
+        var marks = [Character](repeating: " ", count: scalars.count + before + 1)
         func mark(_ r: SourceRange, _ ch: Character, first: Character) {
-            let (l1, c1) = file.lineColumn(of: r.start)
-            guard l1 == line else { return }
-            let (l2, c2raw) = file.lineColumn(of: r.end)
-            let c2 = l2 == line ? max(c2raw, c1 + 1) : text.unicodeScalars.count + 1
-            for c in c1..<c2 where c - 1 < marks.count { marks[c - 1] = c == c1 ? first : ch }
+            guard file.line(of: r.start) == line, r.start <= hi else { return }
+            let c1 = position(r.start)
+            let c2 = file.line(of: r.end) == line ? max(position(r.end), c1 + 1) : scalars.count + before + 1
+            for c in c1..<min(c2, marks.count) { marks[c] = c == c1 ? first : ch }
         }
         for h in highlights { mark(h, "~", first: "~") }
         mark(primary, "~", first: marker)
         // Under a tab, keep the tab so the caret lines up; drop trailing blanks.
-        let scalars = Array(text.unicodeScalars)
-        for i in marks.indices where marks[i] == " " && i < scalars.count && scalars[i] == "\t" { marks[i] = "\t" }
+        for (i, ch) in scalars.enumerated() where ch == "\t" && marks[i + before] == " " { marks[i + before] = "\t" }
         while let last = marks.last, last == " " || last == "\t" { marks.removeLast() }
-        let aligned = String(marks)
-        return " \(pad) |\n \(gutter) | \(text)\n \(pad) | \(paint(aligned, "1;32"))\n"
+        let text = (before > 0 ? "…" : "") + String(String.UnicodeScalarView(scalars)) + (hi < lineEnd ? "…" : "")
+        return " \(pad) |\n \(gutter) | \(text)\n \(pad) | \(paint(String(marks), "1;32"))\n"
     }
+
+    /// Longest stretch of a source line shown under a diagnostic, in bytes.
+    static let maxShown = 240
 }

@@ -13,9 +13,11 @@ public struct Formatter {
     private var lastEnd = 0
 
     public static func format(_ program: Program) -> String {
-        var f = Formatter(file: program.file, comments: program.comments)
-        f.printProgram(program.strategies)
-        return f.out
+        DeepStack.run {
+            var f = Formatter(file: program.file, comments: program.comments)
+            f.printProgram(program.strategies)
+            return f.out
+        }
     }
 
     private init(file: SourceFile, comments: [Comment]) {
@@ -60,11 +62,11 @@ public struct Formatter {
     /// comments after it on the same source line are appended.
     private mutating func line(_ text: String, end: Int) {
         var s = indent + text
-        let endLine = file.lineColumn(of: max(0, end - 1)).line
+        let endLine = file.line(of: max(0, end - 1))
         while next < comments.count {
             let c = comments[next]
             let inside = c.range.start < end
-            let sameLine = !c.ownLine && file.lineColumn(of: c.range.start).line == endLine
+            let sameLine = !c.ownLine && file.line(of: c.range.start) == endLine
             guard inside || sameLine else { break }
             s += "  " + file.text(of: c.range)
             next += 1
@@ -216,20 +218,44 @@ public struct Formatter {
             && Keyword(rawValue: s) == nil
     }
 
-    public func expr(_ e: Expr) -> String {
+    func expr(_ e: Expr) -> String {
+        var text = ""
+        write(e, to: &text)
+        return text
+    }
+
+    /// Appends `e` to `out`. One buffer for a whole expression keeps a long chain
+    /// linear: joining the operands' strings level by level copied the growing
+    /// text once per operator.
+    func write(_ e: Expr, to out: inout String) {
         switch e.kind {
-        case .literal(_, let text): text
-        case .name(let n): n
-        case .unary(.negate, let x): "-" + expr(x)
-        case .unary(.not, let x): "not " + expr(x)
-        case .binary(let op, let a, let b, _): "\(expr(a)) \(op.rawValue) \(expr(b))"
-        case .call(let f, let args): "\(f.name)(\(args.map(argument).joined(separator: ", ")))"
-        case .history(let x, let n): "\(expr(x))[\(expr(n))]"
-        case .member(let x, let m): "\(expr(x)).\(m.name)"
-        case .context(let x, let c): "\(expr(x))@\(expr(c))"
-        case .conditional(let c, let a, let b): "if \(expr(c)) then \(expr(a)) else \(expr(b))"
-        case .paren(let x): "(\(expr(x)))"
-        case .error: file.text(of: e.range)
+        case .literal(_, let text): out += text
+        case .name(let n): out += n
+        case .unary(.negate, let x): out += "-"; write(x, to: &out)
+        case .unary(.not, let x): out += "not "; write(x, to: &out)
+        case .binary(let first, let rest):
+            write(first, to: &out)
+            for o in rest {
+                out += " " + o.op.rawValue + " "
+                write(o.rhs, to: &out)
+            }
+        case .call(let f, let args):
+            out += f.name + "("
+            for (i, a) in args.enumerated() {
+                if i > 0 { out += ", " }
+                if let label = a.label { out += label.name + ": " }
+                write(a.value, to: &out)
+            }
+            out += ")"
+        case .history(let x, let n): write(x, to: &out); out += "["; write(n, to: &out); out += "]"
+        case .member(let x, let m): write(x, to: &out); out += "." + m.name
+        case .context(let x, let c): write(x, to: &out); out += "@"; write(c, to: &out)
+        case .conditional(let c, let a, let b):
+            out += "if "; write(c, to: &out)
+            out += " then "; write(a, to: &out)
+            out += " else "; write(b, to: &out)
+        case .paren(let x): out += "("; write(x, to: &out); out += ")"
+        case .error: out += file.text(of: e.range)
         }
     }
 }

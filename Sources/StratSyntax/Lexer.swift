@@ -19,6 +19,12 @@ public struct Lexer {
     }
 
     public static func tokenize(_ file: SourceFile, diagnostics: inout DiagnosticBag) -> Output {
+        guard file.bytes.count <= Limits.maxSourceBytes else {
+            diagnostics.error(.sourceTooLarge,
+                              "this file is \(file.bytes.count) bytes; Strat reads strategies of up to \(Limits.maxSourceBytes) bytes (16 MB)",
+                              at: SourceRange(0, 0))
+            return Output(tokens: [Token(kind: .eof, range: SourceRange(0, 0), startsLine: true)], comments: [])
+        }
         var lexer = Lexer(file: file)
         return lexer.run(&diagnostics)
     }

@@ -8,6 +8,8 @@ public struct Parser {
     private var comments: [Comment]
     private var pos = 0
     private var nextID = 0
+    /// Levels of expression nesting open at the current token (see `Limits.maxNesting`).
+    private var depth = 0
     public var diagnostics: DiagnosticBag
 
     public init(file: SourceFile) {
@@ -18,29 +20,37 @@ public struct Parser {
         self.comments = out.comments
     }
 
-    /// Parses a whole file.
+    /// Parses a whole file (on a `DeepStack` thread, as every entry point here).
     public static func parse(_ file: SourceFile) -> (Program, DiagnosticBag) {
-        var p = Parser(file: file)
-        let program = p.parseProgram()
-        return (program, p.diagnostics)
+        DeepStack.run {
+            var p = Parser(file: file)
+            let program = p.parseProgram()
+            return (program, p.diagnostics)
+        }
     }
 
     /// Parses a lone expression (for `strat eval` and the REPL). `firstID` keeps
     /// expression ids unique when the caller combines several parses.
     public static func parseExpression(_ file: SourceFile, firstID: Int = 0) -> (Expr, DiagnosticBag) {
-        var p = Parser(file: file)
-        p.nextID = firstID
-        let e = p.parseExpr()
-        if !p.at(.eof) {
-            p.error(.expectedToken, "unexpected \(p.current.kind.description) after the expression", at: p.current.range)
+        DeepStack.run {
+            var p = Parser(file: file)
+            p.nextID = firstID
+            let e = p.parseExpr()
+            if !p.at(.eof) {
+                p.error(.expectedToken, "unexpected \(p.current.kind.description) after the expression", at: p.current.range)
+            }
+            return (e, p.diagnostics)
         }
-        return (e, p.diagnostics)
     }
 
     /// One expression as a program: `strategy Eval { timeframe …  let value = EXPR }`,
     /// for `strat eval` and the REPL. Diagnostics point into `file`, which holds
     /// only the expression; `timeframe` (seconds) is the data's bar length.
     public static func parseEvaluation(_ file: SourceFile, timeframe: Int64?) -> (Program, DiagnosticBag) {
+        DeepStack.run { evaluation(file, timeframe: timeframe) }
+    }
+
+    private static func evaluation(_ file: SourceFile, timeframe: Int64?) -> (Program, DiagnosticBag) {
         var p = Parser(file: file)
         let e = p.parseExpr()
         if !p.at(.eof) {
@@ -579,7 +589,40 @@ public struct Parser {
     // MARK: Expressions
 
     public mutating func parseExpr() -> Expr {
-        parseConditional()
+        nested { $0.parseConditional() }
+    }
+
+    /// Parses one level deeper; past `Limits.maxNesting` reports E0114 and skips
+    /// the rest of the nested part instead, so the parser's own recursion (and
+    /// every later walk of the tree) stays bounded.
+    private mutating func nested(_ parse: (inout Parser) -> Expr) -> Expr {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Limits.maxNesting { return skipTooDeep() }
+        return parse(&self)
+    }
+
+    /// Reports the nesting limit at the current token, then skips to the token
+    /// that closes the level above: a `)`, `]`, `,`, `then` or `else` outside what
+    /// is skipped, a brace, or a line starting a declaration or action.
+    private mutating func skipTooDeep() -> Expr {
+        let start = current.range
+        error(.nestingTooDeep, "expressions nest more than \(Limits.maxNesting) levels deep here", at: start,
+              notes: [Note("name an inner part with `let` and use the name; a run such as `a + b + c …` is one level however long")])
+        var open = 0
+        scan: while !at(.eof) {
+            switch current.kind {
+            case .lParen, .lBracket, .keyword(.if): open += 1
+            case .rParen, .rBracket, .keyword(.else):
+                if open == 0 { break scan }
+                open -= 1
+            case .comma, .keyword(.then): if open == 0 { break scan }
+            case .lBrace, .rBrace: break scan
+            default: if current.startsLine, atMemberStart || atActionStart { break scan }
+            }
+            advance()
+        }
+        return makeExpr(.error, pos > 0 && previous.range.end > start.start ? start.union(previous.range) : start)
     }
 
     mutating func parseConditional() -> Expr {
@@ -597,15 +640,18 @@ public struct Parser {
         var lhs: Expr
         if atKeyword(.not) {
             let start = advance().range
-            let operand = parseBinary(.comparison)
+            let operand = nested { $0.parseBinary(.comparison) }
             lhs = makeExpr(.unary(.not, operand), start.union(operand.range))
         } else if at(.minus) {
             let start = advance().range
-            let operand = parseBinary(.unary)
+            let operand = nested { $0.parseBinary(.unary) }
             lhs = makeExpr(.unary(.negate, operand), start.union(operand.range))
         } else {
             lhs = parsePostfix()
         }
+        // The run of operators at or above `minPrec` is collected in a loop, so a
+        // chain of any length costs no stack (see `Expr.Kind.binary`).
+        var operands: [BinaryOperand] = []
         while true {
             var info = OperatorTable.binary(current.kind)
             let opToken = current
@@ -617,18 +663,29 @@ public struct Parser {
             guard let (op, prec) = info, prec >= minPrec else { break }
             advance()
             let rhs = parseBinary(prec.next)
-            if op.isComparison, case .binary(let inner, _, _, _) = lhs.kind, inner.isComparison {
+            if op.isComparison, operands.last?.op.isComparison == true {
                 error(.chainedComparison, "comparisons can't be chained; join them with `and`", at: opToken.range,
                       notes: [Note("write `a < b and b < c`")])
             }
-            lhs = makeExpr(.binary(op, lhs, rhs, opRange: opToken.range), lhs.range.union(rhs.range))
+            operands.append(BinaryOperand(op: op, opRange: opToken.range, rhs: rhs))
         }
-        return lhs
+        if operands.isEmpty { return lhs }
+        return makeExpr(.binary(lhs, operands), lhs.range.union(operands[operands.count - 1].rhs.range))
     }
 
     mutating func parsePostfix() -> Expr {
         var e = parsePrimary()
+        // Each postfix operator nests what came before one level deeper.
+        let outer = depth
+        defer { depth = outer }
         while true {
+            if (at(.lBracket) && !current.startsLine) || (at(.dot) && peekToken().kind == .identifier) || at(.at) {
+                depth += 1
+                if depth > Limits.maxNesting {
+                    let skipped = skipTooDeep()
+                    return makeExpr(.error, e.range.union(skipped.range))
+                }
+            }
             if at(.lBracket), !current.startsLine {
                 advance()
                 let offset = parseExpr()

@@ -8,3 +8,11 @@ func strategyFiles() throws -> [URL] {
         .filter { $0.pathExtension == "strat" }
         .sorted { $0.lastPathComponent < $1.lastPathComponent }
 }
+
+/// The inputs a libFuzzer target once failed on (Fuzz/Regressions/TARGET).
+func regressionFiles(_ target: String) throws -> [URL] {
+    try FileManager.default.contentsOfDirectory(at: repoRoot.appendingPathComponent("Fuzz/Regressions/\(target)"),
+                                                includingPropertiesForKeys: nil)
+        .filter { !$0.lastPathComponent.hasPrefix(".") && $0.lastPathComponent != "README.md" }
+        .sorted { $0.lastPathComponent < $1.lastPathComponent }
+}

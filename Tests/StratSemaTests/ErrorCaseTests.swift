@@ -28,6 +28,7 @@ let errorCases: [ErrorCase] = [
     ErrorCase("E0005", "when close > open ‸|| close > close[1] { enter long }"),
     ErrorCase("E0005", "when ‸!(close > open) { enter long }"),
     ErrorCase("E0006", "let a = close@‸$ + 1"),
+    ErrorCase("E0007", "‸strategy T {\n  // «x×16777216»\n  when close > open { enter long }\n}"),
     // Syntax
     ErrorCase("E0101", "let a ‸close"),
     ErrorCase("E0101", "input fast ‸10"),
@@ -55,6 +56,12 @@ let errorCases: [ErrorCase] = [
     ErrorCase("E0111", "when close > open { enter long tif ‸forever }"),
     ErrorCase("E0112", "when close ‸= open { enter long }"),
     ErrorCase("E0113", "strategy T {\n  market ‸futures\n  when close > open { enter long }\n}"),
+    ErrorCase("E0114", "let a = «(×256»‸close«)×256» > open\nwhen a { enter long }"),
+    ErrorCase("E0114", "when «not ×256»‸close > open { enter long }"),
+    ErrorCase("E0114", "let a = close«@1h×255»‸@1h > open\nwhen a { enter long }"),
+    ErrorCase("E0114", "let a = close«[1]×254»[‸1][1] > open\nwhen a { enter long }"),
+    ErrorCase("E0114", "let a = «max(×256»‸close«, open)×256» > open\nwhen a { enter long }"),
+    ErrorCase("E0114", "let a = «if true then ×255»if ‸true then close > open« else false×256»\nwhen a { enter long }"),
     // Names
     ErrorCase("E0201", "let a = ‸clsoe + 1"),
     ErrorCase("E0201", "let a = ‸foo(close)"),
@@ -82,6 +89,9 @@ let errorCases: [ErrorCase] = [
     ErrorCase("E0213", "let (a, b) = ‸close"),
     ErrorCase("E0214", "strategy T {\n  when close > open { enter long }\n}\nstrategy ‸T {\n  when close > open { enter long }\n}"),
     ErrorCase("E0215", "let a = ‸macd(close, 12, 26, 9) > 0"),
+    ErrorCase("E0216", "fn f0(x) = «(×250»x«)×250»\nfn f1(x) = «(×250»f0(x)«)×250»\nfn f2(x) = «(×250»f1(x)«)×250»\nfn f3(x) = «(×250»f2(x)«)×250»\nfn f4(x) = «(×250»f3(x)«)×250»\nlet a = ‸f4(close) > open\nwhen a { enter long }"),
+    ErrorCase("E0216", "fn f0(x) = x\n" + (1..<600).map { "fn f\($0)(x) = (f\($0 - 1)(x) * 2)\n" }.joined() + "let a = ‸f599(close) > open\nwhen a { enter long }"),
+    ErrorCase("E0217", "fn f0(x) = x\nfn f1(x) = f0(x + 1) + f0(x + 2) + f0(x + 3) + f0(x + 4) + f0(x + 5) + f0(x + 6) + f0(x + 7) + f0(x + 8)\nfn f2(x) = f1(x + 1) + f1(x + 2) + f1(x + 3) + f1(x + 4) + f1(x + 5) + f1(x + 6) + f1(x + 7) + f1(x + 8)\nfn f3(x) = f2(x + 1) + f2(x + 2) + f2(x + 3) + f2(x + 4) + f2(x + 5) + f2(x + 6) + f2(x + 7) + f2(x + 8)\nfn f4(x) = f3(x + 1) + f3(x + 2) + f3(x + 3) + f3(x + 4) + f3(x + 5) + f3(x + 6) + f3(x + 7) + f3(x + 8)\nfn f5(x) = f4(x + 1) + f4(x + 2) + f4(x + 3) + f4(x + 4) + f4(x + 5) + f4(x + 6) + f4(x + 7) + f4(x + 8)\nfn f6(x) = f5(x + 1) + f5(x + 2) + f5(x + 3) + f5(x + 4) + f5(x + 5) + f5(x + 6) + f5(x + 7) + f5(x + 8)\nfn f7(x) = f6(x + 1) + f6(x + 2) + f6(x + 3) + f6(x + 4) + f6(x + 5) + f6(x + 6) + f6(x + 7) + f6(x + 8)\nlet a = ‸f7(close) > open\nwhen a { enter long }"),
     // Types
     ErrorCase("E0301", "let bad = close ‸+ volume"),
     ErrorCase("E0301", "let bad = close ‸- 2%"),
@@ -132,6 +142,18 @@ let errorCases: [ErrorCase] = [
     ErrorCase("E0408", "let a = close@‸close"),
     ErrorCase("E0409", "strategy T {\n  timeframe ‸0h\n  when close > open { enter long }\n}"),
     ErrorCase("E0409", "strategy T {\n  timeframe ‸hourly\n  when close > open { enter long }\n}"),
+    ErrorCase("E0410", "let a = sma(close, ‸1000001) > open\nwhen a { enter long }"),
+    ErrorCase("E0410", "let a = sma(close, ‸9223372036854775807) > open\nwhen a { enter long }"),
+    ErrorCase("E0410", "input n = 2000000\nlet a = highest(high, ‸n) > open\nwhen a { enter long }"),
+    ErrorCase("E0410", "input n = 20 in 10...2000000\nlet a = ema(close, ‸n) > open\nwhen a { enter long }"),
+    ErrorCase("E0410", "input n = 600000\nlet a = sma(close, ‸n * 2) > open\nwhen a { enter long }"),
+    ErrorCase("E0410", "let a = close[‸9223372036854775807] > open\nwhen a { enter long }"),
+    ErrorCase("E0410", "input k = 2000000\nlet a = close[‸k] > open\nwhen a { enter long }"),
+    ErrorCase("E0410", "when close > open { enter long at limit close - 1 expire after ‸1000000000000 bars }"),
+    ErrorCase("E0410", "input n = 5 in 1...10000000\nwhen close > open { enter long at limit close - 1 expire after ‸n bars }"),
+    ErrorCase("E0410", "when close > open { enter long at limit close - 1 expire after ‸15000000w }"),
+    ErrorCase("E0410", "strategy T {\n  timeframe ‸6000w\n  when close > open { enter long }\n}"),
+    ErrorCase("E0410", "let a = close@‸6000w > open\nwhen a { enter long }"),
     // Orders
     ErrorCase("E0501", "when close > open {\n  enter long\n    stop ‸close + 2 * atr(14)\n}"),
     ErrorCase("E0501", "strategy T {\n  market perp\n  when close > open {\n    enter short\n      stop ‸close - 10\n  }\n}"),
@@ -188,9 +210,22 @@ let warningCases: [ErrorCase] = [
 
 let marker: Character = "‸"
 
+/// Expands `«text×n»` into n copies of `text`: a limit's example (257 nested
+/// parentheses, a 16 MB file) stays readable in the source and in the docs.
+func expandRepetitions(_ s: String) -> String {
+    var out = "", rest = Substring(s)
+    while let open = rest.firstIndex(of: "«"), let close = rest[open...].firstIndex(of: "»"),
+          let times = rest[open..<close].lastIndex(of: "×"), let n = Int(rest[rest.index(after: times)..<close]) {
+        out += rest[..<open]
+        out += String(repeating: String(rest[rest.index(after: open)..<times]), count: n)
+        rest = rest[rest.index(after: close)...]
+    }
+    return out + rest
+}
+
 /// Wraps a snippet and finds the marker's 1-based line and column.
 func prepare(_ c: ErrorCase) -> (text: String, line: Int, column: Int) {
-    var src = c.source
+    var src = expandRepetitions(c.source)
     if !src.contains("strategy") {
         let body = src.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
         src = "strategy T {\n  market spot\n  timeframe 1h\n\(body)\n}\n"

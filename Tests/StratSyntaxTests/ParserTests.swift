@@ -13,7 +13,7 @@ func show(_ e: Expr) -> String {
     case .literal(_, let t): t
     case .name(let n): n
     case .unary(let op, let x): "(\(op == .negate ? "-" : "not ")\(show(x)))"
-    case .binary(let op, let a, let b, _): "(\(show(a)) \(op.rawValue) \(show(b)))"
+    case .binary(let first, let rest): rest.reduce(show(first)) { "(\($0) \($1.op.rawValue) \(show($1.rhs)))" }
     case .call(let f, let args): "\(f.name)(\(args.map { ($0.label.map { $0.name + ": " } ?? "") + show($0.value) }.joined(separator: ", ")))"
     case .history(let x, let n): "\(show(x))[\(show(n))]"
     case .member(let x, let m): "\(show(x)).\(m.name)"

@@ -1,0 +1,89 @@
+import Foundation
+import StratIR
+import StratSyntax
+import Testing
+
+/// The content hash is SHA-256 of the strategy's JSON as `JSONEncoder` writes
+/// it with sorted keys; `CanonicalJSON` writes the same bytes directly.
+@Suite struct ContentHashTests {
+    static let everything = """
+        strategy Every {
+          market perp(leverage: 3x, margin: cross)
+          universe BTCUSDT, $ETH-USD, $SOL/USDT
+          timeframe 1h
+          input fast = 10 in 5...50 step 5
+          input stopPct: Ratio = 2%
+          input life: Duration = 12h
+          input k = 2.5
+          let (m, s, h) = macd(close, fast, 26, 9)
+          let band = bbands(close, 20, k)
+          let big = close * 1e20 + 0.30000000000000004 - 1e-7 + 123456789012345.6
+          let tiny = if close@4h > sma(close, fast)@1d then -0.0 else 1e16
+          let other = close@$ETH-USD / close@$SOL/USDT
+          when crossover(m, s) and big > tiny and other > 0 {
+            enter long at stop high + 1 limit high + 2 size risk(1%, stop: low - atr(14))
+              take 5%
+              trail 3 * atr(14)
+              tif gtd
+              expire after life
+          }
+          when crossunder(m, s) {
+            exit long size 50%
+            enter short at limit close * (1 + stopPct) size qty(2)
+              stop high * 1.1
+              expire after fast bars
+              post only
+          }
+          when h < band.lower { flatten }
+          when h > band.upper { cancel all }
+          risk {
+            max drawdown 20% then scale 50%
+            max leverage 2x
+            max position 50% of equity
+            max exposure 150% of equity
+            max correlation 0.8 over 60 bars
+            max daily loss 5%
+          }
+        }
+
+        strategy Rotation {
+          universe top 3 by sma(close * volume, 30) every month
+          when rank(close / close[20]) <= 3 { enter long }
+        }
+        """
+
+    @Test func canonicalBytesAreTheEncodersOnEveryExample() throws {
+        var sources = [("every.strat", Self.everything)]
+        for url in try strategyFiles() { sources.append((url.lastPathComponent, try String(contentsOf: url, encoding: .utf8))) }
+        var compared = 0
+        for (name, text) in sources {
+            let result = Compiler.compile(SourceFile(name: name, text: text))
+            let ir = try #require(result.ir, "\(name): \(result.diagnostics.map(\.message))")
+            for s in ir.strategies {
+                let canonical = try #require(ContentHash.canonicalBytes(s))
+                #expect(canonical == ContentHash.encoderBytes(s), "\(name) \(s.name)")
+                compared += 1
+            }
+        }
+        #expect(compared == sources.count + 1)
+    }
+
+    @Test func hashesOfTheExamplesAreUnchanged() throws {
+        // The golden IR files hold the hash each example had when it was written.
+        for url in try strategyFiles() {
+            let golden = try String(contentsOf: repoRoot.appendingPathComponent("Tests/StratIRTests/Golden")
+                .appendingPathComponent(url.deletingPathExtension().lastPathComponent + ".ir"), encoding: .utf8)
+            let ir = try #require(Compiler.compile(SourceFile(name: url.path, text: try String(contentsOf: url, encoding: .utf8))).ir)
+            for s in ir.strategies { #expect(golden.contains("hash \(s.hash.prefix(16))"), "\(url.lastPathComponent)") }
+        }
+    }
+
+    @Test func anOverflowIsNotFoldedIntoAConstant() throws {
+        let text = "strategy S {\n  let big = 1e308 * 10\n  when close > big { enter long }\n}\n"
+        let ir = try #require(Compiler.compile(SourceFile(name: "s.strat", text: text)).ir)
+        #expect(ir.strategies[0].nodes.allSatisfy { $0.value?.isFinite ?? true })
+        #expect(ir.strategies[0].nodes.contains { $0.op == .mul })
+        #expect(ContentHash.canonicalBytes(ir.strategies[0]) != nil)
+        #expect(try IRJSON.decode(IRJSON.encode(ir)) == ir)
+    }
+}
