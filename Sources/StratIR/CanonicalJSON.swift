@@ -107,12 +107,14 @@ struct CanonicalJSON {
         if let m = s.membership { key("membership", first: &f); number(m) }
         key("name", first: &f); string(s.name)
         key("nodes", first: &f); array(s.nodes) { $0.node($1) }
+        if let p = s.pyramiding { key("pyramiding", first: &f); number(p) }
         if let r = s.rebalance { key("rebalance", first: &f); number(r) }
         if let r = s.rebalanceMonths { key("rebalanceMonths", first: &f); number(r) }
         key("referencedSymbols", first: &f); array(s.referencedSymbols) { $0.string($1) }
         key("risk", first: &f); risk(s.risk)
         key("rules", first: &f); array(s.rules) { $0.rule($1) }
         if let t = s.timeframe { key("timeframe", first: &f); number(t) }
+        if let m = s.timeframeMonths { key("timeframeMonths", first: &f); number(m) }
         key("timeframes", first: &f); array(s.timeframes) { $0.number($1) }
         key("universe", first: &f); array(s.universe) { $0.string($1) }
         key("warmup", first: &f)
@@ -200,6 +202,7 @@ struct CanonicalJSON {
     mutating func order(_ o: IROrder) {
         var f = true
         raw("{")
+        if let d = o.display { key("display", first: &f); number(d) }
         if let p = o.expireBars { key("expireBars", first: &f); param(p) }
         if let p = o.expireSeconds { key("expireSeconds", first: &f); param(p) }
         if let v = o.limitPrice { key("limitPrice", first: &f); number(v) }
@@ -236,12 +239,16 @@ struct CanonicalJSON {
         if let p = r.correlationBars { key("correlationBars", first: &f); param(p) }
         if let a = r.drawdownAction { key("drawdownAction", first: &f); string(a) }
         if let p = r.drawdownScale { key("drawdownScale", first: &f); param(p) }
+        if let p = r.drawdownWindow { key("drawdownWindow", first: &f); param(p) }
+        if let p = r.haltPause { key("haltPause", first: &f); param(p) }
         if let p = r.maxCorrelation { key("maxCorrelation", first: &f); param(p) }
         if let p = r.maxDailyLoss { key("maxDailyLoss", first: &f); param(p) }
         if let p = r.maxDrawdown { key("maxDrawdown", first: &f); param(p) }
         if let p = r.maxExposure { key("maxExposure", first: &f); param(p) }
         if let p = r.maxLeverage { key("maxLeverage", first: &f); param(p) }
+        if let p = r.maxOpenRisk { key("maxOpenRisk", first: &f); param(p) }
         if let p = r.maxPosition { key("maxPosition", first: &f); param(p) }
+        if let p = r.maxTradeRisk { key("maxTradeRisk", first: &f); param(p) }
         raw("}")
     }
 }

@@ -50,6 +50,24 @@ import Testing
           universe top 3 by sma(close * volume, 30) every month
           when rank(close / close[20]) <= 3 { enter long }
         }
+
+        strategy Monthly {
+          market spot(margin: true)
+          timeframe 1M
+          pyramiding 2
+          input dd = 20%
+          when close > open {
+            enter long at limit close - 1 size qty(10)
+              display 2
+            cancel entries
+          }
+          when close < open { cancel all }
+          risk {
+            max drawdown dd over 30d then halt for 5d
+            max trade risk 1%
+            max open risk 3%
+          }
+        }
         """
 
     @Test func canonicalBytesAreTheEncodersOnEveryExample() throws {
@@ -65,7 +83,7 @@ import Testing
                 compared += 1
             }
         }
-        #expect(compared == sources.count + 1)
+        #expect(compared == sources.count + 2)   // every.strat holds three strategies
     }
 
     @Test func hashesOfTheExamplesAreUnchanged() throws {
