@@ -145,13 +145,13 @@ public final class Backtest {
         }
         self.intrabar = fine
         runtime = try Runtime(strategy: strategy, overrides: config.inputs, symbols: series.map(\.symbol), baseInterval: length.nominal)
-        let margin = strategy.market.kind == "perp" || strategy.market.margin != "none"
-        if strategy.market.kind == "perp" {
+        let margin = strategy.market.kind == .perp || strategy.market.margin != .none
+        if strategy.market.kind == .perp {
             warnings.append("perpetual futures run on a margin account for now: leverage, funding and liquidation are not simulated yet")
         }
         // Shorts hold initial margin: Reg T's 50% on a spot margin account; a
         // perp's 1/leverage until the perpetual-futures portfolio arrives.
-        let shortMargin = strategy.market.kind == "perp" ? 1 / max(1, strategy.market.leverage) : SpotPortfolio.regTMargin
+        let shortMargin = strategy.market.kind == .perp ? 1 / max(1, strategy.market.leverage) : SpotPortfolio.regTMargin
         portfolio = SpotPortfolio(cash: config.capital, allowShort: margin, shortMargin: shortMargin, symbols: series.map(\.symbol))
         var models = ExecutionModels(config.execution)
         if !depth.isEmpty {

@@ -99,9 +99,10 @@ struct CanonicalJSON {
         do {
             var g = true
             raw("{")
-            key("kind", first: &g); string(s.market.kind)
+            key("kind", first: &g); string(s.market.kind.rawValue)
             key("leverage", first: &g); number(s.market.leverage)
-            key("margin", first: &g); string(s.market.margin)
+            key("margin", first: &g); string(s.market.margin.rawValue)
+            if let m = s.market.mode { key("mode", first: &g); string(m.rawValue) }
             raw("}")
         }
         if let m = s.membership { key("membership", first: &f); number(m) }
@@ -221,6 +222,7 @@ struct CanonicalJSON {
         if let s = o.take { key("take", first: &f); priceSpec(s) }
         key("tif", first: &f); string(o.tif.rawValue)
         if let s = o.trail { key("trail", first: &f); priceSpec(s) }
+        if let m = o.triggerOnMark { key("triggerOnMark", first: &f); bool(m) }
         key("type", first: &f); string(o.type.rawValue)
         raw("}")
     }

@@ -44,10 +44,20 @@ public struct IRStrategy: Codable, Sendable, Equatable {
     public var hash: String = ""
 }
 
+/// The market a strategy trades (typed: the engine picks its portfolio from it).
 public struct IRMarket: Codable, Sendable, Equatable {
-    public var kind: String       // "spot" | "perp"
+    public var kind: MarketKind
     public var leverage: Double
-    public var margin: String     // "none" | "isolated" | "cross"
+    public var margin: MarginMode
+    /// Perpetuals: one-way (nil, the default) or hedge.
+    public var mode: PositionMode?
+
+    public init(kind: MarketKind, leverage: Double, margin: MarginMode, mode: PositionMode? = nil) {
+        self.kind = kind
+        self.leverage = leverage
+        self.margin = margin
+        self.mode = mode
+    }
 }
 
 public struct IRInput: Codable, Sendable, Equatable {
@@ -161,6 +171,8 @@ public struct IROrder: Codable, Sendable, Equatable {
     public var postOnly: Bool
     /// An iceberg's visible quantity (node).
     public var display: Int?
+    /// Stops trigger on the mark price (`trigger mark`), not the last price.
+    public var triggerOnMark: Bool?
 }
 
 extension IRRule {

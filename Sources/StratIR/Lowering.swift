@@ -69,7 +69,7 @@ public struct Lowering {
         for c in Set(nodes.compactMap(\.type.clock)).sorted() where !timeframes.contains(c) { timeframes.append(c) }
         let referenced = Set(nodes.compactMap(\.symbol)).subtracting(strategy.universe).sorted()
         var ir = IRStrategy(name: strategy.name,
-                            market: IRMarket(kind: m.kind.rawValue, leverage: m.leverage, margin: m.margin.rawValue),
+                            market: IRMarket(kind: m.kind, leverage: m.leverage, margin: m.margin, mode: m.mode == .hedge ? .hedge : nil),
                             universe: strategy.universe, referencedSymbols: referenced, timeframe: strategy.timeframe,
                             timeframeMonths: strategy.timeframeMonths, timeframes: timeframes, inputs: inputs, nodes: nodes, lets: liveLets, rules: rules,
                             membership: membership.map { remap[$0]! }, rebalance: strategy.rebalance,

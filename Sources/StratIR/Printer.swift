@@ -24,7 +24,8 @@ public enum IRPrinter {
 
     public static func print(_ s: IRStrategy) -> String {
         var out = "strategy \(s.name)  hash \(s.hash.prefix(16))\n"
-        out += "  market \(s.market.kind)" + (s.market.kind == "perp" ? " leverage \(num(s.market.leverage))x margin \(s.market.margin)" : s.market.margin == "none" ? "" : " margin") + "\n"
+        out += "  market \(s.market.kind.rawValue)" + (s.market.kind == .perp ? " leverage \(num(s.market.leverage))x margin \(s.market.margin.rawValue)"
+            + (s.market.mode.map { " mode \($0.rawValue)" } ?? "") : s.market.margin == .none ? "" : " margin") + "\n"
         out += "  universe \(s.membership.map { "(dynamic: members where n\($0)\(s.rebalance.map { ", re-ranked every " + formatDuration($0) } ?? s.rebalanceMonths.map { ", re-ranked every \([1: "month", 3: "quarter", 12: "year"][$0] ?? "\($0) months")" } ?? ""))" } ?? (s.universe.isEmpty ? "(from data)" : s.universe.joined(separator: ", ")))"
         out += s.referencedSymbols.isEmpty ? "\n" : "  reads \(s.referencedSymbols.joined(separator: ", "))\n"
         out += "  timeframe \(s.timeframe.map(formatDuration) ?? s.timeframeMonths.map { "\($0)M" } ?? "(from data)")"

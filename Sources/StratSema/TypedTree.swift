@@ -95,10 +95,15 @@ public struct CheckedLet: Sendable {
 
 public enum MarginMode: String, Sendable, Codable { case none, isolated, cross }
 
+/// A perpetual's position mode: one net position per symbol, or a long and a
+/// short leg apart (`market perp(…, mode: hedge)`).
+public enum PositionMode: String, Sendable, Codable { case oneWay = "one_way", hedge }
+
 public struct CheckedMarket: Sendable {
     public var kind: MarketKind = .spot
     public var leverage: Double = 1
     public var margin: MarginMode = .none
+    public var mode: PositionMode = .oneWay
     /// Spot accounts may sell short only with `market spot(margin: true)`.
     public var allowsShort: Bool { kind == .perp || margin != .none }
 }
