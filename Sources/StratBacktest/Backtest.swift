@@ -45,6 +45,17 @@ public struct BacktestResult: Sendable {
     public var riskEvents: [RiskEvent]?
     /// The trading state at the end.
     public var riskState: TradingState?
+    /// Perpetuals: funding and liquidations (nil for spot).
+    public var perp: PerpOutcome?
+}
+
+/// What a perpetual-futures run paid and suffered beyond its trades.
+public struct PerpOutcome: Sendable {
+    public var fundingPaid: Double
+    public var fundingReceived: Double
+    public var liquidations: [LiquidationEvent]
+    /// Losses the account could not pay (the insurance fund's).
+    public var insuranceFund: Double
 }
 
 /// Runs a compiled strategy over bar series: the clock delivers each closed bar;
@@ -57,8 +68,12 @@ public final class Backtest {
     let config: BacktestConfig
     let series: [BarSeries]
     let runtime: Runtime
-    let portfolio: SpotPortfolio
+    let portfolio: any Portfolio
     let exchange: SimulatedExchange
+    /// Perpetuals: the portfolio, its liquidations, and its marks and funding.
+    let perp: PerpPortfolio?
+    let liquidations: LiquidationWatch?
+    let perpData: PerpData
     let account: Account
     let router: OrderRouter
     /// The strategy's `risk { }` block, enforced (nil without one).
@@ -86,15 +101,18 @@ public final class Backtest {
     /// so the report's text of it is made on the other core (see `EquityText`).
     /// `depth`: order-book snapshots per symbol; taker fills of those symbols walk
     /// the latest book (`DepthFillModel`).
+    /// `perp`: mark prices, funding rates, leverage brackets and liquidation fees
+    /// of perpetual futures.
     public static func run(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig, intrabar: [BarSeries] = [],
-                           depth: [String: [BookSnapshot]] = [:], equityText: EquityText? = nil) throws -> BacktestResult {
-        let b = try Backtest(strategy, data: data, config: config, intrabar: intrabar, depth: depth)
+                           depth: [String: [BookSnapshot]] = [:], perp: PerpData = PerpData(),
+                           equityText: EquityText? = nil) throws -> BacktestResult {
+        let b = try Backtest(strategy, data: data, config: config, intrabar: intrabar, depth: depth, perp: perp)
         b.equityText = equityText
         return try b.run()
     }
 
     init(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig, intrabar: [BarSeries] = [],
-         depth: [String: [BookSnapshot]] = [:]) throws {
+         depth: [String: [BookSnapshot]] = [:], perp: PerpData = PerpData()) throws {
         guard !data.isEmpty else { throw RuntimeError("no data: give at least one symbol's bars") }
         self.strategy = strategy
         self.config = config
@@ -145,14 +163,21 @@ public final class Backtest {
         }
         self.intrabar = fine
         runtime = try Runtime(strategy: strategy, overrides: config.inputs, symbols: series.map(\.symbol), baseInterval: length.nominal)
-        let margin = strategy.market.kind == .perp || strategy.market.margin != .none
+        // The market picks the portfolio: spot (shorts on a margin account hold
+        // Reg T's 50% initial margin) or a perpetual-futures account.
+        perpData = perp
+        var perpPortfolio: PerpPortfolio?
         if strategy.market.kind == .perp {
-            warnings.append("perpetual futures run on a margin account for now: leverage, funding and liquidation are not simulated yet")
+            let p = PerpPortfolio(cash: config.capital, leverage: strategy.market.leverage,
+                                  margin: strategy.market.margin == .cross ? .cross : .isolated, data: perp, symbols: series.map(\.symbol))
+            perpPortfolio = p
+            portfolio = p
+            for x in series where perp.marks[x.symbol] == nil {
+                warnings.append("no mark prices for \(x.symbol): its last price stands in for the mark (margin, liquidation, funding)")
+            }
+        } else {
+            portfolio = SpotPortfolio(cash: config.capital, allowShort: strategy.market.margin != .none, symbols: series.map(\.symbol))
         }
-        // Shorts hold initial margin: Reg T's 50% on a spot margin account; a
-        // perp's 1/leverage until the perpetual-futures portfolio arrives.
-        let shortMargin = strategy.market.kind == .perp ? 1 / max(1, strategy.market.leverage) : SpotPortfolio.regTMargin
-        portfolio = SpotPortfolio(cash: config.capital, allowShort: margin, shortMargin: shortMargin, symbols: series.map(\.symbol))
         var models = ExecutionModels(config.execution)
         if !depth.isEmpty {
             for symbol in depth.keys.sorted() where !data.contains(where: { $0.symbol == symbol }) {
@@ -160,7 +185,11 @@ public final class Backtest {
             }
             models.fill = DepthFillModel(books: depth)
         }
-        exchange = SimulatedExchange(config: config.execution, portfolio: portfolio, models: models)
+        let exchange = SimulatedExchange(config: config.execution, portfolio: portfolio, models: models)
+        exchange.liquidationFee = perp.liquidationFee
+        self.exchange = exchange
+        self.perp = perpPortfolio
+        liquidations = perpPortfolio.map { LiquidationWatch(exchange: exchange, portfolio: $0) }
         account = Account(portfolio: portfolio, session: config.execution.session)
         router = OrderRouter(exchange: exchange, account: account, pyramiding: strategy.pyramiding ?? 0)
         let limits = Self.riskLimits(strategy.risk, runtime)
@@ -222,11 +251,17 @@ public final class Backtest {
         while let now = clock.next(into: &bars) {
             let opened = bars.first { $0 != nil }!!.time
             account.beginBar(at: opened)
+            // Perpetuals: funding due by the bar's open is paid before it trades.
+            if perp != nil {
+                for s in bars.indices { if let bar = bars[s] { fund(s, symbols[s], through: bar.time, mark: markBar(s, bar)?.open ?? bar.open) } }
+                cash = portfolio.cash
+            }
             // 1. Orders resting from earlier bars meet this bar.
             if exchange.hasOpenOrders {
                 for s in bars.indices {
                     guard let bar = bars[s] else { continue }
                     let end = ends[s][rows[s]]
+                    let insurance = perp?.insuranceFundCovered ?? 0
                     var fills: [Fill] = []
                     if let (f, step) = fine[s] {
                         // The finer bars inside this one, in order.
@@ -239,21 +274,29 @@ public final class Backtest {
                         }
                         finePositions[s] = k
                     } else {
-                        fills = exchange.process(bar, symbol: symbols[s], halfSpread: spreads[s]?[rows[s]], end: end)
+                        fills = exchange.process(bar, symbol: symbols[s], halfSpread: spreads[s]?[rows[s]], end: end, mark: markBar(s, bar))
                     }
                     if !fills.isEmpty {
                         router.record(fills, bar: rows[s]); held[s] = portfolio.position(symbols[s]); cash = portfolio.cash
                         risk?.fills(fills, now: now, barTime: bar.time, router: router)
+                        liquidations?.record(fills, insuranceBefore: insurance)
                     }
                 }
+            }
+            // Funding due inside the bar is paid after its fills (they carry the bar's time).
+            if perp != nil {
+                for s in bars.indices { if let bar = bars[s] { fund(s, symbols[s], through: ends[s][rows[s]] - 1, mark: markBar(s, bar)?.close ?? bar.close) } }
+                cash = portfolio.cash
             }
             // 2. The bar has closed: evaluate, then act on the rules that fire.
             // (Bars that close together opened together: they have one length.)
             if bars.count == 1, let bar = bars[0] { runtime.step(bar) } else { runtime.step(time: opened, bars: bars) }
             for s in bars.indices {
-                if let bar = bars[s] { portfolio.mark(slot: slots[s], price: bar.close) }
+                // (A perpetual is valued at its mark price, when there is one.)
+                if let bar = bars[s] { portfolio.mark(slot: slots[s], price: markBar(s, bar)?.close ?? bar.close) }
             }
             risk?.close(at: now, barTime: opened, router: router)
+            liquidations?.update(at: now)
             if let m = strategy.membership {
                 let period = strategy.rebalance.map { BarLength.milliseconds($0 * 1000).bucket(of: opened) }
                     ?? strategy.rebalanceMonths.map { BarLength.months($0).bucket(of: opened) }
@@ -285,7 +328,7 @@ public final class Backtest {
                     let fills = exchange.fillAtClose(bar, symbol: symbols[d], halfSpread: spreads[d]?[rows[d]])
                     if !fills.isEmpty {
                         router.record(fills, bar: rows[d]); held[d] = portfolio.position(symbols[d]); cash = portfolio.cash
-                        portfolio.mark(slot: slots[d], price: bar.close)   // the fill's costs are not the market's price
+                        portfolio.mark(slot: slots[d], price: markBar(d, bar)?.close ?? bar.close)   // the fill's costs are not the market's price
                     }
                 }
             }
@@ -317,7 +360,38 @@ public final class Backtest {
                                       periodsPerYear: ppy)
         return BacktestResult(strategy: strategy.name, symbols: series.map(\.symbol), metrics: metrics, trades: book.trades,
                               orders: exchange.orders, fills: exchange.fills, equity: equity, warnings: warnings,
-                              notices: router.notices, dataNotes: dataNotes, riskEvents: risk?.events, riskState: risk?.state)
+                              notices: router.notices, dataNotes: dataNotes, riskEvents: risk?.events, riskState: risk?.state,
+                              perp: perp.map { PerpOutcome(fundingPaid: $0.fundingPaid, fundingReceived: $0.fundingReceived,
+                                                           liquidations: liquidations?.events ?? [], insuranceFund: $0.insuranceFundCovered) })
+    }
+
+    /// Where each symbol's mark bars and funding rates have been read to.
+    var markRows: [Int] = []
+    var fundingRows: [Int] = []
+
+    /// The mark-price bar of `bar`'s time, if the symbol has mark data (data
+    /// index `s`; marks are read forward, as the bars are).
+    func markBar(_ s: Int, _ bar: Bar) -> Bar? {
+        guard perp != nil, let marks = perpData.marks[series[s].symbol] else { return nil }
+        if markRows.count <= s { markRows += Array(repeating: 0, count: s + 1 - markRows.count) }
+        var k = markRows[s]
+        while k < marks.count, marks[k].time < bar.time { k += 1 }
+        markRows[s] = k
+        return k < marks.count && marks[k].time == bar.time ? marks[k] : nil
+    }
+
+    /// Pays the funding of symbol `s` due up to `time` (inclusive), valued at the
+    /// rate's own mark when the data gives one, else at `mark`.
+    func fund(_ s: Int, _ symbol: String, through time: Int64, mark: Double) {
+        guard let perp, let rates = perpData.funding[symbol] else { return }
+        if fundingRows.count <= s { fundingRows += Array(repeating: 0, count: s + 1 - fundingRows.count) }
+        var k = fundingRows[s]
+        while k < rates.count, rates[k].time <= time {
+            let paid = perp.fund(symbol, rate: rates[k].rate, mark: rates[k].mark ?? mark)
+            if paid != 0 { account.book.recordFunding(symbol, paid) }
+            k += 1
+        }
+        fundingRows[s] = k
     }
 
     func estimatedPeriodsPerYear() -> Double {

@@ -107,6 +107,19 @@ public enum Report {
             }
         }
         w.endArray()
+        if let p = r.perp {
+            w.newline(); w.field("funding_paid", p.fundingPaid)
+            w.newline(); w.field("funding_received", p.fundingReceived)
+            w.newline(); w.field("insurance_fund", p.insuranceFund)
+            w.newline(); w.key("liquidations"); w.beginArray()
+            for e in p.liquidations {
+                w.newline(); w.beginObject()
+                w.field(time: "time", e.time); w.field("symbol", e.symbol); w.field("side", e.side.rawValue)
+                w.field("qty", e.quantity); w.field("price", e.price); w.field("fee", e.fee); w.field("insurance_fund", e.insuranceFund)
+                w.endObject()
+            }
+            w.endArray()
+        }
         if let events = r.riskEvents {
             w.newline(); w.field("risk_state", r.riskState?.rawValue)
             w.newline(); w.key("risk_events"); w.beginArray()
@@ -175,6 +188,8 @@ public enum Report {
         w.field("pnl", t.pnl); w.field("return", t.returnPct); w.field("fees", t.fees); w.field("bars_held", t.barsHeld)
         w.field("entry_line", t.entryLine); w.field("exit_line", t.exitLine)
         if let l = t.riskLimit { w.field("risk_limit", l) }
+        if t.funding != 0 { w.field("funding", t.funding) }
+        w.field("exit_reason", t.exitReason)
         w.endObject()
     }
 
@@ -241,12 +256,12 @@ public enum Report {
     /// One row per trade; empty exit cells for a trade still open. Numbers are
     /// for people (12 significant digits, no binary noise); the JSON has them exact.
     public static func tradesCSV(_ r: BacktestResult) -> String {
-        var s = "symbol,side,qty,entry_time,entry_price,exit_time,exit_price,pnl,return,fees,bars_held,entry_line,exit_line\n"
+        var s = "symbol,side,qty,entry_time,entry_price,exit_time,exit_price,pnl,return,fees,bars_held,entry_line,exit_line,funding,exit_reason\n"
         func n(_ v: Double?) -> String { v.map(NumberText.readable) ?? "" }
         for t in r.trades {
             s += "\(t.symbol),\(t.side),\(n(t.qty)),\(UTCTime.format(t.entryTime)),\(n(t.entryPrice)),"
             s += "\(t.exitTime.map(UTCTime.format) ?? ""),\(n(t.exitPrice)),\(n(t.pnl)),\(n(t.returnPct)),\(n(t.fees)),\(t.barsHeld),"
-            s += "\(t.entryLine.map(String.init) ?? ""),\(t.exitLine.map(String.init) ?? "")\n"
+            s += "\(t.entryLine.map(String.init) ?? ""),\(t.exitLine.map(String.init) ?? ""),\(n(t.funding)),\(t.exitReason ?? "")\n"
         }
         return s
     }
@@ -262,6 +277,18 @@ public enum Report {
             out.append(10)
         }
         return Data(out)
+    }
+
+    /// Funding and liquidations of a perpetual-futures run.
+    static func perpRows(_ r: BacktestResult) -> [(String, String)] {
+        guard let p = r.perp else { return [] }
+        func num(_ v: Double) -> String { String(format: "%.2f", v) }
+        var rows = [("Funding", "paid \(num(p.fundingPaid)), received \(num(p.fundingReceived))"),
+                    ("Liquidations", "\(p.liquidations.count)" + (p.insuranceFund > 0 ? " (insurance fund \(num(p.insuranceFund)))" : ""))]
+        if let first = p.liquidations.first {
+            rows.append(("", "first \(UTCTime.format(first.time)) \(first.symbol) \(first.side.rawValue) at \(NumberText.readable(first.price))"))
+        }
+        return rows
     }
 
     /// The risk engine's decisions, counted; the state it ended in and why.
@@ -305,7 +332,7 @@ public enum Report {
             ("Exposure", pct(m.exposure)),
             ("Fees", num(m.fees)),
             ("Ambiguous bars", "\(m.ambiguousBars)"),
-        ] + riskRows(r) + (r.notices.total > 0 ? [("Not done", "\(r.notices.total) (actions that did nothing, orders that did not trade: see the notes)")] : [])
+        ] + perpRows(r) + riskRows(r) + (r.notices.total > 0 ? [("Not done", "\(r.notices.total) (actions that did nothing, orders that did not trade: see the notes)")] : [])
         let width = rows.map(\.0.count).max()!
         return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n") + "\n"
     }

@@ -46,7 +46,7 @@ public final class Account {
     }
 
     /// A fill, into the trade book.
-    public func record(_ f: Fill, line: Int?, bar: Int, riskLimit: String? = nil) {
-        book.record(f, line: line, positionAfter: f.positionAfter, bar: bar, riskLimit: riskLimit)
+    public func record(_ f: Fill, line: Int?, bar: Int, riskLimit: String? = nil, reason: String? = nil) {
+        book.record(f, line: line, positionAfter: f.positionAfter, bar: bar, riskLimit: riskLimit, reason: reason)
     }
 }

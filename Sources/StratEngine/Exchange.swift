@@ -53,7 +53,7 @@ public final class SimulatedExchange {
         o.sentAt = time
         let delay = models.latency.delay(for: o)
         o.activeAt = delay < 0 || time.addingReportingOverflow(delay).overflow ? .max : time + delay
-        if let tick = config.tick(o.symbol) {
+        if let tick = config.tick(o.symbol), o.tag.role != .liquidation {
             // Resting prices sit on the tick grid, rounded away from the market's favour.
             let up = o.side == .sell
             o.limitPrice = o.limitPrice.map { roundToTick($0, tick, up: up) }
@@ -130,9 +130,10 @@ public final class SimulatedExchange {
     /// Moves a resting stop's trigger without a history event (the risk engine
     /// re-prices its drawdown stop at every close; its history keeps when it
     /// was placed and how it ended). The queue position is kept.
-    public func reprice(_ id: Int, stop: Double) {
+    /// `exact`: not on the tick grid (a liquidation price is the mark's, exactly).
+    public func reprice(_ id: Int, stop: Double, exact: Bool = false) {
         guard !orders[id].state.isTerminal else { return }
-        orders[id].stopPrice = config.tick(orders[id].symbol).map { roundToTick(stop, $0, up: orders[id].side == .buy) } ?? stop
+        orders[id].stopPrice = exact ? stop : config.tick(orders[id].symbol).map { roundToTick(stop, $0, up: orders[id].side == .buy) } ?? stop
     }
 
     /// `q` in whole lots of the symbol (unchanged without a lot size).
@@ -194,8 +195,11 @@ public final class SimulatedExchange {
     /// `end`: when the bar ends. An order whose latency runs out inside the bar
     /// then joins its path at that moment, time being spread evenly over the
     /// path's three stretches (without `end`, it waits for the next bar).
+    /// `mark`: the mark-price bar of the same time (perpetuals): orders that
+    /// trigger on the mark (`trigger mark`, liquidations) meet its path, stretch
+    /// by stretch in step with the last price's.
     @discardableResult
-    public func process(_ bar: Bar, symbol: String, halfSpread: Double? = nil, end: Int64? = nil) -> [Fill] {
+    public func process(_ bar: Bar, symbol: String, halfSpread: Double? = nil, end: Int64? = nil, mark: Bar? = nil) -> [Fill] {
         guard booked > 0, let ids = book[symbol], !ids.isEmpty else { return [] }
         let time = bar.time
         // Outside the trading session orders only expire: they become active at
@@ -231,6 +235,7 @@ public final class SimulatedExchange {
             ? [bar.open, bar.high, bar.low, bar.close] : [bar.open, bar.low, bar.high, bar.close]
         var state = BarState(bar: bar, end: end, path: path, halfSpread: halfSpread ?? config.halfSpread,
                              volumeLeft: config.participation.map { $0 * bar.volume } ?? .infinity)
+        state.markPath = mark.map { m in m.high - m.open <= m.open - m.low ? [m.open, m.high, m.low, m.close] : [m.open, m.low, m.high, m.close] }
         let before = fills.count
         let live = ids     // children activated during the bar are in the book already (held)
         for k in path.indices {
@@ -247,7 +252,7 @@ public final class SimulatedExchange {
                 }
             }
             matchSegment(active, k: k, from: from, to: to, starts: starts, &state)
-            updateTrails(active, price: to)
+            updateTrails(active, price: to, mark: state.markPath?[k])
         }
         if state.isAmbiguous(orders) { ambiguousBars += 1 }
         compact(symbol)
@@ -280,7 +285,8 @@ public final class SimulatedExchange {
     static func unreachable(_ orders: UnsafeBufferPointer<Order>, _ id: Int, _ bar: Bar) -> Bool {
         let state = orders[id].state
         if state.isTerminal { return true }
-        guard state == .working, orders[id].ocoGroup == nil, !isImmediate(orders[id].timeInForce, orders[id].type) else { return false }
+        guard state == .working, orders[id].ocoGroup == nil, !orders[id].triggerOnMark,
+              !isImmediate(orders[id].timeInForce, orders[id].type) else { return false }
         let buy = orders[id].side == .buy
         switch orders[id].type {
         case .stop, .stopLimit:
@@ -301,6 +307,8 @@ public final class SimulatedExchange {
         var halfSpread: Double
         var volumeLeft: Double
         var filledThisBar: [Int: Double] = [:]
+        /// The mark price's path (O, H/L, L/H, C), when the bar has a mark bar.
+        var markPath: [Double]?
         /// OCO orders met during the bar, with the stretch and price from which
         /// they took part (children activated inside the bar meet only the rest).
         var ocoMembers: [(id: Int, stretch: Int, start: Double, level: Double)] = []
@@ -326,12 +334,21 @@ public final class SimulatedExchange {
 
     /// An order the price reaches on a stretch of the path.
     struct Hit {
-        var distance: Double
+        /// How far along the stretch the price reaches the order (0 at its start,
+        /// 1 at its end): the last price's and the mark's stretches keep step.
+        var fraction: Double
         var id: Int
         var reference: Double
         var maker: Bool
+        /// For an order that triggers on the mark: the mark price where it did.
+        var mark: Double? = nil
         /// Path order, first in first out at the same point.
-        static func precedes(_ a: Hit, _ b: Hit) -> Bool { a.distance != b.distance ? a.distance < b.distance : a.id < b.id }
+        static func precedes(_ a: Hit, _ b: Hit) -> Bool { a.fraction != b.fraction ? a.fraction < b.fraction : a.id < b.id }
+    }
+
+    /// Where `price` lies along the stretch from → to, as a fraction.
+    static func fraction(_ price: Double, from: Double, to: Double) -> Double {
+        to != from ? min(1, max(0, (price - from) / (to - from))) : 0
     }
 
     /// Moves an order to a new state. The table forbids a move only when the
@@ -428,12 +445,21 @@ public final class SimulatedExchange {
             s.ocoMembers.append((id, k, start, level))
         }
         if Self.isImmediate(orders[id].timeInForce, type), !arrives { return nil }
+        if orders[id].triggerOnMark, type != .limit, type != .market, let m = s.markPath {
+            // Triggered on the mark's stretch (starting at the same point of the bar);
+            // it then trades at the last price of that moment.
+            let mfrom = k == 0 ? m[0] : m[k - 1], mto = m[k]
+            let mstart = mfrom + (mto - mfrom) * Self.fraction(start, from: from, to: to)
+            guard let (mref, _) = trigger(id, from: mstart, to: mto, atOpen: arrives, barTime: s.bar.time) else { return nil }
+            let f = Self.fraction(mref, from: mfrom, to: mto)
+            return Hit(fraction: f, id: id, reference: from + (to - from) * f, maker: false, mark: mref)
+        }
         guard let (ref, maker) = trigger(id, from: start, to: to, atOpen: arrives, barTime: s.bar.time) else { return nil }
         if orders[id].postOnly, !maker {
             refuse(id, at: s.bar.time, reason: "post-only order would take liquidity at \(NumberText.readable(ref))")
             return nil
         }
-        return Hit(distance: abs(ref - from), id: id, reference: ref, maker: maker)
+        return Hit(fraction: Self.fraction(ref, from: from, to: to), id: id, reference: ref, maker: maker)
     }
 
     /// Executes a hit: a stop is triggered first (a stop-limit then needs its
@@ -458,7 +484,11 @@ public final class SimulatedExchange {
                 execute(id, reference: buy ? min(h.reference, limit) : max(h.reference, limit), maker: false, at: time, &s)
             }
         } else {
-            execute(id, reference: h.reference, maker: h.maker, at: time, &s)
+            if o.tag.role == .liquidation, let mark = h.mark {
+                liquidate(id, at: mark, time: time)
+            } else {
+                execute(id, reference: h.reference, maker: h.maker, at: time, &s)
+            }
         }
         if immediate, orders[id].state.isLive { cancelImmediate(id, at: time) }
     }
@@ -520,8 +550,9 @@ public final class SimulatedExchange {
     func stopLevel(_ o: Order) -> Double? { stopLevel(o.id) }
 
     /// Trailing stops ratchet towards the price, never away from it.
-    func updateTrails(_ ids: [Int], price: Double) {
+    func updateTrails(_ ids: [Int], price last: Double, mark: Double? = nil) {
         for id in ids where orders[id].type == .trailingStop && orders[id].state.isLive {
+            let price = orders[id].triggerOnMark ? mark ?? last : last
             let a = orders[id].trailAnchor ?? price
             orders[id].trailAnchor = orders[id].side == .sell ? max(a, price) : min(a, price)
             ratchet(id)
@@ -618,6 +649,33 @@ public final class SimulatedExchange {
             for other in book[o.symbol] ?? [] where orders[other].reduceOnly && orders[other].state.isLive {
                 move(other, to: .cancelled, at: time, reason: other == id ? "rest cancelled: the position is closed" : "position closed")
             }
+        }
+    }
+
+    /// Clearance fee rates of liquidations, per symbol (a fraction of the notional).
+    public var liquidationFee: [String: Double] = [:]
+
+    /// A liquidation: the whole position closes at `price` (the mark where the
+    /// liquidation price was reached, or the mark's open on a gap through it),
+    /// with no spread or slippage, paying the clearance fee on that notional.
+    func liquidate(_ id: Int, at price: Double, time: Int64) {
+        let o = orders[id]
+        let held = portfolio.position(o.symbol)
+        guard held != 0, (held > 0) == (o.side == .sell) else { return move(id, to: .cancelled, at: time, reason: "no position to liquidate") }
+        let q = abs(held)
+        let fee = q * price * (liquidationFee[o.symbol] ?? 0)
+        var fill = Fill(order: id, symbol: o.symbol, side: o.side, quantity: q, price: price, fee: fee, time: time,
+                        liquidity: .taker, reference: price)
+        fill.liquidation = true
+        portfolio.apply(fill)
+        fill.positionAfter = portfolio.position(o.symbol)
+        fills.append(fill)
+        orders[id].averageFillPrice = price
+        orders[id].filledQuantity = q
+        orders[id].quantity = q
+        move(id, to: .filled, at: time, reason: "liquidated at the mark \(NumberText.readable(price))")
+        for other in book[o.symbol] ?? [] where orders[other].reduceOnly && orders[other].state.isLive && other != id {
+            move(other, to: .cancelled, at: time, reason: "position liquidated")
         }
     }
 

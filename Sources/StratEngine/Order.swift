@@ -103,6 +103,8 @@ public struct OrderTag: Codable, Sendable, Equatable {
         case close
         /// The risk engine's own orders (the drawdown stop).
         case risk
+        /// A perpetual position's liquidation, at its liquidation price on the mark.
+        case liquidation
     }
     public var rule: Int?
     public var line: Int?
@@ -136,6 +138,8 @@ public struct Order: Codable, Sendable, Equatable {
     public var postOnly = false
     /// Iceberg: at most this much is visible (fills) per bar.
     public var displayQuantity: Double?
+    /// Stops trigger on the mark price (perpetuals' `trigger mark`; liquidations).
+    public var triggerOnMark = false
     /// For an order sized at its fill ("all in"): at most this much value
     /// (what the risk engine allowed).
     public var notionalCap: Double?
@@ -208,6 +212,8 @@ public struct Fill: Codable, Sendable, Equatable {
     public var positionAfter = 0.0
     /// The price on the bar's path before spread, slippage and tick rounding.
     public var reference = 0.0
+    /// A liquidation (at the liquidation price, with the clearance fee).
+    public var liquidation = false
 
     public init(order: Int, symbol: String, side: OrderSide, quantity: Double, price: Double, fee: Double, time: Int64,
                 liquidity: Liquidity, positionAfter: Double = 0, reference: Double = 0) {

@@ -29,6 +29,9 @@ public protocol Portfolio: AnyObject {
     /// The position and latest price of `symbols[slot]` (no lookup by name).
     func position(slot: Int) -> Double
     func latestPrice(slot: Int) -> Double?
+    /// A symbol's slot (registered on first use), and marking by slot.
+    func slot(_ symbol: String) -> Int
+    func mark(slot: Int, price: Double)
 }
 
 extension Portfolio {

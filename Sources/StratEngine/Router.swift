@@ -263,13 +263,26 @@ public final class OrderRouter {
     public func record(_ fills: [Fill], bar: Int) {
         for f in fills {
             let tag = exchange.orders[f.order].tag
-            account.record(f, line: tag.line, bar: bar, riskLimit: tag.riskLimit)
+            account.record(f, line: tag.line, bar: bar, riskLimit: tag.riskLimit, reason: Self.exitReason(exchange.orders[f.order]))
             let before = f.positionAfter - f.side.sign * f.quantity
             if f.positionAfter == 0 {
                 additions[f.symbol] = nil
             } else if tag.isEntry, before != 0, (before > 0) == (f.side == .buy) {
                 additions[f.symbol, default: []].insert(f.order)
             }
+        }
+    }
+
+    /// What an order that closes a trade says about why.
+    static func exitReason(_ o: Order) -> String {
+        switch o.tag.role {
+        case .entry: "reverse"
+        case .exit: "signal"
+        case .protection: o.type == .limit ? "take" : o.type == .trailingStop ? "trail" : "stop"
+        case .close: o.tag.action == "reverse" ? "reverse" : o.tag.action == "left the universe" ? "universe"
+            : o.tag.action?.hasPrefix("risk") == true ? "risk" : "flatten"
+        case .risk: "risk"
+        case .liquidation: "liquidation"
         }
     }
 

@@ -16,6 +16,11 @@ public struct Trade: Codable, Sendable, Equatable {
     public var exitLine: Int?
     /// The risk limit that cut the entry's size, if one did.
     public var riskLimit: String?
+    /// Funding paid over the trade's life (negative: received); perpetuals.
+    public var funding = 0.0
+    /// What closed it: `signal`, `stop`, `take`, `trail`, `flatten`, `reverse`,
+    /// `universe`, `risk` or `liquidation`.
+    public var exitReason: String?
 }
 
 /// Wins and losses of the closed trades (for Kelly sizing).
@@ -49,7 +54,7 @@ public struct TradeBook {
 
     /// `line`: the source line of the rule that sent the order; `bar`: the index
     /// of the symbol's bar the fill happened in (for bars held).
-    public mutating func record(_ f: Fill, line: Int?, positionAfter: Double, bar: Int, riskLimit: String? = nil) {
+    public mutating func record(_ f: Fill, line: Int?, positionAfter: Double, bar: Int, riskLimit: String? = nil, reason: String? = nil) {
         let signed = f.side.sign * f.quantity
         if let i = open[f.symbol] {
             let t = trades[i]
@@ -66,6 +71,7 @@ public struct TradeBook {
                 exitPrice[i] = average(exitPrice[i] ?? f.price, f.price, closing, total: exitQty[i]!)
                 trades[i].fees += f.fee * closing / f.quantity
                 trades[i].exitLine = line
+                trades[i].exitReason = reason
                 if positionAfter == 0 || (positionAfter > 0) != long {
                     close(i, at: f.time, bar: bar)
                     if positionAfter != 0 {
@@ -95,7 +101,7 @@ public struct TradeBook {
         let gross = (exit - t.entryPrice) * t.qty * (t.side == "long" ? 1 : -1)
         trades[i].exitTime = time
         trades[i].exitPrice = exit
-        let pnl = gross - t.fees
+        let pnl = gross - t.fees - t.funding
         trades[i].pnl = pnl
         trades[i].returnPct = pnl / (t.entryPrice * t.qty)
         stats.closed += 1
@@ -115,6 +121,11 @@ public struct TradeBook {
     }
 
     public func isOpen(_ symbol: String) -> Bool { open[symbol] != nil }
+
+    /// A funding payment on the symbol's open trade (it counts in its PnL).
+    public mutating func recordFunding(_ symbol: String, _ amount: Double) {
+        if let i = open[symbol] { trades[i].funding += amount }
+    }
 
     /// How much of trade `i` has been exited so far, at what average price (an
     /// open trade may be partly closed).

@@ -38,12 +38,17 @@ enum Invariants {
             let dir = t.side == "long" ? 1.0 : -1.0
             pnl += dir * (exited * (exitPrice - t.entryPrice) + (t.qty - exited) * (lastClose - t.entryPrice)) - t.fees
         }
-        let moved = (r.equity.last?.equity ?? capital) - capital
+        // (A perpetual's liquidation losses beyond its margin are the insurance fund's.)
+        let moved = (r.equity.last?.equity ?? capital) - capital - (b.perp?.insuranceFundCovered ?? 0)
         if abs(moved - pnl) > tolerance { fail("equity moved \(moved) but the trades account for \(pnl)") }
-        if b.portfolio.replayCash(r.fills) != b.portfolio.cash { fail("the cash does not replay from the fills") }
         let held = b.portfolio.position("X")
-        if let e = r.equity.last, abs(e.equity - (b.portfolio.cash + held * lastClose)) > tolerance {
-            fail("the last equity point is not cash plus the position at the close")
+        if let spot = b.portfolio as? SpotPortfolio {
+            if spot.replayCash(r.fills) != spot.cash { fail("the cash does not replay from the fills") }
+            if let e = r.equity.last, abs(e.equity - (spot.cash + held * lastClose)) > tolerance {
+                fail("the last equity point is not cash plus the position at the close")
+            }
+        } else if let e = r.equity.last, abs(e.equity - b.portfolio.equity) > tolerance {
+            fail("the last equity point is not the account's equity")
         }
 
         // Every filled quantity belongs to exactly one trade.
@@ -71,6 +76,13 @@ enum Invariants {
                                       volume: closed.volume))
             }
             let first = firstFill.insert(f.order).inserted
+            if f.liquidation {
+                // At the mark (here the last price) where the liquidation price was reached, no costs.
+                if !candidates.contains(where: { f.price >= $0.low - 1e-9 && f.price <= $0.high + 1e-9 }) {
+                    fail("liquidation of order \(f.order) at \(f.price) is outside its bar")
+                }
+                continue
+            }
             let problems = candidates.map { bar -> String? in
                 if f.reference < bar.low - 1e-9 || f.reference > bar.high + 1e-9 {
                     return "fill of order \(f.order) at \(f.reference) is outside its bar \(bar.low)…\(bar.high)"
@@ -123,12 +135,28 @@ enum Invariants {
 
         // The risk limits hold at every fill that adds exposure, and no entry fills while HALTED.
         if let risk = b.risk {
-            var cash = capital, q = 0.0
+            // The account replayed fill by fill: spot cash, or a perpetual's wallet and entry price.
+            var cash = capital, q = 0.0, entry = 0.0
+            var covered = (r.perp?.liquidations ?? []).map(\.insuranceFund)
+            let perp = b.perp != nil
             for f in r.fills {
                 // Judged at the market's price (the fill's reference), before costs.
-                let before = q, equity = cash + before * f.reference
-                cash -= f.side.sign * f.quantity * f.price + f.fee
-                q += f.side.sign * f.quantity
+                let before = q, equity = perp ? cash + before * (f.reference - entry) : cash + before * f.reference
+                let signed = f.side.sign * f.quantity
+                if perp {
+                    if q == 0 || (q > 0) == (signed > 0) {
+                        entry = (entry * abs(q) + f.price * f.quantity) / abs(q + signed)
+                    } else {
+                        cash += min(f.quantity, abs(q)) * (f.price - entry) * (q > 0 ? 1 : -1)
+                        if abs(q + signed) < 1e-12 * max(1, abs(q)) { entry = 0 } else if (q + signed > 0) != (q > 0) { entry = f.price }
+                    }
+                    cash -= f.fee
+                    if f.liquidation, !covered.isEmpty { cash += covered.removeFirst() }
+                } else {
+                    cash -= signed * f.price + f.fee
+                }
+                q += signed
+                if abs(q) < 1e-12 * max(1, abs(before)) { q = 0 }
                 guard abs(q) > abs(before) * (1 + 1e-12) else { continue }
                 let notional = abs(q) * f.reference, slack = 1e-9 * max(1, notional)
                 for (limit, name) in [(risk.limits.maxPosition, "position"), (risk.limits.maxExposure, "exposure"), (risk.limits.maxLeverage, "leverage")] {
