@@ -484,8 +484,8 @@ public final class SimulatedExchange {
                 execute(id, reference: buy ? min(h.reference, limit) : max(h.reference, limit), maker: false, at: time, &s)
             }
         } else {
-            if o.tag.role == .liquidation, let mark = h.mark {
-                liquidate(id, at: mark, time: time)
+            if o.tag.role == .liquidation {
+                liquidate(id, at: h.mark ?? h.reference, time: time)   // (without mark data the last price is the mark)
             } else {
                 execute(id, reference: h.reference, maker: h.maker, at: time, &s)
             }

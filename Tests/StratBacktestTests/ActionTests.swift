@@ -13,14 +13,15 @@ func hourly(_ ohlc: [(Double, Double, Double, Double)], symbol: String = "X", vo
     })
 }
 
-func backtest(_ body: String, _ data: [BarSeries], header: String = "market spot\n  timeframe 1h", _ edit: (inout BacktestConfig) -> Void = { _ in }) throws -> BacktestResult {
+func backtest(_ body: String, _ data: [BarSeries], header: String = "market spot\n  timeframe 1h", perp: PerpData = PerpData(),
+              _ edit: (inout BacktestConfig) -> Void = { _ in }) throws -> BacktestResult {
     let source = "strategy T {\n  \(header)\n\(body)\n}\n"
     let r = Compiler.compile(SourceFile(name: "t.strat", text: source))
     let s = try #require(r.ir?.strategies.first, "\(r.diagnostics.map { "\($0.code.rawValue) \($0.message)" })")
     var c = BacktestConfig()
     c.execution.lotSize = 1
     edit(&c)
-    return try Backtest.run(s, data: data, config: c)
+    return try Backtest.run(s, data: data, config: c, perp: perp)
 }
 
 /// The language's actions, end to end on hand-built bars.
