@@ -175,6 +175,9 @@ public final class Backtest {
             for x in series where perp.marks[x.symbol] == nil {
                 warnings.append("no mark prices for \(x.symbol): its last price stands in for the mark (margin, liquidation, funding)")
             }
+            for x in series where perp.brackets[x.symbol] == nil {
+                warnings.append("no leverage brackets for \(x.symbol): one tier stands in (maintenance margin 0.5% of the notional, any leverage)")
+            }
         } else {
             portfolio = SpotPortfolio(cash: config.capital, allowShort: strategy.market.margin != .none, symbols: series.map(\.symbol))
         }

@@ -54,8 +54,8 @@ struct BacktestCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Starting cash in the quote currency.")
     var capital = 10_000.0
 
-    @Option(parsing: .unconditional, help: "Fees in basis points of traded value, maker and taker alike.")
-    var fees = 0.0
+    @Option(parsing: .unconditional, help: "Fees in basis points of traded value, maker and taker alike (default: 0 on spot; 2 maker / 5 taker on perpetuals).")
+    var fees: Double?
 
     @Option(name: .customLong("maker-fees"), parsing: .unconditional, help: "Maker fees in bps (overrides --fees for resting limit orders).")
     var makerFees: Double?
@@ -134,7 +134,7 @@ struct BacktestCommand: ParsableCommand {
             let s = try pick(ir)
             var config = BacktestConfig()
             config.capital = capital
-            config.execution = try execution()
+            config.execution = try execution(market: s.market.kind)
             config.periodsPerYear = periodsPerYear
             config.inputs = try parseSets(s)
             var provenanceData: [Provenance.DataFile] = []
@@ -319,14 +319,16 @@ struct BacktestCommand: ParsableCommand {
         return ir.strategies[0]
     }
 
-    func execution() throws -> ExecutionConfig {
+    /// Fees not given take the market's defaults: none on spot, Binance's base
+    /// USDⓈ-M rates on perpetuals (2 bps maker, 5 bps taker).
+    func execution(market: MarketKind = .spot) throws -> ExecutionConfig {
         var x = ExecutionConfig()
         guard let timing = FillTiming(rawValue: fill) else { throw UsageError(description: "--fill must be next-open or close, got `\(fill)`") }
         x.fill = timing
         // The numbers were checked in validate().
         x.slippage = Slippage(parsing: slippage) ?? .none
-        x.makerFee = (makerFees ?? fees) / 10_000
-        x.takerFee = (takerFees ?? fees) / 10_000
+        x.makerFee = (makerFees ?? fees ?? (market == .perp ? 2 : 0)) / 10_000
+        x.takerFee = (takerFees ?? fees ?? (market == .perp ? 5 : 0)) / 10_000
         x.halfSpread = halfSpread / 10_000
         x.latency = latency
         if let p = participation { x.participation = p / 100 }

@@ -84,12 +84,15 @@ public final class PerpPortfolio: Portfolio {
     // MARK: Brackets and margins
 
     /// The bracket table of a symbol now; without one, a single tier that allows
-    /// the strategy's leverage with a maintenance rate of half its initial margin.
+    /// the strategy's leverage with a maintenance rate of 0.5% (about Binance's
+    /// first tier for the majors; the backtest warns that it stands in).
     public func table(_ symbol: String) -> BracketTable {
         data.brackets(symbol, at: now) ?? BracketTable(validFrom: .min, brackets: [
-            LeverageBracket(notionalFloor: 0, notionalCap: .infinity, maxLeverage: leverage, maintenanceRate: 0.5 / leverage, maintenanceAmount: 0),
+            LeverageBracket(notionalFloor: 0, notionalCap: .infinity, maxLeverage: leverage, maintenanceRate: Self.defaultMaintenanceRate, maintenanceAmount: 0),
         ])
     }
+
+    public static let defaultMaintenanceRate = 0.005
 
     /// Maintenance margin of a notional: notional × MMR − maintenance amount, of its bracket.
     public func maintenance(_ symbol: String, notional: Double) -> Double {
