@@ -139,7 +139,7 @@ public enum BarCSV {
                 index.append(i)
             }
             if count == 1 {
-                throw Error(file: file, line: 2, field: nil, message: "no bars: the file has a header but no rows")
+                throw Error(file: file, line: 1, field: nil, message: "no bars: the file has a header but no rows")
             }
             let bidAsk = header.firstIndex(of: "bid").flatMap { b in header.firstIndex(of: "ask").map { (b, $0) } }
             let names = Array(requiredColumns.dropFirst())

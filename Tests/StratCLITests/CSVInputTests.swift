@@ -34,7 +34,7 @@ import StratTestSupport
         let f = try temp("h.csv", "time,open,high,low,close,volume\n")
         let r = try strat("backtest", "Strategies/sma_cross.strat", "--data", f.path)
         #expect(r.status == 2)
-        #expect(r.stderr == "strat: error: \(f.path):2: no bars: the file has a header but no rows\n")
+        #expect(r.stderr == "strat: error: \(f.path):1: no bars: the file has a header but no rows\n")
         #expect(r.stdout.isEmpty)
     }
 

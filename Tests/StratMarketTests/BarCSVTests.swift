@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test func headerOnlyIsNoBars() {
-        #expect(error(header) == "x.csv:2: no bars: the file has a header but no rows")
+        #expect(error(header) == "x.csv:1: no bars: the file has a header but no rows")
     }
 
     @Test func separatorsAndByteOrderMarks() throws {
