@@ -169,7 +169,8 @@ public final class Backtest {
         var perpPortfolio: PerpPortfolio?
         if strategy.market.kind == .perp {
             let p = PerpPortfolio(cash: config.capital, leverage: strategy.market.leverage,
-                                  margin: strategy.market.margin == .cross ? .cross : .isolated, data: perp, symbols: series.map(\.symbol))
+                                  margin: strategy.market.margin == .cross ? .cross : .isolated, hedged: strategy.market.mode == .hedge,
+                                  data: perp, symbols: series.map(\.symbol))
             perpPortfolio = p
             portfolio = p
             for x in series where perp.marks[x.symbol] == nil {
@@ -264,7 +265,6 @@ public final class Backtest {
                 for s in bars.indices {
                     guard let bar = bars[s] else { continue }
                     let end = ends[s][rows[s]]
-                    let insurance = perp?.insuranceFundCovered ?? 0
                     var fills: [Fill] = []
                     if let (f, step) = fine[s] {
                         // The finer bars inside this one, in order.
@@ -282,7 +282,7 @@ public final class Backtest {
                     if !fills.isEmpty {
                         router.record(fills, bar: rows[s]); held[s] = portfolio.position(symbols[s]); cash = portfolio.cash
                         risk?.fills(fills, now: now, barTime: bar.time, router: router)
-                        liquidations?.record(fills, insuranceBefore: insurance)
+                        liquidations?.record(fills)
                     }
                 }
             }
@@ -390,8 +390,9 @@ public final class Backtest {
         if fundingRows.count <= s { fundingRows += Array(repeating: 0, count: s + 1 - fundingRows.count) }
         var k = fundingRows[s]
         while k < rates.count, rates[k].time <= time {
-            let paid = perp.fund(symbol, rate: rates[k].rate, mark: rates[k].mark ?? mark)
-            if paid != 0 { account.book.recordFunding(symbol, paid) }
+            for (leg, paid) in perp.fund(symbol, rate: rates[k].rate, mark: rates[k].mark ?? mark) {
+                account.book.recordFunding(symbol, leg: leg, paid)
+            }
             k += 1
         }
         fundingRows[s] = k

@@ -377,7 +377,7 @@ public final class SimulatedExchange {
 
     func activate(_ id: Int, at time: Int64) {
         let o = orders[id]
-        if o.reduceOnly, portfolio.position(o.symbol) == 0 {
+        if o.reduceOnly, portfolio.position(o.symbol, leg: o.leg) == 0 {
             move(id, to: .cancelled, at: time, reason: "reduce-only with no position")
             return
         }
@@ -567,14 +567,14 @@ public final class SimulatedExchange {
         let feeRate = models.fees.rate(liquidity, symbol: o.symbol)
         // Quantity: fixed, the rest of the position (reduce-only, unsized), or all the cash allows.
         var want: Double
-        let held = portfolio.position(o.symbol)
+        let held = portfolio.position(o.symbol, leg: o.leg)
         if let r = o.remaining {
             want = r
         } else if o.reduceOnly {
             want = abs(held)
         } else {
             let estimate = price(reference, o, liquidity, quantity: 0, time: time, s).price
-            want = portfolio.affordable(symbol: o.symbol, side: o.side, price: estimate, feeRate: feeRate)
+            want = portfolio.affordable(symbol: o.symbol, side: o.side, price: estimate, feeRate: feeRate, leg: o.leg)
             if let cap = o.notionalCap { want = min(want, cap / estimate) }
         }
         if o.reduceOnly {
@@ -619,14 +619,15 @@ public final class SimulatedExchange {
             return
         }
         let fee = abs(q * price) * feeRate
-        if let reason = portfolio.check(symbol: o.symbol, side: o.side, quantity: q, price: price, fee: fee) {
+        if let reason = portfolio.check(symbol: o.symbol, side: o.side, quantity: q, price: price, fee: fee, leg: o.leg) {
             refuse(id, at: time, reason: reason)
             return
         }
         var fill = Fill(order: id, symbol: o.symbol, side: o.side, quantity: q, price: price, fee: fee, time: time,
                         liquidity: liquidity, reference: reference)
+        fill.leg = o.leg
         portfolio.apply(fill)
-        fill.positionAfter = portfolio.position(o.symbol)
+        fill.positionAfter = portfolio.position(o.symbol, leg: o.leg)
         fills.append(fill)
         s.volumeLeft -= q
         s.filledThisBar[id, default: 0] += q
@@ -646,7 +647,7 @@ public final class SimulatedExchange {
         if fill.positionAfter == 0 {
             // Nothing is left to reduce: other reduce-only orders go, and so does
             // the rest of this one if it asked for more than the position held.
-            for other in book[o.symbol] ?? [] where orders[other].reduceOnly && orders[other].state.isLive {
+            for other in book[o.symbol] ?? [] where orders[other].reduceOnly && orders[other].leg == o.leg && orders[other].state.isLive {
                 move(other, to: .cancelled, at: time, reason: other == id ? "rest cancelled: the position is closed" : "position closed")
             }
         }
@@ -654,27 +655,45 @@ public final class SimulatedExchange {
 
     /// Clearance fee rates of liquidations, per symbol (a fraction of the notional).
     public var liquidationFee: [String: Double] = [:]
+    /// Cross margin in hedge mode: a symbol's legs share one liquidation, which
+    /// closes both (the other leg first, so its gain counts before the loss).
+    public var liquidationClosesSymbol = false
 
-    /// A liquidation: the whole position closes at `price` (the mark where the
-    /// liquidation price was reached, or the mark's open on a gap through it),
-    /// with no spread or slippage, paying the clearance fee on that notional.
+    /// A liquidation: the whole position (leg) closes at `price` (the mark where
+    /// the liquidation price was reached, or the mark's open on a gap through
+    /// it), with no spread or slippage, paying the clearance fee on that notional.
     func liquidate(_ id: Int, at price: Double, time: Int64) {
         let o = orders[id]
-        let held = portfolio.position(o.symbol)
+        let held = portfolio.position(o.symbol, leg: o.leg)
         guard held != 0, (held > 0) == (o.side == .sell) else { return move(id, to: .cancelled, at: time, reason: "no position to liquidate") }
-        let q = abs(held)
+        if liquidationClosesSymbol, let leg = o.leg, portfolio.position(o.symbol, leg: leg == .long ? .short : .long) != 0 {
+            var other = Order(id: 0, symbol: o.symbol, side: o.side.opposite, type: .market, quantity: nil)
+            other.reduceOnly = true
+            other.leg = leg == .long ? .short : .long
+            other.tag = o.tag
+            let companion = submit(other, at: time)
+            move(companion, to: .working, at: time)
+            closeLiquidated(companion, at: price, time: time)
+        }
+        closeLiquidated(id, at: price, time: time)
+    }
+
+    func closeLiquidated(_ id: Int, at price: Double, time: Int64) {
+        let o = orders[id]
+        let q = abs(portfolio.position(o.symbol, leg: o.leg))
         let fee = q * price * (liquidationFee[o.symbol] ?? 0)
         var fill = Fill(order: id, symbol: o.symbol, side: o.side, quantity: q, price: price, fee: fee, time: time,
                         liquidity: .taker, reference: price)
         fill.liquidation = true
+        fill.leg = o.leg
         portfolio.apply(fill)
-        fill.positionAfter = portfolio.position(o.symbol)
+        fill.positionAfter = portfolio.position(o.symbol, leg: o.leg)
         fills.append(fill)
         orders[id].averageFillPrice = price
         orders[id].filledQuantity = q
         orders[id].quantity = q
         move(id, to: .filled, at: time, reason: "liquidated at the mark \(NumberText.readable(price))")
-        for other in book[o.symbol] ?? [] where orders[other].reduceOnly && orders[other].state.isLive && other != id {
+        for other in book[o.symbol] ?? [] where orders[other].reduceOnly && orders[other].leg == o.leg && orders[other].state.isLive && other != id {
             move(other, to: .cancelled, at: time, reason: "position liquidated")
         }
     }

@@ -140,6 +140,10 @@ public struct Order: Codable, Sendable, Equatable {
     public var displayQuantity: Double?
     /// Stops trigger on the mark price (perpetuals' `trigger mark`; liquidations).
     public var triggerOnMark = false
+    /// Hedge mode: the position leg the order trades (an order that sells the
+    /// long leg, or buys the short one, only reduces it); nil: the symbol's one
+    /// position.
+    public var leg: PositionSide?
     /// For an order sized at its fill ("all in"): at most this much value
     /// (what the risk engine allowed).
     public var notionalCap: Double?
@@ -207,9 +211,11 @@ public struct Fill: Codable, Sendable, Equatable {
     public var time: Int64
     /// Maker (a resting limit order) or taker.
     public var liquidity: Liquidity
-    /// The symbol's signed position right after this fill (what the trade book
-    /// follows, so fills of one bar are attributed one by one).
+    /// The signed position (of `leg` in hedge mode) right after this fill (what
+    /// the trade book follows, so fills of one bar are attributed one by one).
     public var positionAfter = 0.0
+    /// Hedge mode: the leg traded (nil: the symbol's one position).
+    public var leg: PositionSide?
     /// The price on the bar's path before spread, slippage and tick rounding.
     public var reference = 0.0
     /// A liquidation (at the liquidation price, with the clearance fee).

@@ -7,14 +7,19 @@ import StratMarket
 public protocol Portfolio: AnyObject {
     var cash: Double { get }
     var feesPaid: Double { get }
-    /// Signed quantity held (negative: short).
+    /// Signed quantity held (negative: short); in hedge mode both legs' sum.
     func position(_ symbol: String) -> Double
-    /// The pre-trade check: nil if a fill of this size at this price is allowed,
-    /// else the reason it is not.
-    func check(symbol: String, side: OrderSide, quantity: Double, price: Double, fee: Double) -> String?
+    /// Hedge mode keeps a long and a short leg per symbol apart.
+    var hedged: Bool { get }
+    /// The signed quantity of one leg (hedge mode), or with `leg` nil the
+    /// symbol's position; without hedge mode a leg is the position's part on that side.
+    func position(_ symbol: String, leg: PositionSide?) -> Double
+    /// The pre-trade check: nil if a fill of this size at this price (on `leg`,
+    /// in hedge mode) is allowed, else the reason it is not.
+    func check(symbol: String, side: OrderSide, quantity: Double, price: Double, fee: Double, leg: PositionSide?) -> String?
     /// The largest quantity (before lot rounding) a buy or sell at `price` can
     /// have, for orders sized at fill time ("all in").
-    func affordable(symbol: String, side: OrderSide, price: Double, feeRate: Double) -> Double
+    func affordable(symbol: String, side: OrderSide, price: Double, feeRate: Double, leg: PositionSide?) -> Double
     func apply(_ fill: Fill)
     /// The latest price of a symbol (a fill, then the bar's close): what equity,
     /// exposure and margin value the position at.
@@ -35,6 +40,15 @@ public protocol Portfolio: AnyObject {
 }
 
 extension Portfolio {
+    public var hedged: Bool { false }
+    public func position(_ symbol: String, leg: PositionSide?) -> Double {
+        let q = position(symbol)
+        switch leg {
+        case nil: return q
+        case .long?: return max(0, q)
+        case .short?: return min(0, q)
+        }
+    }
     /// |position| × latest price.
     public func notional(_ symbol: String) -> Double { abs(position(symbol)) * (latestPrice(symbol) ?? 0) }
     /// Gross exposure over equity (0 without equity).
@@ -129,7 +143,7 @@ public final class SpotPortfolio: Portfolio {
         }
         return (e, m)
     }
-    public func check(symbol: String, side: OrderSide, quantity: Double, price: Double, fee: Double) -> String? {
+    public func check(symbol: String, side: OrderSide, quantity: Double, price: Double, fee: Double, leg: PositionSide?) -> String? {
         guard quantity > 0, price > 0 else { return "quantity and price must be positive" }
         let held = position(symbol)
         switch side {
@@ -157,7 +171,7 @@ public final class SpotPortfolio: Portfolio {
         return nil
     }
 
-    public func affordable(symbol: String, side: OrderSide, price: Double, feeRate: Double) -> Double {
+    public func affordable(symbol: String, side: OrderSide, price: Double, feeRate: Double, leg: PositionSide?) -> Double {
         switch side {
         case .buy: return max(0, cash / (price * (1 + feeRate)))
         case .sell:

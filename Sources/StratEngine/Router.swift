@@ -3,8 +3,8 @@ import StratMarket
 /// The one place intents become exchange commands. It keeps one position per
 /// side unless `pyramiding` lets entries add, re-prices an entry (or limit/stop
 /// exit) sent again while the first still rests, combines exits fired together,
-/// reverses an opposite position, attaches brackets, and says why whenever an
-/// intent does nothing (`notices`).
+/// reverses an opposite position (in hedge mode the other leg stays open),
+/// attaches brackets, and says why whenever an intent does nothing (`notices`).
 ///
 ///     let router = OrderRouter(exchange: exchange, account: account, pyramiding: 0)
 ///     router.handle(intent)               // sized, reviewed, routed — or noted
@@ -17,8 +17,9 @@ public final class OrderRouter {
     public let pyramiding: Int
     /// What rules asked for and did not get, and why.
     public var notices = Notices()
-    /// Entries that added to the open position, per symbol (emptied when flat).
+    /// Entries that added to the open position, per symbol and leg (emptied when flat).
     var additions: [String: Set<Int>] = [:]
+    func additionsKey(_ symbol: String, _ leg: PositionSide?) -> String { leg.map { "\(symbol) \($0.rawValue)" } ?? symbol }
     var nextOCO = 0
     /// Trailing stops whose distance follows a series: order id → the intent's `trailSource`.
     public private(set) var followingTrails: [Int: Int] = [:]
@@ -30,6 +31,11 @@ public final class OrderRouter {
     }
 
     var portfolio: any Portfolio { account.portfolio }
+    /// The leg orders of one side trade: that side's in hedge mode, else none.
+    func leg(_ side: PositionSide) -> PositionSide? { portfolio.hedged ? side : nil }
+    /// The position a side's entries and exits act on: its leg in hedge mode,
+    /// else the symbol's one position.
+    func held(_ symbol: String, _ side: PositionSide) -> Double { portfolio.position(symbol, leg: portfolio.hedged ? side : nil) }
 
     func ignored(_ why: String, _ i: OrderIntent) { notices.note(why, at: i.barTime, line: i.line) }
 
@@ -44,7 +50,9 @@ public final class OrderRouter {
             }
             let why = i.reason ?? "flatten (line \(i.line ?? 0))"
             exchange.cancelAll(symbol: i.symbol, at: i.time, reason: why)
-            if held != 0 { submitClose(i, side: held > 0 ? .sell : .buy, action: i.reason ?? "flatten") }
+            for side in [PositionSide.long, .short] where self.held(i.symbol, side) != 0 {
+                submitClose(i, side: side, action: i.reason ?? "flatten")
+            }
         case .cancelEntries(let side):
             // Resting entries (and their held brackets) of one side, or of both.
             var cancelled = false
@@ -57,9 +65,9 @@ public final class OrderRouter {
             guard exchange.openOrder(i.symbol, where: { _ in true }) != nil else { return ignored("cancel all with no open order", i) }
             exchange.cancelAll(symbol: i.symbol, at: i.time, reason: "cancel all (line \(i.line ?? 0))")
         case .enter(let side):
-            enter(i, side, held: held)
+            enter(i, side, held: portfolio.hedged ? self.held(i.symbol, side) : held)
         case .exit(let side):
-            exit(i, side, held: held)
+            exit(i, side, held: self.held(i.symbol, side))
         }
     }
 
@@ -70,7 +78,7 @@ public final class OrderRouter {
         let resting = exchange.openOrder(i.symbol, where: { $0.tag.isEntry && $0.side == side.entry && $0.filledQuantity == 0 })
         if resting == nil, side == .long ? held > 0 : held < 0 {
             // One position per direction unless `pyramiding N` lets entries add to it.
-            guard (additions[i.symbol]?.count ?? 0) < pyramiding else {
+            guard (additions[additionsKey(i.symbol, leg(side))]?.count ?? 0) < pyramiding else {
                 return ignored(pyramiding == 0 ? "entries ignored: already \(side.rawValue) (no pyramiding)"
                                                : "entries ignored: already \(side.rawValue) with \(pyramiding) additions (pyramiding \(pyramiding))", i)
             }
@@ -91,6 +99,7 @@ public final class OrderRouter {
         // An all-in entry is sized again at its fill (within what risk allowed).
         let quantity: Double? = i.size == .allIn ? nil : i.quantity
         var o = order(i, side: side.entry, quantity: quantity)
+        o.leg = leg(side)
         o.tag = OrderTag(rule: i.rule, line: i.line, action: "enter \(side.rawValue)", role: .entry)
         o.tag.riskLimit = i.riskLimit
         o.notionalCap = i.size == .allIn ? i.notionalCap : nil
@@ -99,7 +108,7 @@ public final class OrderRouter {
             replace(resting, with: o, legs: legs, intent: i)
             return
         }
-        if side == .long ? held < 0 : held > 0 { submitClose(i, side: side.entry, action: "reverse") }
+        if side == .long ? held < 0 : held > 0 { submitClose(i, side: side == .long ? .short : .long, action: "reverse") }
         submitLegs(legs, entry: exchange.submit(o, at: i.time), intent: i)
     }
 
@@ -142,6 +151,7 @@ public final class OrderRouter {
         }
         var o = order(i, side: side.exit, quantity: q)
         o.reduceOnly = true
+        o.leg = leg(side)
         o.tag = OrderTag(rule: i.rule, line: i.line, action: "exit \(side.rawValue)", role: .exit)
         // An exit of the same type still open takes this one in: market exits add
         // up (a whole-position exit covers any other), limit and stop exits are re-priced.
@@ -177,10 +187,11 @@ public final class OrderRouter {
         return o
     }
 
-    /// A reduce-only market order for the whole position.
-    func submitClose(_ i: OrderIntent, side: OrderSide, action: String) {
-        var o = Order(id: 0, symbol: i.symbol, side: side, type: .market, quantity: nil)
+    /// A reduce-only market order for the whole position (on one side).
+    func submitClose(_ i: OrderIntent, side: PositionSide, action: String) {
+        var o = Order(id: 0, symbol: i.symbol, side: side.exit, type: .market, quantity: nil)
         o.reduceOnly = true
+        o.leg = leg(side)
         o.tag = OrderTag(rule: i.rule, line: i.line, action: action, role: .close)
         exchange.submit(o, at: i.time)
     }
@@ -192,6 +203,7 @@ public final class OrderRouter {
         func leg(_ type: OrderType) -> Order {
             var o = Order(id: 0, symbol: i.symbol, side: side, type: type, quantity: quantity)
             o.reduceOnly = true
+            o.leg = self.leg(side == .sell ? .long : .short)
             o.tag = OrderTag(rule: i.rule, line: i.line, action: forEntry ? type.rawValue : "exit \(side == .sell ? "long" : "short") (\(type.rawValue))",
                              role: .protection)
             return o
@@ -265,10 +277,11 @@ public final class OrderRouter {
             let tag = exchange.orders[f.order].tag
             account.record(f, line: tag.line, bar: bar, riskLimit: tag.riskLimit, reason: Self.exitReason(exchange.orders[f.order]))
             let before = f.positionAfter - f.side.sign * f.quantity
+            let key = additionsKey(f.symbol, f.leg)
             if f.positionAfter == 0 {
-                additions[f.symbol] = nil
+                additions[key] = nil
             } else if tag.isEntry, before != 0, (before > 0) == (f.side == .buy) {
-                additions[f.symbol, default: []].insert(f.order)
+                additions[key, default: []].insert(f.order)
             }
         }
     }

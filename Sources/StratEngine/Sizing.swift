@@ -29,7 +29,7 @@ extension SizeRule {
 public struct AllIn: Sizing {
     public func quantity(for i: OrderIntent, _ a: Account) -> Double? {
         guard case .enter(let side) = i.action, i.reference > 0 else { return nil }
-        return a.portfolio.affordable(symbol: i.symbol, side: side.entry, price: i.reference, feeRate: 0)
+        return a.portfolio.affordable(symbol: i.symbol, side: side.entry, price: i.reference, feeRate: 0, leg: a.portfolio.hedged ? side : nil)
     }
 }
 
@@ -75,8 +75,11 @@ public struct Kelly: Sizing {
     }
 }
 
-/// A fraction of the position held (exits).
+/// A fraction of the position held (exits; in hedge mode, of the leg exited).
 public struct PositionFraction: Sizing {
     public var fraction: Double
-    public func quantity(for i: OrderIntent, _ a: Account) -> Double? { abs(a.position(i.symbol)) * fraction }
+    public func quantity(for i: OrderIntent, _ a: Account) -> Double? {
+        guard case .exit(let side) = i.action, a.portfolio.hedged else { return abs(a.position(i.symbol)) * fraction }
+        return abs(a.portfolio.position(i.symbol, leg: side)) * fraction
+    }
 }

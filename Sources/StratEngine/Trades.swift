@@ -1,5 +1,5 @@
-/// A round trip: from flat to flat in one symbol (adding to a position
-/// averages its entry; partial exits average its exit).
+/// A round trip: from flat to flat in one symbol, or in hedge mode one leg
+/// (adding to a position averages its entry; partial exits average its exit).
 public struct Trade: Codable, Sendable, Equatable {
     public var symbol: String
     public var side: String               // "long" | "short"
@@ -45,7 +45,9 @@ public struct TradeStats: Sendable, Equatable {
 public struct TradeBook {
     public private(set) var trades: [Trade] = []
     public private(set) var stats = TradeStats()
-    var open: [String: Int] = [:]           // symbol → index in trades
+    /// The open trade of a symbol (of its leg, in hedge mode): index in trades.
+    var open: [Key: Int] = [:]
+    struct Key: Hashable { var symbol: String; var leg: PositionSide? }
     var exitPrice: [Int: Double] = [:]      // average exit price so far
     var exitQty: [Int: Double] = [:]
     var entryBar: [Int: Int] = [:]          // the symbol's bar index at entry
@@ -56,7 +58,7 @@ public struct TradeBook {
     /// of the symbol's bar the fill happened in (for bars held).
     public mutating func record(_ f: Fill, line: Int?, positionAfter: Double, bar: Int, riskLimit: String? = nil, reason: String? = nil) {
         let signed = f.side.sign * f.quantity
-        if let i = open[f.symbol] {
+        if let i = open[Key(symbol: f.symbol, leg: f.leg)] {
             let t = trades[i]
             let long = t.side == "long"
             if (signed > 0) == long {
@@ -88,7 +90,7 @@ public struct TradeBook {
 
     mutating func start(_ f: Fill, quantity: Double, fee: Double, line: Int?, bar: Int, riskLimit: String?) {
         entryBar[trades.count] = bar
-        open[f.symbol] = trades.count
+        open[Key(symbol: f.symbol, leg: f.leg)] = trades.count
         trades.append(Trade(symbol: f.symbol, side: f.side == .buy ? "long" : "short", qty: quantity, entryTime: f.time,
                             entryPrice: f.price, exitTime: nil, exitPrice: nil, pnl: nil, returnPct: nil, fees: fee,
                             barsHeld: 0, entryLine: line, exitLine: nil, riskLimit: riskLimit))
@@ -106,7 +108,7 @@ public struct TradeBook {
         trades[i].returnPct = pnl / (t.entryPrice * t.qty)
         stats.closed += 1
         if pnl > 0 { stats.wins += 1; stats.grossWin += pnl } else if pnl < 0 { stats.losses += 1; stats.grossLoss -= pnl }
-        open[t.symbol] = nil
+        open = open.filter { $0.value != i }
     }
 
     /// A running average that is exact when every price is the same.
@@ -117,14 +119,12 @@ public struct TradeBook {
     /// At the end: an open trade has been held through every bar since its
     /// entry, the last one included. `lastBar`: the last bar index per symbol.
     public mutating func finish(lastBar: (String) -> Int) {
-        for (symbol, i) in open { trades[i].barsHeld = lastBar(symbol) - entryBar[i]! + 1 }
+        for (key, i) in open { trades[i].barsHeld = lastBar(key.symbol) - entryBar[i]! + 1 }
     }
 
-    public func isOpen(_ symbol: String) -> Bool { open[symbol] != nil }
-
-    /// A funding payment on the symbol's open trade (it counts in its PnL).
-    public mutating func recordFunding(_ symbol: String, _ amount: Double) {
-        if let i = open[symbol] { trades[i].funding += amount }
+    /// A funding payment on the open trade of a symbol (of its leg) (it counts in its PnL).
+    public mutating func recordFunding(_ symbol: String, leg: PositionSide? = nil, _ amount: Double) {
+        if let i = open[Key(symbol: symbol, leg: leg)] { trades[i].funding += amount }
     }
 
     /// How much of trade `i` has been exited so far, at what average price (an

@@ -2,8 +2,9 @@ import StratMarket
 
 /// A USDⓈ-M linear perpetual-futures account, modelled on Binance's: a wallet
 /// balance in the quote currency; per symbol a signed position (one-way mode)
-/// with its average entry price; unrealised PnL, margins and liquidation
-/// valued at the mark price; maintenance margin from dated leverage brackets.
+/// or a long and a short leg (hedge mode), each with its average entry price;
+/// unrealised PnL, margins and liquidation valued at the mark price;
+/// maintenance margin from dated leverage brackets.
 ///
 /// - Isolated margin: each position holds its own margin — notional / leverage
 ///   at each opening fill, less what reductions release — and its funding;
@@ -12,7 +13,7 @@ import StratMarket
 ///   wallet plus all unrealised PnL.
 ///
 /// Docs/Perps.md states every rule; the liquidation price is Binance's
-/// one-way formula (`liquidationPrice`).
+/// formula (`liquidationPrice`).
 public final class PerpPortfolio: Portfolio {
     public enum Margin: Sendable { case isolated, cross }
     public let initialCash: Double
@@ -24,23 +25,31 @@ public final class PerpPortfolio: Portfolio {
     public private(set) var fundingReceived = 0.0
     /// Losses liquidations could not take from the account (the insurance fund's).
     public private(set) var insuranceFundCovered = 0.0
+    /// What the insurance fund covered of each liquidation fill, in order.
+    public private(set) var shortfalls: [Double] = []
     public let leverage: Double
     public let margin: Margin
+    /// Hedge mode: a long and a short leg per symbol, margined and liquidated
+    /// apart in isolated margin, under one liquidation price per symbol in cross.
+    public let hedged: Bool
     let data: PerpData
     public private(set) var symbols: [String] = []
     var slots: [String: Int] = [:]
+    /// Two positions per symbol slot k: [2k] the one-way position or the long
+    /// leg, [2k + 1] the short leg (hedge mode only).
     var held: [Position] = []
-    var marks: [Double] = []
     /// Isolated margin per position (0 in cross mode).
     var isolated: [Double] = []
+    var marks: [Double] = []
     /// The moment the account is at (the bar being traded), for dated brackets.
     public var now: Int64 = 0
 
-    public init(cash: Double, leverage: Double, margin: Margin, data: PerpData = PerpData(), symbols: [String] = []) {
+    public init(cash: Double, leverage: Double, margin: Margin, hedged: Bool = false, data: PerpData = PerpData(), symbols: [String] = []) {
         initialCash = cash
         wallet = cash
         self.leverage = max(1, leverage)
         self.margin = margin
+        self.hedged = hedged
         self.data = data
         for s in symbols { _ = slot(s) }
     }
@@ -49,35 +58,50 @@ public final class PerpPortfolio: Portfolio {
         if let i = slots[symbol] { return i }
         slots[symbol] = symbols.count
         symbols.append(symbol)
-        held.append(Position())
+        held += [Position(), Position()]
+        isolated += [0, 0]
         marks.append(.nan)
-        isolated.append(0)
         return symbols.count - 1
     }
 
-    public func position(_ symbol: String) -> Double { slots[symbol].map { held[$0].quantity } ?? 0 }
-    public func position(slot: Int) -> Double { held[slot].quantity }
-    public func entryPrice(_ symbol: String) -> Double { slots[symbol].map { held[$0].averageCost } ?? 0 }
-    public func isolatedMargin(_ symbol: String) -> Double { slots[symbol].map { isolated[$0] } ?? 0 }
+    /// The index in `held` of a symbol slot's position (or, in hedge mode, leg).
+    func at(_ k: Int, _ leg: PositionSide?) -> Int { hedged && leg == .short ? 2 * k + 1 : 2 * k }
+    /// The leg a position index holds (nil in one-way mode).
+    func leg(_ j: Int) -> PositionSide? { hedged ? (j % 2 == 0 ? .long : .short) : nil }
+
+    public func position(_ symbol: String) -> Double { slots[symbol].map(position(slot:)) ?? 0 }
+    public func position(slot k: Int) -> Double { held[2 * k].quantity + held[2 * k + 1].quantity }
+    public func position(_ symbol: String, leg: PositionSide?) -> Double {
+        guard let k = slots[symbol] else { return 0 }
+        guard hedged, let leg else {
+            let q = position(slot: k)
+            return leg == nil ? q : leg == .long ? max(0, q) : min(0, q)
+        }
+        return held[at(k, leg)].quantity
+    }
+    public func entryPrice(_ symbol: String, leg: PositionSide? = nil) -> Double { slots[symbol].map { held[at($0, leg)].averageCost } ?? 0 }
+    public func isolatedMargin(_ symbol: String, leg: PositionSide? = nil) -> Double { slots[symbol].map { isolated[at($0, leg)] } ?? 0 }
     public func mark(_ symbol: String, price: Double) { marks[slot(symbol)] = price }
     public func mark(slot: Int, price: Double) { marks[slot] = price }
     public func latestPrice(_ symbol: String) -> Double? { slots[symbol].flatMap { latest($0) } }
     public func latestPrice(slot: Int) -> Double? { latest(slot) }
-    func latest(_ i: Int) -> Double? { marks[i].isNaN ? nil : marks[i] }
-    func markOf(_ i: Int) -> Double { latest(i) ?? held[i].averageCost }
+    func latest(_ k: Int) -> Double? { marks[k].isNaN ? nil : marks[k] }
+    /// The mark of position j's symbol.
+    func markOf(_ j: Int) -> Double { latest(j / 2) ?? held[j].averageCost }
 
     /// Unrealised PnL of a position at the mark.
-    func unrealized(_ i: Int) -> Double { held[i].quantity * (markOf(i) - held[i].averageCost) }
+    func unrealized(_ j: Int) -> Double { held[j].quantity * (markOf(j) - held[j].averageCost) }
 
     public var equity: Double {
         var e = wallet
-        for i in held.indices where held[i].quantity != 0 { e += unrealized(i) }
+        for j in held.indices where held[j].quantity != 0 { e += unrealized(j) }
         return e
     }
 
+    /// Σ |position| × mark, both legs counted in hedge mode.
     public var grossExposure: Double {
         var g = 0.0
-        for i in held.indices where held[i].quantity != 0 { g += abs(held[i].quantity) * markOf(i) }
+        for j in held.indices where held[j].quantity != 0 { g += abs(held[j].quantity) * markOf(j) }
         return g
     }
 
@@ -104,8 +128,8 @@ public final class PerpPortfolio: Portfolio {
     /// (cross) notional at the mark / leverage.
     var heldInitialMargin: Double {
         var m = 0.0
-        for i in held.indices where held[i].quantity != 0 {
-            m += margin == .isolated ? isolated[i] : abs(held[i].quantity) * markOf(i) / leverage
+        for j in held.indices where held[j].quantity != 0 {
+            m += margin == .isolated ? isolated[j] : abs(held[j].quantity) * markOf(j) / leverage
         }
         return m
     }
@@ -118,9 +142,10 @@ public final class PerpPortfolio: Portfolio {
 
     // MARK: Portfolio
 
-    public func check(symbol: String, side: OrderSide, quantity: Double, price: Double, fee: Double) -> String? {
+    public func check(symbol: String, side: OrderSide, quantity: Double, price: Double, fee: Double, leg: PositionSide?) -> String? {
         guard quantity > 0, price > 0 else { return "quantity and price must be positive" }
-        let q = position(symbol)
+        let j = at(slot(symbol), leg)
+        let q = held[j].quantity
         let signed = side.sign * quantity
         let after = q + signed
         // The part of the fill that opens (adds to, or flips into) a position.
@@ -133,7 +158,7 @@ public final class PerpPortfolio: Portfolio {
                 + "(its leverage bracket), not \(NumberText.readable(leverage))x"
         }
         // What a flip releases is free before the new side is margined.
-        let released = (q != 0 && (q > 0) != (signed > 0)) ? (margin == .isolated ? isolated[slots[symbol]!] : abs(q) * price / leverage) : 0
+        let released = (q != 0 && (q > 0) != (signed > 0)) ? (margin == .isolated ? isolated[j] : abs(q) * price / leverage) : 0
         let needed = opening * price / leverage + fee
         let available = availableBalance + released
         if needed > available * (1 + 1e-12) {
@@ -143,16 +168,16 @@ public final class PerpPortfolio: Portfolio {
         return nil
     }
 
-    public func affordable(symbol: String, side: OrderSide, price: Double, feeRate: Double) -> Double {
-        let q = position(symbol)
-        let closing = (q > 0) != (side == .buy) ? abs(q) : 0
+    public func affordable(symbol: String, side: OrderSide, price: Double, feeRate: Double, leg: PositionSide?) -> Double {
+        let q = held[at(slot(symbol), leg)].quantity
+        let closing = q != 0 && (q > 0) != (side == .buy) ? abs(q) : 0
         let free = availableBalance + (closing > 0 ? abs(q) * price / leverage : 0)
         return closing + max(0, free / (price / leverage + price * feeRate))
     }
 
     public func apply(_ fill: Fill) {
-        let i = slot(fill.symbol)
-        var p = held[i]
+        let k = slot(fill.symbol), j = at(k, fill.leg)
+        var p = held[j]
         let signed = fill.side.sign * fill.quantity
         var cost = fill.fee
         feesPaid += fill.fee
@@ -162,52 +187,59 @@ public final class PerpPortfolio: Portfolio {
             let total = p.quantity + signed
             p.averageCost = (p.averageCost * abs(p.quantity) + fill.price * abs(signed)) / abs(total)
             p.quantity = total
-            if margin == .isolated { isolated[i] += fill.quantity * fill.price / leverage }
+            if margin == .isolated { isolated[j] += fill.quantity * fill.price / leverage }
         } else {
             let closed = min(abs(signed), abs(p.quantity))
             let pnl = closed * (fill.price - p.averageCost) * (p.quantity > 0 ? 1 : -1)
             p.realizedPnL += pnl
             cost -= pnl
             let share = closed / abs(p.quantity)
-            let released = isolated[i] * share
+            let released = isolated[j] * share
             if fill.liquidation {
                 // A liquidation takes at most what backs the position: its isolated
                 // margin, or (cross) the wallet. The insurance fund covers the rest.
-                let backing = margin == .isolated ? released : wallet
-                if cost > backing { insuranceFundCovered += cost - backing; cost = backing }
+                let backing = margin == .isolated ? released : max(0, wallet)
+                let shortfall = max(0, cost - backing)
+                insuranceFundCovered += shortfall
+                shortfalls.append(shortfall)
+                cost -= shortfall
             }
-            if margin == .isolated { isolated[i] -= released }
+            if margin == .isolated { isolated[j] -= released }
             let total = p.quantity + signed
             if abs(total) < 1e-12 * max(1, abs(p.quantity)) {
                 p.quantity = 0
                 p.averageCost = 0
-                if margin == .isolated { isolated[i] = 0 }
+                if margin == .isolated { isolated[j] = 0 }
             } else if (total > 0) != (p.quantity > 0) {
-                // Flipped: the rest opens the other side at this price.
+                // Flipped (one-way mode): the rest opens the other side at this price.
                 p.quantity = total
                 p.averageCost = fill.price
-                if margin == .isolated { isolated[i] = abs(total) * fill.price / leverage }
+                if margin == .isolated { isolated[j] = abs(total) * fill.price / leverage }
             } else {
                 p.quantity = total
             }
         }
         wallet -= cost
-        held[i] = p
-        if marks[i].isNaN { marks[i] = fill.price }
+        held[j] = p
+        if marks[k].isNaN { marks[k] = fill.price }
     }
 
-    /// A funding payment at `time`: the position held then pays (or receives)
+    /// A funding payment at `time`: each position held then pays (or receives)
     /// mark × size × rate; a positive rate makes longs pay shorts. In isolated
-    /// margin it moves the position's margin as well as the wallet. Returns the
-    /// amount paid (negative: received).
+    /// margin it moves the position's margin as well as the wallet. Returns
+    /// what each position paid (negative: received), by leg.
     @discardableResult
-    public func fund(_ symbol: String, rate: Double, mark: Double) -> Double {
-        guard let i = slots[symbol], held[i].quantity != 0 else { return 0 }
-        let pay = held[i].quantity * mark * rate
-        wallet -= pay
-        if margin == .isolated { isolated[i] -= pay }
-        if pay > 0 { fundingPaid += pay } else { fundingReceived -= pay }
-        return pay
+    public func fund(_ symbol: String, rate: Double, mark: Double) -> [(leg: PositionSide?, paid: Double)] {
+        guard let k = slots[symbol] else { return [] }
+        var paid: [(leg: PositionSide?, paid: Double)] = []
+        for j in [2 * k, 2 * k + 1] where held[j].quantity != 0 {
+            let pay = held[j].quantity * mark * rate
+            wallet -= pay
+            if margin == .isolated { isolated[j] -= pay }
+            if pay > 0 { fundingPaid += pay } else { fundingReceived -= pay }
+            paid.append((leg(j), pay))
+        }
+        return paid
     }
 
     /// The cash the fills, funding and insurance imply (for the ledger check).
@@ -218,44 +250,92 @@ public final class PerpPortfolio: Portfolio {
 
     // MARK: Liquidation
 
-    /// The mark price at which a position would be liquidated, by Binance's
-    /// one-way formula
+    /// One position in the liquidation formula: size, side (+1 long, −1 short),
+    /// entry price and bracket table.
+    public struct Exposure: Sendable {
+        public var quantity: Double
+        public var side: Double
+        public var entry: Double
+        public var table: BracketTable
+        public init(quantity: Double, side: Double, entry: Double, table: BracketTable) {
+            self.quantity = quantity
+            self.side = side
+            self.entry = entry
+            self.table = table
+        }
+    }
+
+    /// Where a liquidation happens: the mark price, whether the mark reaches it
+    /// falling (a long's liquidation) or rising, and the positions it closes.
+    public struct Trigger: Equatable, Sendable {
+        public var price: Double
+        public var falling: Bool
+        /// Indexes of the positions it closes (both legs of a symbol in cross hedge mode).
+        var positions: [Int]
+    }
+
+    /// The mark price at which a position (or, in hedge mode, a leg) would be
+    /// liquidated; nil without one, or when no positive price liquidates it.
+    public func liquidationPrice(_ symbol: String, leg: PositionSide? = nil) -> Double? {
+        guard let k = slots[symbol] else { return nil }
+        return liquidation(k, leg).map(\.price)
+    }
+
+    /// The liquidation of symbol slot k's position (isolated hedge mode: of one
+    /// leg; cross hedge mode: of both legs together), by Binance's formula
     ///
-    ///     LP = (WB − TMM1 + UPNL1 + cum − side·Q·EP) / (Q·MMR − side·Q)
+    ///     LP = (WB − TMM1 + UPNL1 + Σ cum − Σ side·Q·EP) / (Σ Q·MMR − Σ side·Q)
     ///
     /// with WB the position's isolated margin (isolated) or the wallet (cross),
-    /// TMM1 and UPNL1 the other positions' maintenance margin and unrealised
-    /// PnL (cross only), and MMR and cum those of the bracket of the notional at
-    /// LP itself (iterated until the bracket no longer changes). Nil without a
-    /// position, or when no positive price liquidates it.
-    public func liquidationPrice(_ symbol: String) -> Double? {
-        guard let i = slots[symbol], held[i].quantity != 0 else { return nil }
-        let q = abs(held[i].quantity), side: Double = held[i].quantity > 0 ? 1 : -1, ep = held[i].averageCost
-        var wb = isolated[i], tmm = 0.0, upnl = 0.0
+    /// TMM1 and UPNL1 the other symbols' maintenance margin and unrealised PnL
+    /// (cross only), and the sums over the legs it closes, each with the MMR and
+    /// cum of its notional's bracket at LP (iterated until no bracket changes).
+    public func liquidation(_ k: Int, _ leg: PositionSide? = nil) -> Trigger? {
+        let legs = margin == .cross ? [2 * k, 2 * k + 1] : [at(k, leg)]
+        let open = legs.filter { held[$0].quantity != 0 }
+        guard !open.isEmpty else { return nil }
+        let wb = margin == .isolated ? isolated[open[0]] : wallet
+        var tmm = 0.0, upnl = 0.0
         if margin == .cross {
-            wb = wallet
-            for j in held.indices where j != i && held[j].quantity != 0 {
-                tmm += maintenance(symbols[j], notional: abs(held[j].quantity) * markOf(j))
+            for j in held.indices where j / 2 != k && held[j].quantity != 0 {
+                tmm += maintenance(symbols[j / 2], notional: abs(held[j].quantity) * markOf(j))
                 upnl += unrealized(j)
             }
         }
-        return Self.liquidationPrice(quantity: q, side: side, entry: ep, wallet: wb, otherMaintenance: tmm, otherUnrealized: upnl,
-                                     table: table(symbol), start: abs(held[i].quantity) * markOf(i))
+        let table = table(symbols[k])
+        let exposures = open.map { Exposure(quantity: abs(held[$0].quantity), side: held[$0].quantity > 0 ? 1 : -1, entry: held[$0].averageCost, table: table) }
+        guard let (price, falling) = Self.liquidation(exposures, wallet: wb, otherMaintenance: tmm, otherUnrealized: upnl, mark: markOf(open[0])) else { return nil }
+        return Trigger(price: price, falling: falling, positions: open)
     }
 
-    /// The formula alone (see `liquidationPrice(_:)`); `start`: the notional whose
-    /// bracket the iteration starts from.
+    /// The formula alone for one position (see `liquidation(_:_:)`); `start`:
+    /// the notional whose bracket the iteration starts from.
     public static func liquidationPrice(quantity q: Double, side: Double, entry ep: Double, wallet wb: Double, otherMaintenance tmm: Double,
                                         otherUnrealized upnl: Double, table: BracketTable, start: Double) -> Double? {
-        var bracket = table.bracket(for: start)
-        var tried: [LeverageBracket] = []
-        for _ in 0..<(table.brackets.count + 2) {
-            let lp = (wb - tmm + upnl + bracket.maintenanceAmount - side * q * ep) / (q * bracket.maintenanceRate - side * q)
+        liquidation([Exposure(quantity: q, side: side, entry: ep, table: table)], wallet: wb, otherMaintenance: tmm, otherUnrealized: upnl,
+                    mark: start / q)?.price
+    }
+
+    /// The formula over one or two legs, brackets iterated from those of the
+    /// notionals at `mark`. The margin balance less maintenance is A + B·P in
+    /// the mark P: with B > 0 (long) it falls to zero as the price falls.
+    public static func liquidation(_ legs: [Exposure], wallet wb: Double, otherMaintenance tmm: Double, otherUnrealized upnl: Double,
+                                   mark: Double) -> (price: Double, falling: Bool)? {
+        var brackets = legs.map { $0.table.bracket(for: $0.quantity * mark) }
+        var tried: [[LeverageBracket]] = []
+        let rounds = (legs.map(\.table.brackets.count).max() ?? 0) * legs.count + 2
+        for _ in 0..<rounds {
+            var a = wb - tmm + upnl, b = 0.0
+            for (x, br) in zip(legs, brackets) {
+                a += br.maintenanceAmount - x.side * x.quantity * x.entry
+                b += x.side * x.quantity - x.quantity * br.maintenanceRate
+            }
+            let lp = -a / b
             guard lp.isFinite else { return nil }
-            let at = table.bracket(for: q * max(0, lp))
-            if at == bracket || tried.contains(at) { return lp > 0 ? lp : nil }
-            tried.append(bracket)
-            bracket = at
+            let at = legs.map { $0.table.bracket(for: $0.quantity * max(0, lp)) }
+            if at == brackets || tried.contains(at) { return lp > 0 ? (lp, b > 0) : nil }
+            tried.append(brackets)
+            brackets = at
         }
         return nil
     }

@@ -198,8 +198,9 @@ public final class RiskEngine: RiskReview, PreTradeCheck {
         enter(.halted, at: barTime, because: reason + (pause.map { "; trading resumes after \(Self.duration($0))" } ?? "; no new entry for the rest of the run"),
               limit: drawdownText)
         cancelEntries(router, time: time, reason: "risk: drawdown halt")
-        for s in router.account.portfolio.symbols where router.account.position(s) != 0 {
-            var i = OrderIntent(.flatten, symbol: s, reference: router.account.portfolio.latestPrice(s) ?? 0, time: time, barTime: barTime)
+        let portfolio = router.account.portfolio
+        for s in portfolio.symbols where portfolio.position(s, leg: .long) != 0 || portfolio.position(s, leg: .short) != 0 {
+            var i = OrderIntent(.flatten, symbol: s, reference: portfolio.latestPrice(s) ?? 0, time: time, barTime: barTime)
             i.reason = "risk: drawdown halt"
             router.handle(i)
         }
@@ -240,6 +241,8 @@ public final class RiskEngine: RiskReview, PreTradeCheck {
             var o = Order(id: 0, symbol: symbols[k], side: q > 0 ? .sell : .buy, type: .stop, quantity: nil)
             o.stopPrice = level
             o.reduceOnly = true
+            // (In hedge mode: on the leg the symbol's net position leans to.)
+            if portfolio.hedged { o.leg = q > 0 ? .long : .short }
             o.tag = OrderTag(action: "drawdown stop", role: .risk)
             drawdownStops[k] = exchange.submit(o, at: time)
         }
@@ -383,7 +386,7 @@ public final class RiskEngine: RiskReview, PreTradeCheck {
     /// its limit at the fill (what reduces exposure always passes).
     public func allowed(_ o: Order, quantity: Double, price: Double) -> (quantity: Double, reason: String)? {
         let portfolio = exchange.portfolio
-        let held = portfolio.position(o.symbol)
+        let held = portfolio.position(o.symbol, leg: o.leg)
         let after = held + o.side.sign * quantity
         guard abs(after) > abs(held) * (1 + 1e-12) || (after > 0) != (held > 0) && after != 0 else { return nil }
         if o.tag.isEntry, state != .active { return (0, "risk: trading is \(state.rawValue)") }
