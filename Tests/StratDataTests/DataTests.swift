@@ -18,7 +18,8 @@ func bar(_ i: Int64, _ c: Double, o: Double? = nil, h: Double? = nil, l: Double?
 @Suite struct StoreTests {
     @Test func barsRoundTripInChunksAndImportsAreIdempotent() throws {
         let store = try Store(path: tempDB())
-        #expect(try store.migrations() == ["v1: bars, funding, instruments, fetches, quality reports", "v2: corporate actions"])
+        #expect(try store.migrations() == ["v1: bars, funding, instruments, fetches, quality reports", "v2: corporate actions",
+                                            "v3: leverage brackets dated per symbol, the mark price of funding payments"])
         let key = SeriesKey(symbol: "X", interval: 3600)
         let bars = (0..<100).map { bar(Int64($0), 100 + Double($0)) }
         #expect(try store.insert(bars.reversed(), key: key) == 100)
