@@ -86,8 +86,10 @@ public final class Backtest {
     /// so the report's text of it is made on the other core (see `EquityText`).
     /// `depth`: order-book snapshots per symbol; taker fills of those symbols walk
     /// the latest book (`DepthFillModel`).
+    /// `perp`: a perpetual's mark prices, funding, brackets and liquidation fee
+    /// per symbol (built by the CLI; read by the perpetual-futures portfolio).
     public static func run(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig, intrabar: [BarSeries] = [],
-                           depth: [String: [BookSnapshot]] = [:], equityText: EquityText? = nil) throws -> BacktestResult {
+                           depth: [String: [BookSnapshot]] = [:], perp: PerpData = PerpData(), equityText: EquityText? = nil) throws -> BacktestResult {
         let b = try Backtest(strategy, data: data, config: config, intrabar: intrabar, depth: depth)
         b.equityText = equityText
         return try b.run()

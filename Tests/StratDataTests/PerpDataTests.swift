@@ -265,3 +265,47 @@ let shippedBrackets = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
         }
     }
 }
+
+/// `strat data fetch --market perp --mark --funding`, then a backtest on the
+/// stored series: its mark bars and funding come along, resampled with it.
+@Suite struct PerpFetchCLITests {
+    @Test func storedPerpDataBringsItsMarksAndFunding() throws {
+        let server = try PerpFetchTests.server()
+        defer { server.stop() }
+        let db = tempDB()
+        let fetch = try runProgram(stratBinary.path, ["data", "fetch", "--market", "perp", "--symbol", "BTCUSDT", "--interval", "1h", "--from", "2024-01-01",
+                                                      "--to", "2024-01-03", "--mark", "--funding", "--base-url", server.baseURL, "--db", db])
+        #expect(fetch.status == 0, "\(fetch.stderr)")
+        #expect(fetch.stdout.hasPrefix("BTCUSDT 1h perp: 48 bars in range, 0 already stored, 48 fetched in 1 request, 48 new\nBTCUSDT 1h: 48 bars, quality score 100.0/100\n"))
+        #expect(fetch.stdout.contains("\nBTCUSDT 1h perp mark prices: 48 bars in range, 0 already stored, 48 fetched in 1 request, 48 new\nBTCUSDT 1h mark: 48 bars, quality score 100.0/100\n"), "\(fetch.stdout)")
+        #expect(fetch.stdout.hasSuffix("6 funding rates stored (5 with the mark price of the payment)\n"), "\(fetch.stdout)")
+        let list = try runProgram(stratBinary.path, ["data", "list", "--db", db])
+        #expect(list.stdout.hasPrefix("""
+            symbol      interval  market    source   rows      first                 last                  quality
+            BTCUSDT     1h        perp      binance  48        2024-01-01T00:00:00Z  2024-01-02T23:00:00Z  100.0
+            BTCUSDT     1h        perp-mark binance  48        2024-01-01T00:00:00Z  2024-01-02T23:00:00Z  100.0
+
+            """), "\(list.stdout)")
+        let strategy = FileManager.default.temporaryDirectory.appendingPathComponent("perp-\(UUID().uuidString).strat")
+        try "strategy P {\n  market perp(leverage: 2x)\n\n  when close > open {\n    enter long\n  }\n}\n".write(to: strategy, atomically: true, encoding: .utf8)
+        // Left out, the market means the traded bars (not the marks beside them).
+        let bt = try runProgram(stratBinary.path, ["backtest", strategy.path, "--data", "BTCUSDT=db:1h", "--db", db])
+        #expect(bt.status == 0, "\(bt.stderr)")
+        #expect(bt.stderr.hasPrefix("strat: note: BTCUSDT perpetual: mark prices from the store (48 bars); funding from the store (6 rates); leverage brackets shipped with strat (Binance's of 2024-05-30, Data/brackets/binance_usdm_2024-05-30.json; dated after the first bar, the earliest table stands for the time before it too); liquidation fee 1.25%\n"), "\(bt.stderr)")
+        // Resampled to 4h, the marks are resampled too.
+        let four = try runProgram(stratBinary.path, ["backtest", strategy.path, "--data", "BTCUSDT=db:4h:perp:binance", "--db", db])
+        #expect(four.stderr.contains("strat: note: BTCUSDT perpetual: mark prices from the store (12 bars); funding from the store (6 rates); "), "\(four.stderr)")
+        // Brackets imported into the store take over from the shipped ones.
+        let brackets = FileManager.default.temporaryDirectory.appendingPathComponent("b-\(UUID().uuidString).json")
+        try "[{\"symbol\":\"BTCUSDT\",\"brackets\":[{\"bracket\":1,\"initialLeverage\":20,\"notionalCap\":1000000,\"notionalFloor\":0,\"maintMarginRatio\":0.02,\"cum\":0}]}]"
+            .write(to: brackets, atomically: true, encoding: .utf8)
+        let imported = try runProgram(stratBinary.path, ["data", "brackets", "import", brackets.path, "--valid-from", "2023-06-01", "--db", db])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let withStored = try runProgram(stratBinary.path, ["backtest", strategy.path, "--data", "BTCUSDT=db:1h", "--db", db])
+        #expect(withStored.stderr.hasPrefix("strat: note: BTCUSDT perpetual: mark prices from the store (48 bars); funding from the store (6 rates); leverage brackets from the store (1 table from 2023-06-01); no liquidation fee rate (--liquidation-fee BPS gives one)\n"), "\(withStored.stderr)")
+        // Spot has neither marks nor funding.
+        let spot = try runProgram(stratBinary.path, ["data", "fetch", "--symbol", "BTCUSDT", "--interval", "1h", "--from", "2024-01-01", "--to", "2024-01-02",
+                                                     "--mark", "--base-url", server.baseURL, "--db", db])
+        #expect(spot.status == 2 && spot.stderr == "strat: error: --mark: only a perpetual has mark prices; add --market perp\n")
+    }
+}
