@@ -360,7 +360,7 @@ struct BacktestCommand: ParsableCommand {
         }
         if let holidays {
             let text = try readText(holidays)
-            for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
                 let t = line.trimmingCharacters(in: .whitespaces)
                 if t.isEmpty || t.hasPrefix("#") { continue }
                 guard t.count == 10, let ms = UTCTime.parse(Substring(t)) else {

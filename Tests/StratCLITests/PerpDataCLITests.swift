@@ -123,3 +123,12 @@ import Testing
         #expect(clobber.status == 2 && clobber.stderr.contains("--funding"), "\(clobber.stderr)")
     }
 }
+
+@Suite struct LineEndingCLITests {
+    /// A holidays file with Windows line ends was read as one line and refused.
+    @Test func holidaysWithWindowsLineEnds() throws {
+        let holidays = try temp("h.txt", "2010-01-01\r\n# new year\r\n2010-12-24\r\n")
+        let r = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--holidays", holidays.path, "--session", "Mon-Fri 00:00-23:59")
+        #expect(r.status == 0, "\(r.stderr)")
+    }
+}
