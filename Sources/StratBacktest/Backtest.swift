@@ -238,8 +238,10 @@ public final class Backtest {
         let dataIndex = runtime.symbols.map { sym in series.firstIndex { $0.symbol == sym }! }
         let symbols = series.map(\.symbol)
         var bars: [Bar?] = []
-        // Positions by data index, refreshed when fills happen.
+        // Sizes held by data index (both legs in hedge mode), refreshed when fills happen.
         var held = series.map { _ in 0.0 }
+        let portfolio = self.portfolio
+        func size(_ symbol: String) -> Double { portfolio.position(symbol, leg: .long) - portfolio.position(symbol, leg: .short) }
         let spreads = series.map(\.halfSpreads)
         let slots = symbols.map(portfolio.slot)
         let fine = series.map { intrabar[$0.symbol] }
@@ -280,7 +282,7 @@ public final class Backtest {
                         fills = exchange.process(bar, symbol: symbols[s], halfSpread: spreads[s]?[rows[s]], end: end, mark: markBar(s, bar))
                     }
                     if !fills.isEmpty {
-                        router.record(fills, bar: rows[s]); held[s] = portfolio.position(symbols[s]); cash = portfolio.cash
+                        router.record(fills, bar: rows[s]); held[s] = size(symbols[s]); cash = portfolio.cash
                         risk?.fills(fills, now: now, barTime: bar.time, router: router)
                         liquidations?.record(fills)
                     }
@@ -330,7 +332,7 @@ public final class Backtest {
                 if closeFills {
                     let fills = exchange.fillAtClose(bar, symbol: symbols[d], halfSpread: spreads[d]?[rows[d]])
                     if !fills.isEmpty {
-                        router.record(fills, bar: rows[d]); held[d] = portfolio.position(symbols[d]); cash = portfolio.cash
+                        router.record(fills, bar: rows[d]); held[d] = size(symbols[d]); cash = portfolio.cash
                         portfolio.mark(slot: slots[d], price: markBar(d, bar)?.close ?? bar.close)   // the fill's costs are not the market's price
                     }
                 }
@@ -495,6 +497,7 @@ public final class Backtest {
         }
         x.reduceOnly = spec.reduceOnly
         x.postOnly = spec.postOnly
+        x.triggerOnMark = spec.triggerOnMark == true
         x.display = spec.display.map(value)
         return x
     }

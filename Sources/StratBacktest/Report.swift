@@ -79,6 +79,8 @@ public enum Report {
             w.field("order", f.order); w.field("symbol", f.symbol); w.field("side", f.side.rawValue)
             w.field("qty", f.quantity); w.field("price", f.price); w.field("fee", f.fee)
             w.field(time: "time", f.time); w.field("liquidity", f.liquidity.rawValue)
+            if let leg = f.leg { w.field("leg", leg.rawValue) }
+            if f.liquidation { w.field("liquidation", true) }
             w.endObject()
         }
         w.endArray()

@@ -3,7 +3,7 @@ import StratMarket
 
 /// Binance's public REST API, as documented: spot `GET /api/v3/klines` and
 /// `/api/v3/exchangeInfo`; USDⓈ-M futures `GET /fapi/v1/klines`,
-/// `/fapi/v1/fundingRate` and `/fapi/v1/exchangeInfo`. Every request passes the
+/// `/fapi/v1/markPriceKlines`, `/fapi/v1/fundingRate` and `/fapi/v1/exchangeInfo`. Every request passes the
 /// weight budget; 429/418 are honoured with `Retry-After`; 5xx, resets and
 /// timeouts are retried with bounded exponential backoff and jitter.
 public struct BinanceClient: Sendable {
@@ -113,46 +113,61 @@ public struct BinanceClient: Sendable {
         try await klines(symbol: symbol, length: .milliseconds(interval * 1000), start: start, end: end, limit: limit)
     }
 
+    /// Which bars a klines request brings.
+    public enum KlineKind: Sendable {
+        /// Trades: `klines`.
+        case trades
+        /// A perpetual's mark price: USDⓈ-M `markPriceKlines` (no volume: stored as 0).
+        case mark
+    }
+
     /// One page of klines from `start` (inclusive) to `end` (inclusive), at most `limit`.
-    public func klines(symbol: String, length: BarLength, start: Int64, end: Int64, limit: Int = 1000) async throws -> [Bar] {
+    public func klines(symbol: String, length: BarLength, start: Int64, end: Int64, limit: Int = 1000, kind: KlineKind = .trades) async throws -> [Bar] {
         guard let name = Self.intervalName(length) else { throw FetchError("Binance has no \(length) interval; it has \(Self.intervalNames)") }
-        let body = try await get(prefix + "/klines", [("symbol", symbol), ("interval", name), ("startTime", "\(start)"),
-                                                       ("endTime", "\(end)"), ("limit", "\(limit)")],
+        guard kind == .trades || market == "perp" else { throw FetchError("mark-price klines exist for perpetuals only (--market perp)") }
+        let endpoint = kind == .mark ? "/markPriceKlines" : "/klines"
+        let body = try await get(prefix + endpoint, [("symbol", symbol), ("interval", name), ("startTime", "\(start)"),
+                                                     ("endTime", "\(end)"), ("limit", "\(limit)")],
                                  weight: Self.klinesWeight(limit: limit))
-        return try Self.parseKlines(body)
+        return try Self.parseKlines(body, kind: kind)
     }
 
     /// Checks a klines response's shape: an array of arrays, each with open
     /// time (integer), open, high, low, close, volume (decimal strings) and close
-    /// time (integer) in the documented places.
-    public static func parseKlines(_ body: Data) throws -> [Bar] {
+    /// time (integer) in the documented places. Mark-price klines have the same
+    /// shape, their volume field ignored (Binance documents it as "ignore").
+    public static func parseKlines(_ body: Data, kind: KlineKind = .trades) throws -> [Bar] {
+        let what = kind == .mark ? "markPriceKlines" : "klines"
         guard let rows = try? JSONSerialization.jsonObject(with: body) as? [Any] else {
-            throw FetchError("klines: the response is not a JSON array: \(String(decoding: body.prefix(120), as: UTF8.self))")
+            throw FetchError("\(what): the response is not a JSON array: \(String(decoding: body.prefix(120), as: UTF8.self))")
         }
         let names = ["open time", "open", "high", "low", "close", "volume", "close time"]
         return try rows.enumerated().map { i, raw in
-            guard let row = raw as? [Any] else { throw FetchError("klines: row \(i) is not an array") }
-            guard row.count >= 11 else { throw FetchError("klines: row \(i) has \(row.count) fields, expected 12") }
+            guard let row = raw as? [Any] else { throw FetchError("\(what): row \(i) is not an array") }
+            guard row.count >= 11 else { throw FetchError("\(what): row \(i) has \(row.count) fields, expected 12") }
             func integer(_ k: Int) throws -> Int64 {
                 guard !(row[k] is String), !(row[k] is Bool), let n = row[k] as? NSNumber, n.doubleValue == n.doubleValue.rounded() else {
-                    throw FetchError("klines: row \(i) field \(k) (\(names[k])) is \(type(of: row[k])), expected an integer")
+                    throw FetchError("\(what): row \(i) field \(k) (\(names[k])) is \(type(of: row[k])), expected an integer")
                 }
                 return n.int64Value
             }
             func decimal(_ k: Int) throws -> Double {
-                guard let s = row[k] as? String else { throw FetchError("klines: row \(i) field \(k) (\(names[k])) is not a string") }
-                guard let v = Double(s), v.isFinite else { throw FetchError("klines: row \(i) field \(k) (\(names[k])) `\(s)` is not a number") }
+                guard let s = row[k] as? String else { throw FetchError("\(what): row \(i) field \(k) (\(names[k])) is not a string") }
+                guard let v = Double(s), v.isFinite else { throw FetchError("\(what): row \(i) field \(k) (\(names[k])) `\(s)` is not a number") }
                 return v
             }
             let open = try integer(0)
             _ = try integer(6)
-            return Bar(time: open, open: try decimal(1), high: try decimal(2), low: try decimal(3), close: try decimal(4), volume: try decimal(5))
+            return Bar(time: open, open: try decimal(1), high: try decimal(2), low: try decimal(3), close: try decimal(4),
+                       volume: kind == .mark ? 0 : try decimal(5))
         }
     }
 
-    /// Funding rates of a perpetual from `start` to `end` (ms), paginated.
-    public func fundingRates(symbol: String, start: Int64, end: Int64) async throws -> [(time: Int64, rate: Double)] {
-        var out: [(Int64, Double)] = []
+    /// Funding rates of a perpetual from `start` to `end` (ms), paginated, with
+    /// the mark price of each payment where the answer gives one (`markPrice`;
+    /// empty on old rows).
+    public func fundingRates(symbol: String, start: Int64, end: Int64) async throws -> [FundingRate] {
+        var out: [FundingRate] = []
         var from = start
         while from < end {
             let body = try await get("/fapi/v1/fundingRate", [("symbol", symbol), ("startTime", "\(from)"), ("endTime", "\(end - 1)"), ("limit", "1000")], weight: 1)
@@ -161,12 +176,13 @@ public struct BinanceClient: Sendable {
             }
             if rows.isEmpty { break }
             for (i, r) in rows.enumerated() {
-                guard let t = (r["fundingTime"] as? NSNumber)?.int64Value, let s = r["fundingRate"] as? String, let rate = Double(s) else {
+                guard let t = (r["fundingTime"] as? NSNumber)?.int64Value, let s = r["fundingRate"] as? String, let rate = Double(s), rate.isFinite else {
                     throw FetchError("fundingRate: row \(i) needs an integer fundingTime and a decimal-string fundingRate")
                 }
-                out.append((t, rate))
+                let mark = (r["markPrice"] as? String).flatMap(Double.init).flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
+                out.append(FundingRate(time: t, rate: rate, mark: mark))
             }
-            from = out.last!.0 + 1
+            from = out.last!.time + 1
             if rows.count < 1000 { break }
         }
         return out

@@ -25,7 +25,9 @@ public enum Adjustment: String, Sendable, CaseIterable {
 public enum CorporateActions {
     /// Reads `time,symbol,kind,value` rows; every defect names its line and field.
     public static func parse(_ text: String, file: String) throws -> [CorporateAction] {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\r")) }
+        // "\r\n" is one Character in Swift: split on it as well as on "\n".
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\r")) }
         guard let header = lines.first?.lowercased().split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }),
               let ti = header.firstIndex(of: "time"), let si = header.firstIndex(of: "symbol"),
               let ki = header.firstIndex(of: "kind"), let vi = header.firstIndex(of: "value") else {

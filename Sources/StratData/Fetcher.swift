@@ -16,7 +16,8 @@ public struct FetchSummary: Sendable {
 /// fetched again replaces itself, so an interrupted fetch run again completes it
 /// and nothing is lost or duplicated.
 public enum Fetcher {
-    /// `progress(done, total)` in bars.
+    /// `progress(done, total)` in bars. A mark-price key (`key.markKey`) fetches
+    /// the perpetual's mark-price klines into their own series.
     public static func fetch(_ client: BinanceClient, into store: Store, key: SeriesKey, from: Int64, to: Int64,
                              policy: ValidationPolicy = Fetcher.defaultPolicy,
                              progress: (Int, Int) -> Void = { _, _ in }) async throws -> FetchSummary {
@@ -49,11 +50,12 @@ public enum Fetcher {
             for (a, b) in runs {
                 var s = a
                 while s <= b {
-                    let page = try await client.klines(symbol: key.symbol, length: length, start: s, end: length.end(after: b) - 1)
+                    let page = try await client.klines(symbol: key.symbol, length: length, start: s, end: length.end(after: b) - 1,
+                                                       kind: key.isMark ? .mark : .trades)
                     summary.requests += 1
                     let bars = page.filter { $0.time >= a && $0.time <= b }
                     if !bars.isEmpty {
-                        let checked = try Validator.validate(bars, length: length, policy: policy, file: "\(key.symbol) klines",
+                        let checked = try Validator.validate(bars, length: length, policy: policy, file: "\(key.symbol) \(key.isMark ? "markPriceKlines" : "klines")",
                                                              lineOf: { _ in nil })
                         summary.newRows += try store.insert(checked.bars, flags: checked.flags, key: key)
                         summary.fetched += bars.count

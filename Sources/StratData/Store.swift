@@ -32,6 +32,16 @@ public struct SeriesKey: Hashable, Sendable, Codable {
         }
     }
 
+    /// A perpetual's mark-price bars are a series of their own beside its
+    /// traded bars: the same source, symbol and length, in market `perp-mark`.
+    public var markKey: SeriesKey { SeriesKey(source: source, market: market + Self.markSuffix, symbol: symbol, length: length) }
+
+    /// Mark-price series (market `perp-mark`) stand beside traded ones; a read
+    /// that leaves the market out never means them.
+    public var isMark: Bool { market.hasSuffix(Self.markSuffix) }
+
+    public static let markSuffix = "-mark"
+
     /// The bar length an `interval` column holds.
     public static func length(column: Int64) -> BarLength {
         column < 0 ? .months(Int(-column)) : .milliseconds(column * 1000)
@@ -50,6 +60,18 @@ public struct SeriesSummary: Sendable, Equatable {
 public struct StoreError: Error, CustomStringConvertible {
     public var description: String
     public init(description: String) { self.description = description }
+}
+
+/// A symbol's leverage brackets as stored: the table in force from its
+/// `validFrom`, its liquidation fee rate when known, and where it came from.
+public struct StoredBrackets: Sendable, Equatable {
+    public var source: String
+    public var symbol: String
+    public var table: BracketTable
+    public var liquidationFee: Double?
+    /// The file it was imported from.
+    public var origin: String
+    public var importedAt: Int64
 }
 
 /// What an import does with a bar whose time is stored with other prices.
@@ -243,6 +265,24 @@ public final class Store: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v3: leverage brackets dated per symbol, the mark price of funding payments") { db in
+            try db.execute(sql: """
+                CREATE TABLE bracket_tables (
+                    source TEXT NOT NULL, symbol TEXT NOT NULL, valid_from INTEGER NOT NULL,
+                    liquidation_fee REAL CHECK (liquidation_fee IS NULL OR (liquidation_fee >= 0 AND liquidation_fee < 1)),
+                    origin TEXT NOT NULL, imported_at INTEGER NOT NULL,
+                    PRIMARY KEY (source, symbol, valid_from)
+                ) WITHOUT ROWID;
+                CREATE TABLE brackets (
+                    source TEXT NOT NULL, symbol TEXT NOT NULL, valid_from INTEGER NOT NULL, bracket INTEGER NOT NULL,
+                    notional_floor REAL NOT NULL, notional_cap REAL NOT NULL, max_leverage REAL NOT NULL CHECK (max_leverage >= 1),
+                    maint_ratio REAL NOT NULL CHECK (maint_ratio > 0 AND maint_ratio < 1), maint_amount REAL NOT NULL,
+                    PRIMARY KEY (source, symbol, valid_from, bracket),
+                    FOREIGN KEY (source, symbol, valid_from) REFERENCES bracket_tables ON DELETE CASCADE
+                ) WITHOUT ROWID;
+                ALTER TABLE funding ADD COLUMN mark REAL;
+                """)
+        }
         return m
     }
 
@@ -419,16 +459,79 @@ public final class Store: Sendable {
     }
 
     public func insertFunding(_ rates: [(time: Int64, rate: Double)], source: String, symbol: String) throws {
+        try insertFunding(rates.map { FundingRate(time: $0.time, rate: $0.rate) }, source: source, symbol: symbol)
+    }
+
+    /// Stores funding rates (a rate already stored at the same time is
+    /// replaced), with the mark price of each payment when known.
+    public func insertFunding(_ rates: [FundingRate], source: String, symbol: String) throws {
         try writing { db in
-            let st = try db.makeStatement(sql: "INSERT OR REPLACE INTO funding (source, symbol, time, rate) VALUES (?, ?, ?, ?)")
-            for r in rates { try st.execute(arguments: [source, symbol, r.time, r.rate]) }
+            let st = try db.makeStatement(sql: "INSERT OR REPLACE INTO funding (source, symbol, time, rate, mark) VALUES (?, ?, ?, ?, ?)")
+            for r in rates { try st.execute(arguments: [source, symbol, r.time, r.rate, r.mark]) }
         }
     }
 
     public func funding(source: String, symbol: String) throws -> [(time: Int64, rate: Double)] {
+        try fundingRates(source: source, symbol: symbol).map { ($0.time, $0.rate) }
+    }
+
+    /// The funding rates of a symbol in time order, `from` inclusive, `to` exclusive (ms).
+    public func fundingRates(source: String, symbol: String, from: Int64? = nil, to: Int64? = nil) throws -> [FundingRate] {
         try reading { db in
-            try Row.fetchAll(db, sql: "SELECT time, rate FROM funding WHERE source = ? AND symbol = ? ORDER BY time",
-                             arguments: [source, symbol]).map { ($0[0], $0[1]) }
+            try Row.fetchAll(db, sql: "SELECT time, rate, mark FROM funding WHERE source = ? AND symbol = ? AND time >= ? AND time < ? ORDER BY time",
+                             arguments: [source, symbol, from ?? Int64.min, to ?? Int64.max]).map { FundingRate(time: $0[0], rate: $0[1], mark: $0[2]) }
+        }
+    }
+
+    // MARK: Leverage brackets
+
+    /// Stores each entry's brackets as the table in force from `validFrom` (ms)
+    /// on; a table already stored for that symbol, source and date is replaced
+    /// (its brackets too). One transaction. Returns the symbols whose table replaced one.
+    @discardableResult
+    public func insertBrackets(_ entries: [BracketFile.Entry], validFrom: Int64, source: String, origin: String, at now: Int64) throws -> [String] {
+        try writing { db in
+            var replaced: [String] = []
+            let table = try db.makeStatement(sql: """
+                INSERT INTO bracket_tables (source, symbol, valid_from, liquidation_fee, origin, imported_at) VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            let row = try db.makeStatement(sql: """
+                INSERT INTO brackets (source, symbol, valid_from, bracket, notional_floor, notional_cap, max_leverage, maint_ratio, maint_amount)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for e in entries {
+                let key: StatementArguments = [source, e.symbol, validFrom]
+                if try Int.fetchOne(db, sql: "SELECT count(*) FROM bracket_tables WHERE source = ? AND symbol = ? AND valid_from = ?", arguments: key) ?? 0 > 0 {
+                    replaced.append(e.symbol)
+                    try db.execute(sql: "DELETE FROM brackets WHERE source = ? AND symbol = ? AND valid_from = ?", arguments: key)
+                    try db.execute(sql: "DELETE FROM bracket_tables WHERE source = ? AND symbol = ? AND valid_from = ?", arguments: key)
+                }
+                try table.execute(arguments: key + [e.liquidationFee, origin, now])
+                for (i, b) in e.brackets.enumerated() {
+                    try row.execute(arguments: key + [i + 1, b.notionalFloor, b.notionalCap, b.maxLeverage, b.maintenanceRate, b.maintenanceAmount])
+                }
+            }
+            return replaced
+        }
+    }
+
+    /// The stored bracket tables (with their liquidation fee rates) of one
+    /// symbol, or of every symbol; by symbol, source, then valid-from.
+    public func bracketTables(symbol: String? = nil) throws -> [StoredBrackets] {
+        try reading { db in
+            let tables = try Row.fetchAll(db, sql: """
+                SELECT source, symbol, valid_from, liquidation_fee, origin, imported_at FROM bracket_tables
+                WHERE ? IS NULL OR symbol = ? ORDER BY symbol, source, valid_from
+                """, arguments: [symbol, symbol])
+            return try tables.map { t in
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT notional_floor, notional_cap, max_leverage, maint_ratio, maint_amount FROM brackets
+                    WHERE source = ? AND symbol = ? AND valid_from = ? ORDER BY bracket
+                    """, arguments: [t[0], t[1], t[2]])
+                let brackets = rows.map { LeverageBracket(notionalFloor: $0[0], notionalCap: $0[1], maxLeverage: $0[2], maintenanceRate: $0[3], maintenanceAmount: $0[4]) }
+                return StoredBrackets(source: t[0], symbol: t[1], table: BracketTable(validFrom: t[2], brackets: brackets),
+                                      liquidationFee: t[3], origin: t[4], importedAt: t[5])
+            }
         }
     }
 
@@ -461,15 +564,16 @@ public final class Store: Sendable {
         }
     }
 
-    /// The stored series of `symbol` at `length`, in any market and from any
-    /// source unless given: what a read means when it leaves them out.
+    /// The stored series of `symbol` at `length`, in any market (but not a
+    /// mark-price one) and from any source unless given: what a read means when
+    /// it leaves them out.
     public func series(symbol: String, length: BarLength, market: String? = nil, source: String? = nil) throws -> [SeriesKey] {
         let column = SeriesKey(symbol: symbol, length: length).column
         return try reading { db in
             try Row.fetchAll(db, sql: """
                 SELECT DISTINCT market, source FROM bars WHERE symbol = ? AND interval = ? ORDER BY market, source
                 """, arguments: [symbol, column]).map { SeriesKey(source: $0[1], market: $0[0], symbol: symbol, length: length) }
-        }.filter { (market == nil || $0.market == market) && (source == nil || $0.source == source) }
+        }.filter { (market == nil ? !$0.isMark : $0.market == market) && (source == nil || $0.source == source) }
     }
 
     /// Every stored series with its range, row count and latest quality score.

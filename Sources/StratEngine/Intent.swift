@@ -77,6 +77,9 @@ public struct OrderIntent: Sendable {
     public var expireAt: Int64?
     public var postOnly = false
     public var reduceOnly = false
+    /// Its stop prices (an `at stop` order's, its stop and trail legs') are met
+    /// by the mark price (perpetuals' `trigger mark`).
+    public var triggerOnMark = false
     public var display: Double?
     /// The price the intent was decided at: the signal bar's close.
     public var reference: Double

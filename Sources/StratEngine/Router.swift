@@ -183,6 +183,7 @@ public final class OrderRouter {
         o.expireAt = i.expireAt
         o.reduceOnly = i.reduceOnly
         o.postOnly = i.postOnly
+        o.triggerOnMark = i.triggerOnMark && o.type != .market && o.type != .limit
         o.displayQuantity = i.display.flatMap { $0 > 0 ? $0 : nil }
         return o
     }
@@ -204,6 +205,7 @@ public final class OrderRouter {
             var o = Order(id: 0, symbol: i.symbol, side: side, type: type, quantity: quantity)
             o.reduceOnly = true
             o.leg = self.leg(side == .sell ? .long : .short)
+            o.triggerOnMark = i.triggerOnMark && type != .limit
             o.tag = OrderTag(rule: i.rule, line: i.line, action: forEntry ? type.rawValue : "exit \(side == .sell ? "long" : "short") (\(type.rawValue))",
                              role: .protection)
             return o

@@ -405,7 +405,9 @@ public struct Lowering {
             let order = IROrder(type: type, price: price, limitPrice: limit, size: size, stop: spec(o.stop), take: spec(o.take),
                                 trail: spec(o.trail), tif: o.tif, expireBars: o.expireBars.map { param($0, ctx) },
                                 expireSeconds: o.expireAfter.map { param($0, ctx) }, reduceOnly: o.reduceOnly, postOnly: o.postOnly,
-                                display: o.display.map { lower($0, ctx) })
+                                display: o.display.map { lower($0, ctx) },
+                                // `trigger last` is the default, and spot has no mark: neither changes the IR (nor its hash).
+                                triggerOnMark: o.triggerOnMark == true && strategy.market.kind == .perp ? true : nil)
             return IRAction(kind: o.isEntry ? .enter : .exit, side: o.side, order: order, source: source(o.range))
         }
     }

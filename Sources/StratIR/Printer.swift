@@ -89,6 +89,7 @@ public enum IRPrinter {
             if o.reduceOnly { line += " reduce-only" }
             if o.postOnly { line += " post-only" }
             if let d = o.display { line += " display %\(d)" }
+            if o.triggerOnMark == true { line += " trigger mark" }
         }
         if let src = a.source { line += "   ; line \(src.line)" }
         return line

@@ -32,7 +32,8 @@ public enum DepthCSV {
     }
 
     public static func parse(_ text: String, file: String) throws -> [BookSnapshot] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        // "\r\n" is one Character in Swift: split on it as well as on "\n".
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         while lines.last?.isEmpty == true { lines.removeLast() }
         guard let header = lines.first else { throw BarCSV.Error(file: file, line: 0, field: nil, message: "empty file; expected a header `time,side,price,quantity`") }
         let names = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }

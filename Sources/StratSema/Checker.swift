@@ -257,6 +257,16 @@ public struct Checker {
                 } else {
                     diags.error(.invalidMarketArgument, "margin is `isolated` or `cross`", at: a.value.range)
                 }
+            case (.perp, "mode"):
+                if case .name(let n) = a.value.kind, n == "oneway" || n == "hedge" {
+                    strategy.market.mode = n == "hedge" ? .hedge : .oneWay
+                } else {
+                    diags.error(.invalidMarketArgument, "mode is `oneway` (one net position per symbol) or `hedge` (a long and a short position apart)",
+                                at: a.value.range)
+                }
+            case (.spot, "mode"):
+                diags.error(.unknownArgumentLabel, "`mode` is not an argument of `market spot`: only a perpetual holds a long and a short position apart (hedge mode)",
+                            at: a.label!.range, notes: [Note("declare `market perp(mode: hedge)` to hold both sides at once")])
             case (.spot, "margin"):
                 if case .literal(.bool(let b), _) = a.value.kind {
                     strategy.market.margin = b ? .cross : .none
@@ -264,7 +274,7 @@ public struct Checker {
                     diags.error(.invalidMarketArgument, "on a spot market, margin is `true` (short sales allowed) or `false`", at: a.value.range)
                 }
             default:
-                let allowed = d.kind == .perp ? "`leverage:` and `margin:`" : "`margin:`"
+                let allowed = d.kind == .perp ? "`leverage:`, `margin:` and `mode:`" : "`margin:`"
                 diags.error(.unknownArgumentLabel,
                             a.label == nil ? "market arguments are labelled; \(d.kind.rawValue) takes \(allowed)"
                                 : "`\(label)` is not an argument of `market \(d.kind.rawValue)`; it takes \(allowed)",

@@ -109,6 +109,7 @@ extension Checker {
             order.size = s
         }
         var seenClauses = Set<String>()
+        var triggerClause: ClauseNode?
         for c in o.clauses {
             switch c.clause {
             case .stop(let e):
@@ -159,6 +160,9 @@ extension Checker {
                 } else if let v = t.constantNumber, !(v > 0) {
                     diags.error(.displayQuantity, "an iceberg must show more than zero", at: e.range)
                 } else { order.display = t }
+            case .trigger(let mark):
+                order.triggerOnMark = mark
+                triggerClause = c
             case .postOnly:
                 order.postOnly = true
                 if case .market = order.type {
@@ -167,6 +171,7 @@ extension Checker {
                 }
             }
         }
+        if let c = triggerClause { checkTrigger(c, order) }
         let hasLifetime = order.expireBars != nil || order.expireAfter != nil
         if hasLifetime, order.tif == .ioc || order.tif == .fok {
             diags.error(.lifetimeConflict, "`tif \(order.tif.rawValue)` orders never rest on the book, so `expire after` has no meaning", at: o.range)
@@ -183,6 +188,27 @@ extension Checker {
             // An exit with a stop and/or take rests as an OCO pair instead of a market order.
         }
         return order
+    }
+
+    /// `trigger mark|last` chooses the price a stop price is compared with, so
+    /// the order needs one; only a perpetual has a mark price.
+    mutating func checkTrigger(_ c: ClauseNode, _ order: TOrder) {
+        let mark = order.triggerOnMark == true
+        var hasStop = order.stop != nil || order.trail != nil
+        switch order.type {
+        case .stop, .stopLimit: hasStop = true
+        case .market, .limit: break
+        }
+        guard hasStop else {
+            diags.error(.triggerWithoutStop, "`trigger \(mark ? "mark" : "last")` chooses the price a stop is compared with, but this order has no stop price",
+                        at: c.range, notes: [Note("give it one: `at stop PRICE`, or a `stop` or `trail` leg")])
+            return
+        }
+        if strategy.market.kind != .perp {
+            diags.error(.triggerOffPerp, mark ? "a spot market has no mark price: its stops trigger on the last price"
+                                              : "`trigger last` only matters on a perpetual; spot stops always trigger on the last price",
+                        at: c.range, notes: [Note("`trigger mark` applies to `market perp(…)`")])
+        }
     }
 
     // MARK: Sizing

@@ -150,6 +150,8 @@ public struct TOrder: Sendable {
     public var postOnly = false
     /// An iceberg's visible quantity (`display Q`).
     public var display: TExpr?
+    /// `trigger mark` (true) or `trigger last` (false); nil when not written.
+    public var triggerOnMark: Bool?
     public var range: SourceRange
 }
 

@@ -161,6 +161,9 @@ public enum OrderClause: Sendable {
     case postOnly
     /// `display Q`: an iceberg, showing (and filling) at most Q per bar.
     case display(Expr)
+    /// `trigger mark` (true) or `trigger last` (false, the default): which
+    /// price a perpetual's stop prices are compared with.
+    case trigger(mark: Bool)
 }
 
 public struct ClauseNode: Sendable {

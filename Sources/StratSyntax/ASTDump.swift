@@ -89,6 +89,7 @@ public enum ASTDump {
                                 case .reduceOnly: w(3, "(reduce-only)")
                                 case .postOnly: w(3, "(post-only)")
                                 case .display(let e): expr(e, 3, "display:")
+                                case .trigger(let mark): w(3, mark ? "(trigger mark)" : "(trigger last)")
                                 }
                             }
                         case .flatten(let r): w(2, "(flatten) \(pos(r))")

@@ -85,6 +85,7 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
     case limitWrongSide = "E0515"
     case displayQuantity = "E0516"
     case pyramidingValue = "E0517"
+    case triggerWithoutStop = "E0518"
     // Risk block (E06xx)
     case riskLimitType = "E0601"
     case duplicateRiskLimit = "E0602"
@@ -98,6 +99,7 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
     case unusedFunction = "W0005"
     case correlationOneSymbol = "W0006"
     case leverageWithoutMargin = "W0007"
+    case triggerOffPerp = "W0008"
 
     public var isWarning: Bool { rawValue.hasPrefix("W") }
     /// Lexical and syntax errors: at most one is kept per line.

@@ -184,6 +184,7 @@ public struct Formatter {
         case .reduceOnly: "reduce only"
         case .postOnly: "post only"
         case .display(let e): "display \(expr(e))"
+        case .trigger(let mark): mark ? "trigger mark" : "trigger last"
         }
     }
 

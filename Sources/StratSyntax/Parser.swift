@@ -440,7 +440,7 @@ public struct Parser {
         // Anything else left on the action's line is a clause we don't know.
         if !at(.eof), !at(.rBrace), !current.startsLine {
             error(.expectedOrderClause,
-                  "expected an order clause (`size`, `stop`, `take`, `trail`, `tif`, `expire after`, `reduce only`, `post only`, `display`), found \(current.kind.description)",
+                  "expected an order clause (`size`, `stop`, `take`, `trail`, `tif`, `expire after`, `reduce only`, `post only`, `display`, `trigger`), found \(current.kind.description)",
                   at: current.range)
             synchronize(toActions: true)
         }
@@ -483,6 +483,15 @@ public struct Parser {
         case .identifier where atWord("display") && !peekToken().startsLine:
             advance()
             return (.display(parseExpr()), "display")
+        case .identifier where atWord("trigger"):
+            let word = advance()
+            if at(.identifier), !current.startsLine, atWord("mark") || atWord("last") {
+                return (.trigger(mark: text(advance()) == "mark"), "trigger")
+            }
+            error(.expectedToken, "expected `mark` or `last` after `trigger`, found \(current.kind.description)",
+                  at: current.startsLine || at(.eof) ? word.range : current.range)
+            if at(.identifier), !current.startsLine { advance() }
+            return (.trigger(mark: false), "trigger")
         case .identifier where (atWord("reduce") || atWord("post")) && peekToken().kind == .identifier:
             let word = text(current)
             advance()

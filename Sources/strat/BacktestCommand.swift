@@ -46,6 +46,18 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "SYMBOL=FILE.csv of order-book snapshots (time,side,price,quantity): taker orders walk the latest book's levels.")
     var depth: [String] = []
 
+    @Option(help: "SYMBOL=FILE.csv of a perpetual's mark-price bars (the traded bars' length and times); stored perp data brings its own (repeatable).")
+    var mark: [String] = []
+
+    @Option(help: "SYMBOL=FILE.csv of a perpetual's funding rates: time,rate[,mark]; stored perp data brings its own (repeatable).")
+    var funding: [String] = []
+
+    @Option(help: "Leverage brackets (a file of Binance's leverageBracket answer) for the symbols it names; else the store's, else the ones shipped for BTCUSDT and ETHUSDT.")
+    var brackets: String?
+
+    @Option(name: .customLong("liquidation-fee"), parsing: .unconditional, help: "Liquidation (clearance) fee in bps of the notional at the liquidation price, for every symbol (default: the brackets' rate per symbol).")
+    var liquidationFee: Double?
+
     @OptionGroup var time: TimeUnitOption
 
     @Option(name: .customLong("set"), help: "NAME=VALUE: override an input (checked against its type and range).")
@@ -121,6 +133,7 @@ struct BacktestCommand: ParsableCommand {
         try checkOption("--tick-size", tickSize, from: 0, above: true, to: OptionLimits.maxStep)
         try checkOption("--periods-per-year", periodsPerYear, from: 0, above: true, to: OptionLimits.maxPeriodsPerYear)
         try checkOption("--min-quality", minQuality, from: 0, to: 100, unit: "a score")
+        try checkOption("--liquidation-fee", liquidationFee, from: 0, to: OptionLimits.maxBps, below: true, unit: "basis points")
     }
 
     func run() throws {
@@ -138,6 +151,7 @@ struct BacktestCommand: ParsableCommand {
             config.periodsPerYear = periodsPerYear
             config.inputs = try parseSets(s)
             var provenanceData: [Provenance.DataFile] = []
+            var storedKeys: [String: (key: SeriesKey, finer: SeriesKey?)] = [:]
             var series: [BarSeries] = []
             var files: [Data] = []
             // The store is opened once, and only if some --data reads it.
@@ -150,8 +164,9 @@ struct BacktestCommand: ParsableCommand {
                 let (symbol, path) = try parseData(spec)
                 if path == "db" || path.hasPrefix("db:") {
                     let timeframe = s.timeframe.map { BarLength.milliseconds($0 * 1000) } ?? s.timeframeMonths.map(BarLength.months)
-                    let (bars, bytes, rules) = try fromStore(stored!, symbol: symbol, spec: String(path.dropFirst(path == "db" ? 2 : 3)), timeframe: timeframe)
+                    let (bars, bytes, rules, origin) = try fromStore(stored!, symbol: symbol, spec: String(path.dropFirst(path == "db" ? 2 : 3)), timeframe: timeframe)
                     series.append(bars)
+                    storedKeys[symbol] = origin
                     if var rules {
                         // --lot-size and --tick-size, when given, apply to every symbol.
                         if lotSize != nil { rules.lotSize = nil }
@@ -183,6 +198,7 @@ struct BacktestCommand: ParsableCommand {
                     files.append(bytes)
                 } catch let e as BarCSV.Error { throw UsageError(description: e.description) }
             }
+            let perpFiles = try loadPerpFiles(s, &provenanceData, &files)
             // The data files' hashes are computed on the other core while the backtest runs.
             nonisolated(unsafe) var hashes: [String] = []
             let hashing = DispatchGroup()
@@ -192,11 +208,15 @@ struct BacktestCommand: ParsableCommand {
                 throw UsageError(description: "the symbol \(twice.element) is given twice in --data (\(data.filter { (try? parseData($0).0) == twice.element }.joined(separator: " and "))); give each symbol once")
             }
             // A strategy without a universe, or with one symbol, runs on the one symbol the data gives.
+            var renamed: [String: String] = [:]
             if s.universe.count == 1, series.count == 1, series[0].symbol != s.universe[0] {
                 config.execution.instruments[s.universe[0]] = config.execution.instruments.removeValue(forKey: series[0].symbol)
+                renamed[series[0].symbol] = s.universe[0]
+                storedKeys[s.universe[0]] = storedKeys.removeValue(forKey: series[0].symbol)
                 series[0].symbol = s.universe[0]
                 provenanceData[0].symbol = s.universe[0]
             }
+            let perp = try perpData(s, series: series, files: perpFiles, renamed: renamed, storedKeys: storedKeys, store: stored)
             var fine: [BarSeries] = []
             for spec in intrabar {
                 let (symbol, path) = try parseData(spec)
@@ -207,7 +227,7 @@ struct BacktestCommand: ParsableCommand {
             let r: BacktestResult
             let equityText = json == nil ? nil : EquityText()
             do {
-                r = try Backtest.run(s, data: series, config: config, intrabar: fine, depth: books, equityText: equityText)
+                r = try Backtest.run(s, data: series, config: config, intrabar: fine, depth: books, perp: perp, equityText: equityText)
             } catch let e as RuntimeError {
                 throw UsageError(description: e.message)
             }
@@ -242,7 +262,7 @@ struct BacktestCommand: ParsableCommand {
             // Left out, the market and source are any (each symbol then resolves to its one stored series).
             let market = parts.count > 1 ? parts[1] : nil, source = parts.count > 2 ? parts[2] : nil
             let symbols = Set(try store.list().filter { $0.key.length == length && (market ?? $0.key.market) == $0.key.market
-                                                        && (source ?? $0.key.source) == $0.key.source }.map(\.key.symbol)).sorted()
+                                                        && (source ?? $0.key.source) == $0.key.source && (market != nil || !$0.key.isMark) }.map(\.key.symbol)).sorted()
             guard !symbols.isEmpty else {
                 throw UsageError(description: "no symbols stored at \(parts[0])" + (market.map { " (\($0)\(source.map { ", \($0)" } ?? ""))" } ?? "") + "; see `strat data list`")
             }
@@ -256,7 +276,8 @@ struct BacktestCommand: ParsableCommand {
     /// for the provenance are the bars as stored. The instrument's trading rules
     /// come along when stored (`strat data fetch` keeps Binance's tick, lot and
     /// minimum notional).
-    func fromStore(_ store: Store, symbol: String, spec: String, timeframe: BarLength?) throws -> (BarSeries, Data, InstrumentRules?) {
+    func fromStore(_ store: Store, symbol: String, spec: String, timeframe: BarLength?) throws
+        -> (BarSeries, Data, InstrumentRules?, (key: SeriesKey, finer: SeriesKey?)) {
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let first = parts.first.flatMap { $0.isEmpty ? nil : $0 }
         guard let length = first.map(BarLength.init(parsing:)) ?? timeframe else {
@@ -268,19 +289,21 @@ struct BacktestCommand: ParsableCommand {
         let label = length.description
         let choose = "spell it out as \(symbol)=db:\(label):MARKET:SOURCE"
         let finerStored = try store.list().filter { $0.key.symbol == symbol && (market ?? $0.key.market) == $0.key.market && (source ?? $0.key.source) == $0.key.source
-                                                    && $0.key.length.divides(length) }
+                                                    && $0.key.length.divides(length) && (market != nil || !$0.key.isMark) }
         let key = try storedSeries(store, symbol: symbol, length: length, market: market, source: source, choose: choose)
             ?? oneSeries(finerStored.map { SeriesKey(source: $0.key.source, market: $0.key.market, symbol: symbol, length: length) },
                          symbol: symbol, label: label, choose: choose)
             ?? SeriesKey(source: source ?? "csv", market: market ?? "spot", symbol: symbol, length: length)
         var bars = try store.bars(key)
         var qualityKey = key
+        var finerKey: SeriesKey?
         if bars.isEmpty, let finer = finerStored.filter({ $0.key.market == key.market && $0.key.source == key.source })
                                                 .max(by: { $0.key.length.nominal < $1.key.length.nominal }) {
             let base = try store.bars(finer.key)
             let r = Resampler.resample(base, base: finer.key.length, to: length)
             bars = r.closed
             qualityKey = finer.key
+            finerKey = finer.key
             writeStderr("strat: note: \(symbol) \(label) resampled from stored \(finer.key.length) bars" + (r.partial != nil ? " (the last, unfinished \(label) bar left out)" : "") + "\n")
         }
         guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(symbol) \(label)\(market == nil && source == nil ? "" : " (\(key.market), \(key.source))"); see `strat data list`") }
@@ -303,7 +326,7 @@ struct BacktestCommand: ParsableCommand {
         for b in bars { withUnsafeBytes(of: b) { raw.append(contentsOf: $0) } }
         let rules = try store.instrument(source: key.source, market: key.market, symbol: symbol)
             .map { InstrumentRules(tickSize: $0.tick, lotSize: $0.lot, minNotional: $0.minNotional) }
-        return (BarSeries(symbol: symbol, bars: bars), raw, rules)
+        return (BarSeries(symbol: symbol, bars: bars), raw, rules, (key, finerKey))
     }
 
     func pick(_ ir: IRProgram) throws -> IRStrategy {
@@ -339,7 +362,7 @@ struct BacktestCommand: ParsableCommand {
         }
         if let holidays {
             let text = try readText(holidays)
-            for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
                 let t = line.trimmingCharacters(in: .whitespaces)
                 if t.isEmpty || t.hasPrefix("#") { continue }
                 guard t.count == 10, let ms = UTCTime.parse(Substring(t)) else {
@@ -391,6 +414,9 @@ struct BacktestCommand: ParsableCommand {
         if readsStore || data.contains(where: { $0.hasPrefix("*=") }) { files.append(("the store", db ?? Store.defaultPath)) }
         for spec in intrabar { files.append(("an --intrabar file", try parseData(spec).1)) }
         for spec in depth { files.append(("a --depth file", try parseData(spec).1)) }
+        for spec in mark { files.append(("a --mark file", try parseData(spec).1)) }
+        for spec in funding { files.append(("a --funding file", try parseData(spec).1)) }
+        if let brackets { files.append(("the --brackets file", brackets)) }
         if let holidays { files.append(("the --holidays file", holidays)) }
         return files
     }

@@ -9,7 +9,7 @@ struct DataCommand: ParsableCommand {
         commandName: "data",
         abstract: "Store, validate, inspect and export market data (SQLite).",
         discussion: "The store is ~/.strat/strat.db unless --db PATH or $STRAT_DB says otherwise.",
-        subcommands: [DataImport.self, DataFetch.self, DataExport.self, DataList.self, DataQuality.self, DataActions.self])
+        subcommands: [DataImport.self, DataFetch.self, DataExport.self, DataList.self, DataQuality.self, DataActions.self, DataBrackets.self])
 }
 
 /// Options every data command shares.
@@ -58,7 +58,7 @@ struct SeriesOptions: ParsableArguments {
     @Option(help: "The bar length: 1m, 5m, 1h, 4h, 1d, 1w, 1M (calendar months) …")
     var interval: String
 
-    @Option(help: "spot or perp (import: spot; reads: the one stored series of the symbol and interval, whatever its market).")
+    @Option(help: "spot, perp or perp-mark (a perpetual's mark-price bars) (import: spot; reads: the one stored series of the symbol and interval, whatever its market, never perp-mark unless asked).")
     var market: String?
 
     @Option(help: "Where the data came from: csv, binance, … (import: csv; reads: as for --market).")
@@ -66,7 +66,7 @@ struct SeriesOptions: ParsableArguments {
 
     func validate() throws {
         try checkSymbol(symbol)
-        if let market, !["spot", "perp"].contains(market) { throw ValidationError("--market must be spot or perp, got `\(market)`") }
+        if let market, !["spot", "perp", "perp-mark"].contains(market) { throw ValidationError("--market must be spot, perp or perp-mark, got `\(market)`") }
         guard BarLength(parsing: interval) != nil else { throw ValidationError(intervalMessage(interval)) }
         if source?.isEmpty == true { throw ValidationError("--source must not be empty") }
     }
@@ -263,11 +263,13 @@ struct DataList: ParsableCommand {
         try withUsageErrors {
             let rows = try store.open(readOnly: true).list()
             if rows.isEmpty { print("no data stored"); return }
-            print("symbol      interval  market  source   rows      first                 last                  quality")
+            // The market column widens for `perp-mark`.
+            let width = max(7, rows.map(\.key.market.count).max() ?? 0)
+            print("symbol      interval  " + "market".padding(toLength: width, withPad: " ", startingAt: 0) + " source   rows      first                 last                  quality")
             for r in rows {
                 print([r.key.symbol.padding(toLength: 11, withPad: " ", startingAt: 0),
                        r.key.length.description.padding(toLength: 9, withPad: " ", startingAt: 0),
-                       r.key.market.padding(toLength: 7, withPad: " ", startingAt: 0),
+                       r.key.market.padding(toLength: width, withPad: " ", startingAt: 0),
                        r.key.source.padding(toLength: 8, withPad: " ", startingAt: 0),
                        String(r.rows).padding(toLength: 9, withPad: " ", startingAt: 0),
                        UTCTime.format(r.first).padding(toLength: 21, withPad: " ", startingAt: 0),
@@ -339,8 +341,11 @@ struct DataFetch: ParsableCommand {
     @Option(name: .customLong("max-ban"), parsing: .unconditional, help: "Give up if the exchange asks to wait longer than this (seconds).")
     var maxBan = 600.0
 
-    @Flag(help: "For a perp, also fetch its funding rates.")
+    @Flag(help: "For a perp, also fetch its funding rates (with the mark price of each payment).")
     var funding = false
+
+    @Flag(help: "For a perp, also fetch its mark-price bars (markPriceKlines) into their own series, market perp-mark.")
+    var mark = false
 
     @OptionGroup var store: StoreOptions
 
@@ -354,6 +359,9 @@ struct DataFetch: ParsableCommand {
         try withUsageErrors {
             guard source == "binance" else { throw UsageError(description: "--source: only binance is supported, got `\(source)`") }
             guard ["spot", "perp"].contains(market) else { throw UsageError(description: "--market must be spot or perp, got `\(market)`") }
+            for (flag, on) in [("--funding", funding), ("--mark", mark)] where on && market != "perp" {
+                throw UsageError(description: "\(flag): only a perpetual has \(flag == "--mark" ? "mark prices" : "funding rates"); add --market perp")
+            }
             guard let length = BarLength(parsing: interval), BinanceClient.intervalName(length) != nil else {
                 throw UsageError(description: "--interval must be one of Binance's: \(BinanceClient.intervalNames) (M: calendar months), got `\(interval)`")
             }
@@ -366,22 +374,25 @@ struct DataFetch: ParsableCommand {
             let client = BinanceClient(market: market, baseURL: baseURL, config: config)
             let key = SeriesKey(source: source, market: market, symbol: symbol, length: length)
             let tty = isatty(2) != 0
-            let result: Result<FetchSummary, Error> = runBlocking {
-                try await Fetcher.fetch(client, into: db, key: key, from: start, to: end) { done, total in
-                    guard tty, total > 0 else { return }
-                    let width = 30, filled = width * done / total
-                    writeStderr("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(done)/\(total) bars")
-                    if done == total { writeStderr("\n") }
+            for key in mark ? [key, key.markKey] : [key] {
+                let result: Result<FetchSummary, Error> = runBlocking {
+                    try await Fetcher.fetch(client, into: db, key: key, from: start, to: end) { done, total in
+                        guard tty, total > 0 else { return }
+                        let width = 30, filled = width * done / total
+                        writeStderr("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(done)/\(total) bars")
+                        if done == total { writeStderr("\n") }
+                    }
                 }
+                let summary: FetchSummary
+                switch result {
+                case .success(let s): summary = s
+                case .failure(let e as FetchError): throw UsageError(description: e.description)
+                case .failure(let e): throw UsageError(description: "\(e)")
+                }
+                let what = key.isMark ? "\(market) mark prices" : market
+                print("\(symbol) \(interval) \(what): \(summary.expected) bars in range, \(summary.alreadyStored) already stored, \(summary.fetched) fetched in \(summary.requests) request\(summary.requests == 1 ? "" : "s"), \(summary.newRows) new")
+                if let r = summary.report { print(r.text(title: "\(symbol) \(interval)\(key.isMark ? " mark" : "")"), terminator: "") }
             }
-            let summary: FetchSummary
-            switch result {
-            case .success(let s): summary = s
-            case .failure(let e as FetchError): throw UsageError(description: e.description)
-            case .failure(let e): throw UsageError(description: "\(e)")
-            }
-            print("\(symbol) \(interval) \(market): \(summary.expected) bars in range, \(summary.alreadyStored) already stored, \(summary.fetched) fetched in \(summary.requests) request\(summary.requests == 1 ? "" : "s"), \(summary.newRows) new")
-            if let r = summary.report { print(r.text(title: "\(symbol) \(interval)"), terminator: "") }
             // Tick, lot and minimum notional, which backtests on these bars then use.
             let instrument: Result<(tick: Double?, lot: Double?, minNotional: Double?), Error> = runBlocking {
                 let i = try await client.instrument(symbol: symbol)
@@ -403,13 +414,13 @@ struct DataFetch: ParsableCommand {
                 writeStderr("strat: warning: \(symbol) instrument details not stored: \(e)\n")
             }
             if funding, market == "perp" {
-                let extra: Result<Int, Error> = runBlocking {
+                let extra: Result<(Int, Int), Error> = runBlocking {
                     let rates = try await client.fundingRates(symbol: symbol, start: start, end: end)
                     try db.insertFunding(rates, source: source, symbol: symbol)
-                    return rates.count
+                    return (rates.count, rates.filter { $0.mark != nil }.count)
                 }
                 switch extra {
-                case .success(let n): print("\(n) funding rates stored")
+                case .success(let (n, marked)): print("\(n) funding rates stored (\(marked) with the mark price of the payment)")
                 case .failure(let e): throw UsageError(description: "\(e)")
                 }
             }

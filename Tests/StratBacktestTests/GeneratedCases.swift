@@ -77,7 +77,8 @@ struct GeneratedCase: CustomStringConvertible {
         func pick<T>(_ xs: [T]) -> T { xs[Int(g.next() % UInt64(xs.count))] }
         func chance(_ p: Double) -> Bool { g.unit() < p }
 
-        let market = pick(["spot", "spot", "spot(margin: true)", "perp(leverage: 3x)"])
+        let market = pick(["spot", "spot", "spot(margin: true)", "perp(leverage: 3x)", "perp(leverage: 5x, margin: cross)",
+                           "perp(leverage: 3x, mode: hedge)", "perp(leverage: 10x, margin: cross, mode: hedge)"])
         let shorts = market != "spot"
         let atr = pick(["atr(3)", "2", "0.5 * atr(5)", "stddev(close, 4)"])
         let conditions = ["close > open", "close < open", "close > sma(close, 4)", "close < sma(close, 4)",

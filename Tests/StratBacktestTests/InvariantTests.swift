@@ -60,7 +60,9 @@ enum Invariants {
             traded += t.qty + exited
         }
         if abs(filled - traded) > 1e-9 * max(1, filled) { fail("fills add up to \(filled) but the trades to \(traded)") }
-        if r.trades.filter({ $0.pnl == nil }).count > (held == 0 ? 0 : 1) { fail("an open trade without a position, or two") }
+        // (One open trade per position: per leg in hedge mode.)
+        let positions = b.portfolio.hedged ? [PositionSide.long, .short].filter { b.portfolio.position("X", leg: $0) != 0 }.count : held == 0 ? 0 : 1
+        if r.trades.filter({ $0.pnl == nil }).count != positions { fail("\(r.trades.filter { $0.pnl == nil }.count) open trades for \(positions) positions") }
 
         // Every fill on its bar's path; costs only against the trader, by the configured amount.
         let bars = c.fine ?? c.bars
@@ -135,13 +137,16 @@ enum Invariants {
 
         // The risk limits hold at every fill that adds exposure, and no entry fills while HALTED.
         if let risk = b.risk {
-            // The account replayed fill by fill: spot cash, or a perpetual's wallet and entry price.
-            var cash = capital, q = 0.0, entry = 0.0
+            // The account replayed fill by fill: spot cash, or a perpetual's wallet and
+            // entry price (per leg in hedge mode).
+            var cash = capital, legs: [PositionSide?: (q: Double, entry: Double)] = [:]
             var covered = (r.perp?.liquidations ?? []).map(\.insuranceFund)
             let perp = b.perp != nil
             for f in r.fills {
                 // Judged at the market's price (the fill's reference), before costs.
-                let before = q, equity = perp ? cash + before * (f.reference - entry) : cash + before * f.reference
+                var (q, entry) = legs[f.leg] ?? (0, 0)
+                let before = q
+                let equity = perp ? legs.values.reduce(cash) { $0 + $1.q * (f.reference - $1.entry) } : cash + before * f.reference
                 let signed = f.side.sign * f.quantity
                 if perp {
                     if q == 0 || (q > 0) == (signed > 0) {
@@ -157,6 +162,7 @@ enum Invariants {
                 }
                 q += signed
                 if abs(q) < 1e-12 * max(1, abs(before)) { q = 0 }
+                legs[f.leg] = (q, entry)
                 guard abs(q) > abs(before) * (1 + 1e-12) else { continue }
                 let notional = abs(q) * f.reference, slack = 1e-9 * max(1, notional)
                 for (limit, name) in [(risk.limits.maxPosition, "position"), (risk.limits.maxExposure, "exposure"), (risk.limits.maxLeverage, "leverage")] {
@@ -234,7 +240,7 @@ enum Invariants {
     /// force, fills of each kind, brackets, trails, partial fills and shorts.
     @Test func theGeneratedCasesCoverTheEngine() throws {
         var types: Set<StratEngine.OrderType> = [], tifs: Set<StratEngine.TimeInForce> = [], states: Set<OrderState> = [], liquidity: Set<Liquidity> = []
-        var shortFills = 0, ambiguous = 0, intrabar = 0
+        var shortFills = 0, ambiguous = 0, intrabar = 0, liquidations = 0, bothLegs = 0
         for seed in 1...300 as ClosedRange<UInt64> {
             let c = GeneratedCase.make(seed: seed)
             let ir = try #require(Compiler.compile(SourceFile(name: "g.strat", text: c.source)).ir?.strategies.first)
@@ -242,6 +248,10 @@ enum Invariants {
                                      intrabar: c.fine.map { [BarSeries(symbol: "X", bars: $0)] } ?? [])
             for o in r.orders { types.insert(o.type); tifs.insert(o.timeInForce); states.insert(o.state) }
             for f in r.fills { liquidity.insert(f.liquidity); if f.positionAfter < 0 { shortFills += 1 } }
+            liquidations += r.perp?.liquidations.count ?? 0
+            // Hedge mode: a long and a short trade open at the same moment.
+            let open = r.trades.map { ($0.entryTime, $0.exitTime ?? .max, $0.side) }
+            if open.contains(where: { a in a.2 == "long" && open.contains { b in b.2 == "short" && b.0 < a.1 && a.0 < b.1 } }) { bothLegs += 1 }
             ambiguous += r.metrics.ambiguousBars
             if c.fine != nil, !r.fills.isEmpty { intrabar += 1 }
         }
@@ -250,5 +260,6 @@ enum Invariants {
         #expect(states.isSuperset(of: [.filled, .cancelled, .rejected, .expired, .partiallyFilled, .working]))
         #expect(liquidity == [.maker, .taker])
         #expect(shortFills > 0 && ambiguous > 0 && intrabar > 0)
+        #expect(liquidations > 0 && bothLegs > 0, "\(liquidations) liquidations, \(bothLegs) runs with both legs")
     }
 }

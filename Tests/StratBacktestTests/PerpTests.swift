@@ -11,8 +11,12 @@ let flatTier = [BracketTable(validFrom: 0, brackets: [
 
 /// Perpetual futures on hand-built bars (issue 13), every number worked out beside it.
 @Suite struct PerpTests {
-    func perpRun(_ body: String, margin: String = "isolated", _ data: [BarSeries], perp: PerpData, capital: Double = 1_000) throws -> BacktestResult {
-        try backtest(body, data, header: "market perp(leverage: 10x, margin: \(margin))\n  timeframe 1h", perp: perp) { $0.capital = capital; $0.execution.lotSize = nil }
+    func perpRun(_ body: String, margin: String = "isolated", mode: String = "oneway", leverage: Int = 10, _ data: [BarSeries], perp: PerpData,
+                 capital: Double = 1_000) throws -> BacktestResult {
+        try backtest(body, data, header: "market perp(leverage: \(leverage)x, margin: \(margin), mode: \(mode))\n  timeframe 1h", perp: perp) {
+            $0.capital = capital
+            $0.execution.lotSize = nil
+        }
     }
 
     /// A 10× isolated long is liquidated inside a bar, on the mark, at
@@ -106,5 +110,129 @@ let flatTier = [BracketTable(validFrom: 0, brackets: [
         let lp2 = try #require(PerpPortfolio.liquidationPrice(quantity: 1.8, side: 1, entry: 30_000, wallet: 20_000, otherMaintenance: 0,
                                                             otherUnrealized: 0, table: table, start: 54_000))
         #expect(abs(lp2 - (20_000 - 54_000) / (1.8 * 0.004 - 1.8)) < 1e-9)
+    }
+
+    // MARK: Binance's worked example
+
+    /// The bracket tables of Binance's FAQ example (2020–21), the rows it uses and those around them.
+    static let btc2020 = BracketTable(validFrom: 0, brackets: [
+        LeverageBracket(notionalFloor: 0, notionalCap: 50_000, maxLeverage: 125, maintenanceRate: 0.004, maintenanceAmount: 0),
+        LeverageBracket(notionalFloor: 50_000, notionalCap: 250_000, maxLeverage: 100, maintenanceRate: 0.005, maintenanceAmount: 50),
+        LeverageBracket(notionalFloor: 250_000, notionalCap: 1_000_000, maxLeverage: 50, maintenanceRate: 0.01, maintenanceAmount: 1_300),
+        LeverageBracket(notionalFloor: 1_000_000, notionalCap: 5_000_000, maxLeverage: 20, maintenanceRate: 0.025, maintenanceAmount: 16_300),
+        LeverageBracket(notionalFloor: 5_000_000, notionalCap: 20_000_000, maxLeverage: 10, maintenanceRate: 0.05, maintenanceAmount: 141_300),
+    ])
+    static let eth2020 = BracketTable(validFrom: 0, brackets: [
+        LeverageBracket(notionalFloor: 0, notionalCap: 10_000, maxLeverage: 100, maintenanceRate: 0.005, maintenanceAmount: 0),
+        LeverageBracket(notionalFloor: 10_000, notionalCap: 100_000, maxLeverage: 75, maintenanceRate: 0.0065, maintenanceAmount: 15),
+        LeverageBracket(notionalFloor: 100_000, notionalCap: 500_000, maxLeverage: 50, maintenanceRate: 0.01, maintenanceAmount: 365),
+        LeverageBracket(notionalFloor: 500_000, notionalCap: 1_000_000, maxLeverage: 25, maintenanceRate: 0.02, maintenanceAmount: 5_365),
+        LeverageBracket(notionalFloor: 1_000_000, notionalCap: 2_000_000, maxLeverage: 10, maintenanceRate: 0.05, maintenanceAmount: 35_365),
+        LeverageBracket(notionalFloor: 2_000_000, notionalCap: 5_000_000, maxLeverage: 5, maintenanceRate: 0.1, maintenanceAmount: 135_365),
+        LeverageBracket(notionalFloor: 5_000_000, notionalCap: 10_000_000, maxLeverage: 4, maintenanceRate: 0.125, maintenanceAmount: 260_365),
+    ])
+
+    static func cents(_ x: Double?) -> Double? { x.map { ($0 * 100).rounded() / 100 } }
+
+    /// Binance's FAQ example (as freqtrade's tests reproduce it): wallet
+    /// 1,535,443.01; BTCUSDT long 109.488 at 32,481.98 (mark 31,967.27), ETHUSDT
+    /// long 3,683.979 at 1,456.84 (mark 1,335.18). ETH's bracket at entry
+    /// (12.5%) is not the one at its liquidation price (10%): the iteration moves.
+    @Test func binanceWorkedExampleToTheCent() throws {
+        let wb = 1_535_443.01
+        // Isolated (the wallet as each position's margin, as the example has it), iterated from the entry's bracket.
+        let btcIsolated = PerpPortfolio.liquidationPrice(quantity: 109.488, side: 1, entry: 32_481.98, wallet: wb, otherMaintenance: 0,
+                                                         otherUnrealized: 0, table: Self.btc2020, start: 109.488 * 32_481.98)
+        let ethIsolated = PerpPortfolio.liquidationPrice(quantity: 3_683.979, side: 1, entry: 1_456.84, wallet: wb, otherMaintenance: 0,
+                                                         otherUnrealized: 0, table: Self.eth2020, start: 3_683.979 * 1_456.84)
+        #expect(Self.cents(btcIsolated) == 18_778.73)
+        #expect(Self.cents(ethIsolated) == 1_114.78)
+        // Cross: the account itself, both positions filled and marked.
+        let perp = PerpPortfolio(cash: wb, leverage: 1, margin: .cross,
+                                 data: PerpData(brackets: ["BTCUSDT": [Self.btc2020], "ETHUSDT": [Self.eth2020]]), symbols: ["BTCUSDT", "ETHUSDT"])
+        perp.apply(Fill(order: 0, symbol: "BTCUSDT", side: .buy, quantity: 109.488, price: 32_481.98, fee: 0, time: 0, liquidity: .taker))
+        perp.apply(Fill(order: 1, symbol: "ETHUSDT", side: .buy, quantity: 3_683.979, price: 1_456.84, fee: 0, time: 0, liquidity: .taker))
+        perp.mark("BTCUSDT", price: 31_967.27)
+        perp.mark("ETHUSDT", price: 1_335.18)
+        #expect(Self.cents(perp.liquidationPrice("ETHUSDT")) == 1_153.26)
+        #expect(Self.cents(perp.liquidationPrice("BTCUSDT")) == 26_316.89)
+        // The definition: at LP the margin balance equals the maintenance margin.
+        let lp = try #require(perp.liquidationPrice("BTCUSDT"))
+        let balance = wb + (lp - 32_481.98) * 109.488 + (1_335.18 - 1_456.84) * 3_683.979
+        let maintenance = perp.maintenance("BTCUSDT", notional: 109.488 * lp) + perp.maintenance("ETHUSDT", notional: 3_683.979 * 1_335.18)
+        #expect(abs(balance - maintenance) < 1e-6)
+    }
+
+    /// A short whose bracket goes up at its liquidation price (Binance's BTCUSDT
+    /// table of 2024-05-30, rows 3 and 4): LP = (290,000 + 11,450 + 2,900,000) / 101.
+    @Test func aShortsBracketRisesAtLiquidation() throws {
+        let table = BracketTable(validFrom: 0, brackets: [
+            LeverageBracket(notionalFloor: 0, notionalCap: 50_000, maxLeverage: 125, maintenanceRate: 0.004, maintenanceAmount: 0),
+            LeverageBracket(notionalFloor: 50_000, notionalCap: 600_000, maxLeverage: 100, maintenanceRate: 0.005, maintenanceAmount: 50),
+            LeverageBracket(notionalFloor: 600_000, notionalCap: 3_000_000, maxLeverage: 75, maintenanceRate: 0.0065, maintenanceAmount: 950),
+            LeverageBracket(notionalFloor: 3_000_000, notionalCap: 12_000_000, maxLeverage: 50, maintenanceRate: 0.01, maintenanceAmount: 11_450),
+        ])
+        let lp = PerpPortfolio.liquidationPrice(quantity: 100, side: -1, entry: 29_000, wallet: 290_000, otherMaintenance: 0,
+                                                otherUnrealized: 0, table: table, start: 2_900_000)
+        #expect(Self.cents(lp) == 31_697.52)
+    }
+
+    // MARK: Hedge mode
+
+    /// Cross margin in hedge mode: one price for both legs of a symbol, falling
+    /// when the long leg outweighs, rising when the legs are equal (their
+    /// maintenance grows with the price while their PnL cancels).
+    @Test func crossHedgeLegsShareOneLiquidationPrice() throws {
+        func account(_ wallet: Double, long: (Double, Double), short: (Double, Double)) -> PerpPortfolio {
+            let p = PerpPortfolio(cash: wallet, leverage: 20, margin: .cross, hedged: true, data: PerpData(brackets: ["X": flatTier]), symbols: ["X"])
+            var buy = Fill(order: 0, symbol: "X", side: .buy, quantity: long.0, price: long.1, fee: 0, time: 0, liquidity: .taker)
+            buy.leg = .long
+            var sell = Fill(order: 1, symbol: "X", side: .sell, quantity: short.0, price: short.1, fee: 0, time: 0, liquidity: .taker)
+            sell.leg = .short
+            p.apply(buy)
+            p.apply(sell)
+            return p
+        }
+        // Long 2 at 100, short 1 at 110, wallet 50: the margin balance 50 + 2(P − 100) + (110 − P)
+        // meets the maintenance 0.5% × 3P at P = 40 / 0.985.
+        let leaning = account(50, long: (2, 100), short: (1, 110))
+        #expect(leaning.position("X") == 1 && leaning.position("X", leg: .long) == 2 && leaning.position("X", leg: .short) == -1)
+        let t = try #require(leaning.liquidation(0))
+        #expect(abs(t.price - 40 / 0.985) < 1e-9 && t.falling)
+        // Long 1 and short 1 at 100, wallet 1: 1 = 0.5% × 2P at P = 100, reached rising.
+        let even = try #require(account(1, long: (1, 100), short: (1, 100)).liquidation(0))
+        #expect(abs(even.price - 100) < 1e-9 && !even.falling)
+        // Isolated margin: each leg on its own margin (notional / 20).
+        let iso = PerpPortfolio(cash: 1_000, leverage: 20, margin: .isolated, hedged: true, data: PerpData(brackets: ["X": flatTier]), symbols: ["X"])
+        var buy = Fill(order: 0, symbol: "X", side: .buy, quantity: 2, price: 100, fee: 0, time: 0, liquidity: .taker)
+        buy.leg = .long
+        var sell = Fill(order: 1, symbol: "X", side: .sell, quantity: 1, price: 110, fee: 0, time: 0, liquidity: .taker)
+        sell.leg = .short
+        iso.apply(buy)
+        iso.apply(sell)
+        // Long: (10 − 200) / (0.01 − 2); short: (5.5 + 110) / (0.005 + 1).
+        #expect(abs(iso.liquidationPrice("X", leg: .long)! - (10 - 200) / (0.01 - 2)) < 1e-9)
+        #expect(abs(iso.liquidationPrice("X", leg: .short)! - 115.5 / 1.005) < 1e-9)
+    }
+
+    /// A cross hedge-mode liquidation closes both legs at the one price, the
+    /// short leg (its gain) first; each pays the clearance fee on its notional.
+    @Test func crossHedgeLiquidationClosesBothLegs() throws {
+        // Long 10 and short 5 at 100 with 100 of wallet (20x: 75 of margin):
+        // LP = (100 − 1000 + 500) / (10 − 0.05 − 5 − 0.025) = −400 / 4.925 → 81.2182…
+        let bars = hourly([(100, 101, 99, 100), (100, 100, 100, 100), (99, 99.5, 80, 85), (85, 85, 85, 85)])
+        let perp = PerpData(brackets: ["X": flatTier], liquidationFee: ["X": 0.0025])
+        let body = "  when close == 100 and high == 101 {\n    enter long size qty(10)\n    enter short size qty(5)\n  }"
+        let r = try perpRun(body, margin: "cross", mode: "hedge", leverage: 20, [bars], perp: perp, capital: 100)
+        let lp = 400 / 4.925
+        #expect(r.fills.count == 4)
+        let liquidated = r.fills.filter(\.liquidation)
+        #expect(liquidated.map(\.leg) == [.short, .long])
+        #expect(liquidated.allSatisfy { abs($0.price - lp) < 1e-9 && $0.time == bars.bars[2].time })
+        #expect(liquidated.map(\.fee).map { ($0 * 1e9).rounded() } == [5 * lp * 0.0025, 10 * lp * 0.0025].map { ($0 * 1e9).rounded() })
+        #expect(r.trades.map(\.exitReason) == ["liquidation", "liquidation"])
+        // What is left: the maintenance margin (0.5% × 15 × LP) less the fees (0.25% × 15 × LP).
+        #expect(abs(r.equity.last!.equity - 0.0025 * 15 * lp) < 1e-9)
+        #expect(r.perp?.insuranceFund == 0)
     }
 }

@@ -27,6 +27,8 @@ import StratTestSupport
             (["--tick-size", "inf"], "--tick-size must be a number above 0 and at most 1000000000, got inf"),
             (["--min-quality", "101"], "--min-quality must be a score from 0 to 100, got 101"),
             (["--participation", "0"], "--participation must be a percentage above 0 and at most 100, got 0"),
+            (["--liquidation-fee", "10000"], "--liquidation-fee must be basis points from 0 to less than 10000, got 10000"),
+            (["--liquidation-fee", "nan"], "--liquidation-fee must be basis points from 0 to less than 10000, got nan"),
         ]
         for (options, message) in cases {
             let r = try backtest(options)

@@ -18,7 +18,8 @@ func bar(_ i: Int64, _ c: Double, o: Double? = nil, h: Double? = nil, l: Double?
 @Suite struct StoreTests {
     @Test func barsRoundTripInChunksAndImportsAreIdempotent() throws {
         let store = try Store(path: tempDB())
-        #expect(try store.migrations() == ["v1: bars, funding, instruments, fetches, quality reports", "v2: corporate actions"])
+        #expect(try store.migrations() == ["v1: bars, funding, instruments, fetches, quality reports", "v2: corporate actions",
+                                            "v3: leverage brackets dated per symbol, the mark price of funding payments"])
         let key = SeriesKey(symbol: "X", interval: 3600)
         let bars = (0..<100).map { bar(Int64($0), 100 + Double($0)) }
         #expect(try store.insert(bars.reversed(), key: key) == 100)
@@ -160,6 +161,8 @@ func bar(_ i: Int64, _ c: Double, o: Double? = nil, h: Double? = nil, l: Double?
     @Test func parseAndBackAdjust() throws {
         let actions = try CorporateActions.parse("time,symbol,kind,value\n2024-01-01T03:00:00Z,X,split,2\n2024-01-01T05:00:00Z,X,dividend,1\n", file: "a.csv")
         #expect(actions.map(\.kind) == [.split, .dividend])
+        // Windows line ends read the same ("\r\n" is one Character in Swift).
+        #expect(try CorporateActions.parse("time,symbol,kind,value\r\n2024-01-01T03:00:00Z,X,split,2\r\n2024-01-01T05:00:00Z,X,dividend,1\r\n", file: "a.csv") == actions)
         let bars = (0..<7).map { bar(Int64($0), $0 < 3 ? 200 : 100) }
         // Splits only: before 03:00 prices halve and volumes double.
         let split = CorporateActions.adjust(bars, actions: actions, .splits)

@@ -68,7 +68,8 @@ extension MonthStoreTests {
         let key = SeriesKey(source: "binance", market: "spot", symbol: "X", length: .milliseconds(3_600_000))
         #expect(try store.bars(key) == [Bar(time: t0, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10)])
         #expect(try store.list().map(\.key) == [key] && store.latestQuality(key)?.score == 97.5)
-        #expect(try store.migrations() == ["v1: bars, funding, instruments, fetches, quality reports", "v2: corporate actions"])
+        #expect(try store.migrations() == ["v1: bars, funding, instruments, fetches, quality reports", "v2: corporate actions",
+                                            "v3: leverage brackets dated per symbol, the mark price of funding payments"])
     }
 }
 

@@ -8,7 +8,7 @@ import Testing
 @Suite struct ContentHashTests {
     static let everything = """
         strategy Every {
-          market perp(leverage: 3x, margin: cross)
+          market perp(leverage: 3x, margin: cross, mode: hedge)
           universe BTCUSDT, $ETH-USD, $SOL/USDT
           timeframe 1h
           input fast = 10 in 5...50 step 5
@@ -26,6 +26,7 @@ import Testing
               trail 3 * atr(14)
               tif gtd
               expire after life
+              trigger mark
           }
           when crossunder(m, s) {
             exit long size 50%

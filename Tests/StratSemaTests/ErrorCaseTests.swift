@@ -37,6 +37,7 @@ let errorCases: [ErrorCase] = [
     ErrorCase("E0101", "fn f(a, b) ‸a + b"),
     ErrorCase("E0101", "when close > open { enter ‸sideways }"),
     ErrorCase("E0101", "when close > open { cancel ‸everything }"),
+    ErrorCase("E0101", "strategy T {\n  market perp\n  when close > open { enter long at stop close + 1 trigger ‸index }\n}"),
     ErrorCase("E0101", "input n = 10 in 5‸..50"),
     ErrorCase("E0102", "let a = close + ‸* 2"),
     ErrorCase("E0102", "let a =‸\nlet b = 2"),
@@ -76,6 +77,7 @@ let errorCases: [ErrorCase] = [
     ErrorCase("E0205", "fn mid(a, b) = (a + b) / 2\nlet x = ‸mid(close)"),
     ErrorCase("E0206", "let a = sma(close, ‸window: 10)"),
     ErrorCase("E0206", "strategy T {\n  market perp(‸lev: 3x)\n  when close > open { enter long }\n}"),
+    ErrorCase("E0206", "strategy T {\n  market spot(‸mode: hedge)\n  when close > open { enter long }\n}"),
     ErrorCase("E0207", "strategy T {\n  market spot\n  ‸market spot\n  when close > open { enter long }\n}"),
     ErrorCase("E0207", "strategy T {\n  timeframe 1h\n  ‸timeframe 4h\n  when close > open { enter long }\n}"),
     ErrorCase("E0209", "let ‸close = open"),
@@ -124,6 +126,7 @@ let errorCases: [ErrorCase] = [
     ErrorCase("E0314", "strategy T {\n  market perp(leverage: ‸500x)\n  when close > open { enter long }\n}"),
     ErrorCase("E0314", "strategy T {\n  market perp(margin: ‸partial)\n  when close > open { enter long }\n}"),
     ErrorCase("E0314", "strategy T {\n  market perp(leverage: ‸close)\n  when close > open { enter long }\n}"),
+    ErrorCase("E0314", "strategy T {\n  market perp(mode: ‸both)\n  when close > open { enter long }\n}"),
     // Qualifiers, look-ahead
     ErrorCase("E0401", "let fast = ema(close, 10)\nlet a = ema(close, ‸fast)"),
     ErrorCase("E0401", "let a = sma(close, ‸barssince(close > open))"),
@@ -188,6 +191,9 @@ let errorCases: [ErrorCase] = [
     ErrorCase("E0516", "when close > open { enter long at limit close - 1 size qty(10) display ‸2% }"),
     ErrorCase("E0517", "pyramiding ‸1.5\nwhen close > open { enter long }"),
     ErrorCase("E0517", "pyramiding ‸close\nwhen close > open { enter long }"),
+    ErrorCase("E0518", "when close > open { enter long ‸trigger mark }"),
+    ErrorCase("E0518", "strategy T {\n  market perp\n  when close > open { enter long at limit close - 1 ‸trigger last }\n}"),
+    ErrorCase("E0518", "strategy T {\n  market perp\n  when close > open { enter long take close + 5 ‸trigger mark }\n}"),
     // Risk
     ErrorCase("E0601", "when close > open { enter long }\nrisk {\n  max drawdown ‸20 then halt\n}"),
     ErrorCase("E0601", "when close > open { enter long }\nrisk {\n  max leverage ‸5%\n}"),
@@ -206,6 +212,8 @@ let warningCases: [ErrorCase] = [
     ErrorCase("W0005", "fn ‸f(x) = x\nwhen close > open { enter long }"),
     ErrorCase("W0006", "when close > open { enter long }\nrisk {\n  ‸max correlation 0.7 over 30 bars\n}"),
     ErrorCase("W0007", "when close > open { enter long }\nrisk {\n  ‸max leverage 3x\n}"),
+    ErrorCase("W0008", "when close > open { enter long stop close - 10 ‸trigger mark }"),
+    ErrorCase("W0008", "when close > open { enter long at stop close + 10 ‸trigger last }"),
 ]
 
 let marker: Character = "‸"

@@ -390,8 +390,9 @@ public final class RiskEngine: RiskReview, PreTradeCheck {
         let after = held + o.side.sign * quantity
         guard abs(after) > abs(held) * (1 + 1e-12) || (after > 0) != (held > 0) && after != 0 else { return nil }
         if o.tag.isEntry, state != .active { return (0, "risk: trading is \(state.rawValue)") }
-        // Equity with this symbol at the fill's price; the part that closes an opposite position is free.
-        let equity = portfolio.equity + held * (price - (portfolio.latestPrice(o.symbol) ?? price))
+        // Equity with this symbol at the fill's price (its whole position: both legs
+        // in hedge mode); the part that closes an opposite position is free.
+        let equity = portfolio.equity + portfolio.position(o.symbol) * (price - (portfolio.latestPrice(o.symbol) ?? price))
         let closing = (held > 0) != (o.side == .buy) ? min(abs(held), quantity) : 0
         let base = (held > 0) == (o.side == .buy) ? abs(held) : 0
         var q = quantity, why = ""
