@@ -14,6 +14,9 @@ public final class SimulatedExchange {
     public var models: ExecutionModels
     /// Checked at every fill (the risk engine's limits).
     public weak var preTrade: (any PreTradeCheck)?
+    /// Told of every fill, to place or re-price the orders that follow positions
+    /// (liquidations) at once: those of the fill's symbol join the rest of the bar.
+    public weak var follower: (any PositionFollower)?
     public let portfolio: any Portfolio
     public private(set) var orders: [Order] = []
     public private(set) var fills: [Fill] = []
@@ -51,7 +54,8 @@ public final class SimulatedExchange {
         var o = order
         o.id = orders.count
         o.sentAt = time
-        let delay = models.latency.delay(for: o)
+        // (A liquidation is the exchange's own order: no latency.)
+        let delay = o.tag.role == .liquidation ? 0 : models.latency.delay(for: o)
         o.activeAt = delay < 0 || time.addingReportingOverflow(delay).overflow ? .max : time + delay
         if let tick = config.tick(o.symbol), o.tag.role != .liquidation {
             // Resting prices sit on the tick grid, rounded away from the market's favour.
@@ -237,8 +241,11 @@ public final class SimulatedExchange {
                              volumeLeft: config.participation.map { $0 * bar.volume } ?? .infinity)
         state.markPath = mark.map { m in m.high - m.open <= m.open - m.low ? [m.open, m.high, m.low, m.close] : [m.open, m.low, m.high, m.close] }
         let before = fills.count
-        let live = ids     // children activated during the bar are in the book already (held)
+        var live = ids     // children activated during the bar are in the book already (held)
+        lateJoiners.removeAll()
         for k in path.indices {
+            for id in lateJoiners where !live.contains(id) { live.append(id) }
+            lateJoiners.removeAll()
             let from = k == 0 ? path[0] : path[k - 1], to = path[k]
             // Stretch k spans the fractions [(k-1)/3, k/3) of the bar; k = 0 is the open.
             var active = live, starts: [Int: Double] = [:]
@@ -340,8 +347,10 @@ public final class SimulatedExchange {
         var id: Int
         var reference: Double
         var maker: Bool
-        /// For an order that triggers on the mark: the mark price where it did.
+        /// For an order that triggers on the mark: the mark price where it did,
+        /// and the stop price it had then.
         var mark: Double? = nil
+        var level: Double? = nil
         /// Path order, first in first out at the same point.
         static func precedes(_ a: Hit, _ b: Hit) -> Bool { a.fraction != b.fraction ? a.fraction < b.fraction : a.id < b.id }
     }
@@ -374,6 +383,19 @@ public final class SimulatedExchange {
     /// Bracket children activated by the fill being executed (they join the
     /// rest of the stretch at the fill's price).
     var joined: [Int] = []
+    /// Orders placed during a bar (liquidations of positions it opened): they
+    /// meet the stretches after the one they joined.
+    var lateJoiners: [Int] = []
+
+    /// After a fill: the follower's new or re-priced orders of that symbol join
+    /// the rest of the bar at the fill's price.
+    func followFill(_ symbol: String, at time: Int64) {
+        guard let follower else { return }
+        for id in follower.positionChanged(symbol, at: time) where orders[id].symbol == symbol && orders[id].state.isLive {
+            joined.append(id)
+            if !lateJoiners.contains(id) { lateJoiners.append(id) }
+        }
+    }
 
     func activate(_ id: Int, at time: Int64) {
         let o = orders[id]
@@ -416,7 +438,8 @@ public final class SimulatedExchange {
         while i < hits.count {
             let h = hits[i]
             i += 1
-            guard orders[h.id].state.isLive else { continue }
+            // (A hit of an order re-priced since is stale: the order joined again.)
+            guard orders[h.id].state.isLive, h.level == nil || h.level == orders[h.id].stopPrice else { continue }
             joined.removeAll(keepingCapacity: true)
             fire(h, k: k, from: from, to: to, &s)
             guard !joined.isEmpty else { continue }
@@ -452,7 +475,7 @@ public final class SimulatedExchange {
             let mstart = mfrom + (mto - mfrom) * Self.fraction(start, from: from, to: to)
             guard let (mref, _) = trigger(id, from: mstart, to: mto, atOpen: arrives, barTime: s.bar.time) else { return nil }
             let f = Self.fraction(mref, from: mfrom, to: mto)
-            return Hit(fraction: f, id: id, reference: from + (to - from) * f, maker: false, mark: mref)
+            return Hit(fraction: f, id: id, reference: from + (to - from) * f, maker: false, mark: mref, level: orders[id].stopPrice)
         }
         guard let (ref, maker) = trigger(id, from: start, to: to, atOpen: arrives, barTime: s.bar.time) else { return nil }
         if orders[id].postOnly, !maker {
@@ -644,6 +667,7 @@ public final class SimulatedExchange {
             }
         }
         if done { activateChildren(of: id, at: time) }
+        followFill(o.symbol, at: time)
         if fill.positionAfter == 0 {
             // Nothing is left to reduce: other reduce-only orders go, and so does
             // the rest of this one if it asked for more than the position held.
@@ -696,6 +720,7 @@ public final class SimulatedExchange {
         for other in book[o.symbol] ?? [] where orders[other].reduceOnly && orders[other].leg == o.leg && orders[other].state.isLive && other != id {
             move(other, to: .cancelled, at: time, reason: "position liquidated")
         }
+        followFill(o.symbol, at: time)
     }
 
     /// Bracket children become active at their parent's fill; prices given as

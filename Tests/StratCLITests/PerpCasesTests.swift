@@ -83,6 +83,17 @@ import Testing
         #expect(r.warnings.contains("no mark prices for X: its last price stands in for the mark (margin, liquidation, funding)"))
     }
 
+    /// A position opened at a bar's open is watched from that moment: the same
+    /// bar's fall through its liquidation price liquidates it.
+    @Test func aPositionCanBeLiquidatedInTheBarItOpens() throws {
+        // Bar 1: buy 100 at its open (100), then 100 → 100.5 → 88 → 95 reaches LP = 90.452261306… .
+        let r = try perpRun("market perp(leverage: 10x, margin: isolated)", "  when close == 101 {\n    enter long size qty(100)\n  }",
+                            ["X": [(100, 101, 99, 101), (100, 100.5, 88, 95), (95, 96, 94, 95)]])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.fills == ["01:00 buy 100 @ 100", "01:00 sell 100 @ 90.452261307"])
+        #expect(exitReasons(r) == ["liquidation"])
+    }
+
     /// Cross margin: a second position's gain keeps the first alive where
     /// isolated margin, or cross margin without that gain, liquidates it.
     @Test func crossMarginKeepsAPositionAliveWithAnotherOnesGain() throws {

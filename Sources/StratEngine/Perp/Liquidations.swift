@@ -13,55 +13,83 @@ public struct LiquidationEvent: Sendable, Equatable {
     public var insuranceFund: Double
 }
 
+/// Orders that follow a position (a liquidation at its liquidation price):
+/// told of every fill, they are placed or re-priced at once.
+public protocol PositionFollower: AnyObject {
+    /// After a fill in `symbol`: the orders placed or re-priced (any symbol's).
+    func positionChanged(_ symbol: String, at time: Int64) -> [Int]
+}
+
 /// Keeps one liquidation order on every open perpetual position: a reduce-only
-/// stop at its liquidation price that triggers on the mark price, re-priced at
-/// every close (the price moves with funding, the other positions and the
-/// brackets), so a liquidation happens inside a bar, where the mark's path
-/// reaches it. In cross margin with hedge mode a symbol's two legs share one
-/// price: the order sits on the leg the price runs against, and its
-/// liquidation closes both (`SimulatedExchange.liquidationClosesSymbol`).
-public final class LiquidationWatch {
+/// stop at its liquidation price that triggers on the mark price. It is placed
+/// when the position opens (joining the rest of that bar), re-priced at every
+/// fill (of every symbol, in cross margin) and at every close (the price moves
+/// with funding, the other positions' marks and the brackets), so a
+/// liquidation happens inside a bar, where the mark's path reaches it. In
+/// cross margin with hedge mode a symbol's two legs share one price: the order
+/// sits on the leg the price runs against, and its liquidation closes both
+/// (`SimulatedExchange.liquidationClosesSymbol`).
+public final class LiquidationWatch: PositionFollower {
     let exchange: SimulatedExchange
     let portfolio: PerpPortfolio
     /// Position index → its live liquidation order.
     var watching: [Int: Int] = [:]
     public private(set) var events: [LiquidationEvent] = []
+    let legs: [PositionSide?]
 
     public init(exchange: SimulatedExchange, portfolio: PerpPortfolio) {
         self.exchange = exchange
         self.portfolio = portfolio
+        legs = portfolio.hedged && portfolio.margin == .isolated ? [.long, .short] : [nil]
         exchange.liquidationClosesSymbol = portfolio.hedged && portfolio.margin == .cross
+        exchange.follower = self
     }
 
-    /// After a close is marked (and funding paid): place or re-price the orders.
+    /// After a close is marked (and funding paid): place or re-price every order.
     public func update(at time: Int64) {
-        let symbols = portfolio.symbols
-        let legs: [PositionSide?] = portfolio.hedged && portfolio.margin == .isolated ? [.long, .short] : [nil]
-        for k in symbols.indices {
-            for leg in legs {
-                let j = portfolio.at(k, leg)
-                let live = watching[j].flatMap { exchange.orders[$0].state.isTerminal ? nil : $0 }
-                guard let trigger = portfolio.liquidation(k, leg) else {
-                    if let live { try? exchange.cancel(live, at: time, reason: "no liquidation price") }
-                    continue
-                }
-                let side: OrderSide = trigger.falling ? .sell : .buy
-                // The leg that order closes: the one the price runs against.
-                let closes: PositionSide? = portfolio.hedged ? (trigger.falling ? .long : .short) : nil
-                if let live, exchange.orders[live].side == side, exchange.orders[live].leg == closes {
-                    exchange.reprice(live, stop: trigger.price, exact: true)
-                    continue
-                }
-                if let live { try? exchange.cancel(live, at: time, reason: "the position changed side") }
-                var o = Order(id: 0, symbol: symbols[k], side: side, type: .stop, quantity: nil)
-                o.stopPrice = trigger.price
-                o.reduceOnly = true
-                o.triggerOnMark = true
-                o.leg = closes
-                o.tag = OrderTag(action: "liquidation", role: .liquidation)
-                watching[j] = exchange.submit(o, at: time)
+        for k in portfolio.symbols.indices { _ = follow(k, at: time) }
+    }
+
+    public func positionChanged(_ symbol: String, at time: Int64) -> [Int] {
+        // In cross margin every position's price depends on the wallet and the others.
+        guard portfolio.margin == .isolated else { return portfolio.symbols.indices.flatMap { follow($0, at: time) } }
+        return follow(portfolio.slot(symbol), at: time)
+    }
+
+    /// Places, re-prices or cancels the liquidation orders of symbol slot k;
+    /// returns those placed or re-priced.
+    func follow(_ k: Int, at time: Int64) -> [Int] {
+        var changed: [Int] = []
+        for leg in legs {
+            let j = portfolio.at(k, leg)
+            let live = watching[j].flatMap { exchange.orders[$0].state.isTerminal ? nil : $0 }
+            guard let trigger = portfolio.liquidation(k, leg) else {
+                if let live { try? exchange.cancel(live, at: time, reason: "no liquidation price") }
+                continue
             }
+            let side: OrderSide = trigger.falling ? .sell : .buy
+            // The leg that order closes: the one the price runs against.
+            let closes: PositionSide? = portfolio.hedged ? (trigger.falling ? .long : .short) : nil
+            if let live, exchange.orders[live].side == side, exchange.orders[live].leg == closes {
+                if exchange.orders[live].stopPrice != trigger.price {
+                    exchange.reprice(live, stop: trigger.price, exact: true)
+                    changed.append(live)
+                }
+                continue
+            }
+            if let live { try? exchange.cancel(live, at: time, reason: "the position changed side") }
+            var o = Order(id: 0, symbol: portfolio.symbols[k], side: side, type: .stop, quantity: nil)
+            o.stopPrice = trigger.price
+            o.reduceOnly = true
+            o.triggerOnMark = true
+            o.leg = closes
+            o.tag = OrderTag(action: "liquidation", role: .liquidation)
+            let id = exchange.submit(o, at: time)
+            exchange.activate(id, at: time)
+            watching[j] = id
+            changed.append(id)
         }
+        return changed
     }
 
     /// After a bar's fills: each liquidation, with what the insurance fund covered of it.
