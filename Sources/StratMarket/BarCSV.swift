@@ -18,9 +18,15 @@ public enum BarCSV {
             switch self {
             case .s: let (v, o) = n.multipliedReportingOverflow(by: 1000); return o ? nil : v
             case .ms: return n
-            case .us: return n >= 0 ? n / 1000 : -((-n + 999) / 1000)
-            case .ns: return n >= 0 ? n / 1_000_000 : -((-n + 999_999) / 1_000_000)
+            case .us: return floored(n, 1000)
+            case .ns: return floored(n, 1_000_000)
             }
+        }
+
+        /// n / d rounded down; unlike negating n first, safe for Int64.min.
+        private func floored(_ n: Int64, _ d: Int64) -> Int64 {
+            let (q, r) = n.quotientAndRemainder(dividingBy: d)
+            return r < 0 ? q - 1 : q
         }
 
         var name: String {
