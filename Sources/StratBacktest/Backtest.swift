@@ -14,6 +14,10 @@ public struct BacktestConfig: Codable, Sendable, Equatable {
     /// Periods per year for annualising; nil estimates it from the data (bars per
     /// year of calendar time, so daily equity bars give about 252).
     public var periodsPerYear: Double?
+    /// Spot margin shorts: the yearly interest on the borrowed value (charged
+    /// hourly) and the maintenance margin, a fraction of the shorts' value.
+    public var borrowRate = 0.0
+    public var shortMaintenance: Double? = SpotPortfolio.finraMaintenance
 
     public init() {}
 }
@@ -47,6 +51,15 @@ public struct BacktestResult: Sendable {
     public var riskState: TradingState?
     /// Perpetuals: funding and liquidations (nil for spot).
     public var perp: PerpOutcome?
+    /// Spot margin: borrow interest and margin calls (nil without shorts).
+    public var margin: MarginOutcome?
+}
+
+/// What a spot margin account paid for its shorts and which it had to close.
+public struct MarginOutcome: Sendable {
+    public var interest: Double
+    /// Shorts closed at their maintenance margin.
+    public var marginCalls: [LiquidationEvent]
 }
 
 /// What a perpetual-futures run paid and suffered beyond its trades.
@@ -72,6 +85,9 @@ public final class Backtest {
     let exchange: SimulatedExchange
     /// Perpetuals: the portfolio, its liquidations, and its marks and funding.
     let perp: PerpPortfolio?
+    /// Spot margin: the portfolio (charged interest, its shorts margin-called).
+    let spotMargin: SpotPortfolio?
+    /// Liquidations of perpetuals, margin calls of spot shorts.
     let liquidations: LiquidationWatch?
     let perpData: PerpData
     let account: Account
@@ -167,6 +183,7 @@ public final class Backtest {
         // Reg T's 50% initial margin) or a perpetual-futures account.
         perpData = perp
         var perpPortfolio: PerpPortfolio?
+        var spotMargin: SpotPortfolio?
         if strategy.market.kind == .perp {
             let p = PerpPortfolio(cash: config.capital, leverage: strategy.market.leverage,
                                   margin: strategy.market.margin == .cross ? .cross : .isolated, hedged: strategy.market.mode == .hedge,
@@ -180,7 +197,10 @@ public final class Backtest {
                 warnings.append("no leverage brackets for \(x.symbol): one tier stands in (maintenance margin 0.5% of the notional, any leverage)")
             }
         } else {
-            portfolio = SpotPortfolio(cash: config.capital, allowShort: strategy.market.margin != .none, symbols: series.map(\.symbol))
+            let spot = SpotPortfolio(cash: config.capital, allowShort: strategy.market.margin != .none, maintenanceMargin: config.shortMaintenance,
+                                     borrowRate: config.borrowRate, symbols: series.map(\.symbol))
+            portfolio = spot
+            spotMargin = spot.allowShort ? spot : nil
         }
         var models = ExecutionModels(config.execution)
         if !depth.isEmpty {
@@ -193,7 +213,13 @@ public final class Backtest {
         exchange.liquidationFee = perp.liquidationFee
         self.exchange = exchange
         self.perp = perpPortfolio
-        liquidations = perpPortfolio.map { LiquidationWatch(exchange: exchange, portfolio: $0) }
+        self.spotMargin = spotMargin
+        let liquidating: (any LiquidatingPortfolio)? = perpPortfolio ?? spotMargin
+        liquidations = liquidating.map { LiquidationWatch(exchange: exchange, portfolio: $0) }
+        if spotMargin != nil {
+            // A margin call buys the short back as a taker.
+            for s in series { exchange.liquidationFee[s.symbol] = config.execution.takerFee }
+        }
         account = Account(portfolio: portfolio, session: config.execution.session)
         router = OrderRouter(exchange: exchange, account: account, pyramiding: strategy.pyramiding ?? 0)
         let limits = Self.riskLimits(strategy.risk, runtime)
@@ -258,8 +284,8 @@ public final class Backtest {
             let opened = bars.first { $0 != nil }!!.time
             account.beginBar(at: opened)
             // Perpetuals: funding due by the bar's open is paid before it trades.
-            if perp != nil {
-                for s in bars.indices { if let bar = bars[s] { fund(s, symbols[s], through: bar.time, mark: markBar(s, bar)?.open ?? bar.open) } }
+            if carrying {
+                for s in bars.indices { if let bar = bars[s] { carry(s, symbols[s], through: bar.time, mark: markBar(s, bar)?.open ?? bar.open) } }
                 cash = portfolio.cash
             }
             // 1. Orders resting from earlier bars meet this bar.
@@ -289,8 +315,8 @@ public final class Backtest {
                 }
             }
             // Funding due inside the bar is paid after its fills (they carry the bar's time).
-            if perp != nil {
-                for s in bars.indices { if let bar = bars[s] { fund(s, symbols[s], through: ends[s][rows[s]] - 1, mark: markBar(s, bar)?.close ?? bar.close) } }
+            if carrying {
+                for s in bars.indices { if let bar = bars[s] { carry(s, symbols[s], through: ends[s][rows[s]] - 1, mark: markBar(s, bar)?.close ?? bar.close) } }
                 cash = portfolio.cash
             }
             // 2. The bar has closed: evaluate, then act on the rules that fire.
@@ -367,7 +393,8 @@ public final class Backtest {
                               orders: exchange.orders, fills: exchange.fills, equity: equity, warnings: warnings,
                               notices: router.notices, dataNotes: dataNotes, riskEvents: risk?.events, riskState: risk?.state,
                               perp: perp.map { PerpOutcome(fundingPaid: $0.fundingPaid, fundingReceived: $0.fundingReceived,
-                                                           liquidations: liquidations?.events ?? [], insuranceFund: $0.insuranceFundCovered) })
+                                                           liquidations: liquidations?.events ?? [], insuranceFund: $0.insuranceFundCovered) },
+                              margin: spotMargin.map { MarginOutcome(interest: $0.interestPaid, marginCalls: liquidations?.events ?? []) })
     }
 
     /// Where each symbol's mark bars and funding rates have been read to.
@@ -385,19 +412,54 @@ public final class Backtest {
         return k < marks.count && marks[k].time == bar.time ? marks[k] : nil
     }
 
+    /// Whether positions cost something to hold: funding, or borrow interest.
+    var carrying: Bool { perp != nil || (spotMargin?.borrowRate ?? 0) > 0 }
+
+    /// What holding symbol `s` costs up to `time` (inclusive): a perpetual's
+    /// funding, a spot short's borrow interest.
+    /// A payment moves the liquidation prices: they follow at once.
+    func carry(_ s: Int, _ symbol: String, through time: Int64, mark: Double) {
+        let paid = perp != nil ? fund(s, symbol, through: time, mark: mark) : chargeInterest(s, symbol, through: time, price: mark)
+        if paid { liquidations?.update(at: time) }
+    }
+
+    /// The next whole hour each symbol's short has not been charged for.
+    var nextHour: [Int64] = []
+
+    /// Interest on a spot short for every whole hour up to `time` it is held
+    /// at, valued at `price` (the bar's open at its start, its close inside it).
+    func chargeInterest(_ s: Int, _ symbol: String, through time: Int64, price: Double) -> Bool {
+        guard let spot = spotMargin else { return false }
+        let hour: Int64 = 3_600_000
+        if nextHour.count <= s { nextHour += Array(repeating: .min, count: s + 1 - nextHour.count) }
+        if nextHour[s] == .min {
+            // The first whole hour at or after the first bar.
+            let r = time % hour
+            nextHour[s] = r == 0 ? time : r > 0 ? time - r + hour : time - r
+        }
+        guard time >= nextHour[s] else { return false }
+        let hours = (time - nextHour[s]) / hour + 1
+        nextHour[s] += hours * hour
+        let paid = spot.chargeInterest(symbol, price: price, hours: Int(hours))
+        if paid != 0 { account.book.recordInterest(symbol, paid) }
+        return paid != 0
+    }
+
     /// Pays the funding of symbol `s` due up to `time` (inclusive), valued at the
     /// rate's own mark when the data gives one, else at `mark`.
-    func fund(_ s: Int, _ symbol: String, through time: Int64, mark: Double) {
-        guard let perp, let rates = perpData.funding[symbol] else { return }
+    func fund(_ s: Int, _ symbol: String, through time: Int64, mark: Double) -> Bool {
+        guard let perp, let rates = perpData.funding[symbol] else { return false }
         if fundingRows.count <= s { fundingRows += Array(repeating: 0, count: s + 1 - fundingRows.count) }
-        var k = fundingRows[s]
+        var k = fundingRows[s], any = false
         while k < rates.count, rates[k].time <= time {
             for (leg, paid) in perp.fund(symbol, rate: rates[k].rate, mark: rates[k].mark ?? mark) {
                 account.book.recordFunding(symbol, leg: leg, paid)
+                any = true
             }
             k += 1
         }
         fundingRows[s] = k
+        return any
     }
 
     func estimatedPeriodsPerYear() -> Double {

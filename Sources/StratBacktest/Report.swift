@@ -71,7 +71,9 @@ public enum Report {
         for t in r.trades { w.newline(); trade(&w, t) }
         w.endArray()
         w.newline(); w.key("orders"); w.beginArray()
-        for o in r.orders { w.newline(); order(&w, o) }
+        // The exchange's liquidation orders are listed only when they traded: the
+        // others are watch levels, re-priced at every fill.
+        for o in r.orders where o.tag.role != .liquidation || o.filledQuantity > 0 { w.newline(); order(&w, o) }
         w.endArray()
         w.newline(); w.key("fills"); w.beginArray()
         for f in r.fills {
@@ -109,18 +111,25 @@ public enum Report {
             }
         }
         w.endArray()
-        if let p = r.perp {
-            w.newline(); w.field("funding_paid", p.fundingPaid)
-            w.newline(); w.field("funding_received", p.fundingReceived)
-            w.newline(); w.field("insurance_fund", p.insuranceFund)
-            w.newline(); w.key("liquidations"); w.beginArray()
-            for e in p.liquidations {
+        func events(_ key: StaticString, _ list: [LiquidationEvent]) {
+            w.newline(); w.key(key); w.beginArray()
+            for e in list {
                 w.newline(); w.beginObject()
                 w.field(time: "time", e.time); w.field("symbol", e.symbol); w.field("side", e.side.rawValue)
                 w.field("qty", e.quantity); w.field("price", e.price); w.field("fee", e.fee); w.field("insurance_fund", e.insuranceFund)
                 w.endObject()
             }
             w.endArray()
+        }
+        if let p = r.perp {
+            w.newline(); w.field("funding_paid", p.fundingPaid)
+            w.newline(); w.field("funding_received", p.fundingReceived)
+            w.newline(); w.field("insurance_fund", p.insuranceFund)
+            events("liquidations", p.liquidations)
+        }
+        if let m = r.margin {
+            w.newline(); w.field("borrow_interest", m.interest)
+            events("margin_calls", m.marginCalls)
         }
         if let events = r.riskEvents {
             w.newline(); w.field("risk_state", r.riskState?.rawValue)
@@ -191,6 +200,7 @@ public enum Report {
         w.field("entry_line", t.entryLine); w.field("exit_line", t.exitLine)
         if let l = t.riskLimit { w.field("risk_limit", l) }
         if t.funding != 0 { w.field("funding", t.funding) }
+        if t.interest != 0 { w.field("interest", t.interest) }
         w.field("exit_reason", t.exitReason)
         w.endObject()
     }
@@ -258,12 +268,12 @@ public enum Report {
     /// One row per trade; empty exit cells for a trade still open. Numbers are
     /// for people (12 significant digits, no binary noise); the JSON has them exact.
     public static func tradesCSV(_ r: BacktestResult) -> String {
-        var s = "symbol,side,qty,entry_time,entry_price,exit_time,exit_price,pnl,return,fees,bars_held,entry_line,exit_line,funding,exit_reason\n"
+        var s = "symbol,side,qty,entry_time,entry_price,exit_time,exit_price,pnl,return,fees,bars_held,entry_line,exit_line,funding,interest,exit_reason\n"
         func n(_ v: Double?) -> String { v.map(NumberText.readable) ?? "" }
         for t in r.trades {
             s += "\(t.symbol),\(t.side),\(n(t.qty)),\(UTCTime.format(t.entryTime)),\(n(t.entryPrice)),"
             s += "\(t.exitTime.map(UTCTime.format) ?? ""),\(n(t.exitPrice)),\(n(t.pnl)),\(n(t.returnPct)),\(n(t.fees)),\(t.barsHeld),"
-            s += "\(t.entryLine.map(String.init) ?? ""),\(t.exitLine.map(String.init) ?? ""),\(n(t.funding)),\(t.exitReason ?? "")\n"
+            s += "\(t.entryLine.map(String.init) ?? ""),\(t.exitLine.map(String.init) ?? ""),\(n(t.funding)),\(n(t.interest)),\(t.exitReason ?? "")\n"
         }
         return s
     }
@@ -281,10 +291,18 @@ public enum Report {
         return Data(out)
     }
 
-    /// Funding and liquidations of a perpetual-futures run.
+    /// Funding and liquidations of a perpetual-futures run; a spot margin
+    /// account's interest and margin calls, when it had any.
     static func perpRows(_ r: BacktestResult) -> [(String, String)] {
-        guard let p = r.perp else { return [] }
         func num(_ v: Double) -> String { String(format: "%.2f", v) }
+        if let m = r.margin, m.interest > 0 || !m.marginCalls.isEmpty {
+            var rows = [("Borrow interest", num(m.interest)), ("Margin calls", "\(m.marginCalls.count)")]
+            if let first = m.marginCalls.first {
+                rows.append(("", "first \(UTCTime.format(first.time)) \(first.symbol) short at \(NumberText.readable(first.price))"))
+            }
+            return rows
+        }
+        guard let p = r.perp else { return [] }
         var rows = [("Funding", "paid \(num(p.fundingPaid)), received \(num(p.fundingReceived))"),
                     ("Liquidations", "\(p.liquidations.count)" + (p.insuranceFund > 0 ? " (insurance fund \(num(p.insuranceFund)))" : ""))]
         if let first = p.liquidations.first {

@@ -66,13 +66,16 @@ public struct Position: Codable, Sendable, Equatable {
 /// A spot account: cash in the quote currency and holdings. Buying needs the
 /// cash; selling more than is held needs margin (`shortMargin`): a short's
 /// initial margin, that fraction of its value, must be covered by the equity
-/// left after the margin of the other shorts.
+/// left after the margin of the other shorts. The borrowed asset costs
+/// interest (`borrowRate`, charged by the backtest hourly), and when the
+/// equity falls to the shorts' maintenance margin (`maintenanceMargin` of
+/// their value) they are closed (`liquidation`, watched like a perpetual's).
 ///
 /// Symbols have slots, in the order they are registered (the backtest
 /// registers its symbols sorted): positions and latest prices are arrays, so
 /// marking every bar and summing equity cost no hashing, and sums always run in
 /// the same order.
-public final class SpotPortfolio: Portfolio {
+public final class SpotPortfolio: LiquidatingPortfolio {
     public let initialCash: Double
     public private(set) var cash: Double
     public private(set) var feesPaid = 0.0
@@ -82,15 +85,27 @@ public final class SpotPortfolio: Portfolio {
     public var allowShort: Bool { shortMargin != nil }
     /// The margin rate of a spot margin account (Reg T).
     public static let regTMargin = 0.5
+    /// Equity a margin account keeps against its shorts, as a fraction of their
+    /// value (FINRA rule 4210's 30%); nil: no margin calls.
+    public let maintenanceMargin: Double?
+    public static let finraMaintenance = 0.3
+    /// Yearly interest on the value of borrowed (shorted) assets.
+    public let borrowRate: Double
+    public private(set) var interestPaid = 0.0
+    public private(set) var shortfalls: [Double] = []
+    public var sharesMargin: Bool { true }
     public private(set) var symbols: [String] = []
     var slots: [String: Int] = [:]
     var held: [Position] = []
     var marks: [Double] = []
 
-    public init(cash: Double, allowShort: Bool = false, shortMargin: Double = SpotPortfolio.regTMargin, symbols: [String] = []) {
+    public init(cash: Double, allowShort: Bool = false, shortMargin: Double = SpotPortfolio.regTMargin,
+                maintenanceMargin: Double? = SpotPortfolio.finraMaintenance, borrowRate: Double = 0, symbols: [String] = []) {
         initialCash = cash
         self.cash = cash
         self.shortMargin = allowShort ? shortMargin : nil
+        self.maintenanceMargin = allowShort ? maintenanceMargin : nil
+        self.borrowRate = borrowRate
         for s in symbols { _ = slot(s) }
     }
 
@@ -212,12 +227,39 @@ public final class SpotPortfolio: Portfolio {
         }
         held[i] = p
         marks[i] = fill.price
+        if fill.liquidation { shortfalls.append(0) }
     }
 
-    /// The cash that the fills imply, recomputed from scratch in the same order:
-    /// the ledger reconciles when it equals `cash` exactly.
+    /// Interest on a short for `hours` whole hours at `price`: its value × the
+    /// yearly rate / 8,760. Returns the amount charged.
+    @discardableResult
+    public func chargeInterest(_ symbol: String, price: Double, hours: Int) -> Double {
+        guard borrowRate > 0, let i = slots[symbol], held[i].quantity < 0 else { return 0 }
+        let interest = -held[i].quantity * price * borrowRate / 8_760 * Double(hours)
+        cash -= interest
+        interestPaid += interest
+        return interest
+    }
+
+    /// Where a short is closed: the price P of its symbol at which the equity
+    /// (everything else at its latest price) falls to the maintenance margin of
+    /// all shorts, cash + others − m × other shorts' value = Q × P × (1 + m).
+    public func liquidation(_ k: Int, _ leg: PositionSide?) -> LiquidationTrigger? {
+        guard let m = maintenanceMargin, held[k].quantity < 0 else { return nil }
+        var rest = cash
+        for i in held.indices where i != k && held[i].quantity != 0 {
+            let p = latest(i) ?? held[i].averageCost
+            rest += held[i].quantity * p
+            if held[i].quantity < 0 { rest += m * held[i].quantity * p }
+        }
+        // (Already below: a price of nothing, met at once.)
+        return LiquidationTrigger(price: max(rest / (-held[k].quantity * (1 + m)), .leastNormalMagnitude), falling: false)
+    }
+
+    /// The cash that the fills (and the interest) imply, recomputed from scratch
+    /// in the same order: the ledger reconciles when it equals `cash` exactly.
     public func replayCash(_ fills: [Fill]) -> Double {
-        var c = initialCash
+        var c = initialCash - interestPaid
         for f in fills {
             c -= f.side.sign * f.quantity * f.price
             c -= f.fee

@@ -18,6 +18,8 @@ public struct Trade: Codable, Sendable, Equatable {
     public var riskLimit: String?
     /// Funding paid over the trade's life (negative: received); perpetuals.
     public var funding = 0.0
+    /// Interest paid on the borrowed asset of a spot margin short.
+    public var interest = 0.0
     /// What closed it: `signal`, `stop`, `take`, `trail`, `flatten`, `reverse`,
     /// `universe`, `risk` or `liquidation`.
     public var exitReason: String?
@@ -103,7 +105,7 @@ public struct TradeBook {
         let gross = (exit - t.entryPrice) * t.qty * (t.side == "long" ? 1 : -1)
         trades[i].exitTime = time
         trades[i].exitPrice = exit
-        let pnl = gross - t.fees - t.funding
+        let pnl = gross - t.fees - t.funding - t.interest
         trades[i].pnl = pnl
         trades[i].returnPct = pnl / (t.entryPrice * t.qty)
         stats.closed += 1
@@ -120,6 +122,11 @@ public struct TradeBook {
     /// entry, the last one included. `lastBar`: the last bar index per symbol.
     public mutating func finish(lastBar: (String) -> Int) {
         for (key, i) in open { trades[i].barsHeld = lastBar(key.symbol) - entryBar[i]! + 1 }
+    }
+
+    /// Borrow interest on the symbol's open (short) trade (it counts in its PnL).
+    public mutating func recordInterest(_ symbol: String, _ amount: Double) {
+        if let i = open[Key(symbol: symbol, leg: nil)] { trades[i].interest += amount }
     }
 
     /// A funding payment on the open trade of a symbol (of its leg) (it counts in its PnL).

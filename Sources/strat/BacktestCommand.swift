@@ -58,6 +58,12 @@ struct BacktestCommand: ParsableCommand {
     @Option(name: .customLong("liquidation-fee"), parsing: .unconditional, help: "Liquidation (clearance) fee in bps of the notional at the liquidation price, for every symbol (default: the brackets' rate per symbol).")
     var liquidationFee: Double?
 
+    @Option(name: .customLong("borrow-rate"), parsing: .unconditional, help: "Spot margin: yearly interest on shorted (borrowed) value, in percent, charged hourly (default 0).")
+    var borrowRate: Double?
+
+    @Option(name: .customLong("maintenance-margin"), parsing: .unconditional, help: "Spot margin: equity kept against the shorts, in percent of their value, below which they are bought back (default 30, FINRA's; 0: never).")
+    var maintenanceMargin: Double?
+
     @OptionGroup var time: TimeUnitOption
 
     @Option(name: .customLong("set"), help: "NAME=VALUE: override an input (checked against its type and range).")
@@ -134,6 +140,8 @@ struct BacktestCommand: ParsableCommand {
         try checkOption("--periods-per-year", periodsPerYear, from: 0, above: true, to: OptionLimits.maxPeriodsPerYear)
         try checkOption("--min-quality", minQuality, from: 0, to: 100, unit: "a score")
         try checkOption("--liquidation-fee", liquidationFee, from: 0, to: OptionLimits.maxBps, below: true, unit: "basis points")
+        try checkOption("--borrow-rate", borrowRate, from: 0, to: OptionLimits.maxBorrowRate, unit: "a yearly percentage")
+        try checkOption("--maintenance-margin", maintenanceMargin, from: 0, to: 100, below: true, unit: "a percentage")
     }
 
     func run() throws {
@@ -150,6 +158,14 @@ struct BacktestCommand: ParsableCommand {
             config.execution = try execution(market: s.market.kind)
             config.periodsPerYear = periodsPerYear
             config.inputs = try parseSets(s)
+            if borrowRate != nil || maintenanceMargin != nil {
+                guard s.market.kind == .spot, s.market.margin != .none else {
+                    let option = borrowRate != nil ? "--borrow-rate" : "--maintenance-margin"
+                    throw UsageError(description: "\(option) applies to spot margin shorts (`market spot(margin: true)`); \(strategy) trades \(s.market.kind == .perp ? "perpetual futures" : "spot without margin")")
+                }
+                config.borrowRate = (borrowRate ?? 0) / 100
+                config.shortMaintenance = maintenanceMargin.map { $0 > 0 ? $0 / 100 : nil } ?? SpotPortfolio.finraMaintenance
+            }
             var provenanceData: [Provenance.DataFile] = []
             var storedKeys: [String: (key: SeriesKey, finer: SeriesKey?)] = [:]
             var series: [BarSeries] = []

@@ -18,6 +18,8 @@ enum OptionLimits {
     static let maxPeriodsPerYear = 31_622_400.0
     /// Prices and quantities beyond this are not a tick or lot size.
     static let maxStep = 1e9
+    /// A yearly borrow rate in percent: 1,000% (hard-to-borrow shares reach hundreds).
+    static let maxBorrowRate = 1_000.0
 }
 
 /// `--name` must be a finite number in a range; the message names the range.

@@ -42,7 +42,7 @@ struct GeneratedCase: CustomStringConvertible {
         d += "options: capital \(config.capital) fill \(x.fill.rawValue) lot \(x.lotSize.map { "\($0)" } ?? "-") tick \(x.tickSize.map { "\($0)" } ?? "-")"
         d += " fees \(x.makerFee)/\(x.takerFee) spread \(x.halfSpread) slippage \(x.slippage) latency \(x.latency)"
         d += " participation \(x.participation.map { "\($0)" } ?? "-") session \(x.session == .alwaysOpen ? "24/7" : "Mon-Fri 08:00-20:00")"
-        d += " intrabar \(fine != nil)\nbars (\(bars.count)):\n"
+        d += " intrabar \(fine != nil) borrow \(config.borrowRate) maintenance \(config.shortMaintenance ?? 0)\nbars (\(bars.count)):\n"
         for b in bars { d += "  \(UTCTime.format(b.time)) \(b.open) \(b.high) \(b.low) \(b.close) \(b.volume)\n" }
         return d
     }
@@ -67,6 +67,8 @@ struct GeneratedCase: CustomStringConvertible {
         if let p = x.participation { args.append("--participation \(p * 100)") }
         if x.session != .alwaysOpen { args.append("--session 'Mon-Fri 08:00-20:00'") }
         if fine != nil { args.append("--intrabar X=fine.csv") }
+        if config.borrowRate > 0 { args.append("--borrow-rate \(config.borrowRate * 100)") }
+        if let m = config.shortMaintenance, m != 0.3 { args.append("--maintenance-margin \(m * 100)") }
         try? (args.joined(separator: " ") + "\n").write(to: url.appendingPathComponent("args"), atomically: true, encoding: .utf8)
     }
 
@@ -198,6 +200,13 @@ struct GeneratedCase: CustomStringConvertible {
             if chance(0.3) { risk.append("max daily loss \(pick(["1%", "2%"]))") }
             if chance(0.3) { risk.append("max trade risk \(pick(["0.5%", "1%"]))") }
             if chance(0.3) { risk.append("max open risk \(pick(["1%", "3%"]))") }
+        }
+        // (Drawn last, so the cases before it stay as they were.)
+        if market == "spot(margin: true)", chance(0.6) {
+            c.borrowRate = pick([0.05, 0.5, 5])
+            c.shortMaintenance = pick([0.3, 0.45, 0.49])
+            // A short near the margin limit, without a stop: the broker's margin call closes it.
+            if chance(0.5) { rules.insert(Rule(condition: pick(conditions), actions: ["enter short size 190%"]), at: 0) }
         }
         return GeneratedCase(seed: seed, market: market, pyramiding: chance(0.2) ? Int(1 + g.next() % 2) : 0,
                              universe: chance(0.5), rules: rules, risk: risk, bars: bars, fine: fine, config: c)

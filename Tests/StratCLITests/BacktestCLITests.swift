@@ -16,8 +16,8 @@ import Testing
         #expect(r.stdout.hasPrefix("Strategy            SmaCross on ANY\n"))
         let t = try String(contentsOfFile: trades, encoding: .utf8).split(separator: "\n")
         #expect(t.count == 34)
-        #expect(t[1] == "ANY,long,53,2004-12-21T00:00:00Z,186.31,2005-01-31T00:00:00Z,193.69,391.14,0.0396114003542,0,27,14,17,0,signal")
-        #expect(t[33] == "ANY,long,71,2012-12-04T00:00:00Z,695,,,,,0,60,14,,0,")
+        #expect(t[1] == "ANY,long,53,2004-12-21T00:00:00Z,186.31,2005-01-31T00:00:00Z,193.69,391.14,0.0396114003542,0,27,14,17,0,0,signal")
+        #expect(t[33] == "ANY,long,71,2012-12-04T00:00:00Z,695,,,,,0,60,14,,0,0,")
         let e = try String(contentsOfFile: equity, encoding: .utf8).split(separator: "\n")
         #expect(e.count == 2149 && e.last == "2013-03-01T00:00:00Z,57752.99,513.4999999999927")
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]

@@ -350,7 +350,7 @@ func runStrat(_ args: [String]) throws -> (status: Int32, stdout: String, stderr
         #expect(r.status == 0)
         let rows = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
         #expect(rows.count == 2)
-        #expect(rows[1] == "X,long,1,2024-01-01T01:00:00Z,100.7,2024-01-01T02:00:00Z,101.707,1.007,0.01,0,1,5,5,0,take", "\(rows[1])")
+        #expect(rows[1] == "X,long,1,2024-01-01T01:00:00Z,100.7,2024-01-01T02:00:00Z,101.707,1.007,0.01,0,1,5,5,0,0,take", "\(rows[1])")
     }
 }
 

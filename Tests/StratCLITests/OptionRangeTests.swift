@@ -29,6 +29,8 @@ import StratTestSupport
             (["--participation", "0"], "--participation must be a percentage above 0 and at most 100, got 0"),
             (["--liquidation-fee", "10000"], "--liquidation-fee must be basis points from 0 to less than 10000, got 10000"),
             (["--liquidation-fee", "nan"], "--liquidation-fee must be basis points from 0 to less than 10000, got nan"),
+            (["--borrow-rate", "1001"], "--borrow-rate must be a yearly percentage from 0 to 1000, got 1001"),
+            (["--maintenance-margin", "100"], "--maintenance-margin must be a percentage from 0 to less than 100, got 100"),
         ]
         for (options, message) in cases {
             let r = try backtest(options)

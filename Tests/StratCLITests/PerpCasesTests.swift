@@ -214,4 +214,33 @@ import Testing
         let onLast = try perpRun("market perp(leverage: 2x)", body.replacingOccurrences(of: " trigger mark", with: ""), ["X": last], marks: ["X": mark])
         #expect(onLast.fills == ["01:00 sell 10 @ 100", "02:00 buy 10 @ 105"])
     }
+
+    // MARK: Spot margin
+
+    /// A spot margin short pays interest for every whole hour it is held, and is
+    /// bought back when the equity falls to 30% of its value.
+    @Test func aSpotShortPaysInterestAndIsMarginCalled() throws {
+        // Short 100 at 100 (01:00): cash 20,000. At 87.6% a year the hourly rate is 0.01%:
+        // 02:00 at bar 2's open (100) costs 1, 03:00 at bar 3's open (110) costs 1.1.
+        // The margin call: cash − 100·P = 30% × 100·P, P = 19,997.9 / 130 = 153.83; bar 3 runs
+        // 110 → 160 through it. The trade loses 100 × 53.83 + 2.1 of interest.
+        let body = "  when close == 99 {\n    enter short size qty(100)\n  }"
+        let bars: [(Double, Double, Double, Double)] = [(100, 100, 98, 99), (100, 100, 100, 100), (100, 102, 99, 101), (110, 160, 110, 155), (155, 155, 155, 155)]
+        let r = try handRun(body, header: "market spot(margin: true)\n  timeframe 1h", bars: bars, "--borrow-rate", "87.6")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.fills == ["01:00 sell 100 @ 100", "03:00 buy 100 @ 153.83"])
+        #expect(r.trades == ["short 100 100 → 153.83 -5385.1"])
+        #expect(exitReasons(r) == ["liquidation"])
+        #expect(HandRun.n(r.json["borrow_interest"]) == "2.1")
+        #expect((r.json["margin_calls"] as? [Any])?.count == 1)
+        #expect(HandRun.n(r.finalEquity) == "4614.9")
+        #expect(r.stdout.contains("Borrow interest     2.10\nMargin calls        1\n"), "\(r.stdout)")
+        // Without a maintenance margin the short rides it out: interest for 02:00, 03:00 and 04:00 (at 155).
+        let kept = try handRun(body, header: "market spot(margin: true)\n  timeframe 1h", bars: bars, "--borrow-rate", "87.6", "--maintenance-margin", "0")
+        #expect(kept.fills == ["01:00 sell 100 @ 100"])
+        #expect(HandRun.n(kept.json["borrow_interest"]) == "3.65")
+        // The options belong to spot margin.
+        let perp = try handRun(body, header: "market perp(leverage: 2x)\n  timeframe 1h", bars: bars, "--borrow-rate", "5")
+        #expect(perp.status == 2 && perp.stderr.contains("--borrow-rate applies to spot margin shorts (`market spot(margin: true)`)"), "\(perp.stderr)")
+    }
 }

@@ -13,6 +13,29 @@ public struct LiquidationEvent: Sendable, Equatable {
     public var insuranceFund: Double
 }
 
+/// Where a position is liquidated: the price, and whether the price reaches
+/// it falling (a long's) or rising (a short's).
+public struct LiquidationTrigger: Equatable, Sendable {
+    public var price: Double
+    public var falling: Bool
+    public init(price: Double, falling: Bool) {
+        self.price = price
+        self.falling = falling
+    }
+}
+
+/// A portfolio whose positions can be liquidated: perpetuals, and the shorts
+/// of a spot margin account (closed at their maintenance margin).
+public protocol LiquidatingPortfolio: Portfolio {
+    /// Where the position of symbol slot k (or its leg) is liquidated, if anywhere.
+    func liquidation(_ k: Int, _ leg: PositionSide?) -> LiquidationTrigger?
+    /// Whether a position's liquidation depends on the others (cross margin,
+    /// a spot margin account): then every fill moves every price.
+    var sharesMargin: Bool { get }
+    /// What the insurance fund covered of each liquidation fill, in order.
+    var shortfalls: [Double] { get }
+}
+
 /// Orders that follow a position (a liquidation at its liquidation price):
 /// told of every fill, they are placed or re-priced at once.
 public protocol PositionFollower: AnyObject {
@@ -31,17 +54,17 @@ public protocol PositionFollower: AnyObject {
 /// (`SimulatedExchange.liquidationClosesSymbol`).
 public final class LiquidationWatch: PositionFollower {
     let exchange: SimulatedExchange
-    let portfolio: PerpPortfolio
-    /// Position index → its live liquidation order.
+    let portfolio: any LiquidatingPortfolio
+    /// Position (2 × slot, + 1 for a short leg) → its live liquidation order.
     var watching: [Int: Int] = [:]
     public private(set) var events: [LiquidationEvent] = []
     let legs: [PositionSide?]
 
-    public init(exchange: SimulatedExchange, portfolio: PerpPortfolio) {
+    public init(exchange: SimulatedExchange, portfolio: any LiquidatingPortfolio) {
         self.exchange = exchange
         self.portfolio = portfolio
-        legs = portfolio.hedged && portfolio.margin == .isolated ? [.long, .short] : [nil]
-        exchange.liquidationClosesSymbol = portfolio.hedged && portfolio.margin == .cross
+        legs = portfolio.hedged && !portfolio.sharesMargin ? [.long, .short] : [nil]
+        exchange.liquidationClosesSymbol = portfolio.hedged && portfolio.sharesMargin
         exchange.follower = self
     }
 
@@ -52,7 +75,7 @@ public final class LiquidationWatch: PositionFollower {
 
     public func positionChanged(_ symbol: String, at time: Int64) -> [Int] {
         // In cross margin every position's price depends on the wallet and the others.
-        guard portfolio.margin == .isolated else { return portfolio.symbols.indices.flatMap { follow($0, at: time) } }
+        guard !portfolio.sharesMargin else { return portfolio.symbols.indices.flatMap { follow($0, at: time) } }
         return follow(portfolio.slot(symbol), at: time)
     }
 
@@ -61,7 +84,7 @@ public final class LiquidationWatch: PositionFollower {
     func follow(_ k: Int, at time: Int64) -> [Int] {
         var changed: [Int] = []
         for leg in legs {
-            let j = portfolio.at(k, leg)
+            let j = 2 * k + (leg == .short ? 1 : 0)
             let live = watching[j].flatMap { exchange.orders[$0].state.isTerminal ? nil : $0 }
             guard let trigger = portfolio.liquidation(k, leg) else {
                 if let live { try? exchange.cancel(live, at: time, reason: "no liquidation price") }

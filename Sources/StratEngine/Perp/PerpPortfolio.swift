@@ -14,7 +14,7 @@ import StratMarket
 ///
 /// Docs/Perps.md states every rule; the liquidation price is Binance's
 /// formula (`liquidationPrice`).
-public final class PerpPortfolio: Portfolio {
+public final class PerpPortfolio: LiquidatingPortfolio {
     public enum Margin: Sendable { case isolated, cross }
     public let initialCash: Double
     /// The wallet balance: deposits, realised PnL, fees and funding.
@@ -265,15 +265,6 @@ public final class PerpPortfolio: Portfolio {
         }
     }
 
-    /// Where a liquidation happens: the mark price, whether the mark reaches it
-    /// falling (a long's liquidation) or rising, and the positions it closes.
-    public struct Trigger: Equatable, Sendable {
-        public var price: Double
-        public var falling: Bool
-        /// Indexes of the positions it closes (both legs of a symbol in cross hedge mode).
-        var positions: [Int]
-    }
-
     /// The mark price at which a position (or, in hedge mode, a leg) would be
     /// liquidated; nil without one, or when no positive price liquidates it.
     public func liquidationPrice(_ symbol: String, leg: PositionSide? = nil) -> Double? {
@@ -290,7 +281,9 @@ public final class PerpPortfolio: Portfolio {
     /// TMM1 and UPNL1 the other symbols' maintenance margin and unrealised PnL
     /// (cross only), and the sums over the legs it closes, each with the MMR and
     /// cum of its notional's bracket at LP (iterated until no bracket changes).
-    public func liquidation(_ k: Int, _ leg: PositionSide? = nil) -> Trigger? {
+    public var sharesMargin: Bool { margin == .cross }
+
+    public func liquidation(_ k: Int, _ leg: PositionSide? = nil) -> LiquidationTrigger? {
         let legs = margin == .cross ? [2 * k, 2 * k + 1] : [at(k, leg)]
         let open = legs.filter { held[$0].quantity != 0 }
         guard !open.isEmpty else { return nil }
@@ -305,7 +298,7 @@ public final class PerpPortfolio: Portfolio {
         let table = table(symbols[k])
         let exposures = open.map { Exposure(quantity: abs(held[$0].quantity), side: held[$0].quantity > 0 ? 1 : -1, entry: held[$0].averageCost, table: table) }
         guard let (price, falling) = Self.liquidation(exposures, wallet: wb, otherMaintenance: tmm, otherUnrealized: upnl, mark: markOf(open[0])) else { return nil }
-        return Trigger(price: price, falling: falling, positions: open)
+        return LiquidationTrigger(price: price, falling: falling)
     }
 
     /// The formula alone for one position (see `liquidation(_:_:)`); `start`:
