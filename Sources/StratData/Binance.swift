@@ -180,7 +180,9 @@ public struct BinanceClient: Sendable {
                     throw FetchError("fundingRate: row \(i) needs an integer fundingTime and a decimal-string fundingRate")
                 }
                 let mark = (r["markPrice"] as? String).flatMap(Double.init).flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
-                out.append(FundingRate(time: t, rate: rate, mark: mark))
+                // Binance stamps a settlement a few ms after its hour (1637193600017):
+                // read to the second, it is paid at the bar that opens then, before it trades.
+                out.append(FundingRate(time: t - t % 1000, rate: rate, mark: mark))
             }
             from = out.last!.time + 1
             if rows.count < 1000 { break }

@@ -112,13 +112,13 @@ extension BacktestCommand {
             // Funding.
             if let f = fundingFiles[symbol] {
                 perp.funding[symbol] = f.rates
-                said.append("funding from \(f.path) (\(f.rates.count) rates)")
+                said.append("funding from \(f.path) (\(span(f.rates, from: first.time, to: one.bars.count > 1 ? last.time : nil)))")
             } else if let k = storedKey, let store {
                 let end = k.key.length.end(after: last.time)
                 let rates = try store.fundingRates(source: k.key.source, symbol: symbol, from: first.time, to: end + 1)
                 if !rates.isEmpty { perp.funding[symbol] = rates }
                 said.append(rates.isEmpty ? "no funding stored (`strat data fetch --market perp --funding` stores it)"
-                                          : "funding from the store (\(rates.count) rates)")
+                                          : "funding from the store (\(span(rates, from: first.time, to: one.bars.count > 1 ? last.time : nil)))")
             } else {
                 said.append("no funding (--funding \(symbol)=FILE.csv gives it)")
             }
@@ -149,6 +149,20 @@ extension BacktestCommand {
             writeStderr("strat: note: \(symbol) perpetual: " + said.joined(separator: "; ") + "\n")
         }
         return perp
+    }
+
+    /// "5 rates, FIRST … LAST", and whether they leave out funding times of the
+    /// run: a gap from the first bar, or to the last, wider than the rates' own
+    /// spacing (8 hours for a single rate).
+    func span(_ rates: [FundingRate], from start: Int64, to end: Int64?) -> String {
+        guard let a = rates.first, let b = rates.last else { return "no rates" }
+        var text = "\(rates.count) rate\(rates.count == 1 ? "" : "s")"
+        text += rates.count == 1 ? ", \(UTCTime.format(a.time))" : ", \(UTCTime.format(a.time)) … \(UTCTime.format(b.time))"
+        let gaps = zip(rates.dropFirst(), rates).map { $0.time - $1.time }.sorted()
+        let spacing = gaps.isEmpty ? 8 * 3_600_000 : gaps[gaps.count / 2]
+        if a.time - start > spacing { text += "; none before the first: the funding times before it pay nothing" }
+        if let end, end - b.time > spacing { text += "; none after the last: the funding times after it pay nothing" }
+        return text
     }
 
     /// ", 1 traded bar without one (the last price stands in)".

@@ -243,4 +243,31 @@ import Testing
         let perp = try handRun(body, header: "market perp(leverage: 2x)\n  timeframe 1h", bars: bars, "--borrow-rate", "5")
         #expect(perp.status == 2 && perp.stderr.contains("--borrow-rate applies to spot margin shorts (`market spot(margin: true)`)"), "\(perp.stderr)")
     }
+
+    /// The example strategy on real Binance XRPUSDT perpetual data (Data/perp/):
+    /// bars, mark prices, funding and the leverage brackets of the time.
+    @Test func theExamplePerpRunsOnRealData() throws {
+        let json = try temp("r.json", "")
+        let r = try strat("backtest", "Strategies/perp_leverage.strat", "--data", "XRPUSDT=Data/perp/XRPUSDT-1h.csv",
+                          "--mark", "XRPUSDT=Data/perp/XRPUSDT-mark-1h.csv", "--funding", "XRPUSDT=Data/perp/XRPUSDT-funding.csv",
+                          "--brackets", "Data/perp/binance_usdm_xrpusdt_2022-02-05.json", "--json", json.path)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr == "strat: note: XRPUSDT perpetual: mark prices from Data/perp/XRPUSDT-mark-1h.csv (100 bars); funding from "
+            + "Data/perp/XRPUSDT-funding.csv (5 rates, 2021-11-18T00:00:00Z … 2021-11-19T08:00:00Z; none before the first: the funding times before it pay nothing); "
+            + "leverage brackets from Data/perp/binance_usdm_xrpusdt_2022-02-05.json; liquidation fee 1.25%\n", "\(r.stderr)")
+        // A short of 20,000 from the open of 2021-11-18 10:00 (1.0869) to that of 2021-11-19 06:00 (1.0451),
+        // reversed into a long held to the end; taker fees 5 bps: 10.869 + 10.451 = 21.32.
+        // Funding at the mark's open of each funding time, rate 0.01%: the short receives at 16:00 and
+        // 00:00 (20,000 × (1.05591 + 1.04093) × 0.0001 = 4.19368), the long pays at 08:00
+        // (20,000 × 1.04239 × 0.0001 = 2.08478).
+        // Short PnL 20,000 × (1.0869 − 1.0451) − 21.32 + 4.19368 = 818.87368.
+        #expect(r.stdout.contains("Funding             paid 2.08, received 4.19\n"), "\(r.stdout)")
+        #expect(r.stdout.contains("Liquidations        0\n"))
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        let trades = try #require(result["trades"] as? [[String: Any]])
+        #expect(trades.count == 2)
+        #expect(HandRun.n(trades[0]["pnl"]) == "818.87368" && HandRun.n(trades[0]["funding"]) == "-4.19368", "\(trades[0])")
+        #expect(HandRun.n(trades[1]["funding"]) == "2.08478" && trades[1]["exit_time"] is NSNull, "\(trades[1])")
+        #expect(!r.stderr.contains("warning") && !r.stdout.contains("warning"))
+    }
 }

@@ -78,7 +78,7 @@ import Testing
         let r = try strat("backtest", strategy.path, "--data", bars.path, "--mark", "BTCUSDT=\(marks.path)", "--funding", "BTCUSDT=\(funding.path)",
                           "--json", json)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stderr.hasPrefix("strat: note: BTCUSDT perpetual: mark prices from \(marks.path) (3 bars, 1 traded bar without one: the last price stands in); funding from \(funding.path) (2 rates); leverage brackets shipped with strat (Binance's of 2024-05-30, Data/brackets/binance_usdm_2024-05-30.json; dated after the first bar, the earliest table stands for the time before it too); liquidation fee 1.25%\n"), "\(r.stderr)")
+        #expect(r.stderr.hasPrefix("strat: note: BTCUSDT perpetual: mark prices from \(marks.path) (3 bars, 1 traded bar without one: the last price stands in); funding from \(funding.path) (2 rates, 2024-01-01T00:00:00Z … 2024-01-01T08:00:00Z); leverage brackets shipped with strat (Binance's of 2024-05-30, Data/brackets/binance_usdm_2024-05-30.json; dated after the first bar, the earliest table stands for the time before it too); liquidation fee 1.25%\n"), "\(r.stderr)")
         let report = try String(contentsOfFile: json, encoding: .utf8)
         #expect(report.contains("\"symbol\": \"BTCUSDT (mark)\",\n        \"path\": \"\(marks.path)\",") || report.contains("\"symbol\":\"BTCUSDT (mark)\",\"path\":\"\(marks.path)\""), "\(report.prefix(2000))")
         #expect(report.contains("BTCUSDT (funding)"))

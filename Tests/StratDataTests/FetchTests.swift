@@ -132,7 +132,7 @@ let jan1: Int64 = 1_704_067_200_000
     @Test func fundingRatesAndInstrumentDetails() async throws {
         let server = try TestServer.start { target in
             if target.hasPrefix("/fapi/v1/fundingRate") {
-                return .init(body: "[{\"symbol\":\"BTCUSDT\",\"fundingTime\":\(jan1),\"fundingRate\":\"0.0001\",\"markPrice\":\"1\"},{\"symbol\":\"BTCUSDT\",\"fundingTime\":\(jan1 + 28_800_000),\"fundingRate\":\"-0.00005\",\"markPrice\":\"1\"}]")
+                return .init(body: "[{\"symbol\":\"BTCUSDT\",\"fundingTime\":\(jan1),\"fundingRate\":\"0.0001\",\"markPrice\":\"1\"},{\"symbol\":\"BTCUSDT\",\"fundingTime\":\(jan1 + 28_800_017),\"fundingRate\":\"-0.00005\",\"markPrice\":\"1\"}]")
             }
             return .init(body: "{\"symbols\":[{\"symbol\":\"BTCUSDT\",\"filters\":[{\"filterType\":\"PRICE_FILTER\",\"tickSize\":\"0.10\"},{\"filterType\":\"LOT_SIZE\",\"stepSize\":\"0.001\"},{\"filterType\":\"MIN_NOTIONAL\",\"notional\":\"100\"}]}]}")
         }
@@ -140,6 +140,7 @@ let jan1: Int64 = 1_704_067_200_000
         let c = BinanceClient(market: "perp", baseURL: server.baseURL, time: FakeTime())
         let rates = try await c.fundingRates(symbol: "BTCUSDT", start: jan1, end: jan1 + 86_400_000)
         #expect(rates.map(\.rate) == [0.0001, -0.00005])
+        #expect(rates.map(\.time) == [jan1, jan1 + 28_800_000], "settlement times read to the second")
         let i = try await c.instrument(symbol: "BTCUSDT")
         #expect(i.tick == 0.1 && i.lot == 0.001 && i.minNotional == 100)
         let store = try Store(path: tempDB())
