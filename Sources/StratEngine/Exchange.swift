@@ -230,7 +230,7 @@ public final class SimulatedExchange {
             }
         }
         guard open else { compact(symbol); return [] }
-        if joins.isEmpty, orders.withUnsafeBufferPointer({ o in ids.allSatisfy { Self.unreachable(o, $0, bar) } }) {
+        if joins.isEmpty, orders.withUnsafeBufferPointer({ o in ids.allSatisfy { Self.unreachable(o, $0, bar, mark: mark) } }) {
             compact(symbol)
             return []
         }
@@ -288,17 +288,19 @@ public final class SimulatedExchange {
     /// Whether an order surely does nothing on this bar: a resting stop or limit
     /// whose price the bar's range does not reach (most bars of a position held
     /// with a stop). Anything else — pending, held, market, trailing, triggered,
-    /// reached, in an OCO group — is matched in full.
-    static func unreachable(_ orders: UnsafeBufferPointer<Order>, _ id: Int, _ bar: Bar) -> Bool {
+    /// reached, in an OCO group — is matched in full. Stops that trigger on the
+    /// mark (liquidations among them) are judged on the mark bar's range.
+    static func unreachable(_ orders: UnsafeBufferPointer<Order>, _ id: Int, _ bar: Bar, mark: Bar?) -> Bool {
         let state = orders[id].state
         if state.isTerminal { return true }
-        guard state == .working, orders[id].ocoGroup == nil, !orders[id].triggerOnMark,
+        guard state == .working, orders[id].ocoGroup == nil,
               !isImmediate(orders[id].timeInForce, orders[id].type) else { return false }
         let buy = orders[id].side == .buy
         switch orders[id].type {
         case .stop, .stopLimit:
             guard let st = orders[id].stopPrice else { return false }
-            return buy ? bar.high < st : bar.low > st
+            let range = orders[id].triggerOnMark ? mark ?? bar : bar
+            return buy ? range.high < st : range.low > st
         case .limit:
             guard let l = orders[id].limitPrice else { return false }
             return buy ? bar.low > l : bar.high < l
