@@ -175,6 +175,9 @@ struct BacktestBench: ParsableCommand {
     @Flag(help: "Also run it as a 3x isolated perpetual (mark bars, funding every 8 hours, tiered brackets) and compare.")
     var perp = false
 
+    @Option(help: "A Python with backtesting.py (and vectorbt): run Docs/bench/backtest_reference.py on the same CSV after Strat, from the repository root.")
+    var reference: String?
+
     func validate() throws {
         try checkOption("--bars", bars, from: 1, to: 50_000_000, unit: "a number of bars")
         try checkOption("--runs", runs, from: 1, to: 1000, unit: "a number of runs")
@@ -236,7 +239,29 @@ struct BacktestBench: ParsableCommand {
                 let t = try time("perp", strategy: perpPath, csv: csv, json: json, perp: data)
                 print(String(format: "perp / spot: %.2f× (total)", t / totals["backtest"]!))
             }
+            if let python = reference { try runReference(python, csv: csv, strat: totals["backtest"]!) }
         }
+    }
+
+    /// backtesting.py on the same file, in this run, for the side-by-side figure.
+    func runReference(_ python: String, csv: String, strat: Double) throws {
+        let script = "Docs/bench/backtest_reference.py"
+        guard FileManager.default.fileExists(atPath: script) else {
+            throw UsageError(description: "--reference: \(script) is not here; run from the repository root")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [python, script, csv, "backtesting"]
+        let out = Pipe()
+        p.standardOutput = out
+        do { try p.run() } catch { throw UsageError(description: "--reference \(python): cannot start: \(posixReason(error))") }
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        print(text, terminator: "")
+        guard p.terminationStatus == 0, let secs = text.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else {
+            throw UsageError(description: "--reference \(python): the reference script failed (exit \(p.terminationStatus)); it needs backtesting and pandas")
+        }
+        print(String(format: "backtesting.py / Strat: %.1f× (end to end)", secs / strat))
     }
 
     /// The perpetual's inputs for the generated bars: mark bars 0.01% above the
