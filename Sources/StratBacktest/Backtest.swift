@@ -90,6 +90,12 @@ public final class Backtest {
     /// Liquidations of perpetuals, margin calls of spot shorts.
     let liquidations: LiquidationWatch?
     let perpData: PerpData
+    /// Per series index: its mark bars and funding rates (empty: none), read
+    /// forward from `markRows` and `fundingRows`.
+    let markSeries: [[Bar]]
+    let fundingSeries: [[FundingRate]]
+    var markRows: [Int]
+    var fundingRows: [Int]
     let account: Account
     let router: OrderRouter
     /// The strategy's `risk { }` block, enforced (nil without one).
@@ -182,6 +188,11 @@ public final class Backtest {
         // The market picks the portfolio: spot (shorts on a margin account hold
         // Reg T's 50% initial margin) or a perpetual-futures account.
         perpData = perp
+        let perpMarket = strategy.market.kind == .perp
+        markSeries = series.map { perpMarket ? perp.marks[$0.symbol] ?? [] : [] }
+        fundingSeries = series.map { perpMarket ? perp.funding[$0.symbol] ?? [] : [] }
+        markRows = series.map { _ in 0 }
+        fundingRows = series.map { _ in 0 }
         var perpPortfolio: PerpPortfolio?
         var spotMargin: SpotPortfolio?
         if strategy.market.kind == .perp {
@@ -283,6 +294,8 @@ public final class Backtest {
         while let now = clock.next(into: &bars) {
             let opened = bars.first { $0 != nil }!!.time
             account.beginBar(at: opened)
+            // A new leverage-bracket table moves margins and liquidation prices from its first bar.
+            if let perp, perp.advance(to: opened) { liquidations?.update(at: opened) }
             // Perpetuals: funding due by the bar's open is paid before it trades.
             if carrying {
                 for s in bars.indices { if let bar = bars[s] { carry(s, symbols[s], through: bar.time, mark: markBar(s, bar)?.open ?? bar.open) } }
@@ -327,7 +340,7 @@ public final class Backtest {
                 if let bar = bars[s] { portfolio.mark(slot: slots[s], price: markBar(s, bar)?.close ?? bar.close) }
             }
             risk?.close(at: now, barTime: opened, router: router)
-            liquidations?.update(at: now)
+            liquidations?.closed(at: now)
             if let m = strategy.membership {
                 let period = strategy.rebalance.map { BarLength.milliseconds($0 * 1000).bucket(of: opened) }
                     ?? strategy.rebalanceMonths.map { BarLength.months($0).bucket(of: opened) }
@@ -398,14 +411,12 @@ public final class Backtest {
     }
 
     /// Where each symbol's mark bars and funding rates have been read to.
-    var markRows: [Int] = []
-    var fundingRows: [Int] = []
 
     /// The mark-price bar of `bar`'s time, if the symbol has mark data (data
     /// index `s`; marks are read forward, as the bars are).
     func markBar(_ s: Int, _ bar: Bar) -> Bar? {
-        guard perp != nil, let marks = perpData.marks[series[s].symbol] else { return nil }
-        if markRows.count <= s { markRows += Array(repeating: 0, count: s + 1 - markRows.count) }
+        let marks = markSeries[s]
+        guard !marks.isEmpty else { return nil }
         var k = markRows[s]
         while k < marks.count, marks[k].time < bar.time { k += 1 }
         markRows[s] = k
@@ -448,9 +459,9 @@ public final class Backtest {
     /// Pays the funding of symbol `s` due up to `time` (inclusive), valued at the
     /// rate's own mark when the data gives one, else at `mark`.
     func fund(_ s: Int, _ symbol: String, through time: Int64, mark: Double) -> Bool {
-        guard let perp, let rates = perpData.funding[symbol] else { return false }
-        if fundingRows.count <= s { fundingRows += Array(repeating: 0, count: s + 1 - fundingRows.count) }
         var k = fundingRows[s], any = false
+        let rates = fundingSeries[s]
+        guard let perp, k < rates.count, rates[k].time <= time else { return false }
         while k < rates.count, rates[k].time <= time {
             for (leg, paid) in perp.fund(symbol, rate: rates[k].rate, mark: rates[k].mark ?? mark) {
                 account.book.recordFunding(symbol, leg: leg, paid)

@@ -94,6 +94,8 @@ public final class SpotPortfolio: LiquidatingPortfolio {
     public private(set) var interestPaid = 0.0
     public private(set) var shortfalls: [Double] = []
     public var sharesMargin: Bool { true }
+    /// A short's call price counts the other positions at their prices.
+    public var marksMoveLiquidations: Bool { maintenanceMargin != nil && held.lazy.filter { $0.quantity != 0 }.count > 1 }
     public private(set) var symbols: [String] = []
     var slots: [String: Int] = [:]
     var held: [Position] = []

@@ -42,6 +42,24 @@ let flatTier = [BracketTable(validFrom: 0, brackets: [
         #expect(p.liquidations.count == 1 && p.insuranceFund == 0)
     }
 
+    /// Brackets are dated: a table that comes into force during the run moves the
+    /// liquidation price from the open of its first bar. Long 1 @ 1000 at 10×
+    /// (WB 100): LP = (100 − 1000) / (MMR − 1) — 904.52 at 0.5%, 947.37 at 5%
+    /// (from 03:00). Bar 2 (low 930) passes under the 5% price but not the 0.5%
+    /// one; bar 3 (low 940) reaches only the 5% one.
+    @Test func aNewBracketTableMovesTheLiquidationPrice() throws {
+        let bars = hourly([(1000, 1001, 999, 1000), (1000, 1005, 995, 1000), (990, 995, 930, 960), (960, 965, 940, 950), (950, 950, 950, 950)])
+        let later = BracketTable(validFrom: bars.bars[3].time, brackets: [
+            LeverageBracket(notionalFloor: 0, notionalCap: .infinity, maxLeverage: 20, maintenanceRate: 0.05, maintenanceAmount: 0),
+        ])
+        var perp = PerpData(brackets: ["X": flatTier + [later]], liquidationFee: ["X": 0])
+        perp.marks["X"] = bars.bars
+        let r = try perpRun("  when close == 1000 and open == 1000 {\n    enter long size qty(1)\n  }", [bars], perp: perp)
+        let liq = try #require(r.fills.last)
+        #expect(liq.liquidation && liq.time == bars.bars[3].time, "\(r.fills)")
+        #expect(abs(liq.price - (100.0 - 1000) / (0.05 - 1)) < 1e-9)
+    }
+
     /// Under cross margin the wallet backs both positions: X falls 11% (the
     /// isolated run liquidates it) and stays open, Y's margin keeping it alive.
     @Test func crossMarginKeepsAPositionAlive() throws {

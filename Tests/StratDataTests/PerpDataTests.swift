@@ -291,10 +291,10 @@ let shippedBrackets = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
         // Left out, the market means the traded bars (not the marks beside them).
         let bt = try runProgram(stratBinary.path, ["backtest", strategy.path, "--data", "BTCUSDT=db:1h", "--db", db])
         #expect(bt.status == 0, "\(bt.stderr)")
-        #expect(bt.stderr.hasPrefix("strat: note: BTCUSDT perpetual: mark prices from the store (48 bars); funding from the store (6 rates); leverage brackets shipped with strat (Binance's of 2024-05-30, Data/brackets/binance_usdm_2024-05-30.json; dated after the first bar, the earliest table stands for the time before it too); liquidation fee 1.25%\n"), "\(bt.stderr)")
+        #expect(bt.stderr.hasPrefix("strat: note: BTCUSDT perpetual: mark prices from the store (48 bars); funding from the store (6 rates, 2024-01-01T00:00:00Z … 2024-01-02T16:00:00Z); leverage brackets shipped with strat (Binance's of 2024-05-30, Data/brackets/binance_usdm_2024-05-30.json; dated after the first bar, the earliest table stands for the time before it too); liquidation fee 1.25%\n"), "\(bt.stderr)")
         // Resampled to 4h, the marks are resampled too.
         let four = try runProgram(stratBinary.path, ["backtest", strategy.path, "--data", "BTCUSDT=db:4h:perp:binance", "--db", db])
-        #expect(four.stderr.contains("strat: note: BTCUSDT perpetual: mark prices from the store (12 bars); funding from the store (6 rates); "), "\(four.stderr)")
+        #expect(four.stderr.contains("strat: note: BTCUSDT perpetual: mark prices from the store (12 bars); funding from the store (6 rates, 2024-01-01T00:00:00Z … 2024-01-02T16:00:00Z); "), "\(four.stderr)")
         // Brackets imported into the store take over from the shipped ones.
         let brackets = FileManager.default.temporaryDirectory.appendingPathComponent("b-\(UUID().uuidString).json")
         try "[{\"symbol\":\"BTCUSDT\",\"brackets\":[{\"bracket\":1,\"initialLeverage\":20,\"notionalCap\":1000000,\"notionalFloor\":0,\"maintMarginRatio\":0.02,\"cum\":0}]}]"
@@ -302,7 +302,7 @@ let shippedBrackets = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
         let imported = try runProgram(stratBinary.path, ["data", "brackets", "import", brackets.path, "--valid-from", "2023-06-01", "--db", db])
         #expect(imported.status == 0, "\(imported.stderr)")
         let withStored = try runProgram(stratBinary.path, ["backtest", strategy.path, "--data", "BTCUSDT=db:1h", "--db", db])
-        #expect(withStored.stderr.hasPrefix("strat: note: BTCUSDT perpetual: mark prices from the store (48 bars); funding from the store (6 rates); leverage brackets from the store (1 table from 2023-06-01); no liquidation fee rate (--liquidation-fee BPS gives one)\n"), "\(withStored.stderr)")
+        #expect(withStored.stderr.hasPrefix("strat: note: BTCUSDT perpetual: mark prices from the store (48 bars); funding from the store (6 rates, 2024-01-01T00:00:00Z … 2024-01-02T16:00:00Z); leverage brackets from the store (1 table from 2023-06-01); no liquidation fee rate (--liquidation-fee BPS gives one)\n"), "\(withStored.stderr)")
         // Spot has neither marks nor funding.
         let spot = try runProgram(stratBinary.path, ["data", "fetch", "--symbol", "BTCUSDT", "--interval", "1h", "--from", "2024-01-01", "--to", "2024-01-02",
                                                      "--mark", "--base-url", server.baseURL, "--db", db])

@@ -34,6 +34,9 @@ public protocol LiquidatingPortfolio: Portfolio {
     var sharesMargin: Bool { get }
     /// What the insurance fund covered of each liquidation fill, in order.
     var shortfalls: [Double] { get }
+    /// Whether the liquidation prices move with the marks, not only with fills
+    /// and payments: when one position's depends on another's price.
+    var marksMoveLiquidations: Bool { get }
 }
 
 /// Orders that follow a position (a liquidation at its liquidation price):
@@ -46,8 +49,8 @@ public protocol PositionFollower: AnyObject {
 /// Keeps one liquidation order on every open perpetual position: a reduce-only
 /// stop at its liquidation price that triggers on the mark price. It is placed
 /// when the position opens (joining the rest of that bar), re-priced at every
-/// fill (of every symbol, in cross margin) and at every close (the price moves
-/// with funding, the other positions' marks and the brackets), so a
+/// fill (of every symbol, in cross margin), every payment, and every close
+/// when other positions' marks move it (cross margin), so a
 /// liquidation happens inside a bar, where the mark's path reaches it. In
 /// cross margin with hedge mode a symbol's two legs share one price: the order
 /// sits on the leg the price runs against, and its liquidation closes both
@@ -68,9 +71,14 @@ public final class LiquidationWatch: PositionFollower {
         exchange.follower = self
     }
 
-    /// After a close is marked (and funding paid): place or re-price every order.
+    /// After a payment (funding, interest): place or re-price every order.
     public func update(at time: Int64) {
         for k in portfolio.symbols.indices { _ = follow(k, at: time) }
+    }
+
+    /// After a close is marked: re-price when the marks move the prices.
+    public func closed(at time: Int64) {
+        if portfolio.marksMoveLiquidations { update(at: time) }
     }
 
     public func positionChanged(_ symbol: String, at time: Int64) -> [Int] {

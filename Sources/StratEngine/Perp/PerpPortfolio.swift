@@ -42,7 +42,10 @@ public final class PerpPortfolio: LiquidatingPortfolio {
     var isolated: [Double] = []
     var marks: [Double] = []
     /// The moment the account is at (the bar being traded), for dated brackets.
-    public var now: Int64 = 0
+    public private(set) var now: Int64 = .min
+    /// When a later bracket table of some symbol comes into force, ascending.
+    let tableChanges: [Int64]
+    var nextTableChange = 0
 
     public init(cash: Double, leverage: Double, margin: Margin, hedged: Bool = false, data: PerpData = PerpData(), symbols: [String] = []) {
         initialCash = cash
@@ -51,7 +54,20 @@ public final class PerpPortfolio: LiquidatingPortfolio {
         self.margin = margin
         self.hedged = hedged
         self.data = data
+        tableChanges = Array(Set(data.brackets.values.flatMap { $0.dropFirst().map(\.validFrom) })).sorted()
         for s in symbols { _ = slot(s) }
+    }
+
+    /// Moves the account to `time` (a bar's open); true when a new bracket table
+    /// came into force since, which moves margins and liquidation prices.
+    public func advance(to time: Int64) -> Bool {
+        now = time
+        var changed = false
+        while nextTableChange < tableChanges.count, tableChanges[nextTableChange] <= time {
+            nextTableChange += 1
+            changed = true
+        }
+        return changed
     }
 
     public func slot(_ symbol: String) -> Int {
@@ -282,6 +298,16 @@ public final class PerpPortfolio: LiquidatingPortfolio {
     /// (cross only), and the sums over the legs it closes, each with the MMR and
     /// cum of its notional's bracket at LP (iterated until no bracket changes).
     public var sharesMargin: Bool { margin == .cross }
+    /// Cross margin with more than one symbol held: the others' marks move each price.
+    public var marksMoveLiquidations: Bool {
+        guard margin == .cross else { return false }
+        var open = 0
+        for k in symbols.indices where held[2 * k].quantity != 0 || held[2 * k + 1].quantity != 0 {
+            open += 1
+            if open > 1 { return true }
+        }
+        return false
+    }
 
     public func liquidation(_ k: Int, _ leg: PositionSide? = nil) -> LiquidationTrigger? {
         let legs = margin == .cross ? [2 * k, 2 * k + 1] : [at(k, leg)]
