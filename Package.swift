@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "StratBacktest", targets: ["StratBacktest"]),
         .library(name: "StratREPL", targets: ["StratREPL"]),
         .library(name: "StratData", targets: ["StratData"]),
+        .library(name: "StratBatch", targets: ["StratBatch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,6 +48,10 @@ let package = Package(
         .target(name: "StratBacktest", dependencies: ["StratEngine", "StratRuntime", "StratIR", "StratMarket",
                                                      .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: fast),
+        // Sweeps, walk-forward, overfitting guards and the result cache (Docs/Batch.md).
+        .target(name: "StratBatch", dependencies: ["StratBacktest", "StratEngine", "StratIR", "StratMarket", "StratRuntime", "StratData",
+                                                  "StratSyntax", "StratSema", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: fast),
         .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
         // Swift 5 mode: readline's state is C globals, which Swift 6 rejects as shared mutable state.
         .target(name: "StratREPL", dependencies: ["CReadline", "StratBacktest", "StratRuntime", "StratIR", "StratSema",
@@ -54,7 +59,7 @@ let package = Package(
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "StratRuntime", dependencies: ["StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket"], swiftSettings: fast),
         .executableTarget(name: "strat", dependencies: [
-            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData",
+            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData", "StratBatch",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StratSyntaxTests", dependencies: ["StratSyntax"]),
@@ -67,6 +72,7 @@ let package = Package(
         .testTarget(name: "StratREPLTests", dependencies: ["StratREPL", "StratMarket"]),
         .testTarget(name: "StratDataTests", dependencies: ["StratData", "StratMarket", "StratTestSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StratBatchTests", dependencies: ["StratBatch", "StratBacktest", "StratIR", "StratMarket", "StratSyntax"]),
         .testTarget(name: "StratCLITests", dependencies: ["strat", "StratTestSupport"]),
         // Runs the CLI and tmux as child processes for the tests above.
         .target(name: "StratTestSupport", path: "Tests/StratTestSupport"),
