@@ -19,6 +19,42 @@ struct BacktestCommand: ParsableCommand {
             Exit status: 0 success, 1 the strategy has errors, 2 usage, I/O or data error.
             """)
 
+    @OptionGroup var options: RunOptions
+
+    @Option(help: "Write the full result as JSON here.")
+    var json: String?
+
+    @Option(help: "Write the trades as CSV here.")
+    var trades: String?
+
+    @Option(help: "Write the equity curve as CSV here.")
+    var equity: String?
+
+    func run() throws {
+        try withUsageErrors {
+            try checkOutputs([("--json", json), ("--trades", trades), ("--equity", equity)].compactMap { o, p in p.map { (o, $0) } },
+                             inputs: try options.inputFiles())
+            let prepared = try options.prepare()
+            let equityText = json == nil ? nil : EquityText()
+            let r = try prepared.run(prepared.config, equityText: equityText)
+            for w in r.warnings { writeStderr("strat: warning: \(w)\n") }
+            for n in r.notices.lines { writeStderr("strat: note: \(n)\n") }
+            if let json {
+                let provenance = try prepared.provenance(prepared.config)
+                do { try Report.writeJSON(r, provenance, to: json, equity: equityText) } catch {
+                    throw UsageError(description: "--json \(json): cannot write: \(posixReason(error))")
+                }
+            }
+            if let trades { try writeOutput(Data(Report.tradesCSV(r).utf8), to: trades, option: "--trades") }
+            if let equity { try writeOutput(Report.equityCSV(r), to: equity, option: "--equity") }
+            print(Report.summary(r), terminator: "")
+        }
+    }
+}
+
+/// What `strat backtest` and `strat batch` share: the strategy, its data and
+/// the engine's options, checked and loaded once by `prepare()`.
+struct RunOptions: ParsableArguments {
     @Argument(help: "A strategy file (.strat).")
     var strategy: String
 
@@ -111,15 +147,6 @@ struct BacktestCommand: ParsableCommand {
     @Option(name: .customLong("periods-per-year"), parsing: .unconditional, help: "Bars per year for annualised metrics (default: estimated from the data).")
     var periodsPerYear: Double?
 
-    @Option(help: "Write the full result as JSON here.")
-    var json: String?
-
-    @Option(help: "Write the trades as CSV here.")
-    var trades: String?
-
-    @Option(help: "Write the equity curve as CSV here.")
-    var equity: String?
-
     func validate() throws {
         try checkOption("--capital", capital, from: 0, above: true, to: OptionLimits.maxCapital)
         for (name, v) in [("--fees", fees), ("--maker-fees", makerFees), ("--taker-fees", takerFees), ("--half-spread", halfSpread)] {
@@ -144,10 +171,10 @@ struct BacktestCommand: ParsableCommand {
         try checkOption("--maintenance-margin", maintenanceMargin, from: 0, to: 100, below: true, unit: "a percentage")
     }
 
-    func run() throws {
-        try withUsageErrors {
-            try checkOutputs([("--json", json), ("--trades", trades), ("--equity", equity)].compactMap { o, p in p.map { (o, $0) } },
-                             inputs: try inputFiles())
+    /// Compiles the strategy, reads and checks every input, and builds the
+    /// configuration; the data files are hashed on the other core meanwhile.
+    func prepare() throws -> PreparedRun {
+        do {
             let source = try readSource(strategy)
             let result = Compiler.compile(source)
             renderDiagnostics(result.diagnostics, source)
@@ -216,10 +243,7 @@ struct BacktestCommand: ParsableCommand {
             }
             let perpFiles = try loadPerpFiles(s, &provenanceData, &files)
             // The data files' hashes are computed on the other core while the backtest runs.
-            nonisolated(unsafe) var hashes: [String] = []
-            let hashing = DispatchGroup()
-            let contents = files
-            DispatchQueue.global().async(group: hashing) { hashes = contents.map(Provenance.sha256) }
+            let hashing = DataHashes(files)
             if let twice = series.map(\.symbol).enumerated().first(where: { i, s in series[..<i].contains { $0.symbol == s } }) {
                 throw UsageError(description: "the symbol \(twice.element) is given twice in --data (\(data.filter { (try? parseData($0).0) == twice.element }.joined(separator: " and "))); give each symbol once")
             }
@@ -240,29 +264,8 @@ struct BacktestCommand: ParsableCommand {
                     throw UsageError(description: e.description)
                 }
             }
-            let r: BacktestResult
-            let equityText = json == nil ? nil : EquityText()
-            do {
-                r = try Backtest.run(s, data: series, config: config, intrabar: fine, depth: books, perp: perp, equityText: equityText)
-            } catch let e as RuntimeError {
-                throw UsageError(description: e.message)
-            }
-            for w in r.warnings { writeStderr("strat: warning: \(w)\n") }
-            for n in r.notices.lines { writeStderr("strat: note: \(n)\n") }
-            hashing.wait()
-            for i in provenanceData.indices { provenanceData[i].sha256 = hashes[i] }
-            let p = Provenance(strategyFile: strategy, strategySHA256: Provenance.sha256(Data(source.text.utf8)), irHash: s.hash,
-                               inputs: zip(s.inputs, try InputBinding.resolve(s.inputs, overrides: config.inputs))
-                                   .map { ($0.0.name, $0.1) },
-                               data: provenanceData.sorted { $0.symbol < $1.symbol }, config: config)
-            if let json {
-                do { try Report.writeJSON(r, p, to: json, equity: equityText) } catch {
-                    throw UsageError(description: "--json \(json): cannot write: \(posixReason(error))")
-                }
-            }
-            if let trades { try writeOutput(Data(Report.tradesCSV(r).utf8), to: trades, option: "--trades") }
-            if let equity { try writeOutput(Report.equityCSV(r), to: equity, option: "--equity") }
-            print(Report.summary(r), terminator: "")
+            return PreparedRun(source: source, strategyFile: strategy, strategy: s, series: series, config: config, intrabar: fine,
+                               depth: books, perp: perp, data: provenanceData, hashes: hashing)
         }
     }
 

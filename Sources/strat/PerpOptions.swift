@@ -14,7 +14,7 @@ struct PerpFiles {
     var brackets: (path: String, entries: [BracketFile.Entry])?
 }
 
-extension BacktestCommand {
+extension RunOptions {
     /// Reads the perp files; each defect is a usage error naming the file. They
     /// are refused for a strategy that does not trade a perpetual.
     func loadPerpFiles(_ s: IRStrategy, _ provenance: inout [Provenance.DataFile], _ files: inout [Data]) throws -> PerpFiles {
