@@ -1,0 +1,255 @@
+import ArgumentParser
+import Foundation
+import StratBacktest
+import StratBatch
+import StratEngine
+import StratIR
+import StratMarket
+import StratRuntime
+
+struct BatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batch",
+        abstract: "Run a strategy over many points (inputs and engine settings) and rank them.",
+        discussion: """
+            Every point is a whole backtest, the same as `strat backtest --set NAME=VALUE …` for it; \
+            the data is read once and shared by every point, on --jobs threads. Docs/Batch.md. \
+            Exit status: 0 success, 1 the strategy has errors, 2 usage, I/O or data error, 130 stopped by Ctrl-C \
+            (the finished points are written).
+            """)
+
+    @OptionGroup var options: RunOptions
+
+    @Option(help: "NAME=A...B[:STEP] or NAME=v1,v2,… over an input (repeatable; the points are the cartesian product).")
+    var grid: [String] = []
+
+    @Option(help: "NAME=v1,v2,… (or A...B[:STEP]) over an engine setting: \(BatchCommand.settings.joined(separator: ", ")) (repeatable; crossed with the inputs).")
+    var vary: [String] = []
+
+    @Option(parsing: .unconditional, help: "Draw N points instead of the whole grid: from each --grid's values, else from every input's declared range.")
+    var random: Int?
+
+    @Option(parsing: .unconditional, help: "The seed of --random (default: a new one each run, printed).")
+    var seed: UInt64?
+
+    @Option(name: .customLong("where"), help: "Keep the points where this holds, e.g. 'fast < slow' (inputs, numbers, arithmetic, comparisons, and/or/not).")
+    var condition: String?
+
+    @Option(help: "What ranks the points: \(Objective.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var objective = "sharpe"
+
+    @Option(parsing: .unconditional, help: "How many of the best points to print.")
+    var top = 10
+
+    @Option(parsing: .unconditional, help: "Threads running points (default: the core count).")
+    var jobs: Int?
+
+    @Option(help: "Write every point's row here: FILE.csv or FILE.json.")
+    var out: String?
+
+    @Option(help: "Keep more per point: equity (each point's equity curve, in the JSON).")
+    var keep: [String] = []
+
+    static let settings = ["fees", "maker-fees", "taker-fees", "half-spread", "slippage", "latency", "fill", "participation",
+                           "lot-size", "tick-size", "capital"]
+
+    func validate() throws {
+        try checkOption("--random", random, from: 1, to: SearchSpace.maxPoints, unit: "a number of points")
+        try checkOption("--top", top, from: 0, to: SearchSpace.maxPoints, unit: "a number of points")
+        try checkOption("--jobs", jobs, from: 1, to: 1024, unit: "a number of threads")
+        guard Objective(rawValue: objective) != nil else {
+            throw ValidationError("--objective must be one of \(Objective.allCases.map(\.rawValue).joined(separator: ", ")), got `\(objective)`")
+        }
+        if let bad = keep.first(where: { $0 != "equity" }) { throw ValidationError("--keep takes equity, got `\(bad)`") }
+        if let out, !out.hasSuffix(".csv"), !out.hasSuffix(".json") {
+            throw ValidationError("--out \(out): the file must end in .csv or .json")
+        }
+        if grid.isEmpty, random == nil { throw ValidationError("give the points: --grid NAME=A...B[:STEP] (repeatable) or --random N") }
+    }
+
+    func run() throws {
+        var stoppedEarly = false
+        try withUsageErrors {
+            if let out { try checkOutputs([("--out", out)], inputs: try options.inputFiles()) }
+            let prepared = try options.prepare()
+            let s = prepared.strategy
+            var space = SearchSpace()
+            do {
+                space.inputs = try grid.map { try SearchSpace.inputDimension($0, strategy: s) }
+                space.settings = try vary.map { try SearchSpace.settingDimension($0, allowed: Self.settings) }
+            } catch let e as SearchSpace.Error { throw UsageError(description: e.description) }
+            if let twice = duplicate((space.inputs + space.settings).map(\.name)) {
+                throw UsageError(description: "\(twice) is varied twice; give each input or setting once")
+            }
+            if let fixed = space.inputs.first(where: { d in options.sets.contains { $0.hasPrefix(d.name + "=") } }) {
+                throw UsageError(description: "--set \(fixed.name) and --grid \(fixed.name): an input is either fixed or varied")
+            }
+            let constraint: Constraint?
+            do { constraint = try condition.map { try Constraint($0, inputs: s.inputs.map(\.name)) } } catch let e as Constraint.Error {
+                throw UsageError(description: e.description)
+            }
+            let base = prepared.config
+            let keepPoint: (Point) throws -> Bool = { p in
+                guard let constraint else { return true }
+                return try constraint.holds(self.inputValues(p, base: base, strategy: s))
+            }
+            let seed = random == nil ? nil : self.seed ?? UInt64.random(in: 1...UInt64(UInt32.max))
+            let points: [Point]
+            do {
+                points = try random.map { try space.random($0, seed: seed!, strategy: s, where: keepPoint) } ?? space.points(where: keepPoint)
+            } catch let e as SearchSpace.Error { throw UsageError(description: e.description) }
+            guard !points.isEmpty else { throw UsageError(description: "no point is left" + (condition.map { " where `\($0)` holds" } ?? "")) }
+            // Every point's configuration is made (and checked) before anything runs.
+            var variants: [[Point.Assignment]: BacktestConfig] = [:]
+            var configs: [BacktestConfig] = []
+            configs.reserveCapacity(points.count)
+            for p in points {
+                var c = try variants[p.settings] ?? settingsConfig(p.settings, prepared: prepared)
+                variants[p.settings] = c
+                c.inputs = try inputValues(p, base: base, strategy: s)
+                configs.append(c)
+            }
+            if let seed { writeStderr("strat: note: \(points.count) points drawn with --seed \(seed)\n") }
+
+            let runner = BatchRunner(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+            let interrupt = Interrupt { runner.stop.set() }
+            let progress = Progress(total: points.count)
+            let keepEquity = keep.contains("equity")
+            let configured = configs
+            let results = try runner.run(points.count, progress: { progress.update($0) }) { i in
+                PointResult(point: points[i], result: try prepared.run(configured[i]), keepEquity: keepEquity)
+            }
+            progress.finish()
+            interrupt.cancel()
+            // Each warning once, with how many points had it when not all did.
+            let finished = results.compactMap { $0 }
+            var warned: [String] = []
+            for w in finished.flatMap(\.warnings) where !warned.contains(w) { warned.append(w) }
+            for w in warned {
+                let n = finished.filter { $0.warnings.contains(w) }.count
+                writeStderr("strat: warning: \(w)" + (n < finished.count ? " (\(n) of \(finished.count) points)" : "") + "\n")
+            }
+            let report = BatchReport(strategy: s.name, objective: Objective(rawValue: objective)!, inputNames: space.inputs.map(\.name).orIfEmpty(points[0].inputs.map(\.name)),
+                                     settingNames: space.settings.map(\.name), results: results, seed: seed)
+            if let out {
+                let text = out.hasSuffix(".json") ? report.json() : report.csv()
+                try writeOutput(Data(text.utf8), to: out, option: "--out")
+            }
+            print("\(s.name): \(report.rows.count) points" + (report.missing > 0 ? " (\(report.missing) not run: stopped)" : "") + ", best by \(objective) first")
+            print(report.table(top: top), terminator: "")
+            stoppedEarly = report.missing > 0
+        }
+        if stoppedEarly { throw ExitCode(130) }
+    }
+
+    /// The configuration of a combination of settings: `strat backtest`'s with
+    /// those options given instead, checked the same way.
+    func settingsConfig(_ settings: [Point.Assignment], prepared: PreparedRun) throws -> BacktestConfig {
+        var o = options
+        for a in settings {
+            func number() throws -> Double {
+                guard let v = Double(a.value) else { throw UsageError(description: "--vary \(a.name): `\(a.value)` is not a number") }
+                return v
+            }
+            switch a.name {
+            case "fees": o.fees = try number()
+            case "maker-fees": o.makerFees = try number()
+            case "taker-fees": o.takerFees = try number()
+            case "half-spread": o.halfSpread = try number()
+            case "slippage": o.slippage = a.value
+            case "latency":
+                guard let v = Int64(a.value) else { throw UsageError(description: "--vary latency: `\(a.value)` is not a whole number of milliseconds") }
+                o.latency = v
+            case "fill": o.fill = a.value
+            case "participation": o.participation = try number()
+            case "lot-size": o.lotSize = try number()
+            case "tick-size": o.tickSize = try number()
+            case "capital": o.capital = try number()
+            default: throw UsageError(description: "--vary \(a.name): not a setting that can vary")
+            }
+        }
+        do { try o.validate() } catch let e as ValidationError {
+            throw UsageError(description: "--vary \(settings.map { "\($0.name)=\($0.value)" }.joined(separator: " ")): \(e.message)")
+        }
+        var c = prepared.config
+        let instruments = c.execution.instruments
+        c.execution = try o.execution(market: prepared.strategy.market.kind)
+        c.execution.instruments = instruments
+        c.capital = o.capital
+        return c
+    }
+
+    /// The inputs of a point over those --set fixes.
+    func inputValues(_ p: Point, base: BacktestConfig, strategy s: IRStrategy) throws -> [String: Double] {
+        var v = base.inputs
+        for a in p.inputs {
+            guard let input = s.inputs.first(where: { $0.name == a.name }), let x = InputBinding.parse(a.value, type: input.type) else {
+                throw UsageError(description: "the point \(p.label): `\(a.value)` is not a value of input `\(a.name)`")
+            }
+            v[a.name] = x
+        }
+        // Inputs the constraint reads but no one set: their defaults.
+        for input in s.inputs where v[input.name] == nil { v[input.name] = input.defaultValue }
+        return v
+    }
+
+    func duplicate(_ names: [String]) -> String? {
+        var seen = Set<String>()
+        return names.first { !seen.insert($0).inserted }
+    }
+}
+
+extension Array {
+    func orIfEmpty(_ other: [Element]) -> [Element] { isEmpty ? other : self }
+}
+
+/// Ctrl-C while a batch runs: the first stops it taking new points (the ones
+/// running finish, and what is done is written); a second ends the process.
+final class Interrupt: @unchecked Sendable {
+    let source: DispatchSourceSignal
+    init(_ handler: @escaping @Sendable () -> Void) {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        nonisolated(unsafe) var seen = false
+        source.setEventHandler {
+            if seen { exit(130) }
+            seen = true
+            writeStderr("\nstrat: stopping after the points running now (Ctrl-C again to quit at once)\n")
+            handler()
+        }
+        source.resume()
+    }
+    func cancel() {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
+    }
+}
+
+/// A progress line on stderr when it is a terminal: points done of the total,
+/// the rate, the time elapsed and an estimate of the rest, redrawn at most
+/// four times a second.
+final class Progress: @unchecked Sendable {
+    let total: Int
+    let start = DispatchTime.now().uptimeNanoseconds
+    let lock = NSLock()
+    var drawn: UInt64 = 0
+    let live = isatty(2) == 1
+    init(total: Int) { self.total = total }
+
+    func update(_ done: Int) {
+        guard live else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        lock.lock()
+        defer { lock.unlock() }
+        guard done == total || now - drawn >= 250_000_000 else { return }
+        drawn = now
+        let elapsed = Double(now - start) / 1e9, rate = Double(done) / max(elapsed, 1e-9)
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        writeStderr(String(format: "\r%d/%d points, %.1f/s, %.1f s elapsed, ETA %.1f s   ", done, total, rate, elapsed, eta))
+    }
+
+    func finish() {
+        guard live else { return }
+        writeStderr("\n")
+    }
+}

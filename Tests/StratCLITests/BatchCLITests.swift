@@ -1,0 +1,160 @@
+import Foundation
+import StratTestSupport
+import Testing
+
+/// `strat batch` as a user runs it (issue 14).
+@Suite struct BatchCLITests {
+    /// CSV rows (after the header) as [column: value].
+    func rows(_ path: String) throws -> [[String: String]] {
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        let head = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        return lines.dropFirst().map { line in
+            Dictionary(uniqueKeysWithValues: zip(head, line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)))
+        }
+    }
+
+    /// The metrics of `strat backtest … --json` as the text JSON holds them.
+    func backtestMetrics(_ args: [String]) throws -> [String: String] {
+        let json = try temp("r.json", "")
+        let r = try runProgram(stratBinary.path, ["backtest"] + args + ["--json", json.path], in: repoRoot.path)
+        #expect(r.status == 0, "\(r.stderr)")
+        let text = try String(contentsOf: json, encoding: .utf8)
+        let start = try #require(text.range(of: "\"metrics\":{"))
+        let end = try #require(text[start.upperBound...].firstIndex(of: "}"))
+        var out: [String: String] = [:]
+        for field in text[start.upperBound..<end].split(separator: ",") {
+            let kv = field.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            out[kv[0].trimmingCharacters(in: CharacterSet(charactersIn: "\""))] = kv[1] == "null" ? "" : kv[1]
+        }
+        return out
+    }
+
+    /// A 3×3 grid on GOOG: each row equals `strat backtest --set …` for its point, to the last bit.
+    @Test func aGridEqualsOneBacktestPerPoint() throws {
+        let out = try temp("grid.csv", "")
+        let r = try strat("batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--lot-size", "1",
+                          "--grid", "fast=5...15:5", "--grid", "slow=20,30,40", "--out", out.path, "--top", "3")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("SmaCross: 9 points, best by sharpe first\n#  fast  slow  sharpe"), "\(r.stdout)")
+        let table = try rows(out.path)
+        #expect(table.count == 9)
+        #expect(table.map { "\($0["fast"]!)/\($0["slow"]!)" }.sorted() == ["10/20", "10/30", "10/40", "15/20", "15/30", "15/40", "5/20", "5/30", "5/40"])
+        // Best first by Sharpe.
+        let sharpes = table.map { Double($0["sharpe"]!)! }
+        #expect(sharpes == sharpes.sorted(by: >))
+        // The README's point (10, 30): 32 trades, 57,752.99.
+        let readme = try #require(table.first { $0["fast"] == "10" && $0["slow"] == "30" })
+        #expect(readme["trades"] == "32" && readme["final_equity"] == "57752.99")
+        for row in table {
+            let m = try backtestMetrics(["Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--lot-size", "1",
+                                         "--set", "fast=\(row["fast"]!)", "--set", "slow=\(row["slow"]!)"])
+            for k in ["final_equity", "total_return", "cagr", "sharpe", "sortino", "calmar", "max_drawdown", "win_rate", "profit_factor", "exposure"] {
+                #expect(row[k] == m[k], "\(k) at fast=\(row["fast"]!) slow=\(row["slow"]!): \(row[k]!) vs \(m[k] ?? "none")")
+            }
+            #expect(row["trades"] == m["n_trades"])
+        }
+    }
+
+    /// The same batch on one thread and on three gives the same bytes.
+    @Test func resultsDoNotDependOnTheJobs() throws {
+        var outputs: [String] = []
+        for jobs in ["1", "3"] {
+            let out = try temp("j.csv", "")
+            let r = try strat("batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=5...12",
+                              "--grid", "slow=25...40:5", "--vary", "fees=0,10", "--jobs", jobs, "--out", out.path)
+            #expect(r.status == 0, "\(r.stderr)")
+            outputs.append(try String(contentsOf: out, encoding: .utf8))
+        }
+        #expect(outputs[0] == outputs[1])
+        #expect(outputs[0].split(separator: "\n").count == 1 + 8 * 4 * 2)
+    }
+
+    /// Settings vary like inputs: the fees=10 point equals `strat backtest --fees 10`.
+    @Test func variedSettingsEqualTheBacktestOptions() throws {
+        let out = try temp("v.json", "")
+        let r = try strat("batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--lot-size", "1", "--grid", "fast=10",
+                          "--vary", "fees=0,10", "--vary", "fill=next-open,close", "--out", out.path)
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as? [String: Any])
+        let list = try #require(json["rows"] as? [[String: Any]])
+        #expect(list.count == 4 && json["missing"] as? Int == 0)
+        let point = try #require(list.first { ($0["settings"] as? [String: String]) == ["fees": "10", "fill": "close"] })
+        let m = try backtestMetrics(["Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--lot-size", "1", "--set", "fast=10",
+                                     "--fees", "10", "--fill", "close"])
+        #expect("\(point["final_equity"]!)" == m["final_equity"].map { "\(Double($0)!)" })
+        #expect(point["trades"] as? Int == Int(m["n_trades"]!))
+    }
+
+    /// `--random` draws the same points with the same seed, others without one;
+    /// `--where` keeps the points where the condition holds.
+    @Test func randomPointsAndConstraints() throws {
+        func drawn(_ extra: String...) throws -> (points: [String], stderr: String) {
+            let out = try temp("r.csv", "")
+            let r = try runProgram(stratBinary.path, ["batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--random", "6",
+                                                      "--where", "fast * 2 < slow", "--out", out.path] + extra, in: repoRoot.path)
+            #expect(r.status == 0, "\(r.stderr)")
+            return (try rows(out.path).map { "\($0["fast"]!)/\($0["slow"]!)" }.sorted(), r.stderr)
+        }
+        let a = try drawn("--seed", "7"), b = try drawn("--seed", "7"), c = try drawn(), d = try drawn()
+        #expect(a.points == b.points && a.points.count == 6)
+        #expect(c.points != d.points)
+        // Drawn from the declared ranges (fast 5...50, slow 20...200), all with 2 × fast < slow.
+        for p in a.points + c.points {
+            let v = p.split(separator: "/").map { Int($0)! }
+            #expect((5...50).contains(v[0]) && (20...200).contains(v[1]) && 2 * v[0] < v[1], "\(p)")
+        }
+        // Without --seed the seed used is printed, to draw them again.
+        #expect(c.stderr.contains("strat: note: 6 points drawn with --seed "))
+        let out = try temp("w.csv", "")
+        let w = try strat("batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=5...30:5", "--grid", "slow=20...30:5",
+                          "--where", "fast < slow and not (fast == 10)", "--out", out.path)
+        #expect(w.status == 0, "\(w.stderr)")
+        #expect(try rows(out.path).map { "\($0["fast"]!)/\($0["slow"]!)" }.sorted()
+            == ["15/20", "15/25", "15/30", "20/25", "20/30", "25/30", "5/20", "5/25", "5/30"])
+    }
+
+    @Test func badGridsAreRefusedBeforeAnythingRuns() throws {
+        func refused(_ args: String..., saying: String) throws {
+            let r = try runProgram(stratBinary.path, ["batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv"] + args, in: repoRoot.path)
+            #expect(r.status == 2 && r.stderr.contains(saying), "\(args): \(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+        try refused("--grid", "fast=1...10", saying: "--grid fast=1...10: the point fast=1 is outside the declared range 5...50 of input `fast`")
+        try refused("--grid", "fast=5.5", saying: "the point fast=5.5 is not a whole number, which input `fast` (Int) needs")
+        try refused("--grid", "speed=5...10", saying: "`speed` is not an input of SmaCross; its inputs are fast, slow")
+        try refused("--grid", "fast=10...5", saying: "the range is empty (10 is above 5)")
+        try refused("--grid", "fast=5...10:0", saying: "the step must be positive")
+        try refused("--grid", "fast", saying: "--grid takes NAME=A...B[:STEP] or NAME=v1,v2,…, got `fast`")
+        try refused("--grid", "fast=5,x", saying: "`x` is not a Int value")
+        try refused("--grid", "fast=5", "--grid", "fast=6", saying: "fast is varied twice")
+        try refused("--grid", "fast=5", "--set", "fast=6", saying: "--set fast and --grid fast: an input is either fixed or varied")
+        try refused("--grid", "fast=5", "--vary", "fees=-1", saying: "--vary fees=-1: --fees must be")
+        try refused("--grid", "fast=5", "--vary", "speed=1", saying: "`speed` is not a setting that can vary")
+        try refused("--grid", "fast=5", "--where", "fast < sma(close, 3)", saying: "only input names, numbers, arithmetic, comparisons and and/or/not are allowed here")
+        try refused("--grid", "fast=5", "--where", "fast < slowest", saying: "`slowest` is not an input; the inputs are fast, slow")
+        try refused("--grid", "fast=5...10", "--where", "fast > 100", saying: "no point is left where `fast > 100` holds")
+        try refused("--grid", "fast=5", "--objective", "luck", saying: "--objective must be one of sharpe")
+        try refused(saying: "give the points: --grid")
+    }
+
+    /// Ctrl-C (SIGINT to the child) stops taking points: the finished ones are
+    /// written to a valid file and the run says how many are missing.
+    @Test func interruptedBatchesWriteWhatIsDone() throws {
+        let out = try temp("i.csv", "")
+        let child = try Child(stratBinary.path, ["batch", "Strategies/sma_cross.strat", "--data", "Data/EURUSD.csv", "--grid", "fast=5...50",
+                                                 "--grid", "slow=20...200:2", "--jobs", "2", "--out", out.path], in: repoRoot.path)
+        // Wait for the first points (each takes a few ms), then interrupt.
+        Thread.sleep(forTimeInterval: 1.5)
+        child.kill(SIGINT)
+        let r = try child.wait(timeout: 120)
+        #expect(r.status == 130, "\(r.stderr)")
+        #expect(r.stderr.contains("stopping after the points running now"))
+        let total = 46 * 91
+        let m = try #require(r.stdout.firstMatch(of: /SmaCross: (\d+) points \((\d+) not run: stopped\)/))
+        let done = Int(m.1)!, missing = Int(m.2)!
+        #expect(done > 0 && missing > 0 && done + missing == total, "\(r.stdout)")
+        let table = try rows(out.path)
+        #expect(table.count == done)
+        #expect(table.allSatisfy { $0.count == 14 && Double($0["final_equity"]!) != nil })
+    }
+}
