@@ -18,6 +18,10 @@ public struct BacktestConfig: Codable, Sendable, Equatable {
     /// hourly) and the maintenance margin, a fraction of the shorts' value.
     public var borrowRate = 0.0
     public var shortMaintenance: Double? = SpotPortfolio.finraMaintenance
+    /// Rules act only on bars that open at or after this time; before it the
+    /// indicators warm up, nothing trades and the equity curve has not begun
+    /// (a walk-forward test window after its history).
+    public var tradeFrom: Int64?
 
     public init() {}
 }
@@ -28,6 +32,11 @@ public struct EquityPoint: Sendable, Equatable {
     public var time: Int64
     public var equity: Double
     public var cash: Double
+    public init(time: Int64, equity: Double, cash: Double) {
+        self.time = time
+        self.equity = equity
+        self.cash = cash
+    }
 }
 
 public struct BacktestResult: Sendable {
@@ -350,7 +359,8 @@ public final class Backtest {
                     for (i, d) in dataIndex.enumerated() { members[i] = bars[d] != nil && runtime.value(node: m, instance: i) == 1 }
                 }
             }
-            for (i, d) in dataIndex.enumerated() {
+            let acting = config.tradeFrom.map { opened >= $0 } ?? true
+            for (i, d) in dataIndex.enumerated() where acting {
                 guard let bar = bars[d] else { continue }
                 if trailing { router.updateTrails { k in self.trailSources[k].instance == i ? self.runtime.value(node: self.trailSources[k].node, instance: i) : nil } }
                 if strategy.membership != nil, !members[i], held[d] != 0,
@@ -384,6 +394,7 @@ public final class Backtest {
                 if held[s] != 0 { any = true }
             }
             if any { inMarket += 1 }
+            guard acting else { continue }
             let value = any ? portfolio.equity : cash
             // Labelled with the bar's own time, as in the data; valued at its close.
             equity.append(EquityPoint(time: opened, equity: value, cash: cash))

@@ -261,6 +261,7 @@ public enum Report {
         w.key("holidays"); w.beginArray(); for d in x.session.holidays.sorted() { w.time(d * 86_400_000) }; w.endArray()
         w.endObject()
         w.field("periods_per_year", c.periodsPerYear)
+        if let t = c.tradeFrom { w.field(time: "trade_from", t) }
         w.endObject()
         w.endObject()
     }

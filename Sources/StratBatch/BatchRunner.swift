@@ -113,6 +113,9 @@ public final class BatchRunner: @unchecked Sendable {
     public func run(_ count: Int, progress: @escaping @Sendable (Int) -> Void = { _ in },
                     _ body: @escaping @Sendable (Int) throws -> PointResult) throws -> [PointResult?] {
         nonisolated(unsafe) var results = [PointResult?](repeating: nil, count: count)
+        lock.lock()
+        (next, done, failure) = (0, 0, nil)
+        lock.unlock()
         let group = DispatchGroup()
         for _ in 0..<min(jobs, max(1, count)) {
             group.enter()

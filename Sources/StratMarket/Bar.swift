@@ -32,6 +32,13 @@ public struct BarSeries: Sendable, Equatable {
         self.halfSpreads = halfSpreads
     }
 
+    /// The bars that open in [from, to), with their spreads.
+    public func window(from: Int64, to: Int64) -> BarSeries {
+        let lo = bars.partitioningIndex { $0.time >= from }, hi = bars.partitioningIndex { $0.time >= to }
+        let range = lo..<max(lo, hi)
+        return BarSeries(symbol: symbol, bars: Array(bars[range]), halfSpreads: halfSpreads.map { Array($0[range]) })
+    }
+
     /// The line of bar `index` in the CSV it was read from (every row is a bar;
     /// the header is line 1).
     public static func csvLine(ofBar index: Int) -> Int { index + 2 }
@@ -43,5 +50,17 @@ public struct BarSeries: Sendable, Equatable {
         var counts: [Int64: Int] = [:]
         for i in 1..<min(bars.count, 10_000) { counts[bars[i].time - bars[i - 1].time, default: 0] += 1 }
         return counts.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `p`, for `p` false then true along the array.
+    func partitioningIndex(where p: (Element) -> Bool) -> Int {
+        var lo = 0, hi = count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if p(self[mid]) { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
     }
 }

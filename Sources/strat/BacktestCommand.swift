@@ -108,6 +108,9 @@ struct RunOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Starting cash in the quote currency.")
     var capital = 10_000.0
 
+    @Option(help: "Trade from this date or time (UTC); the bars before it only warm the indicators up.")
+    var from: String?
+
     @Option(parsing: .unconditional, help: "Fees in basis points of traded value, maker and taker alike (default: 0 on spot; 2 maker / 5 taker on perpetuals).")
     var fees: Double?
 
@@ -185,6 +188,12 @@ struct RunOptions: ParsableArguments {
             config.execution = try execution(market: s.market.kind)
             config.periodsPerYear = periodsPerYear
             config.inputs = try parseSets(s)
+            if let from {
+                guard let t = UTCTime.parse(Substring(from)) else {
+                    throw UsageError(description: "--from \(from): expected a date or time like 2010-01-04 or 2010-01-04T14:30:00Z")
+                }
+                config.tradeFrom = t
+            }
             if borrowRate != nil || maintenanceMargin != nil {
                 guard s.market.kind == .spot, s.market.margin != .none else {
                     let option = borrowRate != nil ? "--borrow-rate" : "--maintenance-margin"

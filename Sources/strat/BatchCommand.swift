@@ -50,6 +50,12 @@ struct BatchCommand: ParsableCommand {
     @Option(help: "Keep more per point: equity (each point's equity curve, in the JSON).")
     var keep: [String] = []
 
+    @Option(name: .customLong("walk-forward"), help: "TRAIN/TEST (durations like 180d/30d, or bar counts like 500/100): choose the best point on each training window, run it on the test window after it.")
+    var walkForward: String?
+
+    @Flag(help: "Walk-forward training windows all start at the first bar (default: they roll forward by the test length).")
+    var anchored = false
+
     static let settings = ["fees", "maker-fees", "taker-fees", "half-spread", "slippage", "latency", "fill", "participation",
                            "lot-size", "tick-size", "capital"]
 
@@ -65,6 +71,8 @@ struct BatchCommand: ParsableCommand {
             throw ValidationError("--out \(out): the file must end in .csv or .json")
         }
         if grid.isEmpty, random == nil { throw ValidationError("give the points: --grid NAME=A...B[:STEP] (repeatable) or --random N") }
+        if anchored, walkForward == nil { throw ValidationError("--anchored belongs to --walk-forward") }
+        if walkForward != nil, keep.contains("equity") { throw ValidationError("--keep equity is for sweeps; a walk-forward's JSON has its out-of-sample equity") }
     }
 
     func run() throws {
@@ -113,6 +121,12 @@ struct BatchCommand: ParsableCommand {
 
             let runner = BatchRunner(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
             let interrupt = Interrupt { runner.stop.set() }
+            defer { interrupt.cancel() }
+            let objective = Objective(rawValue: self.objective)!
+            if let walkForward {
+                stoppedEarly = try walk(walkForward, points: points, configs: configs, prepared: prepared, runner: runner, objective: objective)
+                return
+            }
             let progress = Progress(total: points.count)
             let keepEquity = keep.contains("equity")
             let configured = configs
@@ -120,26 +134,79 @@ struct BatchCommand: ParsableCommand {
                 PointResult(point: points[i], result: try prepared.run(configured[i]), keepEquity: keepEquity)
             }
             progress.finish()
-            interrupt.cancel()
-            // Each warning once, with how many points had it when not all did.
-            let finished = results.compactMap { $0 }
-            var warned: [String] = []
-            for w in finished.flatMap(\.warnings) where !warned.contains(w) { warned.append(w) }
-            for w in warned {
-                let n = finished.filter { $0.warnings.contains(w) }.count
-                writeStderr("strat: warning: \(w)" + (n < finished.count ? " (\(n) of \(finished.count) points)" : "") + "\n")
-            }
-            let report = BatchReport(strategy: s.name, objective: Objective(rawValue: objective)!, inputNames: space.inputs.map(\.name).orIfEmpty(points[0].inputs.map(\.name)),
+            warnOnce(results.compactMap { $0 })
+            let report = BatchReport(strategy: s.name, objective: objective, inputNames: space.inputs.map(\.name).orIfEmpty(points[0].inputs.map(\.name)),
                                      settingNames: space.settings.map(\.name), results: results, seed: seed)
             if let out {
                 let text = out.hasSuffix(".json") ? report.json() : report.csv()
                 try writeOutput(Data(text.utf8), to: out, option: "--out")
             }
-            print("\(s.name): \(report.rows.count) points" + (report.missing > 0 ? " (\(report.missing) not run: stopped)" : "") + ", best by \(objective) first")
+            print("\(s.name): \(report.rows.count) point\(report.rows.count == 1 ? "" : "s")" + (report.missing > 0 ? " (\(report.missing) not run: stopped)" : "") + ", best by \(objective.rawValue) first")
             print(report.table(top: top), terminator: "")
             stoppedEarly = report.missing > 0
         }
         if stoppedEarly { throw ExitCode(130) }
+    }
+
+    /// Each warning of the points once, with how many had it when not all did.
+    func warnOnce(_ finished: [PointResult]) {
+        var warned: [String] = []
+        for w in finished.flatMap(\.warnings) where !warned.contains(w) { warned.append(w) }
+        for w in warned {
+            let n = finished.filter { $0.warnings.contains(w) }.count
+            writeStderr("strat: warning: \(w)" + (n < finished.count ? " (\(n) of \(finished.count) points)" : "") + "\n")
+        }
+    }
+
+    /// The walk-forward: every point on each training window, the best on the
+    /// test window after it (its history from the training window's start warms
+    /// the indicators; it trades from the test window's first bar). True when
+    /// Ctrl-C stopped it.
+    func walk(_ spec: String, points: [Point], configs: [BacktestConfig], prepared: PreparedRun, runner: BatchRunner,
+              objective: Objective) throws -> Bool {
+        let plan: WalkForward
+        do { plan = try WalkForward(parsing: spec, anchored: anchored) } catch let e as WalkForward.Error { throw UsageError(description: e.description) }
+        let times = Array(Set(prepared.series.flatMap { $0.bars.map(\.time) })).sorted()
+        let windows: [WalkForward.Window]
+        do { windows = try plan.windows(times) } catch let e as WalkForward.Error { throw UsageError(description: e.description) }
+        let progress = Progress(total: windows.count * (points.count + 1))
+        let year = 365.25 * 86_400_000.0
+        let step = prepared.series.compactMap(\.interval).min() ?? 0
+        func years(_ from: Int64, _ to: Int64) -> Double {
+            // Up to the end of the last bar inside, when the data ends first.
+            let last = times.last { $0 < to } ?? from
+            return Double(min(to, last + step) - from) / year
+        }
+        var rows: [WalkForwardReport.Row] = [], tests: [BacktestResult] = []
+        var stopped = false
+        for (k, w) in windows.enumerated() {
+            let train = prepared.series.map { $0.window(from: w.trainFrom, to: w.trainTo) }
+            let done = k * (points.count + 1)
+            let results = try runner.run(points.count, progress: { progress.update(done + $0) }) { i in
+                PointResult(point: points[i], result: try prepared.run(configs[i], on: train), keepEquity: false)
+            }
+            guard !runner.stop.isSet else { stopped = true; break }
+            let finished = results.compactMap { $0 }
+            if k == 0 { warnOnce(finished) }
+            guard let best = objective.ranking(finished).first else { continue }
+            let chosen = finished[best]
+            var config = configs[points.firstIndex(of: chosen.point)!]
+            config.tradeFrom = w.testFrom
+            let test = try prepared.run(config, on: prepared.series.map { $0.window(from: w.trainFrom, to: w.testTo) })
+            progress.update(done + points.count + 1)
+            tests.append(test)
+            rows.append(.init(window: w, chosen: chosen, test: PointResult(point: chosen.point, result: test, keepEquity: false),
+                              trainYears: years(w.trainFrom, w.trainTo), testYears: years(w.testFrom, w.testTo)))
+        }
+        progress.finish()
+        let capital = configs.first?.capital ?? prepared.config.capital
+        let ppy = prepared.config.periodsPerYear ?? tests.first?.metrics.periodsPerYear ?? 252
+        let report = WalkForwardReport(objective: objective, rows: rows, tests: tests, capital: capital, periodsPerYear: ppy)
+        if let out { try writeOutput(Data((out.hasSuffix(".json") ? report.json() : report.csv()).utf8), to: out, option: "--out") }
+        print("\(prepared.strategy.name): walk-forward \(spec)\(anchored ? " anchored" : ""), \(points.count) point\(points.count == 1 ? "" : "s"), "
+              + "\(rows.count) of \(windows.count) window\(windows.count == 1 ? "" : "s")" + (stopped ? " (stopped)" : ""))
+        print(report.text(), terminator: "")
+        return stopped
     }
 
     /// The configuration of a combination of settings: `strat backtest`'s with

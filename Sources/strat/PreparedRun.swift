@@ -22,9 +22,10 @@ struct PreparedRun: @unchecked Sendable {
     let data: [Provenance.DataFile]
     let hashes: DataHashes
 
-    func run(_ config: BacktestConfig, equityText: EquityText? = nil) throws -> BacktestResult {
+    /// A run with `config`, on `bars` (a window of the data) or all of it.
+    func run(_ config: BacktestConfig, on bars: [BarSeries]? = nil, equityText: EquityText? = nil) throws -> BacktestResult {
         do {
-            return try Backtest.run(strategy, data: series, config: config, intrabar: intrabar, depth: depth, perp: perp, equityText: equityText)
+            return try Backtest.run(strategy, data: bars ?? series, config: config, intrabar: intrabar, depth: depth, perp: perp, equityText: equityText)
         } catch let e as RuntimeError {
             throw UsageError(description: e.message)
         }

@@ -157,4 +157,54 @@ import Testing
         #expect(table.count == done)
         #expect(table.allSatisfy { $0.count == 14 && Double($0["final_equity"]!) != nil })
     }
+
+    /// GOOG rows whose time is in [from, to), as a CSV file.
+    func googSlice(_ from: String, _ to: String) throws -> String {
+        let lines = try String(contentsOf: repoRoot.appendingPathComponent("Data/GOOG.csv"), encoding: .utf8).split(separator: "\n")
+        let kept = lines.dropFirst().filter { $0.prefix(10) >= from.prefix(10) && $0.prefix(10) < to.prefix(10) }
+        return try temp("slice.csv", ([String(lines[0])] + kept.map(String.init)).joined(separator: "\n") + "\n").path
+    }
+
+    /// Walk-forward on GOOG: each window's choice is the best point of a batch on
+    /// its training bars alone, and its test result is `strat backtest --from`
+    /// the test window's start on the bars from the training window's start.
+    @Test func walkForwardWindowsChooseOnTrainingAndRunOnTest() throws {
+        let out = try temp("wf.json", "")
+        let grid = ["--grid", "fast=5...15:5", "--grid", "slow=20,40"]
+        let r = try runProgram(stratBinary.path, ["batch", "Strategies/sma_cross.strat", "--data", "GOOG=Data/GOOG.csv", "--lot-size", "1"] + grid
+                               + ["--walk-forward", "730d/365d", "--out", out.path], in: repoRoot.path)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("SmaCross: walk-forward 730d/365d, 6 points, 7 of 7 windows\n"), "\(r.stdout)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as? [String: Any])
+        let windows = try #require(json["windows"] as? [[String: Any]])
+        #expect(windows.count == 7)
+        // Rolling by the test length: each training window starts a year after the last.
+        #expect(windows.map { "\($0["train_from"]!)".prefix(10) } == ["2004-08-19", "2005-08-19", "2006-08-19", "2007-08-19", "2008-08-18", "2009-08-18", "2010-08-18"])
+        for w in windows.prefix(2) {
+            let trainFrom = "\(w["train_from"]!)", trainTo = "\(w["train_to"]!)", testFrom = "\(w["test_from"]!)", testTo = "\(w["test_to"]!)"
+            let inputs = try #require(w["inputs"] as? [String: String])
+            // The choice: rank 1 of the same grid on the training bars.
+            let best = try temp("best.csv", "")
+            let b = try runProgram(stratBinary.path, ["batch", "Strategies/sma_cross.strat", "--data", "GOOG=\(try googSlice(trainFrom, trainTo))",
+                                                      "--lot-size", "1"] + grid + ["--out", best.path], in: repoRoot.path)
+            #expect(b.status == 0, "\(b.stderr)")
+            let top = try rows(best.path)[0]
+            #expect(inputs == ["fast": top["fast"]!, "slow": top["slow"]!], "\(trainFrom): \(inputs) vs \(top)")
+            // The test: that point from the test window's start, the training bars warming it up.
+            let m = try backtestMetrics(["Strategies/sma_cross.strat", "--data", "GOOG=\(try googSlice(trainFrom, testTo))", "--lot-size", "1",
+                                         "--set", "fast=\(inputs["fast"]!)", "--set", "slow=\(inputs["slow"]!)", "--from", String(testFrom.prefix(10))])
+            #expect("\(w["test_final_equity"]!)" == "\(Double(m["final_equity"]!)!)", "\(testFrom)")
+        }
+        // The out-of-sample curve chains the test windows.
+        let chained = windows.reduce(1.0) { $0 * (1 + ($1["test_return"] as! Double)) } - 1
+        let oos = try #require(json["out_of_sample"] as? [String: Any])
+        #expect(abs(chained - (oos["total_return"] as! Double)) < 1e-12)
+        let anchored = try strat("batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=10", "--walk-forward", "1000/500", "--anchored")
+        // Bars 1000 and 1500 of GOOG open on 2008-08-08 and 2010-08-04 (lines 1002 and 1502 of the file).
+        #expect(anchored.stdout.contains("1  2004-08-19 … 2008-08-08  2008-08-08 … 2010-08-04") && anchored.stdout.contains("2  2004-08-19 … 2010-08-04  2010-08-04 … 2012-07-27"), "\(anchored.stdout)")
+        let short = try strat("batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=10", "--walk-forward", "5000/100")
+        #expect(short.status == 2 && short.stderr.contains("is shorter than one training window and a test bar"))
+        let mixed = try strat("batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=10", "--walk-forward", "100/30d")
+        #expect(mixed.status == 2 && mixed.stderr.contains("give both lengths as durations or both as bar counts"))
+    }
 }
