@@ -5,7 +5,7 @@ import StratMarket
 
 /// What a batch keeps of one point's run: its metrics and its returns per
 /// period (for the overfitting guards); the equity curve only when asked.
-public struct PointResult: Sendable {
+public struct PointResult: Sendable, Codable {
     public var point: Point
     public var finalEquity: Double
     public var totalReturn: Double
@@ -24,6 +24,11 @@ public struct PointResult: Sendable {
     public var equity: [EquityPoint]?
     /// The run's warnings (data and configuration; the same for most points).
     public var warnings: [String]
+
+    // The equity curve (kept only when asked) is not cached.
+    enum CodingKeys: String, CodingKey {
+        case point, finalEquity, totalReturn, cagr, sharpe, sortino, calmar, maxDrawdown, trades, winRate, profitFactor, exposure, returns, warnings
+    }
 
     public init(point: Point, result r: BacktestResult, keepEquity: Bool) {
         self.point = point

@@ -283,12 +283,44 @@ public final class Store: Sendable {
                 ALTER TABLE funding ADD COLUMN mark REAL;
                 """)
         }
+        m.registerMigration("v4: batch results, keyed by the hash of what made them") { db in
+            try db.execute(sql: """
+                CREATE TABLE batch_results (
+                    key TEXT PRIMARY KEY NOT NULL, engine_version TEXT NOT NULL, created_at INTEGER NOT NULL, result BLOB NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 
     /// The schema version: the migrations applied.
     public func migrations() throws -> [String] {
         try reading { try Self.migrator.appliedMigrations($0) }
+    }
+
+    /// Cached batch results of the keys that have one.
+    public func cachedResults(_ keys: [String]) throws -> [String: Data] {
+        try reading { db in
+            var out: [String: Data] = [:]
+            for start in stride(from: 0, to: keys.count, by: 500) {
+                let chunk = Array(keys[start..<min(keys.count, start + 500)])
+                let rows = try Row.fetchAll(db, sql: "SELECT key, result FROM batch_results WHERE key IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
+                                            arguments: StatementArguments(chunk))
+                for r in rows { out[r["key"]] = r["result"] as Data }
+            }
+            return out
+        }
+    }
+
+    /// Keeps batch results (one transaction; a key already stored is replaced).
+    public func cacheResults(_ items: [(key: String, result: Data)], engineVersion: String, at now: Int64) throws {
+        guard !items.isEmpty else { return }
+        try writing { db in
+            for i in items {
+                try db.execute(sql: "INSERT OR REPLACE INTO batch_results (key, engine_version, created_at, result) VALUES (?, ?, ?, ?)",
+                               arguments: [i.key, engineVersion, now, i.result])
+            }
+        }
     }
 
     /// Stores bars (a bar already stored at the same time is replaced); returns

@@ -73,6 +73,22 @@ public struct TradingSession: Codable, Sendable, Equatable {
         self.holidays = holidays
     }
 
+    // Sets encode in order: the same session is the same bytes in every process
+    // (a batch's cache keys hash them).
+    enum CodingKeys: String, CodingKey { case weekdays, openMinute, closeMinute, holidays }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(weekdays.sorted(), forKey: .weekdays)
+        try c.encode(openMinute, forKey: .openMinute)
+        try c.encode(closeMinute, forKey: .closeMinute)
+        try c.encode(holidays.sorted(), forKey: .holidays)
+    }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(weekdays: Set(try c.decode([Int].self, forKey: .weekdays)), openMinute: try c.decode(Int.self, forKey: .openMinute),
+                  closeMinute: try c.decode(Int.self, forKey: .closeMinute), holidays: Set(try c.decode([Int64].self, forKey: .holidays)))
+    }
+
     static func weekday(_ day: Int64) -> Int { Int(((day + 3) % 7 + 7) % 7) + 1 }   // 1970-01-01 was a Thursday
 
     /// Every minute of every day, no holidays (no need to look at a time).

@@ -56,6 +56,9 @@ struct BatchCommand: ParsableCommand {
     @Flag(help: "Walk-forward training windows all start at the first bar (default: they roll forward by the test length).")
     var anchored = false
 
+    @Flag(name: .customLong("no-cache"), help: "Run every point, neither reading nor keeping results in the store's cache.")
+    var noCache = false
+
     static let settings = ["fees", "maker-fees", "taker-fees", "half-spread", "slippage", "latency", "fill", "participation",
                            "lot-size", "tick-size", "capital"]
 
@@ -127,13 +130,30 @@ struct BatchCommand: ParsableCommand {
                 stoppedEarly = try walk(walkForward, points: points, configs: configs, prepared: prepared, runner: runner, objective: objective)
                 return
             }
-            let progress = Progress(total: points.count)
             let keepEquity = keep.contains("equity")
+            // Points already computed come from the store's cache (not with
+            // --keep equity: curves are not kept there).
+            let cache = noCache ? nil : openCache(prepared)
+            let keys = cache.map { c in configs.map(c.key) } ?? []
+            var cached: [Int: PointResult] = [:]
+            if let cache, !keepEquity {
+                do { cached = try cache.lookup(keys) } catch { writeStderr("strat: warning: the result cache cannot be read (\(error)); every point runs\n") }
+            }
+            let todo = points.indices.filter { cached[$0] == nil }
+            if !cached.isEmpty { writeStderr("strat: note: \(cached.count) of \(points.count) points from the cache (--no-cache runs them all)\n") }
+            let progress = Progress(total: todo.count)
             let configured = configs
-            let results = try runner.run(points.count, progress: { progress.update($0) }) { i in
-                PointResult(point: points[i], result: try prepared.run(configured[i]), keepEquity: keepEquity)
+            let ran = try runner.run(todo.count, progress: { progress.update($0) }) { j in
+                PointResult(point: points[todo[j]], result: try prepared.run(configured[todo[j]]), keepEquity: keepEquity)
             }
             progress.finish()
+            var results: [PointResult?] = points.indices.map { i in cached[i].map { var r = $0; r.point = points[i]; return r } }
+            for (j, i) in todo.enumerated() { results[i] = ran[j] }
+            if let cache {
+                do { try cache.save(todo.indices.compactMap { j in ran[j].map { (keys[todo[j]], $0) } }) } catch {
+                    writeStderr("strat: warning: the results could not be cached (\(error))\n")
+                }
+            }
             warnOnce(results.compactMap { $0 })
             let report = BatchReport(strategy: s.name, objective: objective, inputNames: space.inputs.map(\.name).orIfEmpty(points[0].inputs.map(\.name)),
                                      settingNames: space.settings.map(\.name), results: results, seed: seed)
@@ -146,6 +166,17 @@ struct BatchCommand: ParsableCommand {
             stoppedEarly = report.missing > 0
         }
         if stoppedEarly { throw ExitCode(130) }
+    }
+
+    /// The store's result cache for this strategy and data; nil (with a
+    /// warning) when the store cannot be opened for writing.
+    func openCache(_ prepared: PreparedRun) -> ResultCache? {
+        do {
+            return ResultCache(store: try openStore(options.db), irHash: prepared.strategy.hash, dataHashes: prepared.hashes.value)
+        } catch {
+            writeStderr("strat: warning: no result cache (\(error)); every point runs (--no-cache says so quietly)\n")
+            return nil
+        }
     }
 
     /// Each warning of the points once, with how many had it when not all did.

@@ -4,6 +4,15 @@ import Testing
 
 /// `strat batch` as a user runs it (issue 14).
 @Suite struct BatchCLITests {
+    /// `strat batch …` with its own new store (the result cache), unless `db` is given.
+    func batch(_ args: [String], db: String? = nil) throws -> Run {
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        env["STRAT_DB"] = try db ?? temp("cache.db", "").path
+        return try runProgram(stratBinary.path, ["batch"] + args, in: repoRoot.path, environment: env)
+    }
+    func batch(_ args: String...) throws -> Run { try batch(args) }
+
     /// CSV rows (after the header) as [column: value].
     func rows(_ path: String) throws -> [[String: String]] {
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
@@ -32,7 +41,7 @@ import Testing
     /// A 3×3 grid on GOOG: each row equals `strat backtest --set …` for its point, to the last bit.
     @Test func aGridEqualsOneBacktestPerPoint() throws {
         let out = try temp("grid.csv", "")
-        let r = try strat("batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--lot-size", "1",
+        let r = try batch("Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--lot-size", "1",
                           "--grid", "fast=5...15:5", "--grid", "slow=20,30,40", "--out", out.path, "--top", "3")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.hasPrefix("SmaCross: 9 points, best by sharpe first\n#  fast  slow  sharpe"), "\(r.stdout)")
@@ -60,7 +69,7 @@ import Testing
         var outputs: [String] = []
         for jobs in ["1", "3"] {
             let out = try temp("j.csv", "")
-            let r = try strat("batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=5...12",
+            let r = try batch("Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=5...12",
                               "--grid", "slow=25...40:5", "--vary", "fees=0,10", "--jobs", jobs, "--out", out.path)
             #expect(r.status == 0, "\(r.stderr)")
             outputs.append(try String(contentsOf: out, encoding: .utf8))
@@ -72,7 +81,7 @@ import Testing
     /// Settings vary like inputs: the fees=10 point equals `strat backtest --fees 10`.
     @Test func variedSettingsEqualTheBacktestOptions() throws {
         let out = try temp("v.json", "")
-        let r = try strat("batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--lot-size", "1", "--grid", "fast=10",
+        let r = try batch("Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--lot-size", "1", "--grid", "fast=10",
                           "--vary", "fees=0,10", "--vary", "fill=next-open,close", "--out", out.path)
         #expect(r.status == 0, "\(r.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as? [String: Any])
@@ -90,8 +99,8 @@ import Testing
     @Test func randomPointsAndConstraints() throws {
         func drawn(_ extra: String...) throws -> (points: [String], stderr: String) {
             let out = try temp("r.csv", "")
-            let r = try runProgram(stratBinary.path, ["batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--random", "6",
-                                                      "--where", "fast * 2 < slow", "--out", out.path] + extra, in: repoRoot.path)
+            let r = try batch(["Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--random", "6",
+                                                      "--where", "fast * 2 < slow", "--out", out.path] + extra)
             #expect(r.status == 0, "\(r.stderr)")
             return (try rows(out.path).map { "\($0["fast"]!)/\($0["slow"]!)" }.sorted(), r.stderr)
         }
@@ -106,7 +115,7 @@ import Testing
         // Without --seed the seed used is printed, to draw them again.
         #expect(c.stderr.contains("strat: note: 6 points drawn with --seed "))
         let out = try temp("w.csv", "")
-        let w = try strat("batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=5...30:5", "--grid", "slow=20...30:5",
+        let w = try batch("Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=5...30:5", "--grid", "slow=20...30:5",
                           "--where", "fast < slow and not (fast == 10)", "--out", out.path)
         #expect(w.status == 0, "\(w.stderr)")
         #expect(try rows(out.path).map { "\($0["fast"]!)/\($0["slow"]!)" }.sorted()
@@ -115,7 +124,7 @@ import Testing
 
     @Test func badGridsAreRefusedBeforeAnythingRuns() throws {
         func refused(_ args: String..., saying: String) throws {
-            let r = try runProgram(stratBinary.path, ["batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv"] + args, in: repoRoot.path)
+            let r = try batch(["Strategies/sma_cross.strat", "--data", "Data/GOOG.csv"] + args)
             #expect(r.status == 2 && r.stderr.contains(saying), "\(args): \(r.stderr)")
             #expect(r.stdout.isEmpty)
         }
@@ -142,7 +151,7 @@ import Testing
     @Test func interruptedBatchesWriteWhatIsDone() throws {
         let out = try temp("i.csv", "")
         let child = try Child(stratBinary.path, ["batch", "Strategies/sma_cross.strat", "--data", "Data/EURUSD.csv", "--grid", "fast=5...50",
-                                                 "--grid", "slow=20...200:2", "--jobs", "2", "--out", out.path], in: repoRoot.path)
+                                                 "--grid", "slow=20...200:2", "--jobs", "2", "--no-cache", "--out", out.path], in: repoRoot.path)
         // Wait for the first points (each takes a few ms), then interrupt.
         Thread.sleep(forTimeInterval: 1.5)
         child.kill(SIGINT)
@@ -171,8 +180,8 @@ import Testing
     @Test func walkForwardWindowsChooseOnTrainingAndRunOnTest() throws {
         let out = try temp("wf.json", "")
         let grid = ["--grid", "fast=5...15:5", "--grid", "slow=20,40"]
-        let r = try runProgram(stratBinary.path, ["batch", "Strategies/sma_cross.strat", "--data", "GOOG=Data/GOOG.csv", "--lot-size", "1"] + grid
-                               + ["--walk-forward", "730d/365d", "--out", out.path], in: repoRoot.path)
+        let r = try batch(["Strategies/sma_cross.strat", "--data", "GOOG=Data/GOOG.csv", "--lot-size", "1"] + grid
+                               + ["--walk-forward", "730d/365d", "--out", out.path])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.hasPrefix("SmaCross: walk-forward 730d/365d, 6 points, 7 of 7 windows\n"), "\(r.stdout)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as? [String: Any])
@@ -185,8 +194,8 @@ import Testing
             let inputs = try #require(w["inputs"] as? [String: String])
             // The choice: rank 1 of the same grid on the training bars.
             let best = try temp("best.csv", "")
-            let b = try runProgram(stratBinary.path, ["batch", "Strategies/sma_cross.strat", "--data", "GOOG=\(try googSlice(trainFrom, trainTo))",
-                                                      "--lot-size", "1"] + grid + ["--out", best.path], in: repoRoot.path)
+            let b = try batch(["Strategies/sma_cross.strat", "--data", "GOOG=\(try googSlice(trainFrom, trainTo))",
+                                                      "--lot-size", "1"] + grid + ["--out", best.path])
             #expect(b.status == 0, "\(b.stderr)")
             let top = try rows(best.path)[0]
             #expect(inputs == ["fast": top["fast"]!, "slow": top["slow"]!], "\(trainFrom): \(inputs) vs \(top)")
@@ -199,12 +208,43 @@ import Testing
         let chained = windows.reduce(1.0) { $0 * (1 + ($1["test_return"] as! Double)) } - 1
         let oos = try #require(json["out_of_sample"] as? [String: Any])
         #expect(abs(chained - (oos["total_return"] as! Double)) < 1e-12)
-        let anchored = try strat("batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=10", "--walk-forward", "1000/500", "--anchored")
+        let anchored = try batch("Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=10", "--walk-forward", "1000/500", "--anchored")
         // Bars 1000 and 1500 of GOOG open on 2008-08-08 and 2010-08-04 (lines 1002 and 1502 of the file).
         #expect(anchored.stdout.contains("1  2004-08-19 … 2008-08-08  2008-08-08 … 2010-08-04") && anchored.stdout.contains("2  2004-08-19 … 2010-08-04  2010-08-04 … 2012-07-27"), "\(anchored.stdout)")
-        let short = try strat("batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=10", "--walk-forward", "5000/100")
+        let short = try batch("Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=10", "--walk-forward", "5000/100")
         #expect(short.status == 2 && short.stderr.contains("is shorter than one training window and a test bar"))
-        let mixed = try strat("batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=10", "--walk-forward", "100/30d")
+        let mixed = try batch("Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=10", "--walk-forward", "100/30d")
         #expect(mixed.status == 2 && mixed.stderr.contains("give both lengths as durations or both as bar counts"))
+    }
+
+    /// Finished points are kept in the store: a re-run, or a larger grid holding
+    /// the same points, runs only what is new; other data is other keys.
+    @Test func finishedPointsComeFromTheCache() throws {
+        let db = try temp("cache.db", "").path
+        try FileManager.default.removeItem(atPath: db)
+        let grid = ["--grid", "fast=5...15:5", "--grid", "slow=20,30,40"]
+        func run(_ data: String, _ extra: [String] = [], grid: [String] = grid) throws -> (note: String, csv: String) {
+            let out = try temp("c.csv", "")
+            let r = try batch(["Strategies/sma_cross.strat", "--data", "GOOG=\(data)"] + grid + extra + ["--out", out.path], db: db)
+            #expect(r.status == 0, "\(r.stderr)")
+            return (r.stderr, try String(contentsOf: out, encoding: .utf8))
+        }
+        let first = try run("Data/GOOG.csv")
+        #expect(!first.note.contains("from the cache"))
+        let again = try run("Data/GOOG.csv")
+        #expect(again.note.contains("strat: note: 9 of 9 points from the cache (--no-cache runs them all)"), "\(again.note)")
+        #expect(again.csv == first.csv)
+        let larger = try run("Data/GOOG.csv", grid: ["--grid", "fast=5...20:5", "--grid", "slow=20,30,40"])
+        #expect(larger.note.contains("strat: note: 9 of 12 points from the cache"), "\(larger.note)")
+        #expect(try run("Data/GOOG.csv", ["--no-cache"]).note.isEmpty)
+        // The same file name with one close changed: nothing comes from the cache.
+        var lines = try String(contentsOf: repoRoot.appendingPathComponent("Data/GOOG.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
+        var f = lines[1000].split(separator: ",").map(String.init)
+        f[4] = String(Double(f[4])! + 0.01)
+        lines[1000] = f.joined(separator: ",")
+        let changed = try temp("GOOG.csv", lines.joined(separator: "\n") + "\n")
+        #expect(!(try run(changed.path).note.contains("from the cache")))
+        // An engine setting is part of the key.
+        #expect(!(try run("Data/GOOG.csv", ["--fees", "1"]).note.contains("from the cache")))
     }
 }

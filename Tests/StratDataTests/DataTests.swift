@@ -19,7 +19,8 @@ func bar(_ i: Int64, _ c: Double, o: Double? = nil, h: Double? = nil, l: Double?
     @Test func barsRoundTripInChunksAndImportsAreIdempotent() throws {
         let store = try Store(path: tempDB())
         #expect(try store.migrations() == ["v1: bars, funding, instruments, fetches, quality reports", "v2: corporate actions",
-                                            "v3: leverage brackets dated per symbol, the mark price of funding payments"])
+                                            "v3: leverage brackets dated per symbol, the mark price of funding payments",
+                                            "v4: batch results, keyed by the hash of what made them"])
         let key = SeriesKey(symbol: "X", interval: 3600)
         let bars = (0..<100).map { bar(Int64($0), 100 + Double($0)) }
         #expect(try store.insert(bars.reversed(), key: key) == 100)

@@ -69,7 +69,8 @@ extension MonthStoreTests {
         #expect(try store.bars(key) == [Bar(time: t0, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10)])
         #expect(try store.list().map(\.key) == [key] && store.latestQuality(key)?.score == 97.5)
         #expect(try store.migrations() == ["v1: bars, funding, instruments, fetches, quality reports", "v2: corporate actions",
-                                            "v3: leverage brackets dated per symbol, the mark price of funding payments"])
+                                            "v3: leverage brackets dated per symbol, the mark price of funding payments",
+                                            "v4: batch results, keyed by the hash of what made them"])
     }
 }
 

@@ -166,7 +166,7 @@ let shippedBrackets = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
         // Read-only, it is not upgraded (and says so).
         #expect(throws: StoreError.self) { try Store(path: path, readOnly: true) }
         let store = try Store(path: path)
-        #expect(try store.migrations().last == "v3: leverage brackets dated per symbol, the mark price of funding payments")
+        #expect(try store.migrations().last == "v4: batch results, keyed by the hash of what made them")
         #expect(try store.fundingRates(source: "binance", symbol: "BTCUSDT") == [FundingRate(time: jan1, rate: 0.0001)])
         try store.insertFunding([FundingRate(time: jan1 + 28_800_000, rate: -0.0002, mark: 42_000.5)], source: "binance", symbol: "BTCUSDT")
         #expect(try store.fundingRates(source: "binance", symbol: "BTCUSDT", from: jan1 + 1) == [FundingRate(time: jan1 + 28_800_000, rate: -0.0002, mark: 42_000.5)])
