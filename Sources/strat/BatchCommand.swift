@@ -56,6 +56,12 @@ struct BatchCommand: ParsableCommand {
     @Flag(help: "Walk-forward training windows all start at the first bar (default: they roll forward by the test length).")
     var anchored = false
 
+    @Option(help: "Write an SVG heatmap of the objective over two inputs here (the others at their best).")
+    var heatmap: String?
+
+    @Option(name: .customLong("heatmap-axes"), help: "X,Y: the two inputs of --heatmap (default: the first two of --grid).")
+    var heatmapAxes: String?
+
     @Flag(name: .customLong("no-cache"), help: "Run every point, neither reading nor keeping results in the store's cache.")
     var noCache = false
 
@@ -74,6 +80,9 @@ struct BatchCommand: ParsableCommand {
             throw ValidationError("--out \(out): the file must end in .csv or .json")
         }
         if grid.isEmpty, random == nil { throw ValidationError("give the points: --grid NAME=A...B[:STEP] (repeatable) or --random N") }
+        if let heatmap, !heatmap.hasSuffix(".svg") { throw ValidationError("--heatmap \(heatmap): the file must end in .svg") }
+        if heatmapAxes != nil, heatmap == nil { throw ValidationError("--heatmap-axes belongs to --heatmap") }
+        if heatmap != nil, walkForward != nil { throw ValidationError("--heatmap is for sweeps, not --walk-forward") }
         if anchored, walkForward == nil { throw ValidationError("--anchored belongs to --walk-forward") }
         if walkForward != nil, keep.contains("equity") { throw ValidationError("--keep equity is for sweeps; a walk-forward's JSON has its out-of-sample equity") }
     }
@@ -81,7 +90,7 @@ struct BatchCommand: ParsableCommand {
     func run() throws {
         var stoppedEarly = false
         try withUsageErrors {
-            if let out { try checkOutputs([("--out", out)], inputs: try options.inputFiles()) }
+            try checkOutputs([("--out", out), ("--heatmap", heatmap)].compactMap { o, p in p.map { (o, $0) } }, inputs: try options.inputFiles())
             let prepared = try options.prepare()
             let s = prepared.strategy
             var space = SearchSpace()
@@ -161,11 +170,32 @@ struct BatchCommand: ParsableCommand {
                 let text = out.hasSuffix(".json") ? report.json() : report.csv()
                 try writeOutput(Data(text.utf8), to: out, option: "--out")
             }
+            if let heatmap {
+                let map = try heatmapOf(report, space: space, points: points)
+                try writeOutput(Data(map.svg(title: s.name).utf8), to: heatmap, option: "--heatmap")
+            }
             print("\(s.name): \(report.rows.count) point\(report.rows.count == 1 ? "" : "s")" + (report.missing > 0 ? " (\(report.missing) not run: stopped)" : "") + ", best by \(objective.rawValue) first")
             print(report.table(top: top), terminator: "")
             stoppedEarly = report.missing > 0
         }
         if stoppedEarly { throw ExitCode(130) }
+    }
+
+    /// The heatmap's two inputs (--heatmap-axes, else the first two varied) and
+    /// their values in grid order (drawn points: the values drawn, in order).
+    func heatmapOf(_ report: BatchReport, space: SearchSpace, points: [Point]) throws -> Heatmap {
+        let names = points.first?.inputs.map(\.name) ?? []
+        let axes = heatmapAxes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? Array(names.prefix(2))
+        guard axes.count == 2, axes[0] != axes[1], axes.allSatisfy(names.contains) else {
+            throw UsageError(description: "--heatmap needs two inputs the batch varies" + (heatmapAxes.map { " (--heatmap-axes \($0))" } ?? "")
+                             + "; it varies \(names.isEmpty ? "none" : names.joined(separator: ", "))")
+        }
+        func values(_ name: String) -> [String] {
+            if let d = space.inputs.first(where: { $0.name == name }) { return d.values }
+            let seen = Set(points.compactMap { $0.inputs.first { $0.name == name }?.value })
+            return seen.sorted { (Double($0) ?? 0, $0) < (Double($1) ?? 0, $1) }
+        }
+        return Heatmap(report.rows, x: axes[0], y: axes[1], xValues: values(axes[0]), yValues: values(axes[1]), objective: report.objective)
     }
 
     /// The store's result cache for this strategy and data; nil (with a

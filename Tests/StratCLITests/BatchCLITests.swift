@@ -247,4 +247,26 @@ import Testing
         // An engine setting is part of the key.
         #expect(!(try run("Data/GOOG.csv", ["--fees", "1"]).note.contains("from the cache")))
     }
+
+    /// The heatmap: one cell per pair of the two inputs, each holding the best
+    /// objective among its points; the same batch draws the same bytes.
+    @Test func theHeatmapShowsTheObjectiveOverTwoInputs() throws {
+        var svgs: [String] = []
+        for _ in 0..<2 {
+            let svg = try temp("h.svg", ""), out = try temp("h.csv", "")
+            let r = try batch("Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--lot-size", "1", "--grid", "fast=5...15:5",
+                              "--grid", "slow=20,30,40", "--vary", "fees=0,20", "--heatmap", svg.path, "--out", out.path)
+            #expect(r.status == 0, "\(r.stderr)")
+            svgs.append(try String(contentsOf: svg, encoding: .utf8))
+            let best = try rows(out.path)[0]
+            // The best point's cell says its Sharpe (the fees at their best, 0).
+            let sharpe = String(format: "%.3g", Double(best["sharpe"]!)!)
+            #expect(svgs.last!.contains("<title>fast=\(best["fast"]!) slow=\(best["slow"]!): \(sharpe)</title>"), "\(best)")
+        }
+        #expect(svgs[0] == svgs[1])
+        #expect(svgs[0].components(separatedBy: "<title>").count - 1 == 9)
+        #expect(svgs[0].hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+        let bad = try batch("Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=5", "--heatmap", try temp("x.svg", "").path)
+        #expect(bad.status == 2 && bad.stderr.contains("--heatmap needs two inputs the batch varies; it varies fast"), "\(bad.stderr)")
+    }
 }
