@@ -103,7 +103,7 @@ public enum Objective: String, CaseIterable, Sendable {
 /// run over the shared, read-only bars; results land at their point's index,
 /// so they do not depend on the number of jobs or the order of completion.
 public final class BatchRunner: @unchecked Sendable {
-    let jobs: Int
+    public let jobs: Int
     let lock = NSLock()
     var next = 0
     var done = 0

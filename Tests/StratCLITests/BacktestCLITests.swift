@@ -37,7 +37,7 @@ import Testing
         #expect(ok.status == 0, "\(ok.stderr)")
         let out = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--set", "fast=3")
         #expect(out.status == 2)
-        #expect(out.stderr == "strat: error: --set fast: 3 is outside the declared range 5...50 of input `fast`\n")
+        #expect(out.stderr == "strat: error: --set fast: 3 is outside the declared range 5...60 of input `fast`\n")
         let bad = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--set", "fast=ten")
         #expect(bad.status == 2 && bad.stderr.contains("--set fast: `ten` is not a Int value"))
         let unknown = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--set", "nope=1")

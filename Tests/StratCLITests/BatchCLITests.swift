@@ -107,10 +107,10 @@ import Testing
         let a = try drawn("--seed", "7"), b = try drawn("--seed", "7"), c = try drawn(), d = try drawn()
         #expect(a.points == b.points && a.points.count == 6)
         #expect(c.points != d.points)
-        // Drawn from the declared ranges (fast 5...50, slow 20...200), all with 2 × fast < slow.
+        // Drawn from the declared ranges (fast 5...60, slow 20...250), all with 2 × fast < slow.
         for p in a.points + c.points {
             let v = p.split(separator: "/").map { Int($0)! }
-            #expect((5...50).contains(v[0]) && (20...200).contains(v[1]) && 2 * v[0] < v[1], "\(p)")
+            #expect((5...60).contains(v[0]) && (20...250).contains(v[1]) && 2 * v[0] < v[1], "\(p)")
         }
         // Without --seed the seed used is printed, to draw them again.
         #expect(c.stderr.contains("strat: note: 6 points drawn with --seed "))
@@ -128,7 +128,7 @@ import Testing
             #expect(r.status == 2 && r.stderr.contains(saying), "\(args): \(r.stderr)")
             #expect(r.stdout.isEmpty)
         }
-        try refused("--grid", "fast=1...10", saying: "--grid fast=1...10: the point fast=1 is outside the declared range 5...50 of input `fast`")
+        try refused("--grid", "fast=1...10", saying: "--grid fast=1...10: the point fast=1 is outside the declared range 5...60 of input `fast`")
         try refused("--grid", "fast=5.5", saying: "the point fast=5.5 is not a whole number, which input `fast` (Int) needs")
         try refused("--grid", "speed=5...10", saying: "`speed` is not an input of SmaCross; its inputs are fast, slow")
         try refused("--grid", "fast=10...5", saying: "the range is empty (10 is above 5)")

@@ -29,7 +29,7 @@ func temp(_ name: String, _ text: String) throws -> URL {
             #expect(r.stderr.isEmpty, "\(f): \(r.stderr)")
         }
         let sma = try strat("check", "Strategies/sma_cross.strat")
-        #expect(sma.stdout == "SmaCross: inputs fast=10 [5...50], slow=30 [20...200]; symbols from data; timeframes 1d; warm-up 30 bars (up to 200 over input ranges)\n")
+        #expect(sma.stdout == "SmaCross: inputs fast=10 [5...60], slow=30 [20...250]; symbols from data; timeframes 1d; warm-up 30 bars (up to 250 over input ranges)\n")
     }
 
     @Test func checkReportsErrorsWithExitOne() throws {

@@ -215,7 +215,7 @@ func tempHistory() -> String {
         #expect(r.status == 1)   // `:set fast=1` is out of range and fastMa is gone after :reset
         #expect(r.stdout.contains("loaded SmaCross from Strategies/sma_cross.strat: fast, slow, fastMa, slowMa\n"))
         #expect(r.stdout.contains("fast = 5\n"))
-        #expect(r.stderr.contains("fast = 1 is outside the declared range 5...50"))
+        #expect(r.stderr.contains("fast = 1 is outside the declared range 5...60"))
         #expect(r.stdout.contains("Strategy            SmaCross on GOOG\n"))
         #expect(r.stdout.contains("wrote \(svg) (2148 bars)"))
         #expect(r.stdout.contains("session reset (bars kept)"))
