@@ -178,18 +178,3 @@ public struct SearchSpace: Sendable {
         dims.reduce([[]]) { acc, d in acc.flatMap { prefix in d.values.map { prefix + [Point.Assignment(d.name, $0)] } } }
     }
 }
-
-/// A small, seeded, portable generator (the same draws on every machine).
-public struct SplitMix64: Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1), 53 bits.
-    public mutating func unit() -> Double { Double(next() >> 11) / 9_007_199_254_740_992 }
-}

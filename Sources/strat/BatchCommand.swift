@@ -62,6 +62,9 @@ struct BatchCommand: ParsableCommand {
     @Option(name: .customLong("heatmap-axes"), help: "X,Y: the two inputs of --heatmap (default: the first two of --grid).")
     var heatmapAxes: String?
 
+    @Option(name: .customLong("pbo-blocks"), parsing: .unconditional, help: "Blocks S of the PBO's cross-validation: even, 2–20 (C(S, S/2) splits).")
+    var pboBlocks = 16
+
     @Flag(name: .customLong("no-cache"), help: "Run every point, neither reading nor keeping results in the store's cache.")
     var noCache = false
 
@@ -80,6 +83,7 @@ struct BatchCommand: ParsableCommand {
             throw ValidationError("--out \(out): the file must end in .csv or .json")
         }
         if grid.isEmpty, random == nil { throw ValidationError("give the points: --grid NAME=A...B[:STEP] (repeatable) or --random N") }
+        guard (2...20).contains(pboBlocks), pboBlocks % 2 == 0 else { throw ValidationError("--pbo-blocks must be even, from 2 to 20, got \(pboBlocks)") }
         if let heatmap, !heatmap.hasSuffix(".svg") { throw ValidationError("--heatmap \(heatmap): the file must end in .svg") }
         if heatmapAxes != nil, heatmap == nil { throw ValidationError("--heatmap-axes belongs to --heatmap") }
         if heatmap != nil, walkForward != nil { throw ValidationError("--heatmap is for sweeps, not --walk-forward") }
@@ -166,8 +170,9 @@ struct BatchCommand: ParsableCommand {
             warnOnce(results.compactMap { $0 })
             let report = BatchReport(strategy: s.name, objective: objective, inputNames: space.inputs.map(\.name).orIfEmpty(points[0].inputs.map(\.name)),
                                      settingNames: space.settings.map(\.name), results: results, seed: seed)
+            let guards = OverfittingGuards(report.rows, blocks: pboBlocks)
             if let out {
-                let text = out.hasSuffix(".json") ? report.json() : report.csv()
+                let text = out.hasSuffix(".json") ? report.json(extra: guards.json) : report.csv()
                 try writeOutput(Data(text.utf8), to: out, option: "--out")
             }
             if let heatmap {
@@ -176,6 +181,7 @@ struct BatchCommand: ParsableCommand {
             }
             print("\(s.name): \(report.rows.count) point\(report.rows.count == 1 ? "" : "s")" + (report.missing > 0 ? " (\(report.missing) not run: stopped)" : "") + ", best by \(objective.rawValue) first")
             print(report.table(top: top), terminator: "")
+            print(guards.line)
             stoppedEarly = report.missing > 0
         }
         if stoppedEarly { throw ExitCode(130) }

@@ -269,4 +269,46 @@ import Testing
         let bad = try batch("Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=5", "--heatmap", try temp("x.svg", "").path)
         #expect(bad.status == 2 && bad.stderr.contains("--heatmap needs two inputs the batch varies; it varies fast"), "\(bad.stderr)")
     }
+
+    /// A sweep over pure noise (a seeded random walk without drift): the best
+    /// point is a fluke, and the guards say so. (Iid noise fed to the guards
+    /// directly gives PBO 0.556 and DSR 0.51: Tests/StratBatchTests.)
+    @Test func theGuardsCatchASweepOverNoise() throws {
+        var state: UInt64 = 11
+        func unit() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / 9_007_199_254_740_992
+        }
+        func gauss() -> Double { (-2 * log(max(unit(), 1e-300))).squareRoot() * cos(2 * .pi * unit()) }
+        // Daily log returns with their mean taken out: the walk ends where it began,
+        // so no trend over the whole sample lends one point a real edge.
+        var steps = (0..<2000).map { _ in 0.015 * gauss() }
+        let mean = steps.reduce(0, +) / Double(steps.count)
+        steps = steps.map { $0 - mean }
+        var csv = "time,open,high,low,close,volume\n", price = 100.0
+        for i in 0..<2000 {
+            let open = price, close = open * exp(steps[i])
+            let high = max(open, close) * (1 + 0.005 * abs(gauss())), low = min(open, close) * (1 - 0.005 * abs(gauss()))
+            csv += "\(1_104_537_600_000 + Int64(i) * 86_400_000),\(open),\(high),\(low),\(close),1000\n"
+            price = close
+        }
+        let data = try temp("noise.csv", csv), out = try temp("noise.json", "")
+        let r = try batch("Strategies/sma_cross.strat", "--data", data.path, "--grid", "fast=5...50:5", "--grid", "slow=20...200:20",
+                          "--where", "fast < slow", "--out", out.path)
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as? [String: Any])
+        let pbo = try #require(json["pbo"] as? [String: Any]), dsr = try #require(json["dsr"] as? [String: Any])
+        let p = try #require(pbo["probability"] as? Double), d = try #require(dsr["probability"] as? Double)
+        // Flagged both ways: the in-sample best does no better than chance out of
+        // sample (PBO at or above about one half), and its Sharpe is not significant.
+        #expect(p >= 0.45, "PBO \(p)")
+        #expect(d < 0.95, "DSR \(d)")
+        #expect(pbo["splits"] as? Int == 12_870 && (pbo["logits"] as? [Double])?.count == 12_870 && dsr["trials"] as? Int == 90)
+        #expect(r.stdout.contains(String(format: "Overfitting         PBO %.3f over 12870 splits of 16 blocks", p)), "\(r.stdout)")
+        // One point: nothing to compare; the line says why.
+        let one = try batch("Strategies/sma_cross.strat", "--data", data.path, "--grid", "fast=10")
+        #expect(one.stdout.contains("Overfitting         no PBO: "), "\(one.stdout)")
+        let odd = try batch("Strategies/sma_cross.strat", "--data", data.path, "--grid", "fast=10", "--pbo-blocks", "7")
+        #expect(odd.status == 2 && odd.stderr.contains("--pbo-blocks must be even, from 2 to 20, got 7"))
+    }
 }
