@@ -24,6 +24,29 @@ def load():
     return df.rename(columns=str.capitalize)
 
 
+try:
+    # At module level, so that optimize's worker processes can unpickle it.
+    from backtesting import Strategy
+    from backtesting.lib import crossover
+    from backtesting.test import SMA
+
+    class SmaCross(Strategy):
+        fast = 10
+        slow = 30
+
+        def init(self):
+            self.a = self.I(SMA, self.data.Close, self.fast)
+            self.b = self.I(SMA, self.data.Close, self.slow)
+
+        def next(self):
+            if crossover(self.a, self.b):
+                self.buy()
+            elif crossover(self.b, self.a):
+                self.position.close()
+except ImportError:
+    pass
+
+
 def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -52,24 +75,7 @@ def run_vectorbt():
 
 
 def run_backtesting(sample=20):
-    from backtesting import Backtest, Strategy
-    from backtesting.lib import crossover
-    from backtesting.test import SMA
-
-    class SmaCross(Strategy):
-        fast = 10
-        slow = 30
-
-        def init(self):
-            self.a = self.I(SMA, self.data.Close, self.fast)
-            self.b = self.I(SMA, self.data.Close, self.slow)
-
-        def next(self):
-            if crossover(self.a, self.b):
-                self.buy()
-            elif crossover(self.b, self.a):
-                self.position.close()
-
+    from backtesting import Backtest
     df = load()
     chosen = points[:: len(points) // sample][:sample]
     t = time.perf_counter()
