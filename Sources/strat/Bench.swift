@@ -36,6 +36,22 @@ struct Bench: ParsableCommand {
         }
 
         """
+
+    /// The seeded random walk of the backtest and batch benchmarks as minute
+    /// bars from 2024-01-01, in cents and whole volumes, as real minute data has.
+    static func minuteWalk(_ count: Int) -> BarSeries {
+        var series = BarSeries.randomWalk(count: count, seed: 7)
+        func cents(_ x: Double) -> Double { (x * 100).rounded() / 100 }
+        for i in series.bars.indices {
+            var b = series.bars[i]
+            b.time = 1_704_067_200_000 + Int64(i) * 60_000
+            b.open = cents(b.open); b.close = cents(b.close)
+            b.high = max(cents(b.high), b.open, b.close); b.low = min(cents(b.low), b.open, b.close)
+            b.volume = b.volume.rounded()
+            series.bars[i] = b
+        }
+        return series
+    }
 }
 
 /// Compiles a generated strategy of N lines (parse, check, lower) and reports the
@@ -190,17 +206,9 @@ struct BacktestBench: ParsableCommand {
                 throw UsageError(description: "--dir \(dir): cannot make the directory: \(posixReason(error))")
             }
             let csv = dir + "/rw_1m.csv", strategyPath = dir + "/sma_cross_1m.strat", json = dir + "/result.json"
-            var series = BarSeries.randomWalk(count: bars, seed: 7)
+            let series = Bench.minuteWalk(bars)
             var out: [UInt8] = Array("time,open,high,low,close,volume\n".utf8)
-            for i in series.bars.indices {
-                var b = series.bars[i]
-                b.time = 1_704_067_200_000 + Int64(i) * 60_000
-                // Cents and whole volumes, as real minute data has.
-                func cents(_ x: Double) -> Double { (x * 100).rounded() / 100 }
-                b.open = cents(b.open); b.close = cents(b.close)
-                b.high = max(cents(b.high), b.open, b.close); b.low = min(cents(b.low), b.open, b.close)
-                b.volume = b.volume.rounded()
-                series.bars[i] = b
+            for b in series.bars {
                 UTCTime.append(b.time, to: &out)
                 for x in [b.open, b.high, b.low, b.close] { out.append(44); out.append(contentsOf: String(format: "%.2f", x).utf8) }
                 out.append(44); out.append(contentsOf: String(Int(b.volume)).utf8); out.append(10)
@@ -357,17 +365,7 @@ struct BatchBench: ParsableCommand {
         try withUsageErrors {
             guard let s = Compiler.compile(SourceFile(name: "sma_cross_1m.strat", text: Bench.smaCross.replacingOccurrences(of: "timeframe 1d", with: "timeframe 1m")))
                 .ir?.strategies.first else { throw UsageError(description: "the strategy does not compile") }
-            var walk = BarSeries.randomWalk(count: bars, seed: 7)
-            for i in walk.bars.indices {
-                // As `strat bench backtest` writes them: minutes from 2024-01-01, cents, whole volumes.
-                var b = walk.bars[i]
-                b.time = 1_704_067_200_000 + Int64(i) * 60_000
-                func cents(_ x: Double) -> Double { (x * 100).rounded() / 100 }
-                b.open = cents(b.open); b.close = cents(b.close)
-                b.high = max(cents(b.high), b.open, b.close); b.low = min(cents(b.low), b.open, b.close)
-                b.volume = b.volume.rounded()
-                walk.bars[i] = b
-            }
+            let walk = Bench.minuteWalk(bars)
             let points = (5...54).flatMap { fast in stride(from: 20, through: 210, by: 10).map { (fast, $0) } }
             let runner = BatchRunner(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
             for count in [bars / 10, bars] {

@@ -43,6 +43,10 @@ import StratTestSupport
         let written = try String(contentsOfFile: elsewhere.appendingPathComponent("out/sma_cross_1m.strat").path, encoding: .utf8)
         let original = try String(contentsOfFile: repoRoot.appendingPathComponent("Strategies/sma_cross.strat").path, encoding: .utf8)
         #expect(written == original.replacingOccurrences(of: "timeframe 1d", with: "timeframe 1m"))
+        let perp = try strat("bench", "backtest", "--bars", "1000", "--runs", "1", "--perp", "--dir", elsewhere.appendingPathComponent("out").path, cwd: elsewhere)
+        #expect(perp.status == 0 && perp.stdout.contains("perp: 26 closed trades") && perp.stdout.contains("perp / spot: "), "\(perp.stdout)\(perp.stderr)")
+        let batch = try strat("bench", "batch", "--bars", "200", "--jobs", "2", cwd: elsewhere)
+        #expect(batch.status == 0 && batch.stdout.contains("20 bars × 1000 points: ") && batch.stdout.contains("200 bars × 1000 points: "), "\(batch.stdout)\(batch.stderr)")
         let save = try strat("bench", "compile", "--lines", "100", "--runs", "1", "--save", "/nonexistent/x.strat")
         #expect(save.status == 2 && save.stderr == "strat: error: --save /nonexistent/x.strat: no such directory /nonexistent\n")
     }
