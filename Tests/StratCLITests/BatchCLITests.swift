@@ -311,4 +311,19 @@ import Testing
         let odd = try batch("Strategies/sma_cross.strat", "--data", data.path, "--grid", "fast=10", "--pbo-blocks", "7")
         #expect(odd.status == 2 && odd.stderr.contains("--pbo-blocks must be even, from 2 to 20, got 7"))
     }
+
+    /// On a terminal the batch draws a progress line (done/total, rate, elapsed,
+    /// ETA) on stderr, and Ctrl-C from the keyboard stops it with what is done.
+    @Test func aTerminalShowsProgressAndCtrlCStops() throws {
+        let t = try Terminal("batch Strategies/sma_cross.strat --data Data/EURUSD.csv --grid fast=5...60 --grid slow=20...250:2 --no-cache --top 1; sleep 60",
+                             history: tempHistory())
+        // (`sleep` keeps the pane, and what the batch printed, after it ends.)
+        let s = try t.wait(for: "s elapsed, ETA ")
+        #expect(s.contains(" points, ") && s.contains("/s, "), "\(s)")
+        #expect(s.contains("/6496 points"), "\(s)")
+        try t.send("C-c")
+        try t.wait(for: "stopping after the points running now")
+        let end = try t.wait(for: "not run: stopped")
+        #expect(end.contains("Overfitting"), "\(end)")
+    }
 }
