@@ -58,6 +58,25 @@ import StratTestSupport
         #expect(last.status == 2 && last.stderr.hasPrefix("strat: error: --last must be a number of rows from 0 to"))
     }
 
+    @Test func batchOptionsOutsideTheirRangesAreRefused() throws {
+        let cases: [([String], String)] = [
+            (["--grid", "fast=10", "--jobs", "0"], "--jobs must be a number of threads from 1 to 1024, got 0"),
+            (["--grid", "fast=10", "--top", "-1"], "--top must be a number of points from 0 to 1000000, got -1"),
+            (["--random", "0"], "--random must be a number of points from 1 to 1000000, got 0"),
+            (["--random", "2000000"], "--random must be a number of points from 1 to 1000000, got 2000000"),
+            (["--grid", "fast=10", "--pbo-blocks", "22"], "--pbo-blocks must be even, from 2 to 20, got 22"),
+            (["--grid", "fast=10", "--out", "r.txt"], "--out r.txt: the file must end in .csv or .json"),
+        ]
+        for (options, message) in cases {
+            let r = try runProgram(stratBinary.path, ["batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv"] + options, in: repoRoot.path)
+            #expect(r.status == 2, "\(options)")
+            #expect(r.stderr == "strat: error: \(message)\nstrat: note: see `strat batch --help`\n", "\(options): \(r.stderr)")
+        }
+        let grid = try runProgram(stratBinary.path, ["batch", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--grid", "fast=5...60:0.00001",
+                                                     "--grid", "slow=20...250:0.0001"], in: repoRoot.path)
+        #expect(grid.status == 2 && grid.stderr.contains("values; at most 1000000"), "\(grid.stderr)")
+    }
+
     @Test func argumentParserErrorsAreStratErrors() throws {
         let r = try backtest("--latency", "nan")
         #expect(r.status == 2)
