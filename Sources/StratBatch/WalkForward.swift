@@ -41,9 +41,15 @@ public struct WalkForward: Sendable, Equatable {
         self.anchored = anchored
     }
 
+    /// The most windows a walk-forward may have (each runs every point).
+    public static let maxWindows = 10_000
+
     /// One window: training bars open in [trainFrom, trainTo), test bars in [testFrom, testTo).
     public struct Window: Sendable, Equatable {
         public var trainFrom: Int64, trainTo: Int64, testFrom: Int64, testTo: Int64
+        public init(trainFrom: Int64, trainTo: Int64, testFrom: Int64, testTo: Int64) {
+            (self.trainFrom, self.trainTo, self.testFrom, self.testTo) = (trainFrom, trainTo, testFrom, testTo)
+        }
     }
 
     /// The windows over bars opening at `times` (ascending): as many as have a
@@ -61,16 +67,28 @@ public struct WalkForward: Sendable, Equatable {
                 out.append(Window(trainFrom: times[from], trainTo: times[start + t], testFrom: times[start + t],
                                   testTo: testEnd < times.count ? times[testEnd] : last + 1))
                 start += s
+                if out.count > Self.maxWindows { break }
             }
         case let (.time(t), .time(s)):
+            // Windows over a gap in the data (no training or no test bar) are left out.
+            func any(_ from: Int64, _ to: Int64) -> Bool {
+                let i = times.partitioningIndex { $0 >= from }
+                return i < times.count && times[i] < to
+            }
             var k: Int64 = 0
             while true {
-                let trainTo = first + t + k * s
+                let trainTo = first + t + k * s, trainFrom = anchored ? first : first + k * s
                 guard trainTo <= last else { break }
-                out.append(Window(trainFrom: anchored ? first : first + k * s, trainTo: trainTo, testFrom: trainTo, testTo: trainTo + s))
+                if any(trainFrom, trainTo), any(trainTo, trainTo + s) {
+                    out.append(Window(trainFrom: trainFrom, trainTo: trainTo, testFrom: trainTo, testTo: trainTo + s))
+                }
                 k += 1
+                guard out.count <= Self.maxWindows, k <= 100 * Self.maxWindows else { break }
             }
         default: break
+        }
+        guard out.count <= Self.maxWindows else {
+            throw Error(description: "--walk-forward: more than \(Self.maxWindows) windows; give a longer test length")
         }
         guard !out.isEmpty else {
             throw Error(description: "--walk-forward: the data (\(times.count) bars, \(UTCTime.format(first)) … \(UTCTime.format(last))) is shorter than one training window and a test bar")

@@ -55,7 +55,7 @@ public struct BarSeries: Sendable, Equatable {
 
 extension Array {
     /// The first index whose element satisfies `p`, for `p` false then true along the array.
-    func partitioningIndex(where p: (Element) -> Bool) -> Int {
+    public func partitioningIndex(where p: (Element) -> Bool) -> Int {
         var lo = 0, hi = count
         while lo < hi {
             let mid = (lo + hi) / 2
