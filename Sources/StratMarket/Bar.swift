@@ -25,6 +25,8 @@ public struct BarSeries: Sendable, Equatable {
     /// Half the bid–ask spread as a fraction of the mid price, per bar, when the
     /// data has `bid` and `ask` columns.
     public var halfSpreads: [Double]?
+    /// `BarLength.of(bars)`, when it has been found already; set it only to that.
+    public var knownLength: BarLength?
 
     public init(symbol: String, bars: [Bar], halfSpreads: [Double]? = nil) {
         self.symbol = symbol

@@ -105,8 +105,9 @@ public enum BarLength: Hashable, Sendable, Codable, CustomStringConvertible {
 }
 
 extension BarSeries {
-    /// The series' bar length (see `BarLength.of`).
-    public var barLength: BarLength? { BarLength.of(bars) }
+    /// The series' bar length (see `BarLength.of`), or the one already found
+    /// (`knownLength`: a batch finds it once for all its points).
+    public var barLength: BarLength? { knownLength ?? BarLength.of(bars) }
 
     /// When each bar ends: where the next one begins when that is one bar
     /// length on (so month-end labels of 28 to 31 days make no overlap), else

@@ -273,6 +273,8 @@ struct RunOptions: ParsableArguments {
                     throw UsageError(description: e.description)
                 }
             }
+            // Found once here, not once per run of a batch.
+            for i in series.indices { series[i].knownLength = BarLength.of(series[i].bars) }
             return PreparedRun(source: source, strategyFile: strategy, strategy: s, series: series, config: config, intrabar: fine,
                                depth: books, perp: perp, data: provenanceData, hashes: hashing)
         }
