@@ -37,6 +37,8 @@ public struct Builtin: Sendable {
         public var name: String
         public var kind: ParamKind
         public var defaultValue: Double?
+        /// The smallest value a `number` parameter takes (sar's factors are at least 0).
+        public var minimum: Double? = nil
     }
 
     public var name: String
@@ -120,7 +122,8 @@ extension Builtin {
                  "stochastic RSI: fast %K over k bars of RSI(length) and %D = SMA(%K, d), 0…100") { $0[0] + $0[1] - 1 + $0[2] - 1 },
             make("ultosc", [n("short"), n("medium"), n("long")], .fixed(.float), implicit: hlc,
                  "ultimate oscillator over three periods, 0…100") { max($0[0], $0[1], $0[2]) },
-            make("sar", [Param(name: "acceleration", kind: .number, defaultValue: 0.02), Param(name: "maximum", kind: .number, defaultValue: 0.2)],
+            make("sar", [Param(name: "acceleration", kind: .number, defaultValue: 0.02, minimum: 0),
+                         Param(name: "maximum", kind: .number, defaultValue: 0.2, minimum: 0)],
                  .fixed(.price), implicit: [.high, .low], "parabolic SAR: the trailing stop in force on this bar") { _ in 1 },
             make("mfi", [n()], .fixed(.float), implicit: [.high, .low, .close, .volume], "money flow index") { $0[0] },
             make("macd", [s(), n("fast"), n("slow"), n("signal")], .tuple(["macd", "signal", "hist"], nil),
