@@ -161,6 +161,28 @@ def columns(d):
     for k in (5, 14):
         sk, sd = talib.STOCH(h, l, c, k, 3, 0, 3, 0)
         cols[f"stoch({k}, 3, 3).k"], cols[f"stoch({k}, 3, 3).d"] = sk, sd
+    cols["bop()"] = talib.BOP(o, h, l, c)
+    cols["ad()"] = talib.AD(h, l, c, v)
+    for f, s in ((3, 10), (7, 2)):
+        cols[f"adosc({f}, {s})"] = talib.ADOSC(h, l, c, v, f, s)
+    for n in (5, 15):
+        cols[f"trix(close, {n})"] = talib.TRIX(c, n)
+    for f, s in ((12, 26), (10, 3)):
+        cols[f"ppo(close, {f}, {s})"] = talib.PPO(c, f, s, 0)
+    cols["linreg(close, 14)"] = talib.LINEARREG(c, 14)
+    cols["linreg_intercept(close, 14)"] = talib.LINEARREG_INTERCEPT(c, 14)
+    cols["linreg_angle(close, 14)"] = talib.LINEARREG_ANGLE(c, 14)
+    cols["tsf(close, 14)"] = talib.TSF(c, 14)
+    cols["tsf(close, 5)"] = talib.TSF(c, 5)
+    for n, k, dd in ((14, 5, 3), (14, 14, 3)):
+        fk, fd = talib.STOCHRSI(c, n, k, dd, 0)
+        e = f"stochrsi(close, {n}, {k}, {dd})"
+        cols[e + ".fastk"], cols[e + ".fastd"] = fk, fd
+    for p1, p2, p3 in ((7, 14, 28), (28, 5, 10)):
+        cols[f"ultosc({p1}, {p2}, {p3})"] = talib.ULTOSC(h, l, c, p1, p2, p3)
+    cols["sar()"] = talib.SAR(h, l, 0.02, 0.2)
+    cols["sar(0.05, 0.1)"] = talib.SAR(h, l, 0.05, 0.1)
+    cols["sar(0.3, 0.2)"] = talib.SAR(h, l, 0.3, 0.2)
     # Not in TA-Lib: from their definitions.
     for n in (9, 16):
         cols[f"hma(close, {n})"] = hma(c, n)

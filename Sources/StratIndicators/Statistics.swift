@@ -1,3 +1,5 @@
+import Foundation
+
 /// Sums of (x − shift) and (x − shift)² over the last n values. The shift is
 /// moved to the window's mean every n bars (amortised O(1)), so the sums stay
 /// small and E[x²] − E[x]² does not cancel catastrophically on series with a
@@ -96,10 +98,15 @@ public struct ZScore: Sendable {
     }
 }
 
-/// Slope per bar of the least-squares line through the last n values (TA-Lib's
-/// LINEARREG_SLOPE). The sums Σy and Σ(age·y) slide in O(1); they are rebuilt
-/// from the window every n bars so rounding cannot accumulate.
-public struct LinRegSlope: Sendable {
+/// The least-squares line through the last n values, read as TA-Lib's LINEARREG
+/// family does: its slope per bar (LINEARREG_SLOPE), its value on the newest bar
+/// (LINEARREG), on the oldest bar of the window (LINEARREG_INTERCEPT), the slope
+/// as an angle in degrees (LINEARREG_ANGLE), or one bar ahead (TSF). The sums Σy
+/// and Σ(age·y) slide in O(1); they are rebuilt from the window every n bars so
+/// rounding cannot accumulate.
+public struct LinearRegression: Sendable {
+    public enum Output: Sendable { case slope, value, intercept, angle, forecast }
+    public let output: Output
     public let length: Int
     var window: Window
     var sumY = 0.0
@@ -108,7 +115,8 @@ public struct LinRegSlope: Sendable {
     let sumX: Double
     let divisor: Double
 
-    public init(length: Int) {
+    public init(_ output: Output = .slope, length: Int) {
+        self.output = output
         self.length = length
         window = Window(capacity: length)
         let n = Double(length)
@@ -138,8 +146,17 @@ public struct LinRegSlope: Sendable {
             sumY += x - evicted
         }
         guard window.isFull else { return .nan }
-        if length == 1 { return 0 }
-        return (Double(length) * sumXY - sumX * sumY) / divisor
+        // TA-Lib divides by zero for n = 1; a one-bar line is flat through the value.
+        let m = length == 1 ? 0 : (Double(length) * sumXY - sumX * sumY) / divisor
+        // TA-Lib's intercept is at the oldest bar of the window (x = 0 there).
+        let b = (sumY - m * sumX) / Double(length)
+        switch output {
+        case .slope: return m
+        case .value: return b + m * Double(length - 1)
+        case .intercept: return b
+        case .angle: return atan(m) * (180.0 / 3.14159265358979323846)
+        case .forecast: return b + m * Double(length)
+        }
     }
 }
 

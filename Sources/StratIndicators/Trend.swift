@@ -217,3 +217,73 @@ public struct Stochastic: Sendable {
         return slowD.isNaN ? (.nan, .nan) : (slowK, slowD)
     }
 }
+
+/// Parabolic SAR (TA-Lib's SAR). The first direction is short when the second
+/// bar's −DM(1) is positive (its low fell further than its high rose), long
+/// otherwise; the SAR then starts at the first bar's low (long) or high (short).
+/// The acceleration factor starts at `acceleration`, grows by it on each new
+/// extreme up to `maximum`; the SAR never enters the last two bars' range, and on
+/// a reversal it restarts at the extreme point. The value on a bar is the stop
+/// in force during that bar.
+public struct ParabolicSAR: Sendable {
+    let acceleration: Double, maximum: Double
+    var started = false
+    var isLong = true
+    var sar = 0.0, ep = 0.0, af = 0.0
+    var newHigh = Double.nan, newLow = Double.nan
+
+    public init(acceleration: Double, maximum: Double) {
+        // TA-Lib lowers an acceleration above the maximum to it.
+        self.acceleration = min(acceleration, maximum)
+        self.maximum = maximum
+        af = self.acceleration
+    }
+
+    public var lookback: Int { 1 }
+
+    public mutating func update(high: Double, low: Double) -> Double {
+        if high.isNaN || low.isNaN { return .nan }
+        if newHigh.isNaN { newHigh = high; newLow = low; return .nan }
+        var prevHigh = newHigh, prevLow = newLow
+        if !started {
+            started = true
+            let diffP = high - newHigh, diffM = newLow - low
+            isLong = !(diffM > 0 && diffP < diffM)
+            if isLong { ep = high; sar = newLow } else { ep = low; sar = newHigh }
+            // TA-Lib's first step treats this bar as its own previous bar.
+            prevHigh = high
+            prevLow = low
+        }
+        newHigh = high
+        newLow = low
+        let out: Double
+        if isLong {
+            if newLow <= sar {
+                isLong = false
+                sar = max(ep, prevHigh, newHigh)
+                out = sar
+                af = acceleration
+                ep = newLow
+                sar = max(sar + af * (ep - sar), prevHigh, newHigh)
+            } else {
+                out = sar
+                if newHigh > ep { ep = newHigh; af = min(af + acceleration, maximum) }
+                sar = min(sar + af * (ep - sar), prevLow, newLow)
+            }
+        } else {
+            if newHigh >= sar {
+                isLong = true
+                sar = min(ep, prevLow, newLow)
+                out = sar
+                af = acceleration
+                ep = newHigh
+                sar = min(sar + af * (ep - sar), prevLow, newLow)
+            } else {
+                out = sar
+                if newLow < ep { ep = newLow; af = min(af + acceleration, maximum) }
+                sar = max(sar + af * (ep - sar), prevHigh, newHigh)
+            }
+        }
+        return out
+    }
+}

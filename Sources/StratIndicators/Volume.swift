@@ -86,3 +86,49 @@ public struct VWAP: Sendable {
         return volume > 0 ? priceVolume / volume : .nan
     }
 }
+
+/// Chaikin accumulation/distribution line (TA-Lib's AD): the running sum of
+/// ((close − low) − (high − close))/(high − low) × volume; a bar with no range adds nothing.
+public struct AccumulationDistribution: Sendable {
+    public private(set) var value = 0.0
+    public init() {}
+    public var lookback: Int { 0 }
+    public mutating func update(high: Double, low: Double, close: Double, volume: Double) -> Double {
+        if high.isNaN || low.isNaN || close.isNaN || volume.isNaN { return .nan }
+        let range = high - low
+        if range > 0 { value += (((close - low) - (high - close)) / range) * volume }
+        return value
+    }
+}
+
+/// Chaikin oscillator (TA-Lib's ADOSC): EMA(fast) − EMA(slow) of the A/D line.
+/// Unlike TA-Lib's EMA, both averages are seeded with the first A/D value, not
+/// an SMA, and both run from the first bar; na until the slower one's
+/// lookback (max(fast, slow) − 1) has passed.
+public struct ChaikinOscillator: Sendable {
+    var line = AccumulationDistribution()
+    let fastK: Double, slowK: Double
+    public let lookback: Int
+    var seen = 0
+    var fastEMA = 0.0, slowEMA = 0.0
+
+    public init(fast: Int, slow: Int) {
+        fastK = 2.0 / Double(fast + 1)
+        slowK = 2.0 / Double(slow + 1)
+        lookback = max(fast, slow) - 1
+    }
+
+    public mutating func update(high: Double, low: Double, close: Double, volume: Double) -> Double {
+        let ad = line.update(high: high, low: low, close: close, volume: volume)
+        if ad.isNaN { return .nan }
+        seen += 1
+        if seen == 1 {
+            fastEMA = ad
+            slowEMA = ad
+        } else {
+            fastEMA = (fastK * ad) + ((1.0 - fastK) * fastEMA)
+            slowEMA = (slowK * ad) + ((1.0 - slowK) * slowEMA)
+        }
+        return seen > lookback ? fastEMA - slowEMA : .nan
+    }
+}

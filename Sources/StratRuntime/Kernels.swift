@@ -20,7 +20,7 @@ final class KernelStore {
     let stddev: UnsafeMutableBufferPointer<StdDev>
     let variance: UnsafeMutableBufferPointer<Variance>
     let zscore: UnsafeMutableBufferPointer<ZScore>
-    let linreg: UnsafeMutableBufferPointer<LinRegSlope>
+    let linreg: UnsafeMutableBufferPointer<LinearRegression>
     let correl: UnsafeMutableBufferPointer<Correlation>
     let extreme: UnsafeMutableBufferPointer<Extreme>
     let atr: UnsafeMutableBufferPointer<ATR>
@@ -36,6 +36,14 @@ final class KernelStore {
     let stoch: UnsafeMutableBufferPointer<Stochastic>
     let obv: UnsafeMutableBufferPointer<OBV>
     let mfi: UnsafeMutableBufferPointer<MFI>
+    let bop: UnsafeMutableBufferPointer<BalanceOfPower>
+    let ad: UnsafeMutableBufferPointer<AccumulationDistribution>
+    let adosc: UnsafeMutableBufferPointer<ChaikinOscillator>
+    let trix: UnsafeMutableBufferPointer<TRIX>
+    let ppo: UnsafeMutableBufferPointer<PPO>
+    let stochrsi: UnsafeMutableBufferPointer<StochasticRSI>
+    let ultosc: UnsafeMutableBufferPointer<UltimateOscillator>
+    let sar: UnsafeMutableBufferPointer<ParabolicSAR>
     let cross: UnsafeMutableBufferPointer<Cross>
     let trend: UnsafeMutableBufferPointer<Trend>
     let barssince: UnsafeMutableBufferPointer<BarsSince>
@@ -60,7 +68,7 @@ final class KernelStore {
         var stddev: [StdDev] = []
         var variance: [Variance] = []
         var zscore: [ZScore] = []
-        var linreg: [LinRegSlope] = []
+        var linreg: [LinearRegression] = []
         var correl: [Correlation] = []
         var extreme: [Extreme] = []
         var atr: [ATR] = []
@@ -76,6 +84,14 @@ final class KernelStore {
         var stoch: [Stochastic] = []
         var obv: [OBV] = []
         var mfi: [MFI] = []
+        var bop: [BalanceOfPower] = []
+        var ad: [AccumulationDistribution] = []
+        var adosc: [ChaikinOscillator] = []
+        var trix: [TRIX] = []
+        var ppo: [PPO] = []
+        var stochrsi: [StochasticRSI] = []
+        var ultosc: [UltimateOscillator] = []
+        var sar: [ParabolicSAR] = []
         var cross: [Cross] = []
         var trend: [Trend] = []
         var barssince: [BarsSince] = []
@@ -100,7 +116,7 @@ final class KernelStore {
             case .stddev(let n): i = put(&stddev, StdDev(length: n))
             case .variance(let n): i = put(&variance, Variance(length: n))
             case .zscore(let n): i = put(&zscore, ZScore(length: n))
-            case .linregSlope(let n): i = put(&linreg, LinRegSlope(length: n))
+            case .linreg(let output, let n): i = put(&linreg, LinearRegression(output, length: n))
             case .correl(let n): i = put(&correl, Correlation(length: n))
             case .extreme(let n, let isMax): i = put(&extreme, Extreme(length: n, max: isMax))
             case .atr(let n): i = put(&atr, ATR(length: n))
@@ -116,6 +132,14 @@ final class KernelStore {
             case .stoch(let k, let sk, let d): i = put(&stoch, Stochastic(k: k, smoothK: sk, d: d))
             case .obv: i = put(&obv, OBV())
             case .mfi(let n): i = put(&mfi, MFI(length: n))
+            case .bop: i = put(&bop, BalanceOfPower())
+            case .ad: i = put(&ad, AccumulationDistribution())
+            case .adosc(let f, let s): i = put(&adosc, ChaikinOscillator(fast: f, slow: s))
+            case .trix(let n): i = put(&trix, TRIX(length: n))
+            case .ppo(let f, let s): i = put(&ppo, PPO(fast: f, slow: s))
+            case .stochrsi(let n, let k, let d): i = put(&stochrsi, StochasticRSI(length: n, k: k, d: d))
+            case .ultosc(let p1, let p2, let p3): i = put(&ultosc, UltimateOscillator(p1, p2, p3))
+            case .sar(let a, let m): i = put(&sar, ParabolicSAR(acceleration: a, maximum: m))
             case .cross(let above): i = put(&cross, Cross(above: above))
             case .trend(let n, let rising): i = put(&trend, Trend(length: n, rising: rising))
             case .barssince: i = put(&barssince, BarsSince())
@@ -155,6 +179,14 @@ final class KernelStore {
         self.stoch = buffer(stoch)
         self.obv = buffer(obv)
         self.mfi = buffer(mfi)
+        self.bop = buffer(bop)
+        self.ad = buffer(ad)
+        self.adosc = buffer(adosc)
+        self.trix = buffer(trix)
+        self.ppo = buffer(ppo)
+        self.stochrsi = buffer(stochrsi)
+        self.ultosc = buffer(ultosc)
+        self.sar = buffer(sar)
         self.cross = buffer(cross)
         self.trend = buffer(trend)
         self.barssince = buffer(barssince)
@@ -194,6 +226,14 @@ final class KernelStore {
         release(stoch)
         release(obv)
         release(mfi)
+        release(bop)
+        release(ad)
+        release(adosc)
+        release(trix)
+        release(ppo)
+        release(stochrsi)
+        release(ultosc)
+        release(sar)
         release(cross)
         release(trend)
         release(barssince)

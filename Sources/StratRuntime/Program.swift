@@ -11,10 +11,11 @@ enum OpCode: UInt8 {
     case abs, min, max, clamp, round, floor, ceil, sign, sqrt, log, exp, pow, nz, isna
     case sma, ema, wma, dema, tema, hma, rma, kama, vwap
     case rsi, cmo, momentum, percentrank
-    case stddev, variance, zscore, linregSlope, correl, extreme
+    case stddev, variance, zscore, linreg, correl, extreme
     case atr, natr, trange, bbands
     case macd, di, adx, aroon, cci, willr, stoch
     case obv, mfi
+    case bop, ad, adosc, trix, ppo, stochrsi, ultosc, sar
     case cross, trend, barssince, valuewhen
     case rank
 }
@@ -42,10 +43,12 @@ struct Lane: Hashable {
 enum KernelSpec {
     case sma(Int), ema(Int), wma(Int), dema(Int), tema(Int), hma(Int), rma(Int), kama(Int), vwap
     case rsi(Int), cmo(Int), momentum(Momentum.Kind, Int), percentrank(Int)
-    case stddev(Int), variance(Int), zscore(Int), linregSlope(Int), correl(Int), extreme(Int, max: Bool)
+    case stddev(Int), variance(Int), zscore(Int), linreg(LinearRegression.Output, Int), correl(Int), extreme(Int, max: Bool)
     case atr(Int), natr(Int), trange, bbands(Int, Double)
     case macd(Int, Int, Int), di(Int, plus: Bool), adx(Int), aroon(Int), cci(Int), willr(Int), stoch(Int, Int, Int)
     case obv, mfi(Int)
+    case bop, ad, adosc(Int, Int), trix(Int), ppo(Int, Int), stochrsi(Int, Int, Int), ultosc(Int, Int, Int)
+    case sar(acceleration: Double, maximum: Double)
     case cross(above: Bool), trend(Int, rising: Bool), barssince, valuewhen(Int)
 }
 
@@ -214,6 +217,15 @@ struct Program {
             }
             return Int(v)
         }
+        func factor(_ k: Int, _ param: String) throws -> Double {
+            let v = p[k]
+            guard v.isFinite, v >= 0 else {
+                let what = "the `\(param)` of `\(name)`"
+                throw RuntimeError(Self.describe(strategy.nodes[node].params[k], value: v, what: what, strategy: strategy)
+                                   + "; \(what) must be a number of at least 0")
+            }
+            return v
+        }
         switch name {
         case "sma": return (.sma, .sma(try len(0)), 1)
         case "ema": return (.ema, .ema(try len(0)), 1)
@@ -233,7 +245,11 @@ struct Program {
         case "stddev": return (.stddev, .stddev(try len(0)), 1)
         case "variance": return (.variance, .variance(try len(0)), 1)
         case "zscore": return (.zscore, .zscore(try len(0)), 1)
-        case "linreg_slope": return (.linregSlope, .linregSlope(try len(0)), 1)
+        case "linreg_slope": return (.linreg, .linreg(.slope, try len(0)), 1)
+        case "linreg": return (.linreg, .linreg(.value, try len(0)), 1)
+        case "linreg_intercept": return (.linreg, .linreg(.intercept, try len(0)), 1)
+        case "linreg_angle": return (.linreg, .linreg(.angle, try len(0)), 1)
+        case "tsf": return (.linreg, .linreg(.forecast, try len(0)), 1)
         case "correl": return (.correl, .correl(try len(0)), 1)
         case "highest": return (.extreme, .extreme(try len(0), max: true), 1)
         case "lowest": return (.extreme, .extreme(try len(0), max: false), 1)
@@ -251,6 +267,14 @@ struct Program {
         case "stoch": return (.stoch, .stoch(try len(0), try len(1), try len(2)), 2)
         case "obv": return (.obv, .obv, 1)
         case "mfi": return (.mfi, .mfi(try len(0)), 1)
+        case "bop": return (.bop, .bop, 1)
+        case "ad": return (.ad, .ad, 1)
+        case "adosc": return (.adosc, .adosc(try len(0), try len(1)), 1)
+        case "trix": return (.trix, .trix(try len(0)), 1)
+        case "ppo": return (.ppo, .ppo(try len(0), try len(1)), 1)
+        case "stochrsi": return (.stochrsi, .stochrsi(try len(0), try len(1), try len(2)), 2)
+        case "ultosc": return (.ultosc, .ultosc(try len(0), try len(1), try len(2)), 1)
+        case "sar": return (.sar, .sar(acceleration: try factor(0, "acceleration"), maximum: try factor(1, "maximum")), 1)
         case "crossover": return (.cross, .cross(above: true), 1)
         case "crossunder": return (.cross, .cross(above: false), 1)
         case "rising": return (.trend, .trend(try len(0), rising: true), 1)

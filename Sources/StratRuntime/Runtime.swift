@@ -264,7 +264,7 @@ final class Instance {
             case .stddev: values[dst] = kernels.stddev[k].update(values[a])
             case .variance: values[dst] = kernels.variance[k].update(values[a])
             case .zscore: values[dst] = kernels.zscore[k].update(values[a])
-            case .linregSlope: values[dst] = kernels.linreg[k].update(values[a])
+            case .linreg: values[dst] = kernels.linreg[k].update(values[a])
             case .correl: values[dst] = kernels.correl[k].update(values[a], values[b])
             case .extreme: values[dst] = kernels.extreme[k].update(values[a])
             case .atr: values[dst] = kernels.atr[k].update(high: values[a], low: values[b], close: values[c])
@@ -288,6 +288,16 @@ final class Instance {
                 values[dst] = r.k; values[dst + 1] = r.d
             case .obv: values[dst] = kernels.obv[k].update(close: values[a], volume: values[b])
             case .mfi: values[dst] = kernels.mfi[k].update(high: values[a], low: values[b], close: values[c], volume: values[Int(ins.d)])
+            case .bop: values[dst] = kernels.bop[k].update(open: values[a], high: values[b], low: values[c], close: values[Int(ins.d)])
+            case .ad: values[dst] = kernels.ad[k].update(high: values[a], low: values[b], close: values[c], volume: values[Int(ins.d)])
+            case .adosc: values[dst] = kernels.adosc[k].update(high: values[a], low: values[b], close: values[c], volume: values[Int(ins.d)])
+            case .trix: values[dst] = kernels.trix[k].update(values[a])
+            case .ppo: values[dst] = kernels.ppo[k].update(values[a])
+            case .stochrsi:
+                let r = kernels.stochrsi[k].update(values[a])
+                values[dst] = r.fastk; values[dst + 1] = r.fastd
+            case .ultosc: values[dst] = kernels.ultosc[k].update(high: values[a], low: values[b], close: values[c])
+            case .sar: values[dst] = kernels.sar[k].update(high: values[a], low: values[b])
             case .cross: values[dst] = kernels.cross[k].update(values[a], values[b])
             case .trend: values[dst] = kernels.trend[k].update(values[a])
             case .barssince: values[dst] = kernels.barssince[k].update(values[a] == 1)

@@ -37,6 +37,8 @@ public struct Builtin: Sendable {
         public var name: String
         public var kind: ParamKind
         public var defaultValue: Double?
+        /// The smallest value a `number` parameter takes (sar's factors are at least 0).
+        public var minimum: Double? = nil
     }
 
     public var name: String
@@ -67,6 +69,7 @@ extension Builtin {
     }
 
     static let hlc: [BarField] = [.high, .low, .close]
+    static let hlcv: [BarField] = [.high, .low, .close, .volume]
 
     /// Every built-in, by name.
     public static let all: [String: Builtin] = {
@@ -90,6 +93,10 @@ extension Builtin {
             make("zscore", [s(), n()], .fixed(.float), "(src - sma) / stddev") { $0[0] - 1 },
             make("percentrank", [s(), n()], .fixed(.float), "percent of the previous n values below src") { $0[0] },
             make("linreg_slope", [s(), n()], .sameAs(0), "slope of the least-squares line, per bar") { $0[0] - 1 },
+            make("linreg", [s(), n()], .sameAs(0), "the least-squares line's value on this bar") { $0[0] - 1 },
+            make("linreg_intercept", [s(), n()], .sameAs(0), "the least-squares line's value on the oldest bar of the window") { $0[0] - 1 },
+            make("linreg_angle", [s(), n()], .fixed(.float), "the least-squares line's slope per bar as an angle in degrees") { $0[0] - 1 },
+            make("tsf", [s(), n()], .sameAs(0), "time series forecast: the least-squares line one bar ahead") { $0[0] - 1 },
             make("correl", [s("a"), s("b", .sameAsFirst), n()], .fixed(.float), "Pearson correlation of a and b") { $0[0] - 1 },
             make("highest", [s(), n()], .sameAs(0), "highest value of the last n bars") { $0[0] - 1 },
             make("lowest", [s(), n()], .sameAs(0), "lowest value of the last n bars") { $0[0] - 1 },
@@ -103,6 +110,21 @@ extension Builtin {
             make("minus_di", [n()], .fixed(.float), implicit: hlc, "minus directional indicator") { $0[0] },
             make("aroon", [n()], .tuple(["down", "up"], .float), implicit: [.high, .low], "Aroon down and up, 0…100") { $0[0] },
             make("obv", [], .fixed(.volume), implicit: [.close, .volume], "on-balance volume") { _ in 0 },
+            make("bop", [], .fixed(.float), implicit: [.open, .high, .low, .close],
+                 "balance of power: (close - open) / (high - low), -1…1") { _ in 0 },
+            make("ad", [], .fixed(.volume), implicit: hlcv, "Chaikin accumulation/distribution line") { _ in 0 },
+            make("adosc", [n("fast"), n("slow")], .fixed(.volume), implicit: hlcv,
+                 "Chaikin oscillator: EMA(fast) - EMA(slow) of the A/D line") { max($0[0], $0[1]) - 1 },
+            make("trix", [s(), n()], .fixed(.float), "one-bar rate of change in percent of a triple EMA") { 3 * ($0[0] - 1) + 1 },
+            make("ppo", [s(), n("fast"), n("slow")], .fixed(.float),
+                 "percentage price oscillator: (SMA(fast) - SMA(slow)) / SMA(slow) * 100") { max($0[0], $0[1]) - 1 },
+            make("stochrsi", [s(), n(), n("k"), n("d")], .tuple(["fastk", "fastd"], .float),
+                 "stochastic RSI: fast %K over k bars of RSI(length) and %D = SMA(%K, d), 0…100") { $0[0] + $0[1] - 1 + $0[2] - 1 },
+            make("ultosc", [n("short"), n("medium"), n("long")], .fixed(.float), implicit: hlc,
+                 "ultimate oscillator over three periods, 0…100") { max($0[0], $0[1], $0[2]) },
+            make("sar", [Param(name: "acceleration", kind: .number, defaultValue: 0.02, minimum: 0),
+                         Param(name: "maximum", kind: .number, defaultValue: 0.2, minimum: 0)],
+                 .fixed(.price), implicit: [.high, .low], "parabolic SAR: the trailing stop in force on this bar") { _ in 1 },
             make("mfi", [n()], .fixed(.float), implicit: [.high, .low, .close, .volume], "money flow index") { $0[0] },
             make("macd", [s(), n("fast"), n("slow"), n("signal")], .tuple(["macd", "signal", "hist"], nil),
                  "MACD line, signal line and histogram") { max($0[0], $0[1]) - 1 + $0[2] - 1 },

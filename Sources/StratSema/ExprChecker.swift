@@ -653,6 +653,17 @@ extension Checker {
                     diags.error(.argumentType, "the `\(p.name)` of `\(b.name)` is a plain number, not a \(v.type.dim.name)", at: r)
                     return TExpr(.error, .error, range)
                 }
+                if let minimum = p.minimum {
+                    if let n = v.constantNumber, !(n >= minimum) {
+                        diags.error(.parameterOutOfRange, "the `\(p.name)` of `\(b.name)` must be at least \(fmt(minimum)), not \(fmt(n))", at: r)
+                        return TExpr(.error, .error, range)
+                    }
+                    if case .input(let k) = v.kind, let lo = strategy.inputs[k].lower, lo < minimum {
+                        diags.error(.parameterOutOfRange, "input `\(strategy.inputs[k].name)` may be \(fmt(lo)), but the `\(p.name)` of `\(b.name)` must be at least \(fmt(minimum))",
+                                    at: r)
+                        return TExpr(.error, .error, range)
+                    }
+                }
             }
             values[i] = v
         }

@@ -1,4 +1,5 @@
 import Foundation
+import StratIR
 import StratMarket
 import StratRuntime
 import Testing
@@ -36,6 +37,25 @@ import Testing
             #expect(worst <= 1e-9, "\(data) `\(expression)`: relative error \(worst) at row \(worstRow): got \(got[worstRow]), expected \(expected[worstRow])")
         }
         if ProcessInfo.processInfo.environment["STRAT_GOLDEN_REPORT"] != nil { print(report.joined(separator: "\n")) }
+    }
+
+    /// The warm-up `strat check` adds up is where each reference column's first
+    /// value is: TA-Lib's lookback, not one bar more or less. (barssince and
+    /// valuewhen start when their condition first holds, which no lookback knows.)
+    @Test(arguments: datasets)
+    func warmupIsTheFirstReferenceValue(_ data: String, _ golden: String) throws {
+        let table = try GoldenTable(golden)
+        for (expression, expected) in zip(table.expressions, table.columns) {
+            let first = try #require(expected.firstIndex { !$0.isNaN }, "`\(expression)` has no value")
+            let source = "strategy W {\n  market spot\n  timeframe 1h\n  when (\(expression)) == (\(expression)) { enter long }\n}\n"
+            let result = Compiler.compile(.init(name: "w.strat", text: source))
+            let strategy = try #require(result.ir?.strategies.first, "\(result.diagnostics.map(\.message))")
+            if expression.hasPrefix("barssince") || expression.hasPrefix("valuewhen") {
+                #expect(strategy.warmup.atDefaults <= first, "\(data) `\(expression)`")
+            } else {
+                #expect(strategy.warmup.atDefaults == first, "\(data) `\(expression)`: warm-up \(strategy.warmup.atDefaults), first value at row \(first)")
+            }
+        }
     }
 
     /// The file shipped with the shared reference data, read as it is.

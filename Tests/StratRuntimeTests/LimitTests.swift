@@ -35,6 +35,20 @@ import Testing
         #expect(refusal(open, ["n": 0])?.hasPrefix("input `n` = 0 makes the length of `sma` 0;") == true)
     }
 
+    /// sar's factors are numbers, not lengths: any value of at least 0 (inputs are finite already).
+    @Test func aNegativeOrInfiniteSARFactorIsRefused() throws {
+        let s = try Self.compile("  input a = 0.02\n  input m = 0.2\n  when close > sar(a, m) { enter long }")
+        #expect(refusal(s, [:]) == nil)
+        #expect(refusal(s, ["a": 0]) == nil)
+        #expect(refusal(s, ["a": -0.01])
+                == "input `a` = -0.01 makes the `acceleration` of `sar` -0.01; the `acceleration` of `sar` must be a number of at least 0")
+        // Division by zero is na: a factor computed as na is refused too.
+        let computed = try Self.compile("  input a = 0.02\n  input z = 1\n  when close > sar(a / z, 0.2) { enter long }")
+        #expect(refusal(computed, [:]) == nil)
+        let message = refusal(computed, ["z": 0]) ?? ""
+        #expect(message.hasPrefix("the `acceleration` of `sar` is ") && message.hasSuffix("must be a number of at least 0"), "\(message)")
+    }
+
     @Test func aComputedWindowNamesItsInputs() throws {
         let s = try Self.compile("  input n = 20\n  input k = 3\n  when close > sma(close, n * k) { enter long }")
         #expect(refusal(s, ["n": 600_000])

@@ -196,5 +196,19 @@ func bitsEqual(_ a: [Double], _ b: [Double]) -> Bool {
         #expect(w[0] == 3 && w[1] == 2 && w[2].isNaN)
         var hi = Extreme(length: 3, max: true)
         #expect([5.0, 1, 2, 1, 0, 7].map { hi.update($0) }.suffix(4) == [5, 2, 2, 7])
+        // The line through 1, 2, 4: slope 1.5, 5/6 on the oldest bar.
+        func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-12 }
+        var line = LinearRegression(.value, length: 3), tsf = LinearRegression(.forecast, length: 3)
+        var intercept = LinearRegression(.intercept, length: 3), angle = LinearRegression(.angle, length: 1)
+        #expect(close([1.0, 2, 4].map { line.update($0) }.last!, 5.0 / 6 + 3))
+        #expect(close([1.0, 2, 4].map { tsf.update($0) }.last!, 5.0 / 6 + 4.5))
+        #expect(close([1.0, 2, 4].map { intercept.update($0) }.last!, 5.0 / 6))
+        #expect(angle.update(5) == 0)       // one bar: a flat line, not TA-Lib's division by zero
+        var bop = BalanceOfPower()
+        #expect(bop.update(open: 1, high: 1, low: 1, close: 1) == 0)
+        #expect(bop.update(open: 1, high: 3, low: 0, close: 2.5) == 0.5)
+        var ad = AccumulationDistribution()
+        #expect(ad.update(high: 2, low: 2, close: 2, volume: 100) == 0)      // no range: no flow
+        #expect(ad.update(high: 4, low: 0, close: 3, volume: 100) == 50)
     }
 }
