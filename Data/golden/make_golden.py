@@ -7,13 +7,15 @@ Run from a virtualenv with `pip install ta-lib numpy pandas`:
 Writes Data/golden/<dataset>_indicators.csv. Each column header is an expression
 of the Strat language; its cells are the reference values (empty = na; Bool as
 1/0), printed with Python's shortest round-trip repr. TA-Lib computes every
-indicator it has; the others (hma, rma, zscore, percentrank, vwap and the signal
-helpers) are computed below from their definitions, independently of the Swift
+indicator it has; the others (hma, rma, zscore, percentrank, vwap, donchian,
+keltner, supertrend and the signal helpers) are computed below from their
+definitions (keltner and supertrend from TA-Lib's EMA and ATR), independently of the Swift
 code. Re-running reproduces the files byte for byte.
 """
 import csv, math, os
 from datetime import datetime, timezone
 import numpy as np
+import pandas as pd
 import talib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,6 +55,46 @@ def zscore(x, n):
     out = (x - talib.SMA(x, n)) / sd
     out[sd == 0] = np.nan
     return out
+
+
+def donchian(h, l, n):
+    """Not in TA-Lib: pandas' rolling max of the highs and min of the lows."""
+    upper = pd.Series(h).rolling(n).max().to_numpy()
+    lower = pd.Series(l).rolling(n).min().to_numpy()
+    return upper, (upper + lower) / 2, lower
+
+
+def keltner(h, l, c, n, mult):
+    """EMA(close, n) ± mult·ATR(n) from TA-Lib's EMA and ATR (not Pine's ta.kc, which uses an EMA of
+    the true range); na until both exist."""
+    middle, atr = talib.EMA(c, n), talib.ATR(h, l, c, n)
+    middle = np.where(np.isnan(atr), np.nan, middle)
+    return middle + mult * atr, middle, middle - mult * atr
+
+
+def supertrend(h, l, c, factor, period):
+    """Pine's documented ta.supertrend, on TA-Lib's ATR; direction -1 up, +1 down."""
+    atr = talib.ATR(h, l, c, period)
+    line, direction = np.full(len(c), np.nan), np.full(len(c), np.nan)
+    upper_prev = lower_prev = st_prev = None
+    for i in range(len(c)):
+        if math.isnan(atr[i]):
+            continue
+        src = (h[i] + l[i]) / 2
+        upper, lower = src + factor * atr[i], src - factor * atr[i]
+        if st_prev is None:
+            d = 1
+        else:
+            lower = lower if lower > lower_prev or c[i - 1] < lower_prev else lower_prev
+            upper = upper if upper < upper_prev or c[i - 1] > upper_prev else upper_prev
+            if st_prev == upper_prev:
+                d = -1 if c[i] > upper else 1
+            else:
+                d = 1 if c[i] < lower else -1
+        st = lower if d == -1 else upper
+        line[i], direction[i] = st, d
+        upper_prev, lower_prev, st_prev = upper, lower, st
+    return line, direction
 
 
 def hma(x, n):
@@ -183,7 +225,15 @@ def columns(d):
     cols["sar()"] = talib.SAR(h, l, 0.02, 0.2)
     cols["sar(0.05, 0.1)"] = talib.SAR(h, l, 0.05, 0.1)
     cols["sar(0.3, 0.2)"] = talib.SAR(h, l, 0.3, 0.2)
+    cols["keltner(20, 2).upper"], cols["keltner(20, 2).middle"], cols["keltner(20, 2).lower"] = keltner(h, l, c, 20, 2)
+    cols["keltner(5, 1.5).upper"], cols["keltner(5, 1.5).middle"], cols["keltner(5, 1.5).lower"] = keltner(h, l, c, 5, 1.5)
+    for f, n in ((3, 10), (1.5, 3)):
+        e = f"supertrend({f}, {n})"
+        cols[e + ".line"], cols[e + ".direction"] = supertrend(h, l, c, f, n)
     # Not in TA-Lib: from their definitions.
+    for n in (20, 1):
+        e = f"donchian({n})"
+        cols[e + ".upper"], cols[e + ".middle"], cols[e + ".lower"] = donchian(h, l, n)
     for n in (9, 16):
         cols[f"hma(close, {n})"] = hma(c, n)
     cols["rma(close, 14)"] = wilder(c, 14)

@@ -287,3 +287,46 @@ public struct ParabolicSAR: Sendable {
         return out
     }
 }
+
+/// Supertrend, Pine's `ta.supertrend(factor, atrPeriod)` algorithm on TA-Lib's
+/// ATR: bands hl2 ± factor·ATR; the lower band only rises (and the upper only
+/// falls) unless the previous close crossed the previous band. Direction is
+/// Pine's: −1 while up (the line is the lower band), +1 while down (the upper
+/// band); +1 on the first bar, then it flips when the close crosses the band in
+/// force. On the first bar the bands are the raw ones (Pine compares them with
+/// nz(na) = 0, which is the same for positive prices).
+public struct Supertrend: Sendable {
+    var range: ATR
+    public let factor: Double
+    var started = false
+    var previousClose = Double.nan
+    var upper = 0.0, lower = 0.0, line = 0.0
+
+    public init(factor: Double, atrLength: Int) {
+        self.factor = factor
+        range = ATR(length: atrLength)
+    }
+    public var lookback: Int { range.lookback }
+
+    public mutating func update(high: Double, low: Double, close: Double) -> (line: Double, direction: Double) {
+        if high.isNaN || low.isNaN || close.isNaN { return (.nan, .nan) }
+        defer { previousClose = close }
+        let atr = range.update(high: high, low: low, close: close)
+        if atr.isNaN { return (.nan, .nan) }
+        let mid = (high + low) / 2
+        var up = mid + factor * atr, down = mid - factor * atr
+        let direction: Double
+        if !started {
+            started = true
+            direction = 1
+        } else {
+            if !(down > lower || previousClose < lower) { down = lower }
+            if !(up < upper || previousClose > upper) { up = upper }
+            // Pine tests which band the previous line was, by value.
+            direction = line == upper ? (close > up ? -1 : 1) : (close < down ? 1 : -1)
+        }
+        upper = up; lower = down
+        line = direction == -1 ? down : up
+        return (line, direction)
+    }
+}

@@ -68,3 +68,47 @@ public struct BollingerBands: Sendable {
         return (middle + width, middle, middle - width)
     }
 }
+
+/// Donchian channel over n bars: the highest high, the lowest low, and their
+/// mean. TA-Lib has no DONCHIAN; this is TA-Lib's MAX(high)/MIN(low) pair.
+public struct DonchianChannel: Sendable {
+    var highs: RollingExtreme
+    var lows: RollingExtreme
+    public init(length: Int) {
+        highs = RollingExtreme(length: length, max: true)
+        lows = RollingExtreme(length: length, max: false)
+    }
+    public var lookback: Int { highs.length - 1 }
+    public mutating func update(high: Double, low: Double) -> (upper: Double, middle: Double, lower: Double) {
+        if high.isNaN || low.isNaN { return (.nan, .nan, .nan) }
+        highs.push(high)
+        lows.push(low)
+        if highs.pushed < highs.length { return (.nan, .nan, .nan) }
+        let upper = highs.value, lower = lows.value
+        return (upper, (upper + lower) / 2, lower)
+    }
+}
+
+/// Keltner channel, the ATR form: middle = EMA(close, n) seeded with the SMA,
+/// upper/lower = middle ± mult·ATR(n) with TA-Lib's (Wilder) ATR. Pine's `ta.kc`
+/// widens by an EMA of the true range instead, so only the middle matches it.
+/// All three are na until the ATR exists (bar n), one bar after EMA(close, n).
+public struct KeltnerChannel: Sendable {
+    var average: EMA
+    var range: ATR
+    public let multiplier: Double
+    public init(length: Int, multiplier: Double) {
+        average = EMA(length: length)
+        range = ATR(length: length)
+        self.multiplier = multiplier
+    }
+    public var lookback: Int { range.lookback }
+    public mutating func update(high: Double, low: Double, close: Double) -> (upper: Double, middle: Double, lower: Double) {
+        if high.isNaN || low.isNaN || close.isNaN { return (.nan, .nan, .nan) }
+        let middle = average.update(close)
+        let atr = range.update(high: high, low: low, close: close)
+        if atr.isNaN || middle.isNaN { return (.nan, .nan, .nan) }
+        let width = multiplier * atr
+        return (middle + width, middle, middle - width)
+    }
+}

@@ -44,6 +44,9 @@ final class KernelStore {
     let stochrsi: UnsafeMutableBufferPointer<StochasticRSI>
     let ultosc: UnsafeMutableBufferPointer<UltimateOscillator>
     let sar: UnsafeMutableBufferPointer<ParabolicSAR>
+    let donchian: UnsafeMutableBufferPointer<DonchianChannel>
+    let keltner: UnsafeMutableBufferPointer<KeltnerChannel>
+    let supertrend: UnsafeMutableBufferPointer<Supertrend>
     let cross: UnsafeMutableBufferPointer<Cross>
     let trend: UnsafeMutableBufferPointer<Trend>
     let barssince: UnsafeMutableBufferPointer<BarsSince>
@@ -92,6 +95,9 @@ final class KernelStore {
         var stochrsi: [StochasticRSI] = []
         var ultosc: [UltimateOscillator] = []
         var sar: [ParabolicSAR] = []
+        var donchian: [DonchianChannel] = []
+        var keltner: [KeltnerChannel] = []
+        var supertrend: [Supertrend] = []
         var cross: [Cross] = []
         var trend: [Trend] = []
         var barssince: [BarsSince] = []
@@ -140,6 +146,9 @@ final class KernelStore {
             case .stochrsi(let n, let k, let d): i = put(&stochrsi, StochasticRSI(length: n, k: k, d: d))
             case .ultosc(let p1, let p2, let p3): i = put(&ultosc, UltimateOscillator(p1, p2, p3))
             case .sar(let a, let m): i = put(&sar, ParabolicSAR(acceleration: a, maximum: m))
+            case .donchian(let n): i = put(&donchian, DonchianChannel(length: n))
+            case .keltner(let n, let m): i = put(&keltner, KeltnerChannel(length: n, multiplier: m))
+            case .supertrend(let f, let n): i = put(&supertrend, Supertrend(factor: f, atrLength: n))
             case .cross(let above): i = put(&cross, Cross(above: above))
             case .trend(let n, let rising): i = put(&trend, Trend(length: n, rising: rising))
             case .barssince: i = put(&barssince, BarsSince())
@@ -187,6 +196,9 @@ final class KernelStore {
         self.stochrsi = buffer(stochrsi)
         self.ultosc = buffer(ultosc)
         self.sar = buffer(sar)
+        self.donchian = buffer(donchian)
+        self.keltner = buffer(keltner)
+        self.supertrend = buffer(supertrend)
         self.cross = buffer(cross)
         self.trend = buffer(trend)
         self.barssince = buffer(barssince)
@@ -234,6 +246,9 @@ final class KernelStore {
         release(stochrsi)
         release(ultosc)
         release(sar)
+        release(donchian)
+        release(keltner)
+        release(supertrend)
         release(cross)
         release(trend)
         release(barssince)

@@ -16,6 +16,7 @@ enum OpCode: UInt8 {
     case macd, di, adx, aroon, cci, willr, stoch
     case obv, mfi
     case bop, ad, adosc, trix, ppo, stochrsi, ultosc, sar
+    case donchian, keltner, supertrend
     case cross, trend, barssince, valuewhen
     case rank
 }
@@ -49,6 +50,7 @@ enum KernelSpec {
     case obv, mfi(Int)
     case bop, ad, adosc(Int, Int), trix(Int), ppo(Int, Int), stochrsi(Int, Int, Int), ultosc(Int, Int, Int)
     case sar(acceleration: Double, maximum: Double)
+    case donchian(Int), keltner(Int, multiplier: Double), supertrend(factor: Double, Int)
     case cross(above: Bool), trend(Int, rising: Bool), barssince, valuewhen(Int)
 }
 
@@ -275,6 +277,9 @@ struct Program {
         case "stochrsi": return (.stochrsi, .stochrsi(try len(0), try len(1), try len(2)), 2)
         case "ultosc": return (.ultosc, .ultosc(try len(0), try len(1), try len(2)), 1)
         case "sar": return (.sar, .sar(acceleration: try factor(0, "acceleration"), maximum: try factor(1, "maximum")), 1)
+        case "donchian": return (.donchian, .donchian(try len(0)), 3)
+        case "keltner": return (.keltner, .keltner(try len(0), multiplier: p[1]), 3)
+        case "supertrend": return (.supertrend, .supertrend(factor: try factor(0, "factor"), try len(1)), 2)
         case "crossover": return (.cross, .cross(above: true), 1)
         case "crossunder": return (.cross, .cross(above: false), 1)
         case "rising": return (.trend, .trend(try len(0), rising: true), 1)

@@ -298,6 +298,15 @@ final class Instance {
                 values[dst] = r.fastk; values[dst + 1] = r.fastd
             case .ultosc: values[dst] = kernels.ultosc[k].update(high: values[a], low: values[b], close: values[c])
             case .sar: values[dst] = kernels.sar[k].update(high: values[a], low: values[b])
+            case .donchian:
+                let r = kernels.donchian[k].update(high: values[a], low: values[b])
+                values[dst] = r.upper; values[dst + 1] = r.middle; values[dst + 2] = r.lower
+            case .keltner:
+                let r = kernels.keltner[k].update(high: values[a], low: values[b], close: values[c])
+                values[dst] = r.upper; values[dst + 1] = r.middle; values[dst + 2] = r.lower
+            case .supertrend:
+                let r = kernels.supertrend[k].update(high: values[a], low: values[b], close: values[c])
+                values[dst] = r.line; values[dst + 1] = r.direction
             case .cross: values[dst] = kernels.cross[k].update(values[a], values[b])
             case .trend: values[dst] = kernels.trend[k].update(values[a])
             case .barssince: values[dst] = kernels.barssince[k].update(values[a] == 1)

@@ -31,6 +31,8 @@ public struct Builtin: Sendable {
         case sameAs(Int)
         /// A tuple of outputs sharing one rule.
         case tuple([String], Dimension?)   // nil: same as parameter 0
+        /// A tuple whose outputs differ in dimension (supertrend's line and direction).
+        case tupleOf([String], [Dimension])
     }
 
     public struct Param: Sendable {
@@ -52,8 +54,10 @@ public struct Builtin: Sendable {
     public var summary: String
 
     public var outputNames: [String] {
-        if case .tuple(let names, _) = result { return names }
-        return []
+        switch result {
+        case .tuple(let names, _), .tupleOf(let names, _): names
+        default: []
+        }
     }
 }
 
@@ -125,6 +129,13 @@ extension Builtin {
             make("sar", [Param(name: "acceleration", kind: .number, defaultValue: 0.02, minimum: 0),
                          Param(name: "maximum", kind: .number, defaultValue: 0.2, minimum: 0)],
                  .fixed(.price), implicit: [.high, .low], "parabolic SAR: the trailing stop in force on this bar") { _ in 1 },
+            make("donchian", [n()], .tuple(["upper", "middle", "lower"], .price), implicit: [.high, .low],
+                 "Donchian channel: highest high, lowest low of n bars and their mean") { $0[0] - 1 },
+            make("keltner", [n(), Param(name: "mult", kind: .number, defaultValue: nil)], .tuple(["upper", "middle", "lower"], .price),
+                 implicit: hlc, "Keltner channel: EMA(close, n) ± mult × ATR(n)") { $0[0] },
+            make("supertrend", [Param(name: "factor", kind: .number, defaultValue: nil, minimum: 0), n("atrPeriod")],
+                 .tupleOf(["line", "direction"], [.price, .int]), implicit: hlc,
+                 "Supertrend line and direction (-1 up, +1 down, as Pine)") { $0[1] },
             make("mfi", [n()], .fixed(.float), implicit: [.high, .low, .close, .volume], "money flow index") { $0[0] },
             make("macd", [s(), n("fast"), n("slow"), n("signal")], .tuple(["macd", "signal", "hist"], nil),
                  "MACD line, signal line and histogram") { max($0[0], $0[1]) - 1 + $0[2] - 1 },

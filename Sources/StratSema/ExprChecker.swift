@@ -672,6 +672,7 @@ extension Checker {
         case .fixed(let d): dim = d
         case .sameAs(let i): dim = values[i].type.dim
         case .tuple(let names, let d): dim = .tuple(names, Array(repeating: d ?? values[0].type.dim, count: names.count))
+        case .tupleOf(let names, let dims): dim = .tuple(names, dims)
         }
         var type = SType(qualifier, dim)
         if b.category == .math {

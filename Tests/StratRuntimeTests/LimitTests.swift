@@ -49,6 +49,15 @@ import Testing
         #expect(message.hasPrefix("the `acceleration` of `sar` is ") && message.hasSuffix("must be a number of at least 0"), "\(message)")
     }
 
+    /// supertrend's factor is a number of at least 0; its ATR period a length.
+    @Test func aNegativeSupertrendFactorIsRefused() throws {
+        let s = try Self.compile("  input f = 3\n  input n = 10\n  when close > supertrend(f, n).line { enter long }")
+        #expect(refusal(s, [:]) == nil)
+        #expect(refusal(s, ["f": -1])
+                == "input `f` = -1 makes the `factor` of `supertrend` -1; the `factor` of `supertrend` must be a number of at least 0")
+        #expect(refusal(s, ["n": 0])?.hasPrefix("input `n` = 0 makes the length of `supertrend` 0;") == true)
+    }
+
     @Test func aComputedWindowNamesItsInputs() throws {
         let s = try Self.compile("  input n = 20\n  input k = 3\n  when close > sma(close, n * k) { enter long }")
         #expect(refusal(s, ["n": 600_000])

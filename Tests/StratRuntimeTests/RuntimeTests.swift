@@ -210,5 +210,18 @@ func bitsEqual(_ a: [Double], _ b: [Double]) -> Bool {
         var ad = AccumulationDistribution()
         #expect(ad.update(high: 2, low: 2, close: 2, volume: 100) == 0)      // no range: no flow
         #expect(ad.update(high: 4, low: 0, close: 3, volume: 100) == 50)
+        var donchian = DonchianChannel(length: 3)
+        let channel = zip([5.0, 7, 6, 4], [1.0, 2, 3, 0]).map { donchian.update(high: $0, low: $1) }
+        #expect(channel[1].upper.isNaN && channel[2] == (7, 4, 1) && channel[3] == (7, 3.5, 0))
+        var keltner = KeltnerChannel(length: 1, multiplier: 2)
+        #expect(keltner.update(high: 10, low: 8, close: 9).middle.isNaN)     // no true range on the first bar
+        #expect(keltner.update(high: 11, low: 9, close: 10) == (14, 10, 6))
+        // ATR(1) is the true range: the bands ratchet, the close crossing them flips the direction.
+        var trend = Supertrend(factor: 1, atrLength: 1)
+        let bars: [(Double, Double, Double)] = [(10, 8, 9), (11, 9, 10), (13, 11, 12.5), (12, 10, 10.5), (10, 7, 8)]
+        let st = bars.map { trend.update(high: $0.0, low: $0.1, close: $0.2) }
+        #expect(st[0].line.isNaN && st[0].direction.isNaN)
+        #expect(st.dropFirst().map(\.line) == [12, 9, 9, 12])
+        #expect(st.dropFirst().map(\.direction) == [1, -1, -1, 1])
     }
 }

@@ -135,6 +135,8 @@ let errorCases: [ErrorCase] = [
     ErrorCase("E0402", "input n = 5 in 0...10\nlet a = sma(close, ‸n)"),
     ErrorCase("E0402", "let a = sar(‸-0.01, 0.2)"),
     ErrorCase("E0402", "input m = 0.2 in -1...1\nlet a = sar(0.02, ‸m)"),
+    ErrorCase("E0402", "let a = supertrend(‸-1, 10).line"),
+    ErrorCase("E0402", "let a = supertrend(3, ‸0).line"),
     ErrorCase("E0403", "let a = close[‸barssince(close > open)]"),
     ErrorCase("E0404", "let a = close[‸-1]"),
     ErrorCase("E0404", "input k = 1 in -2...5\nlet a = close[‸k]"),
