@@ -52,6 +52,23 @@ public struct BatchReport: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `s` as a JSON string literal.
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+
+    /// `number`, or null for none or a non-finite value (JSON has no NaN).
+    static func jsonNumber(_ v: Double?) -> String { v.map { $0.isFinite ? number($0) : "null" } ?? "null" }
+
     public func csv() -> String {
         var s = (["rank"] + inputNames + settingNames + Self.metricNames).joined(separator: ",") + "\n"
         for (i, r) in rows.enumerated() {
@@ -66,19 +83,7 @@ public struct BatchReport: Sendable {
 
     /// `extra`: more top-level members, already JSON (the overfitting guards).
     public func json(extra: [(String, String)] = []) -> String {
-        func str(_ s: String) -> String {
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-                default: out.unicodeScalars.append(u)
-                }
-            }
-            return out + "\""
-        }
-        func num(_ v: Double?) -> String { v.map { $0.isFinite ? Self.number($0) : "null" } ?? "null" }
+        let str = Self.jsonString, num = Self.jsonNumber
         var s = "{\n  \"strategy\": \(str(strategy)),\n  \"objective\": \(str(objective.rawValue)),\n"
         if let seed { s += "  \"seed\": \(seed),\n" }
         s += "  \"points\": \(rows.count + missing),\n  \"missing\": \(missing),\n"

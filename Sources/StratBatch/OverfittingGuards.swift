@@ -38,8 +38,8 @@ public struct OverfittingGuards: Sendable {
 
     /// `pbo` and `dsr` members for the batch's JSON (null with a `why` when not computed).
     public var json: [(String, String)] {
-        func num(_ v: Double) -> String { v.isFinite ? BatchReport.number(v) : "null" }
-        func why(_ e: Overfitting.Error) -> String { "{\"why\": \"" + "\(e)".replacingOccurrences(of: "\"", with: "'") + "\"}" }
+        let num = BatchReport.jsonNumber
+        func why(_ e: Overfitting.Error) -> String { "{\"why\": \(BatchReport.jsonString("\(e)"))}" }
         let p: String
         switch pbo {
         case .success(let x):

@@ -170,8 +170,7 @@ public struct WalkForwardReport: Sendable {
     }
 
     public func json() -> String {
-        func str(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-        func num(_ v: Double?) -> String { v.map { $0.isFinite ? BatchReport.number($0) : "null" } ?? "null" }
+        let str = BatchReport.jsonString, num = BatchReport.jsonNumber
         var s = "{\n  \"objective\": \(str(objective.rawValue)),\n  \"windows\": ["
         for (i, r) in rows.enumerated() {
             s += (i == 0 ? "\n" : ",\n") + "    {"

@@ -18,12 +18,8 @@ public struct DepthFillModel: FillModel {
     /// The latest snapshot at or before `time` (nil before the first).
     public func snapshot(_ symbol: String, at time: Int64) -> BookSnapshot? {
         guard let book = books[symbol], !book.isEmpty else { return nil }
-        var lo = 0, hi = book.count    // first snapshot later than `time`
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if book[mid].time <= time { lo = mid + 1 } else { hi = mid }
-        }
-        return lo > 0 ? book[lo - 1] : nil
+        let later = book.partitioningIndex { $0.time > time }    // the first snapshot after `time`
+        return later > 0 ? book[later - 1] : nil
     }
 
     public func take(_ r: TakerRequest) -> (price: Double, quantity: Double) {

@@ -37,6 +37,9 @@ struct Bench: ParsableCommand {
 
         """
 
+    /// The SMA cross on one-minute bars, as the backtest and batch benchmarks run it.
+    static let smaCross1m = smaCross.replacingOccurrences(of: "timeframe 1d", with: "timeframe 1m")
+
     /// The seeded random walk of the backtest and batch benchmarks as minute
     /// bars from 2024-01-01, in cents and whole volumes, as real minute data has.
     static func minuteWalk(_ count: Int) -> BarSeries {
@@ -214,11 +217,11 @@ struct BacktestBench: ParsableCommand {
                 out.append(44); out.append(contentsOf: String(Int(b.volume)).utf8); out.append(10)
             }
             try writeOutput(Data(out), to: csv, option: "--dir")
-            try writeOutput(Data(Bench.smaCross.replacingOccurrences(of: "timeframe 1d", with: "timeframe 1m").utf8), to: strategyPath, option: "--dir")
+            try writeOutput(Data(Bench.smaCross1m.utf8), to: strategyPath, option: "--dir")
             print("wrote \(csv) (\(bars) bars, \(out.count / 1_000_000) MB) and \(strategyPath)")
             // The same strategy with a full risk block whose limits never bind: the
             // cost of the review, the state and the drawdown stop on every bar.
-            let guarded = Bench.smaCross.replacingOccurrences(of: "timeframe 1d", with: "timeframe 1m")
+            let guarded = Bench.smaCross1m
                 .replacingOccurrences(of: "\n}\n", with: """
 
                   risk {
@@ -241,7 +244,7 @@ struct BacktestBench: ParsableCommand {
             }
             if perp {
                 let perpPath = dir + "/sma_cross_1m_perp.strat"
-                let source = Bench.smaCross.replacingOccurrences(of: "timeframe 1d", with: "timeframe 1m")
+                let source = Bench.smaCross1m
                     .replacingOccurrences(of: "market spot", with: "market perp(leverage: 3x, margin: isolated)")
                 try writeOutput(Data(source.utf8), to: perpPath, option: "--dir")
                 let data = try writePerpInputs(series)
@@ -363,7 +366,7 @@ struct BatchBench: ParsableCommand {
 
     func run() throws {
         try withUsageErrors {
-            guard let s = Compiler.compile(SourceFile(name: "sma_cross_1m.strat", text: Bench.smaCross.replacingOccurrences(of: "timeframe 1d", with: "timeframe 1m")))
+            guard let s = Compiler.compile(SourceFile(name: "sma_cross_1m.strat", text: Bench.smaCross1m))
                 .ir?.strategies.first else { throw UsageError(description: "the strategy does not compile") }
             let walk = Bench.minuteWalk(bars)
             let points = (5...54).flatMap { fast in stride(from: 20, through: 210, by: 10).map { (fast, $0) } }
