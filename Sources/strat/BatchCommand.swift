@@ -168,7 +168,7 @@ struct BatchCommand: ParsableCommand {
                 }
             }
             warnOnce(results.compactMap { $0 })
-            let report = BatchReport(strategy: s.name, objective: objective, inputNames: space.inputs.map(\.name).orIfEmpty(points[0].inputs.map(\.name)),
+            let report = BatchReport(strategy: s.name, objective: objective, inputNames: points[0].inputs.map(\.name),
                                      settingNames: space.settings.map(\.name), results: results, seed: seed)
             let guards = OverfittingGuards(report.rows, blocks: pboBlocks)
             if let out {
@@ -331,10 +331,6 @@ struct BatchCommand: ParsableCommand {
         var seen = Set<String>()
         return names.first { !seen.insert($0).inserted }
     }
-}
-
-extension Array {
-    func orIfEmpty(_ other: [Element]) -> [Element] { isEmpty ? other : self }
 }
 
 /// Ctrl-C while a batch runs: the first stops it taking new points (the ones
