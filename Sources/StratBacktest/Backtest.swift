@@ -134,11 +134,15 @@ public final class Backtest {
     /// the latest book (`DepthFillModel`).
     /// `perp`: mark prices, funding rates, leverage brackets and liquidation fees
     /// of perpetual futures.
+    /// `columns`: evaluate the strategy a column at a time where it can (one
+    /// symbol, one timeframe), sharing indicator columns with the other runs
+    /// given the same cache and bars (a batch); the results are the same.
     public static func run(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig, intrabar: [BarSeries] = [],
                            depth: [String: [BookSnapshot]] = [:], perp: PerpData = PerpData(),
-                           equityText: EquityText? = nil) throws -> BacktestResult {
+                           equityText: EquityText? = nil, columns: ColumnCache? = nil) throws -> BacktestResult {
         let b = try Backtest(strategy, data: data, config: config, intrabar: intrabar, depth: depth, perp: perp)
         b.equityText = equityText
+        if let columns, b.series.count == 1 { b.runtime.computeColumns(b.series[0].bars, cache: columns) }
         return try b.run()
     }
 

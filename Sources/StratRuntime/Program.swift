@@ -26,6 +26,8 @@ enum OpCode: UInt8 {
 /// pushed to (−1: none); `lane` says on which clock and symbol it runs.
 struct Instruction {
     var op: OpCode
+    /// How many of `a`…`e` are operand slots (column mode reads only those).
+    var arity: UInt8 = 0
     var lane: Int32
     var dst: Int32
     var a: Int32 = 0, b: Int32 = 0, c: Int32 = 0, d: Int32 = 0, e: Int32 = 0
@@ -155,6 +157,7 @@ struct Program {
         if args.count > 2 { ins.c = args[2] }
         if args.count > 3 { ins.d = args[3] }
         if args.count > 4 { ins.e = args[4] }
+        ins.arity = UInt8(min(args.count, 5))
         switch n.op {
         case .field:
             guard let name = n.name, let op = Self.fieldOps[name] else { throw RuntimeError("node \(i): unknown bar field \(n.name ?? "?")") }
@@ -164,6 +167,7 @@ struct Program {
             ins.b = Int32(n.index ?? 0)
         case .history:
             ins.op = .history
+            ins.arity = 0   // b is a ring, c an offset
             ins.c = Int32(try intParam(n.params[0], node: i, nodes: nodes, statics: &statics, isStatic: &isStatic, what: "a history offset",
                                        min: 0, max: Limits.maxOffset, strategy: strategy))
         case .call:

@@ -34,6 +34,9 @@ public final class Runtime {
     let ticked: UnsafeMutableBufferPointer<Bool>    // [data symbol × clock]
     let laneBars: UnsafeMutableBufferPointer<Bar>   // [data symbol × clock]
     public private(set) var barCount = 0
+    /// Column mode (`computeColumns`): each slot's values over the whole run
+    /// (nil for values known before it), read at the bar `step` has reached.
+    var columns: [Column?]?
 
     /// `symbols`: the symbols the data provides. `baseInterval`: the base bar
     /// length in milliseconds. `overrides`: input values by name.
@@ -107,6 +110,7 @@ public final class Runtime {
 
     /// Feeds one bar of a single-symbol run.
     public func step(_ bar: Bar) {
+        if columns != nil { barCount += 1; return }
         advance(symbols: 1) { _ in bar }
     }
 
@@ -114,6 +118,7 @@ public final class Runtime {
     /// that symbol at this time), then evaluates every instance whose bars closed.
     public func step(time: Int64, bars: [Bar?]) {
         precondition(bars.count == dataSymbols.count, "one bar (or nil) per data symbol")
+        if columns != nil { barCount += 1; return }
         advance(symbols: bars.count) { bars[$0] }
     }
 
@@ -187,13 +192,18 @@ public final class Runtime {
     /// The value of `node` on the last bar for the given instance (NaN is na).
     /// A multi-output node gives its first output; see `outputs`.
     public func value(node: Int, instance: Int = 0) -> Double {
-        instances[instance].values[slotOfNode[node]]
+        let slot = slotOfNode[node]
+        if let columns, barCount > 0, let c = columns[slot] { return c.values[barCount - 1] }
+        return instances[instance].values[slot]
     }
 
     /// The outputs of a multi-output node (a call such as `macd`), in order.
     public func outputs(node: Int, count: Int, instance: Int = 0) -> [Double] {
         let first = slotOfNode[node]
-        return (0..<count).map { instances[instance].values[first + $0] }
+        return (0..<count).map { j in
+            if let columns, barCount > 0, let c = columns[first + j] { return c.values[barCount - 1] }
+            return instances[instance].values[first + j]
+        }
     }
 }
 

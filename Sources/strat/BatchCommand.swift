@@ -156,8 +156,9 @@ struct BatchCommand: ParsableCommand {
             if !cached.isEmpty { writeStderr("strat: note: \(cached.count) of \(points.count) points from the cache (--no-cache runs them all)\n") }
             let progress = Progress(total: todo.count)
             let configured = configs
+            let columns = ColumnCache()
             let ran = try runner.run(todo.count, progress: { progress.update($0) }) { j in
-                PointResult(point: points[todo[j]], result: try prepared.run(configured[todo[j]]), keepEquity: keepEquity)
+                PointResult(point: points[todo[j]], result: try prepared.run(configured[todo[j]], columns: columns), keepEquity: keepEquity)
             }
             progress.finish()
             var results: [PointResult?] = points.indices.map { i in cached[i].map { var r = $0; r.point = points[i]; return r } }
@@ -249,8 +250,9 @@ struct BatchCommand: ParsableCommand {
         for (k, w) in windows.enumerated() {
             let train = prepared.series.map { $0.window(from: w.trainFrom, to: w.trainTo) }
             let done = k * (points.count + 1)
+            let columns = ColumnCache()
             let results = try runner.run(points.count, progress: { progress.update(done + $0) }) { i in
-                PointResult(point: points[i], result: try prepared.run(configs[i], on: train), keepEquity: false)
+                PointResult(point: points[i], result: try prepared.run(configs[i], on: train, columns: columns), keepEquity: false)
             }
             guard !runner.stop.isSet else { stopped = true; break }
             let finished = results.compactMap { $0 }

@@ -375,12 +375,13 @@ struct BatchBench: ParsableCommand {
                 var series = BarSeries(symbol: "RW", bars: Array(walk.bars.prefix(count)))
                 series.knownLength = BarLength.of(series.bars)    // as `strat batch` finds it once
                 let data = series
+                let columns = ColumnCache()
                 let start = DispatchTime.now().uptimeNanoseconds
                 let results = try runner.run(points.count) { i in
                     var config = BacktestConfig()
                     config.execution.lotSize = 1
                     config.inputs = ["fast": Double(points[i].0), "slow": Double(points[i].1)]
-                    let r = try Backtest.run(s, data: [data], config: config)
+                    let r = try Backtest.run(s, data: [data], config: config, columns: columns)
                     return PointResult(point: Point(inputs: [.init("fast", "\(points[i].0)"), .init("slow", "\(points[i].1)")]), result: r, keepEquity: false)
                 }
                 let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -22,10 +22,12 @@ struct PreparedRun: @unchecked Sendable {
     let data: [Provenance.DataFile]
     let hashes: DataHashes
 
-    /// A run with `config`, on `bars` (a window of the data) or all of it.
-    func run(_ config: BacktestConfig, on bars: [BarSeries]? = nil, equityText: EquityText? = nil) throws -> BacktestResult {
+    /// A run with `config`, on `bars` (a window of the data) or all of it;
+    /// `columns`: the indicator columns shared by the runs of a batch on the same bars.
+    func run(_ config: BacktestConfig, on bars: [BarSeries]? = nil, equityText: EquityText? = nil, columns: ColumnCache? = nil) throws -> BacktestResult {
         do {
-            return try Backtest.run(strategy, data: bars ?? series, config: config, intrabar: intrabar, depth: depth, perp: perp, equityText: equityText)
+            return try Backtest.run(strategy, data: bars ?? series, config: config, intrabar: intrabar, depth: depth, perp: perp,
+                                    equityText: equityText, columns: columns)
         } catch let e as RuntimeError {
             throw UsageError(description: e.message)
         }

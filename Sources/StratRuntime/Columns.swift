@@ -1,0 +1,220 @@
+import Foundation
+import StratIndicators
+import StratMarket
+
+/// One node output's values over a whole series, one per bar; immutable once
+/// made, so runs on other threads may read it.
+public final class Column: @unchecked Sendable {
+    let values: UnsafeMutableBufferPointer<Double>
+
+    init(count: Int) { values = .allocate(capacity: Swift.max(count, 1)) }
+    init(repeating x: Double, count: Int) {
+        values = .allocate(capacity: Swift.max(count, 1))
+        values.initialize(repeating: x)
+    }
+    deinit { values.deallocate() }
+    var bytes: Int { values.count * MemoryLayout<Double>.stride }
+}
+
+/// Indicator columns shared by the runs of one batch over the same bars: each
+/// distinct computation (an indicator with its resolved parameters over a
+/// given input, e.g. `sma(close, 10)`) is made once and read by every point
+/// that needs it. A computation is named by its structure, never by node
+/// numbers or input names, so two points that resolve `sma(close, fast)` to the
+/// same length share it. Bounded by `budget` bytes: past it, points compute
+/// their own columns (the results are the same, only slower).
+public final class ColumnCache: @unchecked Sendable {
+    public let budget: Int
+    private let lock = NSLock()
+    private var ids: [String: Int] = [:]
+    private var columns: [Int: [Column]] = [:]
+    public private(set) var bytes = 0
+    /// The bars the columns were made from: a run on other bars does not use them.
+    private var fingerprint: [Int64]?
+
+    public init(budget: Int = 512 << 20) { self.budget = budget }
+
+    /// Whether `bars` are the bars this cache's columns belong to (the first
+    /// caller's bars define them).
+    func accepts(_ bars: UnsafeBufferPointer<Bar>) -> Bool {
+        guard let first = bars.first, let last = bars.last else { return false }
+        let f = [Int64(bars.count), first.time, last.time, Int64(bitPattern: first.close.bitPattern), Int64(bitPattern: last.close.bitPattern)]
+        lock.lock(); defer { lock.unlock() }
+        if fingerprint == nil { fingerprint = f }
+        return fingerprint == f
+    }
+
+    /// A small number for a computation's description, the same in every run.
+    func id(_ key: String) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        if let i = ids[key] { return i }
+        ids[key] = ids.count
+        return ids.count - 1
+    }
+
+    func columns(_ id: Int) -> [Column]? {
+        lock.lock(); defer { lock.unlock() }
+        return columns[id]
+    }
+
+    /// Keeps `made` for computation `id` if the budget allows; the first kept wins.
+    func offer(_ id: Int, _ made: [Column]) {
+        let size = made.reduce(0) { $0 + $1.bytes }
+        lock.lock(); defer { lock.unlock() }
+        guard columns[id] == nil, bytes + size <= budget else { return }
+        columns[id] = made
+        bytes += size
+    }
+
+    public var count: Int {
+        lock.lock(); defer { lock.unlock() }
+        return columns.count
+    }
+}
+
+/// Column mode: a single-symbol strategy on one timeframe evaluates each
+/// instruction over every bar at once instead of every instruction on each bar.
+/// The values are the same to the bit (the same kernels see the same inputs in
+/// the same order); what changes is that indicator columns can come from a
+/// `ColumnCache` and that the per-bar interpreter does not run at all.
+extension Runtime {
+    /// Per-run columns are bounded too: past this, the run streams.
+    static let columnRunBudget = 256 << 20
+
+    /// Computes every node's column over `bars` (the bars `step` will then be
+    /// given, in order) and switches the runtime to reading them. False (and
+    /// nothing changed) when the strategy cannot run so: several symbols, a
+    /// higher timeframe, a cross-sectional op, or columns over the memory bound.
+    @discardableResult
+    public func computeColumns(_ bars: [Bar], cache: ColumnCache? = nil) -> Bool {
+        guard let instance = single, clocks.count == 1, dataSymbols.count == 1, barCount == 0, !bars.isEmpty else { return false }
+        let n = bars.count
+        let outputs = (0..<code.count).reduce(0) { $0 + Self.outputCount(code[$1].op) }
+        guard outputs * n * MemoryLayout<Double>.stride <= Self.columnRunBudget else { return false }
+        return bars.withUnsafeBufferPointer { bars in
+            let cache = cache.flatMap { $0.accepts(bars) ? $0 : nil }
+            var slotColumn = [Column?](repeating: nil, count: instance.values.count)
+            var slotKey = [String](repeating: "", count: instance.values.count)
+            var ringColumn = [Column?](repeating: nil, count: instance.rings.count)
+            var ringKey = [String](repeating: "", count: instance.rings.count)
+            // A static operand's column: its value on every bar (made once per run).
+            var broadcasts: [Int: Column] = [:]
+            func operand(_ slot: Int) -> Column {
+                if let c = slotColumn[slot] { return c }
+                if let c = broadcasts[slot] { return c }
+                let c = Column(repeating: instance.values[slot], count: n)
+                broadcasts[slot] = c
+                return c
+            }
+            for pc in 0..<code.count {
+                let ins = code[pc], template = program.instructions[pc]
+                let slots = Self.operandSlots(ins)
+                let count = Self.outputCount(ins.op)
+                var key = ""
+                var id = -1
+                if let cache {
+                    // The computation's structure: op, resolved parameters, operands.
+                    key = "\(ins.op)"
+                    if Self.usesKernel(ins.op) { key += "(\(program.kernels[Int(template.k)]))" }
+                    if ins.op == .history { key += "[\(ringKey[Int(ins.b)])@\(ins.c)]" }
+                    for s in slots { key += slotColumn[s] != nil ? "<\(slotKey[s])>" : "=\(instance.values[s].bitPattern)" }
+                    id = cache.id(key)
+                }
+                let made: [Column]
+                if id >= 0, Self.shareable(ins.op), let shared = cache?.columns(id) {
+                    made = shared
+                } else {
+                    made = computeColumn(pc, ins, slots.map(operand), ringColumn: ringColumn, bars: bars, instance: instance)
+                    if id >= 0, Self.shareable(ins.op) { cache?.offer(id, made) }
+                }
+                for j in 0..<count {
+                    slotColumn[Int(ins.dst) + j] = made[j]
+                    slotKey[Int(ins.dst) + j] = "\(id).\(j)"
+                }
+                if ins.ring >= 0 {
+                    ringColumn[Int(ins.ring)] = made[0]
+                    ringKey[Int(ins.ring)] = "\(id).0"
+                }
+            }
+            columns = slotColumn
+            return true
+        }
+    }
+
+    /// The value slots an instruction reads.
+    static func operandSlots(_ ins: Instruction) -> [Int] {
+        [ins.a, ins.b, ins.c, ins.d, ins.e].prefix(Int(ins.arity)).map(Int.init)
+    }
+
+    static func outputCount(_ op: OpCode) -> Int {
+        switch op {
+        case .bbands, .macd, .donchian, .keltner: 3
+        case .aroon, .stoch, .stochrsi, .supertrend: 2
+        default: 1
+        }
+    }
+
+    /// Indicators worth keeping across runs; the cheap signals (crossings,
+    /// counts) and arithmetic are computed by each run.
+    static func shareable(_ op: OpCode) -> Bool {
+        usesKernel(op) && ![.cross, .trend, .barssince, .valuewhen].contains(op)
+    }
+
+    /// One instruction over every bar.
+    func computeColumn(_ pc: Int, _ ins: Instruction, _ operands: [Column], ringColumn: [Column?],
+                       bars: UnsafeBufferPointer<Bar>, instance: Instance) -> [Column] {
+        let n = bars.count
+        let out = (0..<Self.outputCount(ins.op)).map { _ in Column(count: n) }
+        let o = out[0].values.baseAddress!
+        func field(_ f: (Bar) -> Double) { for i in 0..<n { o[i] = f(bars[i]) } }
+        switch ins.op {
+        case .open: field(\.open)
+        case .high: field(\.high)
+        case .low: field(\.low)
+        case .close: field(\.close)
+        case .volume: field(\.volume)
+        case .time: field { Double($0.time) / 1000 }
+        case .hl2: field { ($0.high + $0.low) / 2 }
+        case .hlc3: field { ($0.high + $0.low + $0.close) / 3 }
+        case .ohlc4: field { ($0.open + $0.high + $0.low + $0.close) / 4 }
+        case .copy: return [operands[0]]
+        case .history:
+            let src = ringColumn[Int(ins.b)]!.values.baseAddress!, back = Int(ins.c)
+            for i in 0..<n { o[i] = i >= back ? src[i - back] : .nan }
+        case .neg, .not, .add, .sub, .mul, .div, .eq, .ne, .lt, .le, .gt, .ge, .and, .or, .select:
+            let (a, b, c) = abc(operands)
+            for i in 0..<n { o[i] = Evaluate.scalar(ins.op, a[i], b[i], c[i]) }
+        case .abs, .min, .max, .clamp, .round, .floor, .ceil, .sign, .sqrt, .log, .exp, .pow, .nz, .isna:
+            let (a, b, c) = abc(operands)
+            for i in 0..<n { o[i] = Evaluate.math(ins.op, a[i], b[i], c[i]) }
+        case .cross:
+            var k = instance.kernels.cross[Int(ins.k)]
+            let a = operands[0].values.baseAddress!, b = operands[1].values.baseAddress!
+            for i in 0..<n { o[i] = k.update(a[i], b[i]) }
+        default:
+            // Any other kernel: the interpreter's own step, one instruction at a time.
+            let values = instance.values.baseAddress!
+            let slots = Self.operandSlots(ins), inputs = operands.map { UnsafePointer($0.values.baseAddress!) }
+            let outputs = out.map(\.values.baseAddress!)
+            let lane = Int(instance.laneData[Int(ins.lane)])
+            let code = UnsafePointer(self.code.baseAddress!)
+            for i in 0..<n {
+                for (s, x) in zip(slots, inputs) { values[s] = x[i] }
+                ticked[lane] = true
+                laneBars[lane] = bars[i]
+                instance.run(pc..<(pc + 1), code, ticked: UnsafePointer(ticked.baseAddress!), bars: UnsafePointer(laneBars.baseAddress!))
+                for (j, p) in outputs.enumerated() { p[i] = values[Int(ins.dst) + j] }
+            }
+            ticked[lane] = false
+            // The slots the loop wrote go back to what the per-bar values start as.
+            for s in Set(slots + (0..<out.count).map { Int(ins.dst) + $0 }) { values[s] = program.initialValues[s] }
+        }
+        return out
+    }
+
+    /// The first three operands' values (unused ones read the first: the op ignores them).
+    private func abc(_ operands: [Column]) -> (UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>) {
+        let p = operands.map { UnsafePointer($0.values.baseAddress!) }
+        return (p[0], p.count > 1 ? p[1] : p[0], p.count > 2 ? p[2] : p[0])
+    }
+}
