@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "StratMarketTests", dependencies: ["StratMarket", "StratFuzzChecks"]),
         .testTarget(name: "StratRuntimeTests", dependencies: ["StratRuntime", "StratIR", "StratMarket", "StratIndicators"]),
         .testTarget(name: "StratEngineTests", dependencies: ["StratEngine", "StratMarket"]),
-        .testTarget(name: "StratBacktestTests", dependencies: ["StratBacktest", "StratEngine", "StratIR", "StratMarket", "StratSyntax"]),
+        .testTarget(name: "StratBacktestTests", dependencies: ["StratBacktest", "StratEngine", "StratIR", "StratMarket", "StratRuntime", "StratSyntax"]),
         .testTarget(name: "StratREPLTests", dependencies: ["StratREPL", "StratMarket"]),
         .testTarget(name: "StratDataTests", dependencies: ["StratData", "StratMarket", "StratTestSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),

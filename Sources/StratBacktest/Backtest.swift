@@ -304,7 +304,28 @@ public final class Backtest {
         var trailing = false
         members = dataIndex.map { _ in false }
         var rankedIn: Int64?    // the period of the last re-ranking
+        let tradeFrom = config.tradeFrom
+        // One symbol, its rules read a column ahead, and nothing that acts on
+        // every bar (funding, interest, risk, liquidations, the universe, finer
+        // bars): a bar on which no order rests, no trail follows and no rule
+        // fires only marks the position, which the branch below does alone.
+        let quietBars = series.count == 1 && runtime.isColumnar && perp == nil && !carrying && risk == nil && liquidations == nil
+            && strategy.membership == nil && fine[0] == nil && equityText == nil
         while let now = clock.next(into: &bars) {
+            if quietBars, !trailing, !exchange.hasOpenOrders, let bar = bars[0] {
+                let acting = tradeFrom.map { bar.time >= $0 } ?? true
+                if !acting || !conditions.contains(where: { runtime.upcoming(node: $0) == 1 }) {
+                    // What the full path below does on such a bar, in its order.
+                    account.beginBar(at: bar.time)
+                    runtime.step(bar)
+                    portfolio.mark(slot: slots[0], price: bar.close)
+                    account.endBar()
+                    rows[0] += 1
+                    if held[0] != 0 { inMarket += 1 }
+                    if acting { equity.append(EquityPoint(time: bar.time, equity: held[0] != 0 ? portfolio.equity : cash, cash: cash)) }
+                    continue
+                }
+            }
             let opened = bars.first { $0 != nil }!!.time
             account.beginBar(at: opened)
             // A new leverage-bracket table moves margins and liquidation prices from its first bar.
@@ -363,7 +384,7 @@ public final class Backtest {
                     for (i, d) in dataIndex.enumerated() { members[i] = bars[d] != nil && runtime.value(node: m, instance: i) == 1 }
                 }
             }
-            let acting = config.tradeFrom.map { opened >= $0 } ?? true
+            let acting = tradeFrom.map { opened >= $0 } ?? true
             for (i, d) in dataIndex.enumerated() where acting {
                 guard let bar = bars[d] else { continue }
                 if trailing { router.updateTrails { k in self.trailSources[k].instance == i ? self.runtime.value(node: self.trailSources[k].node, instance: i) : nil } }

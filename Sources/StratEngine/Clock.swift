@@ -28,6 +28,15 @@ public struct Clock {
     /// The next event's close time, its bars written into `bars` (one slot per
     /// stream; the buffer is reused, so the loop allocates nothing per bar).
     public mutating func next(into bars: inout [Bar?]) -> Int64? {
+        if streams.count == 1, bars.count == 1 {
+            // One stream: its next bar (most runs, on every bar).
+            let p = positions[0]
+            guard p < streams[0].count else { return nil }
+            bars[0] = streams[0][p]
+            positions[0] = p + 1
+            now = ends[0][p]
+            return now
+        }
         var earliest = Int64.max
         for s in streams.indices where positions[s] < streams[s].count {
             earliest = min(earliest, ends[s][positions[s]])

@@ -141,6 +141,16 @@ extension Runtime {
         }
     }
 
+    /// Whether the runtime reads columns (`computeColumns` succeeded).
+    public var isColumnar: Bool { columns != nil }
+
+    /// Column mode: the value `node` will have once the next bar is stepped.
+    public func upcoming(node: Int) -> Double {
+        let slot = slotOfNode[node]
+        if let c = columns?[slot], barCount < c.values.count { return c.values[barCount] }
+        return instances[0].values[slot]
+    }
+
     /// The value slots an instruction reads.
     static func operandSlots(_ ins: Instruction) -> [Int] {
         [ins.a, ins.b, ins.c, ins.d, ins.e].prefix(Int(ins.arity)).map(Int.init)

@@ -3,6 +3,7 @@ import Foundation
 import StratEngine
 import StratIR
 import StratMarket
+import StratRuntime
 import StratSyntax
 import Testing
 
@@ -188,11 +189,19 @@ enum Invariants {
             }
         }
 
+        // Column mode (a batch's), with its quiet-bar path, gives the same bytes
+        // as the per-bar interpreter. (Every other case.)
+        guard c.seed % 2 == 0 else { return out }
+        let provenance = Provenance(strategyFile: "g.strat", strategySHA256: "", irHash: s.hash, inputs: [], data: [], config: c.config)
+        do {
+            let columnar = try Backtest.run(s, data: [x], config: c.config, intrabar: fine, columns: ColumnCache())
+            if Report.json(columnar, provenance) != Report.json(r, provenance) { fail("column mode gives other bytes") }
+        } catch { fail("the run in column mode failed: \(error)") }
+
         // The same run again gives the same bytes; a symbol the strategy does not
         // trade (bars at the same times) changes nothing. (Every fourth case: these
         // take three times as long as the checks above.)
         guard c.seed % 4 == 0 else { return out }
-        let provenance = Provenance(strategyFile: "g.strat", strategySHA256: "", irHash: s.hash, inputs: [], data: [], config: c.config)
         let y = BarSeries(symbol: "Y", bars: c.bars.map { Bar(time: $0.time, open: $0.open * 2, high: $0.high * 2, low: $0.low * 2,
                                                                  close: $0.close * 2, volume: $0.volume) })
         do {
