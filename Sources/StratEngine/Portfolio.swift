@@ -137,7 +137,12 @@ public final class SpotPortfolio: LiquidatingPortfolio {
 
     public var equity: Double {
         var e = cash
-        for i in held.indices where held[i].quantity != 0 { e += held[i].quantity * (latest(i) ?? held[i].averageCost) }
+        // (Through buffers: read on every bar, and element reads of the class's arrays copied them.)
+        held.withUnsafeBufferPointer { held in
+            marks.withUnsafeBufferPointer { marks in
+                for i in held.indices where held[i].quantity != 0 { e += held[i].quantity * (marks[i].isNaN ? held[i].averageCost : marks[i]) }
+            }
+        }
         return e
     }
 

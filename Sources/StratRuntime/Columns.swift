@@ -26,7 +26,7 @@ public final class Column: @unchecked Sendable {
 public final class ColumnCache: @unchecked Sendable {
     public let budget: Int
     private let lock = NSLock()
-    private var ids: [String: Int] = [:]
+    private var ids: [ColumnKey: Int] = [:]
     private var columns: [Int: [Column]] = [:]
     public private(set) var bytes = 0
     /// The bars the columns were made from: a run on other bars does not use them.
@@ -44,8 +44,8 @@ public final class ColumnCache: @unchecked Sendable {
         return fingerprint == f
     }
 
-    /// A small number for a computation's description, the same in every run.
-    func id(_ key: String) -> Int {
+    /// A small number for a computation, the same in every run.
+    func id(_ key: ColumnKey) -> Int {
         lock.lock(); defer { lock.unlock() }
         if let i = ids[key] { return i }
         ids[key] = ids.count
@@ -72,6 +72,22 @@ public final class ColumnCache: @unchecked Sendable {
     }
 }
 
+/// What a column is computed as: the op with its resolved parameters, over
+/// operands that are other columns or values known before the run.
+struct ColumnKey: Hashable {
+    enum Operand: Hashable {
+        case column(id: Int, output: Int)
+        case value(UInt64)
+    }
+    var op: UInt8
+    var kernel: KernelSpec?
+    /// `history`: the column it looks back on, and how far.
+    var history: Operand?
+    var offset: Int32 = 0
+    var operands: [Operand]
+}
+
+
 /// Column mode: a single-symbol strategy on one timeframe evaluates each
 /// instruction over every bar at once instead of every instruction on each bar.
 /// The values are the same to the bit (the same kernels see the same inputs in
@@ -94,9 +110,9 @@ extension Runtime {
         return bars.withUnsafeBufferPointer { bars in
             let cache = cache.flatMap { $0.accepts(bars) ? $0 : nil }
             var slotColumn = [Column?](repeating: nil, count: instance.values.count)
-            var slotKey = [String](repeating: "", count: instance.values.count)
+            var slotKey = [ColumnKey.Operand?](repeating: nil, count: instance.values.count)
             var ringColumn = [Column?](repeating: nil, count: instance.rings.count)
-            var ringKey = [String](repeating: "", count: instance.rings.count)
+            var ringKey = [ColumnKey.Operand?](repeating: nil, count: instance.rings.count)
             // A static operand's column: its value on every bar (made once per run).
             var broadcasts: [Int: Column] = [:]
             func operand(_ slot: Int) -> Column {
@@ -110,14 +126,11 @@ extension Runtime {
                 let ins = code[pc], template = program.instructions[pc]
                 let slots = Self.operandSlots(ins)
                 let count = Self.outputCount(ins.op)
-                var key = ""
                 var id = -1
                 if let cache {
-                    // The computation's structure: op, resolved parameters, operands.
-                    key = "\(ins.op)"
-                    if Self.usesKernel(ins.op) { key += "(\(program.kernels[Int(template.k)]))" }
-                    if ins.op == .history { key += "[\(ringKey[Int(ins.b)])@\(ins.c)]" }
-                    for s in slots { key += slotColumn[s] != nil ? "<\(slotKey[s])>" : "=\(instance.values[s].bitPattern)" }
+                    var key = ColumnKey(op: ins.op.rawValue, kernel: Self.usesKernel(ins.op) ? program.kernels[Int(template.k)] : nil,
+                                        operands: slots.map { slotKey[$0] ?? .value(instance.values[$0].bitPattern) })
+                    if ins.op == .history { (key.history, key.offset) = (ringKey[Int(ins.b)], ins.c) }
                     id = cache.id(key)
                 }
                 let made: [Column]
@@ -129,11 +142,11 @@ extension Runtime {
                 }
                 for j in 0..<count {
                     slotColumn[Int(ins.dst) + j] = made[j]
-                    slotKey[Int(ins.dst) + j] = "\(id).\(j)"
+                    slotKey[Int(ins.dst) + j] = .column(id: id, output: j)
                 }
                 if ins.ring >= 0 {
                     ringColumn[Int(ins.ring)] = made[0]
-                    ringKey[Int(ins.ring)] = "\(id).0"
+                    ringKey[Int(ins.ring)] = .column(id: id, output: 0)
                 }
             }
             columns = slotColumn

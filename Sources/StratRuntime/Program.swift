@@ -42,8 +42,9 @@ struct Lane: Hashable {
     var clock: Int64?
 }
 
-/// The kernel a call node needs, with its lengths resolved.
-enum KernelSpec {
+/// The kernel a call node needs, with its lengths resolved. (Hashable: shared
+/// columns are found by it.)
+enum KernelSpec: Hashable {
     case sma(Int), ema(Int), wma(Int), dema(Int), tema(Int), hma(Int), rma(Int), kama(Int), vwap
     case rsi(Int), cmo(Int), momentum(Momentum.Kind, Int), percentrank(Int)
     case stddev(Int), variance(Int), zscore(Int), linreg(LinearRegression.Output, Int), correl(Int), extreme(Int, max: Bool)
