@@ -309,17 +309,20 @@ public final class Backtest {
         // every bar (funding, interest, risk, liquidations, the universe, finer
         // bars): a bar on which no order rests, no trail follows and no rule
         // fires only marks the position, which the branch below does alone.
+        // (A condition known before the run that holds fires on every bar.)
         let quietBars = series.count == 1 && runtime.isColumnar && perp == nil && !carrying && risk == nil && liquidations == nil
             && strategy.membership == nil && fine[0] == nil && equityText == nil
+            && conditions.allSatisfy { runtime.column(node: $0) != nil || runtime.value(node: $0) != 1 }
+        let conditionColumns = quietBars ? conditions.compactMap(runtime.column(node:)) : []
         while let now = clock.next(into: &bars) {
             if quietBars, !trailing, !exchange.hasOpenOrders, let bar = bars[0] {
                 let acting = tradeFrom.map { bar.time >= $0 } ?? true
-                if !acting || !conditions.contains(where: { runtime.upcoming(node: $0) == 1 }) {
+                let row = rows[0]
+                if !acting || !conditionColumns.contains(where: { $0[row] == 1 }) {
                     // What the full path below does on such a bar, in its order.
                     account.beginBar(at: bar.time)
                     runtime.step(bar)
                     portfolio.mark(slot: slots[0], price: bar.close)
-                    account.endBar()
                     rows[0] += 1
                     if held[0] != 0 { inMarket += 1 }
                     if acting { equity.append(EquityPoint(time: bar.time, equity: held[0] != 0 ? portfolio.equity : cash, cash: cash)) }
@@ -412,7 +415,6 @@ public final class Backtest {
                 }
             }
             trailing = !router.followingTrails.isEmpty
-            account.endBar()
             var any = false
             for s in bars.indices {
                 if bars[s] != nil { rows[s] += 1 }

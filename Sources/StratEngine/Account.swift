@@ -1,16 +1,14 @@
 /// What sizing and the risk engine see of an account: the portfolio's equity,
 /// cash, positions and exposure (the portfolio computes them, in a fixed
-/// symbol order), the trades so far, the equity's high-water mark and the
-/// equity at the start of the trading day.
+/// symbol order), the trades so far and the equity at the start of the
+/// trading day. (The risk engine keeps its own high-water mark, over its window.)
 ///
 ///     let account = Account(portfolio: portfolio, session: .alwaysOpen)
 ///     account.beginBar(at: bar.time)     // a new day: the day's starting equity
 ///     …                                  // fills, rules
-///     account.endBar()                   // the high-water mark
 public final class Account {
     public let portfolio: any Portfolio
     public var book = TradeBook()
-    public private(set) var highWaterMark: Double
     public private(set) var dayStartEquity: Double
     /// The trading day in progress (its session close), for `dayStartEquity`.
     public private(set) var day: Int64 = .min
@@ -19,7 +17,6 @@ public final class Account {
     public init(portfolio: any Portfolio, session: TradingSession = .alwaysOpen) {
         self.portfolio = portfolio
         self.session = session
-        highWaterMark = portfolio.equity
         dayStartEquity = portfolio.equity
     }
 
@@ -40,10 +37,6 @@ public final class Account {
         }
     }
 
-    /// After a bar's close is marked.
-    public func endBar() {
-        highWaterMark = max(highWaterMark, equity)
-    }
 
     /// A fill, into the trade book.
     public func record(_ f: Fill, line: Int?, bar: Int, riskLimit: String? = nil, reason: String? = nil) {

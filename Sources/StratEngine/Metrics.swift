@@ -30,46 +30,69 @@ public struct Metrics: Codable, Sendable, Equatable {
     public var ambiguousBars: Int
 
     /// `equity`: the value at each bar's close, with its time; `inMarket`: bars with a position.
+    /// (Inlinable, with the passes over the curve: the callers' closures are
+    /// then inlined into loops that run over every bar of every run.)
+    @inlinable
     public static func compute(_ count: Int, equity: (Int) -> Double, time: (Int) -> Int64, trades: [Trade], fees: Double,
                                inMarket: Int, ambiguousBars: Int, periodsPerYear: Double) -> Metrics {
-        let first = count > 0 ? equity(0) : 0, last = count > 0 ? equity(count - 1) : 0
-        // Returns are recomputed in each pass rather than stored (a million bars).
-        func r(_ i: Int) -> Double { let p = equity(i - 1); return p != 0 ? equity(i) / p - 1 : 0 }
-        let returnCount = max(0, count - 1)
-        let n = Double(returnCount)
-        var sum = 0.0, downsideSquares = 0.0
-        for i in stride(from: 1, to: count, by: 1) { let x = r(i); sum += x; downsideSquares += min(x, 0) * min(x, 0) }
-        let mean = returnCount == 0 ? 0 : sum / n
-        var squares = 0.0
-        for i in stride(from: 1, to: count, by: 1) { let d = r(i) - mean; squares += d * d }
-        let sd = returnCount > 1 ? (squares / (n - 1)).squareRoot() : 0
-        let downside = returnCount == 0 ? 0 : (downsideSquares / n).squareRoot()
-        let years = n / periodsPerYear
-        let ending = first != 0 ? last / first : 0
-        let cagr: Double? = years > 0 && ending > 0 ? pow(ending, 1 / years) - 1 : nil
+        make(Curve(count, equity: equity, time: time, periodsPerYear: periodsPerYear), count: count, trades: trades, fees: fees,
+             inMarket: inMarket, ambiguousBars: ambiguousBars, periodsPerYear: periodsPerYear)
+    }
 
-        // Drawdown: the deepest fall from a running peak, and the longest time under one.
-        var peak = first, deepest = 0.0, underSince: Int? = nil, longest = 0, longestDays = 0.0
-        for i in 0..<count {
-            let e = equity(i)
-            if e >= peak {
-                peak = e
-                if let s = underSince {
-                    longest = max(longest, i - s)
-                    longestDays = max(longestDays, Double(time(i) - time(s)) / 86_400_000)
+    /// What the equity curve gives: its ends, returns' moments, drawdowns.
+    @usableFromInline
+    struct Curve {
+        @usableFromInline var first = 0.0, last = 0.0, mean = 0.0, sd = 0.0, downside = 0.0, cagr: Double?
+        @usableFromInline var returnCount = 0, deepest = 0.0, longest = 0, longestDays = 0.0
+
+        @inlinable
+        init(_ count: Int, equity: (Int) -> Double, time: (Int) -> Int64, periodsPerYear: Double) {
+            first = count > 0 ? equity(0) : 0
+            last = count > 0 ? equity(count - 1) : 0
+            // Returns are recomputed in each pass rather than stored (a million bars).
+            func r(_ i: Int) -> Double { let p = equity(i - 1); return p != 0 ? equity(i) / p - 1 : 0 }
+            returnCount = max(0, count - 1)
+            let n = Double(returnCount)
+            var sum = 0.0, downsideSquares = 0.0
+            for i in stride(from: 1, to: count, by: 1) { let x = r(i); sum += x; downsideSquares += min(x, 0) * min(x, 0) }
+            mean = returnCount == 0 ? 0 : sum / n
+            var squares = 0.0
+            for i in stride(from: 1, to: count, by: 1) { let d = r(i) - mean; squares += d * d }
+            sd = returnCount > 1 ? (squares / (n - 1)).squareRoot() : 0
+            downside = returnCount == 0 ? 0 : (downsideSquares / n).squareRoot()
+            let years = n / periodsPerYear
+            let ending = first != 0 ? last / first : 0
+            cagr = years > 0 && ending > 0 ? pow(ending, 1 / years) - 1 : nil
+
+            // Drawdown: the deepest fall from a running peak, and the longest time under one.
+            var peak = first, underSince: Int? = nil
+            for i in 0..<count {
+                let e = equity(i)
+                if e >= peak {
+                    peak = e
+                    if let s = underSince {
+                        longest = max(longest, i - s)
+                        longestDays = max(longestDays, Double(time(i) - time(s)) / 86_400_000)
+                    }
+                    underSince = nil
+                } else {
+                    if underSince == nil { underSince = i - 1 }
+                    deepest = min(deepest, e / peak - 1)
                 }
-                underSince = nil
-            } else {
-                if underSince == nil { underSince = i - 1 }
-                deepest = min(deepest, e / peak - 1)
+            }
+            if let s = underSince, count > 0 {
+                let end = count - 1
+                longest = max(longest, end - s)
+                longestDays = max(longestDays, Double(time(end) - time(s)) / 86_400_000)
             }
         }
-        if let s = underSince, count > 0 {
-            let end = count - 1
-            longest = max(longest, end - s)
-            longestDays = max(longestDays, Double(time(end) - time(s)) / 86_400_000)
-        }
+    }
 
+    @usableFromInline
+    static func make(_ c: Curve, count: Int, trades: [Trade], fees: Double, inMarket: Int, ambiguousBars: Int,
+                     periodsPerYear: Double) -> Metrics {
+        let (first, last, mean, sd, downside, cagr) = (c.first, c.last, c.mean, c.sd, c.downside, c.cagr)
+        let (returnCount, deepest, longest, longestDays) = (c.returnCount, c.deepest, c.longest, c.longestDays)
         let closed = trades.compactMap(\.pnl)
         let wins = closed.filter { $0 > 0 }, losses = closed.filter { $0 < 0 }
         let grossWin = wins.reduce(0, +), grossLoss = -losses.reduce(0, +)

@@ -3,9 +3,11 @@
 /// now or on the previous bar.
 public struct Cross: Sendable {
     public let above: Bool
-    var previousA = Double.nan, previousB = Double.nan
+    @usableFromInline var previousA = Double.nan, previousB = Double.nan
     public init(above: Bool) { self.above = above }
     public var lookback: Int { 1 }
+    /// (Inlinable: a batch runs it over whole columns.)
+    @inlinable
     public mutating func update(_ a: Double, _ b: Double) -> Double {
         defer { previousA = a; previousB = b }
         if a.isNaN || b.isNaN || previousA.isNaN || previousB.isNaN { return .nan }

@@ -157,11 +157,10 @@ extension Runtime {
     /// Whether the runtime reads columns (`computeColumns` succeeded).
     public var isColumnar: Bool { columns != nil }
 
-    /// Column mode: the value `node` will have once the next bar is stepped.
-    public func upcoming(node: Int) -> Double {
-        let slot = slotOfNode[node]
-        if let c = columns?[slot], barCount < c.values.count { return c.values[barCount] }
-        return instances[0].values[slot]
+    /// Column mode: `node`'s values on every bar (nil for a value known before
+    /// the run), valid while the runtime lives.
+    public func column(node: Int) -> UnsafePointer<Double>? {
+        columns?[slotOfNode[node]].map { UnsafePointer($0.values.baseAddress!) }
     }
 
     /// The value slots an instruction reads.
@@ -189,17 +188,17 @@ extension Runtime {
         let n = bars.count
         let out = (0..<Self.outputCount(ins.op)).map { _ in Column(count: n) }
         let o = out[0].values.baseAddress!
-        func field(_ f: (Bar) -> Double) { for i in 0..<n { o[i] = f(bars[i]) } }
         switch ins.op {
-        case .open: field(\.open)
-        case .high: field(\.high)
-        case .low: field(\.low)
-        case .close: field(\.close)
-        case .volume: field(\.volume)
-        case .time: field { Double($0.time) / 1000 }
-        case .hl2: field { ($0.high + $0.low) / 2 }
-        case .hlc3: field { ($0.high + $0.low + $0.close) / 3 }
-        case .ohlc4: field { ($0.open + $0.high + $0.low + $0.close) / 4 }
+        // (Loops written out: a key path or closure per bar costs more than the bar's work.)
+        case .open: for i in 0..<n { o[i] = bars[i].open }
+        case .high: for i in 0..<n { o[i] = bars[i].high }
+        case .low: for i in 0..<n { o[i] = bars[i].low }
+        case .close: for i in 0..<n { o[i] = bars[i].close }
+        case .volume: for i in 0..<n { o[i] = bars[i].volume }
+        case .time: for i in 0..<n { o[i] = Double(bars[i].time) / 1000 }
+        case .hl2: for i in 0..<n { o[i] = (bars[i].high + bars[i].low) / 2 }
+        case .hlc3: for i in 0..<n { o[i] = (bars[i].high + bars[i].low + bars[i].close) / 3 }
+        case .ohlc4: for i in 0..<n { o[i] = (bars[i].open + bars[i].high + bars[i].low + bars[i].close) / 4 }
         case .copy: return [operands[0]]
         case .history:
             let src = ringColumn[Int(ins.b)]!.values.baseAddress!, back = Int(ins.c)
