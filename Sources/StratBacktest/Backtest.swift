@@ -314,20 +314,30 @@ public final class Backtest {
             && strategy.membership == nil && fine[0] == nil && equityText == nil
             && conditions.allSatisfy { runtime.column(node: $0) != nil || runtime.value(node: $0) != 1 }
         let conditionColumns = quietBars ? conditions.compactMap(runtime.column(node:)) : []
+        let quietSeries = series[0].bars
+        /// Bar `row` is quiet (with no order resting): no rule fires on it, or rules do not act yet.
+        func quiet(_ row: Int) -> Bool {
+            !conditionColumns.contains { $0[row] == 1 } || tradeFrom.map { quietSeries[row].time < $0 } ?? false
+        }
         while let now = clock.next(into: &bars) {
-            if quietBars, !trailing, !exchange.hasOpenOrders, let bar = bars[0] {
-                let acting = tradeFrom.map { bar.time >= $0 } ?? true
-                let row = rows[0]
-                if !acting || !conditionColumns.contains(where: { $0[row] == 1 }) {
-                    // What the full path below does on such a bar, in its order.
+            if quietBars, !trailing, !exchange.hasOpenOrders, bars[0] != nil, quiet(rows[0]) {
+                // This bar and the quiet ones after it (no order can appear in
+                // between): what the full path below does on each, in its order.
+                var row = rows[0]
+                repeat {
+                    let bar = quietSeries[row]
                     account.beginBar(at: bar.time)
-                    runtime.step(bar)
                     portfolio.mark(slot: slots[0], price: bar.close)
-                    rows[0] += 1
                     if held[0] != 0 { inMarket += 1 }
-                    if acting { equity.append(EquityPoint(time: bar.time, equity: held[0] != 0 ? portfolio.equity : cash, cash: cash)) }
-                    continue
-                }
+                    if tradeFrom.map({ bar.time >= $0 }) ?? true {
+                        equity.append(EquityPoint(time: bar.time, equity: held[0] != 0 ? portfolio.equity : cash, cash: cash))
+                    }
+                    row += 1
+                } while row < quietSeries.count && quiet(row)
+                runtime.skip(row - rows[0])
+                clock.skip(row - rows[0] - 1)   // the first came from `next`
+                rows[0] = row
+                continue
             }
             let opened = bars.first { $0 != nil }!!.time
             account.beginBar(at: opened)

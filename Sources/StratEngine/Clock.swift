@@ -25,6 +25,15 @@ public struct Clock {
         self.init(streams: streams, ends: streams.map { $0.map { $0.time + interval } })
     }
 
+    /// One stream: moves past its next `count` bars, which the caller has
+    /// handled itself (a backtest's bars on which nothing can happen).
+    public mutating func skip(_ count: Int) {
+        precondition(streams.count == 1 && count >= 0 && positions[0] + count <= streams[0].count, "skipping bars of one stream only")
+        guard count > 0 else { return }
+        positions[0] += count
+        now = ends[0][positions[0] - 1]
+    }
+
     /// The next event's close time, its bars written into `bars` (one slot per
     /// stream; the buffer is reused, so the loop allocates nothing per bar).
     public mutating func next(into bars: inout [Bar?]) -> Int64? {

@@ -157,6 +157,13 @@ extension Runtime {
     /// Whether the runtime reads columns (`computeColumns` succeeded).
     public var isColumnar: Bool { columns != nil }
 
+    /// Column mode: moves past `count` bars without looking at them (their
+    /// values are in the columns already).
+    public func skip(_ count: Int) {
+        precondition(columns != nil && count >= 0, "skipping bars needs column mode")
+        barCount += count
+    }
+
     /// Column mode: `node`'s values on every bar (nil for a value known before
     /// the run), valid while the runtime lives.
     public func column(node: Int) -> UnsafePointer<Double>? {

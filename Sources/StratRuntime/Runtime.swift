@@ -33,7 +33,7 @@ public final class Runtime {
     var resamplers: [[Resampler]]      // [data symbol][clock index − 1]
     let ticked: UnsafeMutableBufferPointer<Bool>    // [data symbol × clock]
     let laneBars: UnsafeMutableBufferPointer<Bar>   // [data symbol × clock]
-    public private(set) var barCount = 0
+    public internal(set) var barCount = 0
     /// Column mode (`computeColumns`): each slot's values over the whole run
     /// (nil for values known before it), read at the bar `step` has reached.
     var columns: [Column?]?
