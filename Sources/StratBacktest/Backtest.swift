@@ -279,7 +279,7 @@ public final class Backtest {
     }
 
     func run() throws -> BacktestResult {
-        let ends = series.map { $0.barEnds(length) }
+        let ends = series.map { $0.ends(length) }
         var clock = Clock(streams: series.map(\.bars), ends: ends)
         var rows = series.map { _ in 0 }
         var equity: [EquityPoint] = []

@@ -25,8 +25,11 @@ public struct BarSeries: Sendable, Equatable {
     /// Half the bid–ask spread as a fraction of the mid price, per bar, when the
     /// data has `bid` and `ask` columns.
     public var halfSpreads: [Double]?
-    /// `BarLength.of(bars)`, when it has been found already; set it only to that.
+    /// `BarLength.of(bars)`, when it has been found already; set it only to that
+    /// (or with `measured()`, which also finds the bars' ends).
     public var knownLength: BarLength?
+    /// `barEnds(knownLength)`, when found already (`measured()`).
+    public var knownEnds: [Int64]?
 
     public init(symbol: String, bars: [Bar], halfSpreads: [Double]? = nil) {
         self.symbol = symbol

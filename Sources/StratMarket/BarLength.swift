@@ -109,6 +109,21 @@ extension BarSeries {
     /// (`knownLength`: a batch finds it once for all its points).
     public var barLength: BarLength? { knownLength ?? BarLength.of(bars) }
 
+    /// The series with its bar length and the bars' ends found, for the runs of
+    /// a batch to share.
+    public func measured() -> BarSeries {
+        var x = self
+        x.knownLength = BarLength.of(bars)
+        x.knownEnds = x.knownLength.map(barEnds)
+        return x
+    }
+
+    /// `barEnds(length)`, found once when `measured()` was.
+    public func ends(_ length: BarLength) -> [Int64] {
+        if let knownEnds, knownLength == length { return knownEnds }
+        return barEnds(length)
+    }
+
     /// When each bar ends: where the next one begins when that is one bar
     /// length on (so month-end labels of 28 to 31 days make no overlap), else
     /// one bar length after it opens (a gap, or the last bar).

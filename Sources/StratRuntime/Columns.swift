@@ -183,10 +183,10 @@ extension Runtime {
         }
     }
 
-    /// Indicators worth keeping across runs; the cheap signals (crossings,
-    /// counts) and arithmetic are computed by each run.
+    /// Bar fields and indicators are kept across runs; the cheap signals
+    /// (crossings, counts) and arithmetic are computed by each run.
     static func shareable(_ op: OpCode) -> Bool {
-        usesKernel(op) && ![.cross, .trend, .barssince, .valuewhen].contains(op)
+        op.rawValue <= OpCode.ohlc4.rawValue || usesKernel(op) && ![.cross, .trend, .barssince, .valuewhen].contains(op)
     }
 
     /// One instruction over every bar.

@@ -274,7 +274,7 @@ struct RunOptions: ParsableArguments {
                 }
             }
             // Found once here, not once per run of a batch.
-            for i in series.indices { series[i].knownLength = BarLength.of(series[i].bars) }
+            series = series.map { $0.measured() }
             return PreparedRun(source: source, strategyFile: strategy, strategy: s, series: series, config: config, intrabar: fine,
                                depth: books, perp: perp, data: provenanceData, hashes: hashing)
         }

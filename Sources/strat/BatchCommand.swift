@@ -248,7 +248,7 @@ struct BatchCommand: ParsableCommand {
         var rows: [WalkForwardReport.Row] = [], tests: [BacktestResult] = []
         var stopped = false
         for (k, w) in windows.enumerated() {
-            let train = prepared.series.map { $0.window(from: w.trainFrom, to: w.trainTo) }
+            let train = prepared.series.map { $0.window(from: w.trainFrom, to: w.trainTo).measured() }
             let done = k * (points.count + 1)
             let columns = ColumnCache()
             let results = try runner.run(points.count, progress: { progress.update(done + $0) }) { i in

@@ -372,9 +372,7 @@ struct BatchBench: ParsableCommand {
             let points = (5...54).flatMap { fast in stride(from: 20, through: 210, by: 10).map { (fast, $0) } }
             let runner = BatchRunner(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
             for count in [bars / 10, bars] {
-                var series = BarSeries(symbol: "RW", bars: Array(walk.bars.prefix(count)))
-                series.knownLength = BarLength.of(series.bars)    // as `strat batch` finds it once
-                let data = series
+                let data = BarSeries(symbol: "RW", bars: Array(walk.bars.prefix(count))).measured()   // as `strat batch` does
                 let columns = ColumnCache()
                 let start = DispatchTime.now().uptimeNanoseconds
                 let results = try runner.run(points.count) { i in

@@ -59,8 +59,8 @@ import Testing
             let want = try Self.values(s, series, inputs: inputs)
             for k in got.indices { #expect(bitsEqual(got[k], want[k]), "fast=\(fast) slow=\(slow) let \(k)") }
         }
-        // sma 5, 20, 30, 7; ema 20, 30, 5; rsi of each ema.
-        #expect(cache.count == 10)
+        // close; sma 5, 20, 30, 7; ema 20, 30, 5; rsi of each ema.
+        #expect(cache.count == 11)
     }
 
     /// A cache made on other bars is not read.
