@@ -492,24 +492,25 @@ public final class SimulatedExchange {
     /// not fill now.
     func fire(_ h: Hit, k: Int, from: Double, to: Double, _ s: inout BarState) {
         let id = h.id
-        let o = orders[id]
+        // (Fields read one by one: a whole copy of the order retains and releases its strings and arrays.)
+        let type = orders[id].type, tif = orders[id].timeInForce
         let time = fillTime(id, k: k, from: from, to: to, price: h.reference, s)
-        if o.type != .limit, o.type != .market, o.state == .working {
+        if type != .limit, type != .market, orders[id].state == .working {
             move(id, to: .triggered, at: time, reason: "stop reached at \(NumberText.readable(h.reference))")
         }
-        let immediate = o.timeInForce == .ioc || o.timeInForce == .fok
-        if o.type == .stopLimit {
+        let immediate = tif == .ioc || tif == .fok
+        if type == .stopLimit {
             // Now a limit order: it fills if the rest of the stretch reaches its limit
             // (with IOC/FOK: only if the trigger price itself does).
-            guard let limit = o.limitPrice else { return }
-            let buy = o.side == .buy
+            guard let limit = orders[id].limitPrice else { return }
+            let buy = orders[id].side == .buy
             let end = immediate ? h.reference : to
             let reachable = buy ? min(h.reference, end) <= limit : max(h.reference, end) >= limit
             if reachable {
                 execute(id, reference: buy ? min(h.reference, limit) : max(h.reference, limit), maker: false, at: time, &s)
             }
         } else {
-            if o.tag.role == .liquidation {
+            if orders[id].tag.role == .liquidation {
                 liquidate(id, at: h.mark ?? h.reference, time: time)   // (without mark data the last price is the mark)
             } else {
                 execute(id, reference: h.reference, maker: h.maker, at: time, &s)
