@@ -150,6 +150,7 @@ extension Checker {
         case .duration(let s): TExpr(.constant(.number(Double(s))), SType(.const, .duration), range)
         case .bool(let b): TExpr(.constant(.bool(b)), SType(.const, .bool), range)
         case .symbol(let s): TExpr(.constant(.symbol(s)), SType(.const, .symbol), range)
+        case .date(let s): TExpr(.constant(.number(Double(s))), SType(.const, .time), range)
         case .months: TExpr(.error, .error, range)   // reported by checkExpr
         }
     }
