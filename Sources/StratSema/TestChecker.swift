@@ -25,6 +25,8 @@ public struct CheckedTest: Sendable {
     public var from: Int64?
     /// The run stops before this time; seconds since 1970.
     public var to: Int64?
+    /// `session "Mon-Fri 14:30-21:00"` as written (parsed by `strat test`); nil: 24/7.
+    public var session: String?
     public var expectations: [CheckedExpectation]
 }
 
@@ -42,6 +44,9 @@ public struct CheckedExpectation: Sendable {
     /// The expectation as written after `expect`, for `strat test`'s messages.
     public var text: String
     public var range: SourceRange
+    /// For each of `series`: its value on a bar outside the session (checked with
+    /// `inSession` false; `series` has it true), or nil when it does not read `inSession`.
+    public var outsideSession: [TExpr?] = []
 
     /// The series the runner evaluates on every bar (the run expectations have none).
     public var series: [TExpr] {
@@ -51,6 +56,10 @@ public struct CheckedExpectation: Sendable {
         case .between(let x, let lo, let hi): [x, lo, hi]
         }
     }
+}
+
+extension Expectation.Kind {
+    var isAlways: Bool { if case .always = self { true } else { false } }
 }
 
 extension Checker {
@@ -71,6 +80,7 @@ extension Checker {
 
     private mutating func checkTest(_ t: TestBlock, file: SourceFile) -> CheckedTest? {
         var bars: (path: String, from: Int64?, to: Int64?)?
+        var session: (String, SourceRange)?
         var ok = true
         var expectations: [CheckedExpectation] = []
         for item in t.items {
@@ -94,6 +104,12 @@ extension Checker {
                 bars = (path, start, end)
             case .expect(let e):
                 if let x = checkExpectation(e, file: file) { expectations.append(x) } else { ok = false }
+            case .session(let text, let range):
+                if let first = session {
+                    diags.error(.duplicateDeclaration, "a test has one `session`", at: range, notes: [Note("the first is here", at: first.1)])
+                    ok = false
+                }
+                session = session ?? (text, range)
             }
         }
         guard let bars else {
@@ -101,7 +117,8 @@ extension Checker {
             return nil
         }
         guard ok else { return nil }
-        return CheckedTest(name: t.name, range: t.range, path: bars.path, from: bars.from, to: bars.to, expectations: expectations)
+        return CheckedTest(name: t.name, range: t.range, path: bars.path, from: bars.from, to: bars.to, session: session?.0,
+                           expectations: expectations)
     }
 
     /// A `from`/`to` bound: a date such as `2005-01-01` (seconds since 1970).
@@ -121,17 +138,18 @@ extension Checker {
         func made(_ kind: CheckedExpectation.Kind) -> CheckedExpectation { CheckedExpectation(kind: kind, text: text, range: e.range) }
         switch e.kind {
         case .always(let x), .noPositionWhile(let x):
-            let v = checkExpr(x, Env())
-            if v.type.isError { return nil }
+            guard let checkedX = checkSeries(x) else { return nil }
+            let (v, outside) = checkedX
             guard v.type.dim == .bool else {
                 diags.error(.expectationType, "this expectation needs a condition (a Bool), not a \(v.type.dim.name)", at: x.range)
                 return nil
             }
-            if case .always = e.kind { return made(.always(v)) }
-            return made(.noPositionWhile(v))
+            var checked = made(e.kind.isAlways ? .always(v) : .noPositionWhile(v))
+            checked.outsideSession = [outside]
+            return checked
         case .between(let x, let lo, let hi):
-            let v = checkExpr(x, Env()), low = checkExpr(lo, Env()), high = checkExpr(hi, Env())
-            if v.type.isError || low.type.isError || high.type.isError { return nil }
+            guard let cx = checkSeries(x), let clo = checkSeries(lo), let chi = checkSeries(hi) else { return nil }
+            let (v, vOut) = cx, (low, lowOut) = clo, (high, highOut) = chi
             guard v.type.dim.isNumeric else {
                 diags.error(.expectationType, "`between` bounds a number, not a \(v.type.dim.name)", at: x.range)
                 return nil
@@ -140,9 +158,58 @@ extension Checker {
                 diags.error(.expectationType, "this bound is a \(bound.type.dim.name) but the value is a \(v.type.dim.name)", at: b.range)
                 return nil
             }
-            return made(.between(v, low, high))
+            var checked = made(.between(v, low, high))
+            checked.outsideSession = [vOut, lowOut, highOut]
+            return checked
         case .run(let x):
             return checkRunExpectation(x, e, made)
+        }
+    }
+
+    /// A series of an expectation, and its value outside the session when it reads
+    /// `inSession`: the expression checked with `inSession` true, then false (the
+    /// runner picks one per bar). So `inSession` may only be read bar by bar: not
+    /// inside a call, `[n]` or `@`, where other bars' values would be needed.
+    private mutating func checkSeries(_ x: Expr) -> (TExpr, TExpr?)? {
+        guard Self.reads("inSession", x) else {
+            let v = checkExpr(x, Env())
+            return v.type.isError ? nil : (v, nil)
+        }
+        if let window = Self.readInWindow("inSession", x) {
+            diags.error(.sessionInWindow, "`inSession` is known bar by bar: it can't be read inside a call, `[n]` or `@`", at: window,
+                        notes: [Note("write the condition around it, e.g. `not inSession and close > open`")])
+            return nil
+        }
+        var inside = Env(), outside = Env()
+        inside.params["inSession"] = TExpr(.constant(.bool(true)), SType(.const, .bool), x.range)
+        outside.params["inSession"] = TExpr(.constant(.bool(false)), SType(.const, .bool), x.range)
+        let a = checkExpr(x, inside), b = checkExpr(x, outside)
+        return a.type.isError || b.type.isError ? nil : (a, b)
+    }
+
+    /// Whether `e` names `name` (the walk is bounded by the parser's nesting limit).
+    static func reads(_ name: String, _ e: Expr) -> Bool {
+        switch e.kind {
+        case .name(let n): n == name
+        case .literal, .error: false
+        case .unary(_, let x), .paren(let x), .member(let x, _): reads(name, x)
+        case .binary(let h, let steps): reads(name, h) || steps.contains { reads(name, $0.rhs) }
+        case .conditional(let a, let b, let c): reads(name, a) || reads(name, b) || reads(name, c)
+        case .call(_, let args): args.contains { reads(name, $0.value) }
+        case .history(let x, let o): reads(name, x) || reads(name, o)
+        case .context(let x, let c): reads(name, x) || reads(name, c)
+        }
+    }
+
+    /// The first call, `[n]` or `@` that reads `name`, if any.
+    static func readInWindow(_ name: String, _ e: Expr) -> SourceRange? {
+        switch e.kind {
+        case .name, .literal, .error: nil
+        case .unary(_, let x), .paren(let x), .member(let x, _): readInWindow(name, x)
+        case .binary(let h, let steps):
+            readInWindow(name, h) ?? steps.lazy.compactMap { readInWindow(name, $0.rhs) }.first
+        case .conditional(let a, let b, let c): readInWindow(name, a) ?? readInWindow(name, b) ?? readInWindow(name, c)
+        case .call, .history, .context: reads(name, e) ? e.range : nil
         }
     }
 
@@ -201,14 +268,17 @@ extension CheckedStrategy {
     /// `strat test` to read on every bar. Their names (`expect 2.1`: the second
     /// expectation's first series) hold a space, which no name of the language
     /// can, so they meet nothing of the strategy's own.
-    public func addingSeries(of test: CheckedTest) -> (strategy: CheckedStrategy, names: [[String]]) {
+    /// A series read outside the session has a second let, `expect 2.1 out`.
+    public func addingSeries(of test: CheckedTest) -> (strategy: CheckedStrategy, names: [[(inside: String, outside: String?)]]) {
         var s = self
-        var names: [[String]] = []
+        var names: [[(inside: String, outside: String?)]] = []
         for (i, e) in test.expectations.enumerated() {
             names.append(e.series.enumerated().map { j, x in
                 let name = "expect \(i + 1).\(j + 1)"
                 s.lets.append(CheckedLet(name: name, value: x, range: e.range))
-                return name
+                guard j < e.outsideSession.count, let out = e.outsideSession[j] else { return (name, nil) }
+                s.lets.append(CheckedLet(name: name + " out", value: out, range: e.range))
+                return (name, name + " out")
             })
         }
         return (s, names)

@@ -129,11 +129,14 @@ public enum TestItem: Sendable {
     /// `bars "FILE.csv" [from DATE] [to DATE]`: the data, relative to the strategy file.
     case bars(path: String, pathRange: SourceRange, from: Expr?, to: Expr?, range: SourceRange)
     case expect(Expectation)
+    /// `session "Mon-Fri 14:30-21:00"`: the run's trading session, which `inSession` reads.
+    case session(String, SourceRange)
 
     public var range: SourceRange {
         switch self {
         case .bars(_, _, _, _, let r): r
         case .expect(let e): e.range
+        case .session(_, let r): r
         }
     }
 }

@@ -62,6 +62,8 @@ public enum ASTDump {
                             w(2, "(bars \"\(path)\") \(pos(r))")
                             if let from { expr(from, 3, "from:") }
                             if let to { expr(to, 3, "to:") }
+                        case .session(let text, let r):
+                            w(2, "(session \"\(text)\") \(pos(r))")
                         case .expect(let e):
                             switch e.kind {
                             case .run(let x): w(2, "(expect) \(pos(e.range))"); expr(x, 3)

@@ -100,6 +100,7 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
     case unknownExpectation = "E0703"
     case unknownTradeField = "E0704"
     case expectationType = "E0705"
+    case sessionInWindow = "E0706"
     // Warnings (W0xxx)
     case unusedLet = "W0001"
     case unusedInput = "W0002"

@@ -144,6 +144,8 @@ public struct Formatter {
                     case .noPositionWhile(let x): "no position while " + expr(x)
                     }
                     line("expect " + body, end: e.range.end)
+                case .session(let text, let r):
+                    line("session \"\(text)\"", end: r.end)
                 }
             }
             flushComments(before: t.range.end - 1, keepBlank: false)

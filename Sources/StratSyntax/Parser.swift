@@ -610,8 +610,12 @@ public struct Parser {
                 items.append(parseBarsClause())
             } else if atWord("expect") {
                 items.append(.expect(parseExpectation()))
+            } else if atWord("session"), peekToken().kind == .string {
+                let start = advance().range
+                let t = advance()
+                items.append(.session(String(text(t).dropFirst().dropLast()), start.union(t.range)))
             } else {
-                error(.expectedTestItem, "expected `bars \"FILE.csv\" …` or `expect …` in a test block, found \(current.kind.description)",
+                error(.expectedTestItem, "expected `bars \"FILE.csv\" …`, `session \"…\"` or `expect …` in a test block, found \(current.kind.description)",
                       at: current.range)
                 // Skip to the next item: a `;`, a new line, or the end of the block.
                 while !at(.eof), !at(.rBrace), !at(.semicolon), pos == before || !current.startsLine { advance() }

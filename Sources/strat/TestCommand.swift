@@ -79,6 +79,14 @@ enum TestRunner {
         var arguments = [path, "--data", data]
         if several { arguments += ["--strategy-name", strategy.name] }
         if let from = test.from { arguments += ["--from", day(from * 1000)] }
+        var session = TradingSession.alwaysOpen
+        if let text = test.session {
+            guard let s = TradingSession(parsing: text) else {
+                throw UsageError(description: "session \"\(text)\": expected 24/7 or days and UTC hours like \"Mon-Fri 14:30-21:00\"")
+            }
+            session = s
+            arguments += ["--session", text]
+        }
         let options: RunOptions
         do { options = try RunOptions.parse(arguments) } catch {
             throw UsageError(description: RunOptions.message(for: error))
@@ -103,21 +111,28 @@ enum TestRunner {
         let interval = ir.timeframe.map { $0 * 1000 } ?? series.interval ?? 86_400_000
         var values: [String: [Double]] = [:]
         let nodes = Dictionary(ir.lets.map { ($0.name, $0.node) }, uniquingKeysWith: { a, _ in a })
-        if names.contains(where: { !$0.isEmpty }) {
+        let all = names.joined().flatMap { [$0.inside] + ($0.outside.map { [$0] } ?? []) }
+        if !all.isEmpty {
             let runtime: Runtime
             do { runtime = try Runtime(strategy: ir, symbols: [series.symbol], baseInterval: interval) } catch let e as RuntimeError {
                 throw UsageError(description: e.message)
             }
             for bar in bars {
                 runtime.step(bar)
-                for name in names.joined() { values[name, default: []].append(nodes[name].map { runtime.value(node: $0) } ?? .nan) }
+                for name in all { values[name, default: []].append(nodes[name].map { runtime.value(node: $0) } ?? .nan) }
             }
         }
         let checked = bars.indices.filter { bars[$0].time >= start }
 
         var failures: [Failure] = []
+        // `inSession` on each bar: the session is open at the bar's open.
+        let open = bars.map { session.isOpen($0.time) }
         for (i, e) in test.expectations.enumerated() {
-            let series = names[i].map { values[$0] ?? [] }
+            let series = names[i].map { name in
+                let inside = values[name.inside] ?? []
+                guard let out = name.outside.flatMap({ values[$0] }) else { return inside }
+                return inside.indices.map { open[$0] ? inside[$0] : out[$0] }
+            }
             if let message = failure(e, series, bars: bars, checked: checked, interval: interval, trades: result.trades) {
                 failures.append(Failure(expectation: e.text, message: message))
             }

@@ -109,3 +109,52 @@ import Testing
         #expect(r.stderr.hasPrefix("\(f.path):14:21: error[E0704]: a trade has no field `price`; it has `entry_time`, "), "\(r.stderr)")
     }
 }
+
+/// `session` and `inSession`: the run's session, read bar by bar.
+@Suite struct TestSessionTests {
+    @Test func inSessionReadsTheTestsSession() throws {
+        let f = try temp("hourly.strat", """
+            strategy Hourly {
+              market spot
+              timeframe 1h
+              let fastMa = ema(close, 5)
+              let slowMa = ema(close, 20)
+              when crossover(fastMa, slowMa) {
+                enter long
+              }
+              when crossunder(fastMa, slowMa) {
+                exit long
+              }
+              test "overnight" {
+                bars "\(repoRoot.path)/Data/EURUSD.csv"
+                session "Mon-Fri 08:00-16:00"
+                expect inSession or close > 0 always
+                expect no position while not inSession
+                expect close between 0 and (if inSession then 2 else 1.08) always
+              }
+              test "all week" {
+                bars "\(repoRoot.path)/Data/EURUSD.csv" to 2017-05-01
+                expect inSession always
+              }
+            }
+
+            """)
+        let r = try strat("test", f.path)
+        #expect(r.status == 1)
+        #expect(r.stdout == """
+            FAIL \(f.path):12: "overnight"
+              expect no position while not inSession: a position is held on 2017-04-24T16:00:00Z (trade 1, entered 2017-04-24T08:00:00Z)
+              expect close between 0 and (if inSession then 2 else 1.08) always: 1.0898 on 2017-04-23T21:00:00Z, outside 0…1.08
+            PASS \(f.path):19: "all week"
+            1 passed, 1 failed
+
+            """)
+    }
+
+    @Test func aSessionThatDoesNotParseIsAUsageError() throws {
+        let f = try temp("s.strat", "strategy S {\n  market spot\n  when close > open {\n    enter long\n  }\n  test \"t\" {\n    bars \"\(repoRoot.path)/Data/GOOG.csv\"\n    session \"weekdays\"\n  }\n}\n")
+        let r = try strat("test", f.path)
+        #expect(r.status == 2)
+        #expect(r.stderr == "strat: error: \(f.path):6: test \"t\": session \"weekdays\": expected 24/7 or days and UTC hours like \"Mon-Fri 14:30-21:00\"\n")
+    }
+}

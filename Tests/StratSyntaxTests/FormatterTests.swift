@@ -53,6 +53,7 @@ func format(_ text: String) -> String {
         strategy T { market spot
         when close > open { enter long }
         test   "a"{bars "x.csv" from 2005-01-01  to 2006-01-01
+        session   "Mon-Fri 14:30-21:00"
         expect trades==3 // three
         expect close between 0 and 100 always;expect no position while close<open
         expect trade(1).entry_time==2005-03-02}
@@ -66,6 +67,7 @@ func format(_ text: String) -> String {
           }
           test "a" {
             bars "x.csv" from 2005-01-01 to 2006-01-01
+            session "Mon-Fri 14:30-21:00"
             expect trades == 3  // three
             expect close between 0 and 100 always
             expect no position while close < open
