@@ -8,9 +8,9 @@ Writes Data/golden/<dataset>_indicators.csv. Each column header is an expression
 of the Strat language; its cells are the reference values (empty = na; Bool as
 1/0), printed with Python's shortest round-trip repr. TA-Lib computes every
 indicator it has; the others (hma, rma, zscore, percentrank, vwap, donchian,
-keltner, supertrend and the signal helpers) are computed below from their
-definitions (keltner and supertrend from TA-Lib's EMA and ATR), independently of the Swift
-code. Re-running reproduces the files byte for byte.
+keltner, supertrend, ichimoku, pivots and the signal helpers) are computed below from their
+definitions (keltner and supertrend from TA-Lib's EMA and ATR; ichimoku, pivots and the
+anchored vwap with pandas), independently of the Swift code. Re-running reproduces the files byte for byte.
 """
 import csv, math, os
 from datetime import datetime, timezone
@@ -97,6 +97,70 @@ def supertrend(h, l, c, factor, period):
     return line, direction
 
 
+def ichimoku(h, l, tenkan, kijun, senkou):
+    """pandas: midpoints of rolling windows; senkou A/B shifted forward by kijun bars, so the
+    value on bar t is the one computed on bar t - kijun. All four na until senkou B exists."""
+    hs, ls = pd.Series(h), pd.Series(l)
+    mid = lambda n: (hs.rolling(n).max() + ls.rolling(n).min()) / 2
+    t, k = mid(tenkan), mid(kijun)
+    a, b = ((t + k) / 2).shift(kijun), mid(senkou).shift(kijun)
+    known = a.notna() & b.notna()
+    return [x.where(known).to_numpy() for x in (t, k, a, b)]
+
+
+MS = {"1d": 86_400_000, "1w": 604_800_000, "4h": 14_400_000}
+
+
+def buckets(times, period):
+    """UTC buckets of `period` ms as the Swift resampler's (weeks from Monday 1970-01-05)."""
+    offset = 4 * 86_400_000 if period % 604_800_000 == 0 else 0
+    ms = pd.Series([epoch_ms(t) for t in times])
+    return (ms - offset) // period, ms
+
+
+def epoch_ms(t):
+    return int(datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp()) * 1000
+
+
+def last_closed(d, period, interval):
+    """pandas resampling: each bucket's high (max), low (min) and close (last), then on each bar
+    the last bucket that has closed: by this bar if it ends the bucket, else the latest earlier
+    bucket (a bucket with a gap before its end closes on the next bucket's first bar)."""
+    b, ms = buckets(d["time"], period)
+    frame = pd.DataFrame({"b": b, "high": d["high"], "low": d["low"], "close": d["close"]})
+    agg = frame.groupby("b").agg(high=("high", "max"), low=("low", "min"), close=("close", "last"))
+    offset = 4 * 86_400_000 if period % 604_800_000 == 0 else 0
+    ends_bucket = (ms + interval) >= (b + 1) * period + offset
+    closed = b.where(ends_bucket, b - 1)
+    # The latest bucket with bars at or before `closed`.
+    have = agg.index.to_numpy()
+    pos = np.searchsorted(have, closed.to_numpy(), side="right") - 1
+    out = {}
+    for k in ("high", "low", "close"):
+        vals = agg[k].to_numpy()
+        out[k] = np.where(pos >= 0, vals[np.clip(pos, 0, None)], np.nan)
+    return out["high"], out["low"], out["close"]
+
+
+def pivots(h, l, c, kind):
+    p, rng = (h + l + c) / 3, h - l
+    if kind == "classic":
+        return [p, 2 * p - l, p + rng, h + 2 * (p - l), 2 * p - h, p - rng, l - 2 * (h - p)]
+    if kind == "fib":
+        return [p, p + 0.382 * rng, p + 0.618 * rng, p + rng, p - 0.382 * rng, p - 0.618 * rng, p - rng]
+    w = rng * 1.1
+    return [p, c + w / 12, c + w / 6, c + w / 4, c + w / 2, c - w / 12, c - w / 6, c - w / 4, c - w / 2]
+
+
+def anchored_vwap(d, period):
+    """hlc3·volume summed within each UTC bucket of `period` ms (pandas groupby cumsum)."""
+    b, _ = buckets(d["time"], period)
+    pv = pd.Series((d["high"] + d["low"] + d["close"]) / 3 * d["volume"])
+    vol = pd.Series(d["volume"])
+    pv_sum, vol_sum = pv.groupby(b).cumsum(), vol.groupby(b).cumsum()
+    return (pv_sum / vol_sum).where(vol_sum > 0).to_numpy()
+
+
 def hma(x, n):
     return talib.WMA(2 * talib.WMA(x, max(1, n // 2)) - talib.WMA(x, n), max(1, int(math.sqrt(n))))
 
@@ -158,7 +222,9 @@ def shifted_change(x, n, ratio):
     return out
 
 
-def columns(d):
+def columns(d, higher):
+    """`higher`: the timeframe whose last closed bar the pivot columns read (a week for daily
+    bars, a day for hourly ones)."""
     o, h, l, c, v = d["open"], d["high"], d["low"], d["close"], d["volume"]
     cols = {}
     for n in (5, 20):
@@ -234,6 +300,15 @@ def columns(d):
     for n in (20, 1):
         e = f"donchian({n})"
         cols[e + ".upper"], cols[e + ".middle"], cols[e + ".lower"] = donchian(h, l, n)
+    for args, (t, k, s) in (("", (9, 26, 52)), ("5, 10, 20", (5, 10, 20))):
+        e = f"ichimoku({args})"
+        cols[e + ".tenkan"], cols[e + ".kijun"], cols[e + ".senkou_a"], cols[e + ".senkou_b"] = ichimoku(h, l, t, k, s)
+    interval = int(np.median(np.diff([epoch_ms(t) for t in d["time"]])))
+    ph, pl, pc = last_closed(d, MS[higher], interval)
+    for name, kind, outs in (("pivots", "classic", "p r1 r2 r3 s1 s2 s3"), ("pivots_fib", "fib", "p r1 r2 r3 s1 s2 s3"),
+                             ("pivots_camarilla", "camarilla", "p r1 r2 r3 r4 s1 s2 s3 s4")):
+        for out, values in zip(outs.split(), pivots(ph, pl, pc, kind)):
+            cols[f"{name}().{out}@{higher}"] = values
     for n in (9, 16):
         cols[f"hma(close, {n})"] = hma(c, n)
     cols["rma(close, 14)"] = wilder(c, 14)
@@ -252,6 +327,8 @@ def columns(d):
     cols["barssince(close > open)"] = barssince(up_bar)
     cols["valuewhen(crossover(sma(close, 10), sma(close, 30)), close, 1)"] = valuewhen(cross(fast, slow, True), c, 1)
     cols["vwap()"] = vwap(d)
+    for anchor in ("1w", "4h"):
+        cols[f"vwap({anchor})"] = anchored_vwap(d, MS[anchor])
     return cols
 
 
@@ -259,9 +336,9 @@ def fmt(x):
     return "" if math.isnan(x) else repr(float(x))
 
 
-def write(dataset, out):
+def write(dataset, out, higher):
     d = load(dataset)
-    cols = columns(d)
+    cols = columns(d, higher)
     with open(os.path.join(HERE, out), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["time"] + list(cols))
@@ -270,5 +347,5 @@ def write(dataset, out):
 
 
 if __name__ == "__main__":
-    write("GOOG.csv", "goog_indicators.csv")
-    write("EURUSD.csv", "eurusd_indicators.csv")
+    write("GOOG.csv", "goog_indicators.csv", "1w")
+    write("EURUSD.csv", "eurusd_indicators.csv", "1d")

@@ -330,3 +330,38 @@ public struct Supertrend: Sendable {
         return (line, direction)
     }
 }
+
+/// Ichimoku Kinko Hyo without the chikou span: tenkan and kijun are the
+/// midpoints (highest high + lowest low)/2 of their windows; senkou A is
+/// (tenkan + kijun)/2 and senkou B the midpoint of the senkou window, both
+/// **displaced forward by kijun bars** as a chart draws them: the value on bar t
+/// is the one computed on bar t − kijun, which is what the chart shows at t, so
+/// nothing reads a later bar. The chikou span (this close drawn kijun bars back)
+/// has no value that is known at its bar, so it is left out. All four are na
+/// until the displaced senkou B exists, so they share one warm-up.
+public struct Ichimoku: Sendable {
+    var tenkanRange: DonchianChannel, kijunRange: DonchianChannel, senkouRange: DonchianChannel
+    /// The undisplaced spans of the last kijun bars; a push returns the one kijun bars old.
+    var spanA: Window, spanB: Window
+    public let lookback: Int
+
+    public init(tenkan: Int, kijun: Int, senkou: Int) {
+        tenkanRange = DonchianChannel(length: tenkan)
+        kijunRange = DonchianChannel(length: kijun)
+        senkouRange = DonchianChannel(length: senkou)
+        spanA = Window(capacity: kijun)
+        spanB = Window(capacity: kijun)
+        lookback = Swift.max(tenkan, kijun, senkou) - 1 + kijun
+    }
+
+    public mutating func update(high: Double, low: Double)
+        -> (tenkan: Double, kijun: Double, senkouA: Double, senkouB: Double) {
+        if high.isNaN || low.isNaN { return (.nan, .nan, .nan, .nan) }
+        let tenkan = tenkanRange.update(high: high, low: low).middle
+        let kijun = kijunRange.update(high: high, low: low).middle
+        let a = spanA.push((tenkan + kijun) / 2)
+        let b = spanB.push(senkouRange.update(high: high, low: low).middle)
+        if a.isNaN || b.isNaN { return (.nan, .nan, .nan, .nan) }
+        return (tenkan, kijun, a, b)
+    }
+}

@@ -62,22 +62,32 @@ public struct MFI: Sendable {
 }
 
 /// Volume-weighted average price of the typical price (high + low + close)/3,
-/// anchored at each UTC day: it restarts on the first bar of a new day. na while
-/// the day's volume is still zero.
+/// anchored to periods of `anchor` ms aligned to UTC as the resampler's buckets
+/// (days from midnight, weeks from Monday): it restarts on the first bar of a
+/// new period. The default is the UTC day. na while the period's volume is still zero.
 public struct VWAP: Sendable {
-    static let msPerDay: Int64 = 86_400_000
-    var day = Int64.min
+    public static let day: Int64 = 86_400_000
+    static let week: Int64 = 604_800_000
+    public let anchor: Int64
+    /// 1970-01-01 was a Thursday; whole weeks start on Monday 1970-01-05.
+    let offset: Int64
+    var period = Int64.min
     var priceVolume = 0.0
     var volume = 0.0
-    public init() {}
+    public init(anchor: Int64 = VWAP.day) {
+        precondition(anchor > 0)
+        self.anchor = anchor
+        offset = anchor % Self.week == 0 ? 4 * Self.day : 0
+    }
     public var lookback: Int { 0 }
 
     /// `time` is the bar's open time in milliseconds since the epoch (UTC).
     public mutating func update(time: Int64, high: Double, low: Double, close: Double, volume v: Double) -> Double {
         if high.isNaN || low.isNaN || close.isNaN || v.isNaN { return .nan }
-        let d = time >= 0 ? time / Self.msPerDay : (time - Self.msPerDay + 1) / Self.msPerDay
-        if d != day {
-            day = d
+        let t = time - offset
+        let p = t >= 0 ? t / anchor : (t - anchor + 1) / anchor
+        if p != period {
+            period = p
             priceVolume = 0
             volume = 0
         }

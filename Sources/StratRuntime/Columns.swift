@@ -105,7 +105,7 @@ extension Runtime {
     public func computeColumns(_ bars: [Bar], cache: ColumnCache? = nil) -> Bool {
         guard let instance = single, clocks.count == 1, dataSymbols.count == 1, barCount == 0, !bars.isEmpty else { return false }
         let n = bars.count
-        let outputs = (0..<code.count).reduce(0) { $0 + Self.outputCount(code[$1].op) }
+        let outputs = (0..<code.count).reduce(0) { $0 + Int(code[$1].outputs) }
         guard outputs * n * MemoryLayout<Double>.stride <= Self.columnRunBudget else { return false }
         return bars.withUnsafeBufferPointer { bars in
             let cache = cache.flatMap { $0.accepts(bars) ? $0 : nil }
@@ -125,7 +125,7 @@ extension Runtime {
             for pc in 0..<code.count {
                 let ins = code[pc], template = program.instructions[pc]
                 let slots = Self.operandSlots(ins)
-                let count = Self.outputCount(ins.op)
+                let count = Int(ins.outputs)
                 var id = -1
                 if let cache {
                     var key = ColumnKey(op: ins.op.rawValue, kernel: Self.usesKernel(ins.op) ? program.kernels[Int(template.k)] : nil,
@@ -175,14 +175,6 @@ extension Runtime {
         [ins.a, ins.b, ins.c, ins.d, ins.e].prefix(Int(ins.arity)).map(Int.init)
     }
 
-    static func outputCount(_ op: OpCode) -> Int {
-        switch op {
-        case .bbands, .macd, .donchian, .keltner: 3
-        case .aroon, .stoch, .stochrsi, .supertrend: 2
-        default: 1
-        }
-    }
-
     /// Bar fields and indicators are kept across runs; the cheap signals
     /// (crossings, counts) and arithmetic are computed by each run.
     static func shareable(_ op: OpCode) -> Bool {
@@ -193,7 +185,7 @@ extension Runtime {
     func computeColumn(_ pc: Int, _ ins: Instruction, _ operands: [Column], ringColumn: [Column?],
                        bars: UnsafeBufferPointer<Bar>, instance: Instance) -> [Column] {
         let n = bars.count
-        let out = (0..<Self.outputCount(ins.op)).map { _ in Column(count: n) }
+        let out = (0..<Int(ins.outputs)).map { _ in Column(count: n) }
         let o = out[0].values.baseAddress!
         switch ins.op {
         // (Loops written out: a key path or closure per bar costs more than the bar's work.)

@@ -47,6 +47,8 @@ final class KernelStore {
     let donchian: UnsafeMutableBufferPointer<DonchianChannel>
     let keltner: UnsafeMutableBufferPointer<KeltnerChannel>
     let supertrend: UnsafeMutableBufferPointer<Supertrend>
+    let ichimoku: UnsafeMutableBufferPointer<Ichimoku>
+    let pivots: UnsafeMutableBufferPointer<PivotPoints>
     let cross: UnsafeMutableBufferPointer<Cross>
     let trend: UnsafeMutableBufferPointer<Trend>
     let barssince: UnsafeMutableBufferPointer<BarsSince>
@@ -98,6 +100,8 @@ final class KernelStore {
         var donchian: [DonchianChannel] = []
         var keltner: [KeltnerChannel] = []
         var supertrend: [Supertrend] = []
+        var ichimoku: [Ichimoku] = []
+        var pivots: [PivotPoints] = []
         var cross: [Cross] = []
         var trend: [Trend] = []
         var barssince: [BarsSince] = []
@@ -114,7 +118,7 @@ final class KernelStore {
             case .hma(let n): i = put(&hma, HMA(length: n))
             case .rma(let n): i = put(&rma, RMA(length: n))
             case .kama(let n): i = put(&kama, KAMA(length: n))
-            case .vwap: i = put(&vwap, VWAP())
+            case .vwap(let anchor): i = put(&vwap, VWAP(anchor: anchor))
             case .rsi(let n): i = put(&rsi, RSI(length: n))
             case .cmo(let n): i = put(&cmo, CMO(length: n))
             case .momentum(let kind, let n): i = put(&momentum, Momentum(kind, length: n))
@@ -149,6 +153,8 @@ final class KernelStore {
             case .donchian(let n): i = put(&donchian, DonchianChannel(length: n))
             case .keltner(let n, let m): i = put(&keltner, KeltnerChannel(length: n, multiplier: m))
             case .supertrend(let f, let n): i = put(&supertrend, Supertrend(factor: f, atrLength: n))
+            case .ichimoku(let t, let k, let s): i = put(&ichimoku, Ichimoku(tenkan: t, kijun: k, senkou: s))
+            case .pivots(let kind): i = put(&pivots, PivotPoints(kind: kind))
             case .cross(let above): i = put(&cross, Cross(above: above))
             case .trend(let n, let rising): i = put(&trend, Trend(length: n, rising: rising))
             case .barssince: i = put(&barssince, BarsSince())
@@ -199,6 +205,8 @@ final class KernelStore {
         self.donchian = buffer(donchian)
         self.keltner = buffer(keltner)
         self.supertrend = buffer(supertrend)
+        self.ichimoku = buffer(ichimoku)
+        self.pivots = buffer(pivots)
         self.cross = buffer(cross)
         self.trend = buffer(trend)
         self.barssince = buffer(barssince)
@@ -249,6 +257,8 @@ final class KernelStore {
         release(donchian)
         release(keltner)
         release(supertrend)
+        release(ichimoku)
+        release(pivots)
         release(cross)
         release(trend)
         release(barssince)

@@ -16,7 +16,7 @@ enum OpCode: UInt8 {
     case macd, di, adx, aroon, cci, willr, stoch
     case obv, mfi
     case bop, ad, adosc, trix, ppo, stochrsi, ultosc, sar
-    case donchian, keltner, supertrend
+    case donchian, keltner, supertrend, ichimoku, pivots
     case cross, trend, barssince, valuewhen
     case rank
 }
@@ -28,6 +28,8 @@ struct Instruction {
     var op: OpCode
     /// How many of `a`…`e` are operand slots (column mode reads only those).
     var arity: UInt8 = 0
+    /// How many slots from `dst` on it writes.
+    var outputs: UInt8 = 1
     var lane: Int32
     var dst: Int32
     var a: Int32 = 0, b: Int32 = 0, c: Int32 = 0, d: Int32 = 0, e: Int32 = 0
@@ -45,7 +47,7 @@ struct Lane: Hashable {
 /// The kernel a call node needs, with its lengths resolved. (Hashable: shared
 /// columns are found by it.)
 enum KernelSpec: Hashable {
-    case sma(Int), ema(Int), wma(Int), dema(Int), tema(Int), hma(Int), rma(Int), kama(Int), vwap
+    case sma(Int), ema(Int), wma(Int), dema(Int), tema(Int), hma(Int), rma(Int), kama(Int), vwap(anchor: Int64)
     case rsi(Int), cmo(Int), momentum(Momentum.Kind, Int), percentrank(Int)
     case stddev(Int), variance(Int), zscore(Int), linreg(LinearRegression.Output, Int), correl(Int), extreme(Int, max: Bool)
     case atr(Int), natr(Int), trange, bbands(Int, Double)
@@ -54,6 +56,7 @@ enum KernelSpec: Hashable {
     case bop, ad, adosc(Int, Int), trix(Int), ppo(Int, Int), stochrsi(Int, Int, Int), ultosc(Int, Int, Int)
     case sar(acceleration: Double, maximum: Double)
     case donchian(Int), keltner(Int, multiplier: Double), supertrend(factor: Double, Int)
+    case ichimoku(Int, Int, Int), pivots(PivotPoints.Kind)
     case cross(above: Bool), trend(Int, rising: Bool), barssince, valuewhen(Int)
 }
 
@@ -184,6 +187,7 @@ struct Program {
                 let (op, spec, outputs) = try kernel(name, lengths, node: i, strategy: strategy)
                 ins.op = op
                 ins.k = Int32(kernels.count)
+                ins.outputs = UInt8(outputs)
                 kernels.append(spec)
                 if outputs > 1 {
                     let first = extraSlots(outputs)
@@ -233,6 +237,16 @@ struct Program {
             }
             return v
         }
+        /// A duration parameter in seconds (vwap's anchor), as milliseconds.
+        func anchor(_ k: Int) throws -> Int64 {
+            let v = p[k]
+            guard v == v.rounded(), v >= 1, v <= Double(Limits.maxTimeframeSeconds) else {
+                let what = "the `anchor` of `\(name)`"
+                throw RuntimeError(Self.describe(strategy.nodes[node].params[k], value: v, what: what, strategy: strategy)
+                                   + "; \(what) must be a whole number of seconds from 1 to \(Limits.maxTimeframeSeconds)")
+            }
+            return Int64(v) * 1000
+        }
         switch name {
         case "sma": return (.sma, .sma(try len(0)), 1)
         case "ema": return (.ema, .ema(try len(0)), 1)
@@ -242,7 +256,7 @@ struct Program {
         case "hma": return (.hma, .hma(try len(0)), 1)
         case "rma": return (.rma, .rma(try len(0)), 1)
         case "kama": return (.kama, .kama(try len(0)), 1)
-        case "vwap": return (.vwap, .vwap, 1)
+        case "vwap": return (.vwap, .vwap(anchor: try anchor(0)), 1)
         case "rsi": return (.rsi, .rsi(try len(0)), 1)
         case "cmo": return (.cmo, .cmo(try len(0)), 1)
         case "roc": return (.momentum, .momentum(.rocPercent, try len(0)), 1)
@@ -285,6 +299,10 @@ struct Program {
         case "donchian": return (.donchian, .donchian(try len(0)), 3)
         case "keltner": return (.keltner, .keltner(try len(0), multiplier: p[1]), 3)
         case "supertrend": return (.supertrend, .supertrend(factor: try factor(0, "factor"), try len(1)), 2)
+        case "ichimoku": return (.ichimoku, .ichimoku(try len(0), try len(1), try len(2)), 4)
+        case "pivots": return (.pivots, .pivots(.classic), 7)
+        case "pivots_fib": return (.pivots, .pivots(.fibonacci), 7)
+        case "pivots_camarilla": return (.pivots, .pivots(.camarilla), 9)
         case "crossover": return (.cross, .cross(above: true), 1)
         case "crossunder": return (.cross, .cross(above: false), 1)
         case "rising": return (.trend, .trend(try len(0), rising: true), 1)

@@ -317,6 +317,18 @@ final class Instance {
             case .supertrend:
                 let r = kernels.supertrend[k].update(high: values[a], low: values[b], close: values[c])
                 values[dst] = r.line; values[dst + 1] = r.direction
+            case .ichimoku:
+                let r = kernels.ichimoku[k].update(high: values[a], low: values[b])
+                values[dst] = r.tenkan; values[dst + 1] = r.kijun; values[dst + 2] = r.senkouA; values[dst + 3] = r.senkouB
+            case .pivots:
+                // Classic and fibonacci write (p, r1…r3, s1…s3); camarilla (p, r1…r4, s1…s4).
+                let r = kernels.pivots[k].update(high: values[a], low: values[b], close: values[c])
+                values[dst] = r.p; values[dst + 1] = r.r1; values[dst + 2] = r.r2; values[dst + 3] = r.r3
+                if kernels.pivots[k].kind == .camarilla {
+                    values[dst + 4] = r.r4; values[dst + 5] = r.s1; values[dst + 6] = r.s2; values[dst + 7] = r.s3; values[dst + 8] = r.s4
+                } else {
+                    values[dst + 4] = r.s1; values[dst + 5] = r.s2; values[dst + 6] = r.s3
+                }
             case .cross: values[dst] = kernels.cross[k].update(values[a], values[b])
             case .trend: values[dst] = kernels.trend[k].update(values[a])
             case .barssince: values[dst] = kernels.barssince[k].update(values[a] == 1)

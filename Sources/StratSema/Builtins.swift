@@ -41,6 +41,9 @@ public struct Builtin: Sendable {
         public var defaultValue: Double?
         /// The smallest value a `number` parameter takes (sar's factors are at least 0).
         public var minimum: Double? = nil
+        /// The dimension a `number` parameter must have; nil: a plain number.
+        /// vwap's anchor is a Duration (`1w`), in seconds.
+        public var dimension: Dimension? = nil
     }
 
     public var name: String
@@ -86,8 +89,9 @@ extension Builtin {
             make("hma", [s(), n()], .sameAs(0), "Hull moving average") { ($0[0] - 1) + (Int(Double($0[0]).squareRoot()) - 1) },
             make("rma", [s(), n()], .sameAs(0), "Wilder's moving average (alpha = 1/n), seeded with the SMA") { $0[0] - 1 },
             make("kama", [s(), n()], .sameAs(0), "Kaufman adaptive moving average") { $0[0] },
-            make("vwap", [], .fixed(.price), implicit: [.high, .low, .close, .volume, .time],
-                 "volume-weighted average price, anchored at each UTC day") { _ in 0 },
+            make("vwap", [Param(name: "anchor", kind: .number, defaultValue: 86_400, minimum: 1, dimension: .duration)],
+                 .fixed(.price), implicit: [.high, .low, .close, .volume, .time],
+                 "volume-weighted average price, restarting each UTC period of `anchor` (default 1d; weeks from Monday)") { _ in 0 },
             make("rsi", [s(), n()], .fixed(.float), "relative strength index (Wilder), 0…100") { $0[0] },
             make("cmo", [s(), n()], .fixed(.float), "Chande momentum oscillator, -100…100") { $0[0] },
             make("roc", [s(), n()], .fixed(.float), "rate of change in percent: (src / src[n] - 1) * 100") { $0[0] },
@@ -136,6 +140,15 @@ extension Builtin {
             make("supertrend", [Param(name: "factor", kind: .number, defaultValue: nil, minimum: 0), n("atrPeriod")],
                  .tupleOf(["line", "direction"], [.price, .int]), implicit: hlc,
                  "Supertrend line and direction (-1 up, +1 down, as Pine)") { $0[1] },
+            make("ichimoku", [n("tenkan", 9), n("kijun", 26), n("senkou", 52)],
+                 .tuple(["tenkan", "kijun", "senkou_a", "senkou_b"], .price), implicit: [.high, .low],
+                 "Ichimoku: tenkan, kijun, and senkou A/B displaced forward by kijun bars (no chikou)") { max($0[0], $0[1], $0[2]) - 1 + $0[1] },
+            make("pivots", [], .tuple(["p", "r1", "r2", "r3", "s1", "s2", "s3"], .price), implicit: hlc,
+                 "classic pivot points of this bar (the last closed one with @1d)") { _ in 0 },
+            make("pivots_fib", [], .tuple(["p", "r1", "r2", "r3", "s1", "s2", "s3"], .price), implicit: hlc,
+                 "Fibonacci pivot points of this bar (the last closed one with @1d)") { _ in 0 },
+            make("pivots_camarilla", [], .tuple(["p", "r1", "r2", "r3", "r4", "s1", "s2", "s3", "s4"], .price), implicit: hlc,
+                 "Camarilla pivot points of this bar (the last closed one with @1d)") { _ in 0 },
             make("mfi", [n()], .fixed(.float), implicit: [.high, .low, .close, .volume], "money flow index") { $0[0] },
             make("macd", [s(), n("fast"), n("slow"), n("signal")], .tuple(["macd", "signal", "hist"], nil),
                  "MACD line, signal line and histogram") { max($0[0], $0[1]) - 1 + $0[2] - 1 },

@@ -162,6 +162,7 @@ public struct Checker {
             }
         }
         checkExits(s)
+        checkTests(s, file: diags.file)
         if !sawRule {
             diags.error(.noRules, "strategy `\(s.name.name)` has no `when` rules, so it never trades", at: s.name.range)
         }

@@ -150,6 +150,7 @@ extension Checker {
         case .duration(let s): TExpr(.constant(.number(Double(s))), SType(.const, .duration), range)
         case .bool(let b): TExpr(.constant(.bool(b)), SType(.const, .bool), range)
         case .symbol(let s): TExpr(.constant(.symbol(s)), SType(.const, .symbol), range)
+        case .date(let s): TExpr(.constant(.number(Double(s))), SType(.const, .time), range)
         case .months: TExpr(.error, .error, range)   // reported by checkExpr
         }
     }
@@ -569,7 +570,8 @@ extension Checker {
         for (i, p) in b.params.enumerated() {
             if let v = bound[i] { values.append(v); continue }
             if let d = p.defaultValue {
-                values.append(TExpr(.constant(.number(d)), SType(.const, p.kind == .number ? .float : .int, untyped: true), range))
+                let dim: Dimension = p.kind == .number ? p.dimension ?? .float : .int
+                values.append(TExpr(.constant(.number(d)), SType(.const, dim, untyped: p.dimension == nil), range))
                 ranges[i] = range
                 continue
             }
@@ -649,7 +651,12 @@ extension Checker {
                     diags.error(.seriesParameter, "the `\(p.name)` of `\(b.name)` must be known before the run (a constant or an input), not a series", at: r)
                     return TExpr(.error, .error, range)
                 }
-                guard v.type.dim.isScalar else {
+                if let dim = p.dimension {
+                    guard v.type.dim == dim else {
+                        diags.error(.argumentType, "the `\(p.name)` of `\(b.name)` is a \(dim.name) such as `1d` or `1w`, not a \(v.type.dim.name)", at: r)
+                        return TExpr(.error, .error, range)
+                    }
+                } else if !v.type.dim.isScalar {
                     diags.error(.argumentType, "the `\(p.name)` of `\(b.name)` is a plain number, not a \(v.type.dim.name)", at: r)
                     return TExpr(.error, .error, range)
                 }

@@ -215,4 +215,6 @@ public struct CheckedStrategy: Sendable {
     public var shared: [TExpr] = []
     public var rules: [CheckedRule] = []
     public var risk = CheckedRisk()
+    /// `test` blocks, for `strat test` only: never lowered into the IR.
+    public var tests: [CheckedTest] = []
 }

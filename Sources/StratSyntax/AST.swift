@@ -29,11 +29,13 @@ public enum Member: Sendable {
     case rule(WhenRule)
     case risk(RiskBlock)
     case pyramiding(PyramidingDecl)
+    case test(TestBlock)
     case error(SourceRange)
 
     public var range: SourceRange {
         switch self {
         case .pyramiding(let d): d.range
+        case .test(let d): d.range
         case .market(let d): d.range
         case .universe(let d): d.range
         case .timeframe(let d): d.range
@@ -111,6 +113,46 @@ public struct FnDecl: Sendable {
     public var name: Identifier
     public var parameters: [Identifier]
     public var body: Expr
+    public var range: SourceRange
+}
+
+/// `test "name" { bars "FILE.csv" from DATE to DATE; expect … }`: a check the
+/// strategy carries, run by `strat test` and ignored by every other command.
+public struct TestBlock: Sendable {
+    public var name: String
+    public var nameRange: SourceRange
+    public var items: [TestItem]
+    public var range: SourceRange
+}
+
+public enum TestItem: Sendable {
+    /// `bars "FILE.csv" [from DATE] [to DATE]`: the data, relative to the strategy file.
+    case bars(path: String, pathRange: SourceRange, from: Expr?, to: Expr?, range: SourceRange)
+    case expect(Expectation)
+    /// `session "Mon-Fri 14:30-21:00"`: the run's trading session, which `inSession` reads.
+    case session(String, SourceRange)
+
+    public var range: SourceRange {
+        switch self {
+        case .bars(_, _, _, _, let r): r
+        case .expect(let e): e.range
+        case .session(_, let r): r
+        }
+    }
+}
+
+public struct Expectation: Sendable {
+    public enum Kind: Sendable {
+        /// `expect trades == 3`, `expect trade(1).entry_time == 2005-03-02`: about the run's trades.
+        case run(Expr)
+        /// `expect COND always`: a Bool series true on every bar where it is not na.
+        case always(Expr)
+        /// `expect X between LO and HI always`: LO <= X <= HI on every bar where X is not na.
+        case between(Expr, Expr, Expr)
+        /// `expect no position while COND`: flat throughout every bar where COND is true.
+        case noPositionWhile(Expr)
+    }
+    public var kind: Kind
     public var range: SourceRange
 }
 
@@ -239,6 +281,8 @@ public enum Literal: Sendable, Equatable {
     case months(Int)
     case bool(Bool)
     case symbol(String)
+    /// `2005-01-01`: midnight UTC of that day, in seconds since 1970 (a Time).
+    case date(seconds: Int64)
 }
 
 /// One step of a binary run: the operator and its right operand.

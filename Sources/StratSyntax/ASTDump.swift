@@ -54,6 +54,26 @@ public enum ASTDump {
                 case .universe(let d): w(1, "(universe \(d.symbols.map(\.name).joined(separator: " "))) \(pos(d.range))")
                 case .timeframe(let d): w(1, "(timeframe) \(pos(d.range))"); expr(d.value, 2)
                 case .pyramiding(let d): w(1, "(pyramiding) \(pos(d.range))"); expr(d.value, 2)
+                case .test(let t):
+                    w(1, "(test \"\(t.name)\") \(pos(t.range))")
+                    for item in t.items {
+                        switch item {
+                        case .bars(let path, _, let from, let to, let r):
+                            w(2, "(bars \"\(path)\") \(pos(r))")
+                            if let from { expr(from, 3, "from:") }
+                            if let to { expr(to, 3, "to:") }
+                        case .session(let text, let r):
+                            w(2, "(session \"\(text)\") \(pos(r))")
+                        case .expect(let e):
+                            switch e.kind {
+                            case .run(let x): w(2, "(expect) \(pos(e.range))"); expr(x, 3)
+                            case .always(let x): w(2, "(expect always) \(pos(e.range))"); expr(x, 3)
+                            case .between(let x, let lo, let hi):
+                                w(2, "(expect between) \(pos(e.range))"); expr(x, 3); expr(lo, 3, "low:"); expr(hi, 3, "high:")
+                            case .noPositionWhile(let x): w(2, "(expect no position while) \(pos(e.range))"); expr(x, 3)
+                            }
+                        }
+                    }
                 case .input(let d):
                     w(1, "(input \(d.name.name)\(d.type.map { ": " + $0.name.name } ?? "")) \(pos(d.range))")
                     expr(d.defaultValue, 2, "default:")
@@ -132,6 +152,7 @@ public enum ASTDump {
         case .months: "months"
         case .bool: "bool"
         case .symbol: "symbol"
+        case .date: "date"
         }
     }
 }

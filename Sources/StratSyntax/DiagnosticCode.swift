@@ -10,6 +10,8 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
     case foreignOperator = "E0005"
     case emptySymbol = "E0006"
     case sourceTooLarge = "E0007"
+    case unterminatedString = "E0008"
+    case malformedDate = "E0009"
     // Syntax (E01xx)
     case expectedToken = "E0101"
     case expectedExpression = "E0102"
@@ -25,6 +27,7 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
     case assignmentInCondition = "E0112"
     case unknownMarket = "E0113"
     case nestingTooDeep = "E0114"
+    case expectedTestItem = "E0115"
     // Names (E02xx)
     case undefinedName = "E0201"
     case duplicateDefinition = "E0202"
@@ -91,6 +94,13 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
     case duplicateRiskLimit = "E0602"
     case riskLimitRange = "E0603"
     case seriesRiskLimit = "E0604"
+    // Test blocks (E07xx)
+    case testBars = "E0701"
+    case testDates = "E0702"
+    case unknownExpectation = "E0703"
+    case unknownTradeField = "E0704"
+    case expectationType = "E0705"
+    case sessionInWindow = "E0706"
     // Warnings (W0xxx)
     case unusedLet = "W0001"
     case unusedInput = "W0002"

@@ -128,6 +128,29 @@ public struct Formatter {
             flushComments(before: r.range.end - 1, keepBlank: false)
             depth -= 1
             line("}", end: r.range.end)
+        case .test(let t):
+            line("test \"\(t.name)\" {", end: t.nameRange.end)
+            depth += 1
+            for item in t.items {
+                beginItem(at: item.range.start)
+                switch item {
+                case .bars(let path, _, let from, let to, let r):
+                    line("bars \"\(path)\"" + (from.map { " from " + expr($0) } ?? "") + (to.map { " to " + expr($0) } ?? ""), end: r.end)
+                case .expect(let e):
+                    let body = switch e.kind {
+                    case .run(let x): expr(x)
+                    case .always(let x): expr(x) + " always"
+                    case .between(let x, let lo, let hi): "\(expr(x)) between \(expr(lo)) and \(expr(hi)) always"
+                    case .noPositionWhile(let x): "no position while " + expr(x)
+                    }
+                    line("expect " + body, end: e.range.end)
+                case .session(let text, let r):
+                    line("session \"\(text)\"", end: r.end)
+                }
+            }
+            flushComments(before: t.range.end - 1, keepBlank: false)
+            depth -= 1
+            line("}", end: t.range.end)
         case .risk(let b):
             line("risk {", end: b.range.start + 4)
             depth += 1

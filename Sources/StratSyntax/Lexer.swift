@@ -111,6 +111,17 @@ public struct Lexer {
         case UInt8(ascii: "}"): return .rBrace
         case UInt8(ascii: ","): return .comma
         case UInt8(ascii: ":"): return .colon
+        case UInt8(ascii: ";"): return .semicolon
+        case UInt8(ascii: "\""):
+            // A string of one line, without escapes: test names and file paths.
+            while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\n") { i += 1 }
+            guard i < b.count, b[i] == UInt8(ascii: "\"") else {
+                diags.error(.unterminatedString, "this string is never closed; add `\"` before the end of the line",
+                            at: SourceRange(start, i))
+                return .invalid
+            }
+            i += 1
+            return .string
         case UInt8(ascii: "@"): return .at
         case UInt8(ascii: "+"): return .plus
         case UInt8(ascii: "-"): return .minus
@@ -171,7 +182,19 @@ public struct Lexer {
         }
     }
 
+    /// `2005-01-01`: four digits, `-`, two, `-`, two, written without spaces (so
+    /// `2005 - 01 - 01` stays a subtraction). The calendar is checked by the parser.
+    private var atDate: Bool {
+        (0..<4).allSatisfy { Self.isDigit(peek($0)) } && peek(4) == UInt8(ascii: "-")
+            && Self.isDigit(peek(5)) && Self.isDigit(peek(6)) && peek(7) == UInt8(ascii: "-")
+            && Self.isDigit(peek(8)) && Self.isDigit(peek(9)) && !Self.isDigit(peek(10)) && !Self.isLetter(peek(10))
+    }
+
     private mutating func scanNumber(start: Int, _ diags: inout DiagnosticBag) -> TokenKind {
+        if atDate {
+            i += 10
+            return .date
+        }
         var isFloat = false
         var malformed = false
         func digits(_ lexer: inout Lexer) {

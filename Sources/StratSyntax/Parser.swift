@@ -128,6 +128,7 @@ public struct Parser {
     private var atMemberStart: Bool {
         if case .keyword(let k) = current.kind, Self.memberKeywords.contains(k) { return true }
         return (atWord("risk") && peekToken().kind == .lBrace)
+            || (atWord("test") && peekToken().kind == .string)
             || (atWord("pyramiding") && peekToken().kind != .assign && !peekToken().startsLine)
     }
 
@@ -196,6 +197,7 @@ public struct Parser {
         case .keyword(.when): return parseWhenRule()
         default:
             if atWord("risk"), peekToken().kind == .lBrace { return parseRiskBlock() }
+            if atWord("test"), peekToken().kind == .string { return parseTestBlock() }
             if atWord("pyramiding"), peekToken().kind != .assign, !peekToken().startsLine { return parsePyramidingDecl() }
             let start = current.range
             var notes: [Note] = []
@@ -204,7 +206,7 @@ public struct Parser {
                 notes.append(Note("a binding is written `let \(text(current)) = …`"))
             }
             error(.expectedMember,
-                  "expected a declaration (`market`, `universe`, `timeframe`, `pyramiding`, `input`, `let`, `fn`, `when` or `risk`), found \(current.kind.description)",
+                  "expected a declaration (`market`, `universe`, `timeframe`, `pyramiding`, `input`, `let`, `fn`, `when`, `risk` or `test`), found \(current.kind.description)",
                   at: current.range, notes: notes)
             synchronize()
             return .error(start.union(previous.range))
@@ -590,6 +592,86 @@ public struct Parser {
                          range: start.union(previous.range))
     }
 
+    // MARK: Test blocks
+
+    mutating func parseTestBlock() -> Member {
+        let start = advance().range   // `test`
+        let nameToken = advance()     // the string
+        let name = String(text(nameToken).dropFirst().dropLast())
+        let open = current.range
+        var items: [TestItem] = []
+        guard expect(.lBrace, "to open the test block") else {
+            return .test(TestBlock(name: name, nameRange: nameToken.range, items: [], range: start.union(previous.range)))
+        }
+        while !at(.rBrace), !at(.eof), !(atMemberStart && current.startsLine) {
+            let before = pos
+            if accept(.semicolon) { continue }
+            if atWord("bars") {
+                items.append(parseBarsClause())
+            } else if atWord("expect") {
+                items.append(.expect(parseExpectation()))
+            } else if atWord("session"), peekToken().kind == .string {
+                let start = advance().range
+                let t = advance()
+                items.append(.session(String(text(t).dropFirst().dropLast()), start.union(t.range)))
+            } else {
+                error(.expectedTestItem, "expected `bars \"FILE.csv\" …`, `session \"…\"` or `expect …` in a test block, found \(current.kind.description)",
+                      at: current.range)
+                // Skip to the next item: a `;`, a new line, or the end of the block.
+                while !at(.eof), !at(.rBrace), !at(.semicolon), pos == before || !current.startsLine { advance() }
+            }
+            if pos == before { advance() }
+        }
+        if !accept(.rBrace) {
+            error(.unclosedBrace, "the test block `\(name)` is never closed; add `}`",
+                  at: SourceRange(previous.range.end, previous.range.end), notes: [Note("the block opens here", at: open)])
+        }
+        return .test(TestBlock(name: name, nameRange: nameToken.range, items: items, range: start.union(previous.range)))
+    }
+
+    mutating func parseBarsClause() -> TestItem {
+        let start = advance().range   // `bars`
+        var path = "", pathRange = SourceRange(start.end, start.end)
+        if at(.string) {
+            let t = advance()
+            path = String(text(t).dropFirst().dropLast())
+            pathRange = t.range
+        } else {
+            expect(.string, "after `bars` (the data file, as in `bars \"Data/GOOG.csv\"`)")
+        }
+        var from: Expr?, to: Expr?
+        if atWord("from") { advance(); from = parseBinary(.comparison) }
+        if atWord("to") { advance(); to = parseBinary(.comparison) }
+        return .bars(path: path, pathRange: pathRange, from: from, to: to, range: start.union(previous.range))
+    }
+
+    mutating func parseExpectation() -> Expectation {
+        let start = advance().range   // `expect`
+        if atWord("no"), peekToken().kind == .identifier, text(peekToken()) == "position" {
+            advance(); advance()
+            if atWord("while") { advance() } else { expect(.identifier, "(`while`) in `expect no position while CONDITION`") }
+            let cond = parseExpr()
+            return Expectation(kind: .noPositionWhile(cond), range: start.union(previous.range))
+        }
+        let value = parseExpr()
+        if atWord("between") {
+            advance()
+            // Bounds stop before `and`, which joins them.
+            let lo = parseBinary(.comparison)
+            expect(.keyword(.and), "in `between LOW and HIGH`")
+            let hi = parseBinary(.comparison)
+            if atWord("always") { advance() } else {
+                expect(.identifier, "(`always`) after `between LOW and HIGH`: the bounds hold on every bar")
+            }
+            return Expectation(kind: .between(value, lo, hi), range: start.union(previous.range))
+        }
+        if atWord("always") {
+            advance()
+            return Expectation(kind: .always(value), range: start.union(previous.range))
+        }
+        return Expectation(kind: .run(value), range: start.union(previous.range))
+    }
+
     private mutating func synchronizeLine() {
         let start = pos
         while !at(.eof), !at(.rBrace), pos == start || !current.startsLine { advance() }
@@ -747,6 +829,9 @@ public struct Parser {
         case .symbol:
             advance()
             return makeExpr(.literal(.symbol(String(text(t).dropFirst())), text: text(t)), t.range)
+        case .date:
+            advance()
+            return makeExpr(parseDateLiteral(t), t.range)
         case .keyword(.true), .keyword(.false):
             advance()
             return makeExpr(.literal(.bool(t.kind == .keyword(.true)), text: text(t)), t.range)
@@ -792,6 +877,27 @@ public struct Parser {
             if !keep { advance() }
             return makeExpr(.error, keep ? SourceRange(t.range.start, t.range.start) : t.range)
         }
+    }
+
+    /// `2005-01-01` as midnight UTC in seconds; the month and day must exist.
+    private mutating func parseDateLiteral(_ t: Token) -> Expr.Kind {
+        let raw = text(t)
+        let parts = raw.split(separator: "-").compactMap { Int64($0) }
+        let (y, m, d) = (parts[0], parts[1], parts[2])
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+        let lengths: [Int64] = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard y >= 1970, m >= 1, m <= 12, d >= 1, d <= lengths[Int(m) - 1] else {
+            error(.malformedDate, "`\(raw)` is not a date from 1970 on; write YYYY-MM-DD with a month 01–12 and a day of that month", at: t.range)
+            return .error
+        }
+        // Days since 1970-01-01 (Howard Hinnant's days_from_civil).
+        let yy = m <= 2 ? y - 1 : y
+        let era = yy / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return .literal(.date(seconds: days * 86_400), text: raw)
     }
 
     private mutating func parseNumberLiteral(_ t: Token) -> Expr.Kind {

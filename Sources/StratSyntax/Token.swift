@@ -2,9 +2,11 @@ public enum TokenKind: Hashable, Sendable {
     case identifier
     case integer, float, percent, multiplier, duration, bps
     case symbol              // $BTCUSDT
+    case date                // 2005-01-01 (test blocks, times)
+    case string              // "Data/GOOG.csv" (test blocks)
     case keyword(Keyword)
     case lParen, rParen, lBracket, rBracket, lBrace, rBrace
-    case comma, dot, ellipsis, colon, at
+    case comma, dot, ellipsis, colon, semicolon, at
     case assign              // =
     case plus, minus, star, slash
     case equal, notEqual, less, lessEqual, greater, greaterEqual
@@ -20,6 +22,9 @@ public enum TokenKind: Hashable, Sendable {
         case .duration: "a duration"
         case .bps: "basis points"
         case .symbol: "a symbol"
+        case .date: "a date"
+        case .string: "a string"
+        case .semicolon: "`;`"
         case .keyword(let k): "`\(k.rawValue)`"
         case .lParen: "`(`"
         case .rParen: "`)`"

@@ -97,6 +97,18 @@ import Testing
         }
     }
 
+    /// `test` blocks never reach the IR: with one, with another, or without, the hash is the same.
+    @Test func testBlocksLeaveTheHash() throws {
+        let body = "strategy T {\n  market spot\n  let m = sma(close, 5)\n  when close > m {\n    enter long\n  }\n"
+        let tests = ["", "  test \"a\" {\n    bars \"x.csv\"\n    expect trades == 3\n  }\n",
+                     "  test \"b\" {\n    bars \"y.csv\" from 2005-01-01\n    session \"Mon-Fri 14:30-21:00\"\n    expect m > 0 always\n    expect no position while not inSession\n  }\n"]
+        let hashes = try tests.map { t in
+            let result = Compiler.compile(SourceFile(name: "t.strat", text: body + t + "}\n"))
+            return try #require(result.ir?.strategies.first?.hash, "\(result.diagnostics.map(\.message))")
+        }
+        #expect(Set(hashes).count == 1)
+    }
+
     @Test func anOverflowIsNotFoldedIntoAConstant() throws {
         let text = "strategy S {\n  let big = 1e308 * 10\n  when close > big { enter long }\n}\n"
         let ir = try #require(Compiler.compile(SourceFile(name: "s.strat", text: text)).ir)

@@ -58,6 +58,14 @@ import Testing
         #expect(refusal(s, ["n": 0])?.hasPrefix("input `n` = 0 makes the length of `supertrend` 0;") == true)
     }
 
+    /// vwap's anchor is a Duration of at least one second.
+    @Test func aVwapAnchorBelowOneSecondIsRefused() throws {
+        let s = try Self.compile("  input a: Duration = 1w\n  when close > vwap(a) { enter long }")
+        #expect(refusal(s, [:]) == nil)
+        #expect(refusal(s, ["a": 0])
+                == "input `a` = 0 makes the `anchor` of `vwap` 0; the `anchor` of `vwap` must be a whole number of seconds from 1 to 3153600000")
+    }
+
     @Test func aComputedWindowNamesItsInputs() throws {
         let s = try Self.compile("  input n = 20\n  input k = 3\n  when close > sma(close, n * k) { enter long }")
         #expect(refusal(s, ["n": 600_000])

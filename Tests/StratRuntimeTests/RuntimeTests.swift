@@ -223,5 +223,44 @@ func bitsEqual(_ a: [Double], _ b: [Double]) -> Bool {
         #expect(st[0].line.isNaN && st[0].direction.isNaN)
         #expect(st.dropFirst().map(\.line) == [12, 9, 9, 12])
         #expect(st.dropFirst().map(\.direction) == [1, -1, -1, 1])
+        // Ichimoku(1, 2, 3): the spans computed on a bar are read two bars later.
+        var ichimoku = Ichimoku(tenkan: 1, kijun: 2, senkou: 3)
+        #expect(ichimoku.lookback == 4)
+        let cloud = zip([10.0, 12, 14, 13, 20, 18], [8.0, 9, 11, 10, 15, 16]).map { ichimoku.update(high: $0, low: $1) }
+        #expect(cloud[..<4].allSatisfy { $0.tenkan.isNaN && $0.senkouB.isNaN })
+        // Bar 2: tenkan 12.5, kijun (14 + 9)/2 = 11.5, senkou B (14 + 8)/2 = 11 → read on bar 4.
+        #expect(cloud[4] == (17.5, 15, 12, 11))
+        // Bar 3: tenkan 11.5, kijun (14 + 10)/2 = 12, senkou B (14 + 9)/2 = 11.5 → read on bar 5.
+        #expect(cloud[5] == (17, 17.5, 11.75, 11.5))
+        let levels = PivotPoints(kind: .classic).update(high: 12, low: 6, close: 9)
+        #expect([levels.p, levels.r1, levels.r2, levels.r3, levels.s1, levels.s2, levels.s3] == [9, 12, 15, 18, 6, 3, 0])
+        #expect(levels.r4.isNaN && levels.s4.isNaN)
+        let fib = PivotPoints(kind: .fibonacci).update(high: 12, low: 2, close: 7)
+        let fibonacci: [Double] = [7 + 0.382 * 10, 7 + 0.618 * 10, 17, -3]
+        #expect([fib.r1, fib.r2, fib.r3, fib.s3] == fibonacci)
+        let cam = PivotPoints(kind: .camarilla).update(high: 12, low: 0, close: 6)
+        let width = 12 * 1.1
+        let camarilla: [Double] = [6, 6 + width / 12, 6 + width / 2, 6 - width / 2]
+        #expect([cam.p, cam.r1, cam.r4, cam.s4] == camarilla)
+        // A weekly vwap restarts on Monday 00:00 UTC (1970-01-05 was a Monday), not on Sunday.
+        var weekly = VWAP(anchor: 604_800_000)
+        let sunday: Int64 = 10 * 86_400_000, monday: Int64 = 11 * 86_400_000
+        #expect(weekly.update(time: sunday - 86_400_000, high: 10, low: 10, close: 10, volume: 1) == 10)
+        #expect(weekly.update(time: sunday, high: 20, low: 20, close: 20, volume: 1) == 15)
+        #expect(weekly.update(time: monday, high: 30, low: 30, close: 30, volume: 1) == 30)
+    }
+
+    /// Ichimoku's senkou spans on bar t are what its lines gave on bar t − kijun:
+    /// displaced forward like the chart, never read from later bars.
+    @Test func ichimokuSpansAreTheValuesOfKijunBarsAgo() throws {
+        for series in [Self.goog, Self.eurusd] {
+            let tenkan = try evaluate("donchian(9).middle", series), kijun = try evaluate("donchian(26).middle", series)
+            let wide = try evaluate("donchian(52).middle", series)
+            let a = try evaluate("ichimoku().senkou_a", series), b = try evaluate("ichimoku().senkou_b", series)
+            #expect(a.firstIndex { !$0.isNaN } == 77)
+            for t in 77..<series.bars.count {
+                #expect(a[t] == (tenkan[t - 26] + kijun[t - 26]) / 2 && b[t] == wide[t - 26], "bar \(t)")
+            }
+        }
     }
 }

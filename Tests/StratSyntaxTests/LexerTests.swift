@@ -12,6 +12,13 @@ func kinds(_ text: String) -> [TokenKind] {
                 [.integer, .float, .percent, .multiplier, .bps, .duration, .duration, .integer, .eof])
     }
 
+    /// A date is ten characters without spaces; spaced out it stays a subtraction.
+    @Test func datesStringsAndSemicolons() {
+        #expect(kinds("2005-01-01 2005 - 01 - 01 \"Data/GOOG.csv\"; 2005-01-011") ==
+                [.date, .integer, .minus, .integer, .minus, .integer, .string, .semicolon,
+                 .integer, .minus, .integer, .minus, .integer, .eof])
+    }
+
     @Test func rangeKeepsItsEllipsis() {
         #expect(kinds("5...50") == [.integer, .ellipsis, .integer, .eof])
     }
