@@ -22,12 +22,7 @@ public final class PostgresJobQueue: JobQueue {
     let options: QueueOptions
     /// The URL without its password, for messages.
     let place: String
-    /// postgres-nio's own messages, errors only: the queue reports its failures as `QueueError`s.
-    let logger: Logger = {
-        var logger = Logger(label: "strat.queue.postgres")
-        logger.logLevel = .error
-        return logger
-    }()
+    var logger: Logger { quietLogger }
 
     var jobs: String { "\(schema).jobs" }
     var results: String { "\(schema).job_results" }
@@ -43,19 +38,33 @@ public final class PostgresJobQueue: JobQueue {
 
     /// Connects (`postgres://user:password@host:port/database`; `?sslmode=disable|prefer|require`,
     /// `?host=/socket/dir` for a Unix socket) and migrates the schema.
+    ///
+    /// The migration runs on one connection of its own, made first: a server
+    /// that is not there, refuses the user or lacks the database is reported
+    /// at once, in its own words (the pool would retry for a minute and then
+    /// say only that its circuit breaker tripped).
     public static func connect(url: String, schema: String = "strat", options: QueueOptions = QueueOptions(),
                                maximumConnections: Int = 20) async throws -> PostgresJobQueue {
         guard schema.range(of: #"^[a-z_][a-z0-9_]{0,40}$"#, options: .regularExpression) != nil else {
             throw QueueError.invalid("schema \"\(schema)\": expected lower-case letters, digits and _ (at most 41), not starting with a digit")
         }
-        var (configuration, place) = try PostgresURL.configuration(url)
-        configuration.options.maximumConnections = maximumConnections
-        let queue = PostgresJobQueue(client: PostgresClient(configuration: configuration), schema: schema, options: options, place: place)
-        do { try await queue.migrate() } catch {
-            queue.shutdown()
-            throw error
+        let target = try PostgresURL(url)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: try target.connectionConfiguration(), id: 0, logger: quietLogger)
+        } catch {
+            throw connectError(error, place: target.place)
         }
-        return queue
+        do {
+            try await migrate(connection, schema: schema)
+            try? await connection.close()
+        } catch {
+            try? await connection.close()
+            throw storageError(error, place: target.place)
+        }
+        var configuration = target.clientConfiguration()
+        configuration.options.maximumConnections = maximumConnections
+        return PostgresJobQueue(client: PostgresClient(configuration: configuration), schema: schema, options: options, place: target.place)
     }
 
     /// Closes the connections; the queue is unusable afterwards.
@@ -65,10 +74,10 @@ public final class PostgresJobQueue: JobQueue {
 
     /// Append-only, as the SQLite migrations: one list of statements per
     /// migration (the extended protocol runs one statement per query).
-    var migrations: [(id: String, statements: [String])] {
+    static func migrations(schema: String) -> [(id: String, statements: [String])] {
         [("queue v1: jobs and their results", [
             """
-            CREATE TABLE \(jobs) (
+            CREATE TABLE \(schema).jobs (
                 id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                 kind TEXT NOT NULL, payload BYTEA NOT NULL, content_hash TEXT NOT NULL,
                 idempotency_key TEXT UNIQUE,
@@ -79,32 +88,36 @@ public final class PostgresJobQueue: JobQueue {
                 worker TEXT, lease_token TEXT, lease_ms BIGINT, lease_until BIGINT
             )
             """,
-            "CREATE INDEX jobs_queued ON \(jobs) (id, not_before) WHERE state = 'queued'",
-            "CREATE INDEX jobs_running ON \(jobs) (lease_until) WHERE state = 'running'",
+            "CREATE INDEX jobs_queued ON \(schema).jobs (id, not_before) WHERE state = 'queued'",
+            "CREATE INDEX jobs_running ON \(schema).jobs (lease_until) WHERE state = 'running'",
             """
-            CREATE TABLE \(results) (
+            CREATE TABLE \(schema).job_results (
                 content_hash TEXT PRIMARY KEY, result BYTEA NOT NULL, created_at BIGINT NOT NULL
             )
             """,
         ])]
     }
 
-    func migrate() async throws {
-        try await transaction { c in
-            // Serialises concurrent migrators; released at commit.
-            try await c.query("SELECT pg_advisory_xact_lock(hashtext(\("strat queue " + self.schema)))", logger: self.logger)
-            try await c.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: self.schema)", logger: self.logger)
-            try await c.query("""
-                CREATE TABLE IF NOT EXISTS \(unescaped: self.schema).queue_migrations (
-                    id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
-                """, logger: self.logger)
-            var applied = Set<String>()
-            for try await id in try await c.query("SELECT id FROM \(unescaped: self.schema).queue_migrations", logger: self.logger)
-                .decode(String.self) { applied.insert(id) }
-            for migration in self.migrations where !applied.contains(migration.id) {
-                for statement in migration.statements { try await c.query(PostgresQuery(unsafeSQL: statement), logger: self.logger) }
-                try await c.query("INSERT INTO \(unescaped: self.schema).queue_migrations (id) VALUES (\(migration.id))", logger: self.logger)
+    static func migrate(_ c: PostgresConnection, schema: String) async throws {
+        do {
+            try await c.withTransaction(logger: quietLogger) { c in
+                // Serialises concurrent migrators; released at commit.
+                try await c.query("SELECT pg_advisory_xact_lock(hashtext(\("strat queue " + schema)))", logger: quietLogger)
+                try await c.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: quietLogger)
+                try await c.query("""
+                    CREATE TABLE IF NOT EXISTS \(unescaped: schema).queue_migrations (
+                        id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+                    """, logger: quietLogger)
+                var applied = Set<String>()
+                for try await id in try await c.query("SELECT id FROM \(unescaped: schema).queue_migrations", logger: quietLogger)
+                    .decode(String.self) { applied.insert(id) }
+                for migration in migrations(schema: schema) where !applied.contains(migration.id) {
+                    for statement in migration.statements { try await c.query(PostgresQuery(unsafeSQL: statement), logger: quietLogger) }
+                    try await c.query("INSERT INTO \(unescaped: schema).queue_migrations (id) VALUES (\(migration.id))", logger: quietLogger)
+                }
             }
+        } catch let e as PostgresTransactionError {
+            throw e.closureError ?? e.beginError ?? e.commitError ?? e
         }
     }
 
@@ -130,14 +143,31 @@ public final class PostgresJobQueue: JobQueue {
         do { return try await client.query(query, logger: logger).collect() } catch { throw storageError(error) }
     }
 
-    func storageError(_ error: any Error) -> QueueError {
+    func storageError(_ error: any Error) -> QueueError { Self.storageError(error, place: place) }
+
+    static func storageError(_ error: any Error, place: String) -> QueueError {
         if let e = error as? QueueError { return e }
         if let e = error as? PSQLError {
             // PSQLError's description hides everything; the server's message is what helps.
-            let message = e.serverInfo?[.message] ?? "\(e.code)"
-            return .storage("PostgreSQL \(place): \(message)")
+            if let message = e.serverInfo?[.message] { return .storage("PostgreSQL \(place): \(message)") }
+            if let underlying = e.underlying { return .storage("PostgreSQL \(place): \(e.code): \(underlying)") }
+            return .storage("PostgreSQL \(place): \(e.code)")
         }
         return .storage("PostgreSQL \(place): \(error)")
+    }
+
+    /// A socket error as the system words it ("Connection refused"), not NIO's nested dump.
+    static func reason(_ error: any Error) -> String {
+        if let e = error as? IOError { return String(cString: strerror(e.errnoCode)) }
+        if let e = error as? NIOConnectionError, let last = e.connectionErrors.last { return reason(last.error) }
+        return "\(error)"
+    }
+
+    static func connectError(_ error: any Error, place: String) -> QueueError {
+        if let e = error as? PSQLError, e.serverInfo == nil {
+            return .storage("PostgreSQL \(place): cannot connect (\(e.underlying.map(reason) ?? "\(e.code)"))")
+        }
+        return storageError(error, place: place)
     }
 
     // MARK: The queue
@@ -330,39 +360,67 @@ public final class PostgresJobQueue: JobQueue {
     }
 }
 
+/// postgres-nio's own messages, errors only: the queue reports its failures as `QueueError`s.
+let quietLogger: Logger = {
+    var logger = Logger(label: "strat.queue.postgres")
+    logger.logLevel = .error
+    return logger
+}()
+
 /// `postgres://` URLs in the form libpq takes.
-enum PostgresURL {
-    static func configuration(_ url: String) throws -> (PostgresClient.Configuration, place: String) {
+struct PostgresURL {
+    enum SSL { case disable, prefer, require }
+    var host: String?, port: Int, socket: String?
+    var user: String, password: String?, database: String?
+    var ssl: SSL
+    /// Where, for messages: host:port/database or the socket, never the password.
+    var place: String
+
+    init(_ url: String) throws {
         guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? "") else {
             throw QueueError.invalid("--postgres \(url): expected postgres://user[:password]@host[:port]/database")
         }
         let query = Dictionary((parts.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
-        let user = parts.user ?? query["user"] ?? "postgres"
-        let password = parts.password ?? query["password"]
-        let database = parts.path.isEmpty || parts.path == "/" ? query["dbname"] : String(parts.path.dropFirst())
-        let tls: PostgresClient.Configuration.TLS
+        user = parts.user ?? query["user"] ?? "postgres"
+        password = parts.password ?? query["password"]
+        database = parts.path.isEmpty || parts.path == "/" ? query["dbname"] : String(parts.path.dropFirst())
         switch query["sslmode"] ?? "prefer" {
-        case "disable": tls = .disable
-        case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
-        case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
+        case "disable": ssl = .disable
+        case "prefer", "allow": ssl = .prefer
+        case "require", "verify-ca", "verify-full": ssl = .require
         case let mode: throw QueueError.invalid("--postgres: sslmode=\(mode): expected disable, prefer or require")
         }
-        var configuration: PostgresClient.Configuration
-        var place: String
-        if let socketDir = query["host"], socketDir.hasPrefix("/") {
-            let port = parts.port ?? Int(query["port"] ?? "") ?? 5432
-            let socket = "\(socketDir)/.s.PGSQL.\(port)"
-            configuration = .init(unixSocketPath: socket, username: user, password: password, database: database)
-            place = socket
+        port = parts.port ?? Int(query["port"] ?? "") ?? 5432
+        if let dir = query["host"], dir.hasPrefix("/") {
+            socket = "\(dir)/.s.PGSQL.\(port)"
+            place = socket!
         } else {
             guard let host = parts.host, !host.isEmpty else {
-                throw QueueError.invalid("--postgres \(url): no host; expected postgres://user@host[:port]/database or ?host=/socket/dir")
+                throw QueueError.invalid("--postgres \(url.replacingOccurrences(of: password ?? "\u{0}", with: "…")): no host; expected postgres://user@host[:port]/database or ?host=/socket/dir")
             }
-            let port = parts.port ?? 5432
-            configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
+            self.host = host
             place = "\(host):\(port)"
         }
         if let database { place += "/\(database)" }
-        return (configuration, place)
+    }
+
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        if let socket { return .init(unixSocketPath: socket, username: user, password: password, database: database) }
+        let tls: PostgresConnection.Configuration.TLS = switch ssl {
+        case .disable: .disable
+        case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        return .init(host: host!, port: port, username: user, password: password, database: database, tls: tls)
+    }
+
+    func clientConfiguration() -> PostgresClient.Configuration {
+        if let socket { return .init(unixSocketPath: socket, username: user, password: password, database: database) }
+        let tls: PostgresClient.Configuration.TLS = switch ssl {
+        case .disable: .disable
+        case .prefer: .prefer(.makeClientConfiguration())
+        case .require: .require(.makeClientConfiguration())
+        }
+        return .init(host: host!, port: port, username: user, password: password, database: database, tls: tls)
     }
 }

@@ -271,3 +271,53 @@ func resultRows(_ q: any JobQueue) async throws -> Int {
     }
     return -1
 }
+
+/// What opening a queue says when it cannot: one line naming the place and the reason.
+@Suite struct QueueOpeningTests {
+    @Test func unreachablePostgresIsReportedAtOnce() async throws {
+        let started = ContinuousClock.now
+        let error = await thrown { _ = try await PostgresJobQueue.connect(url: "postgres://strat@127.0.0.1:9/strat?sslmode=disable") }
+        guard case .storage(let message)? = error else { Issue.record("expected a storage error, got \(String(describing: error))"); return }
+        #expect(message.hasPrefix("PostgreSQL 127.0.0.1:9/strat: cannot connect ("), "\(message)")
+        #expect(message == "PostgreSQL 127.0.0.1:9/strat: cannot connect (Connection refused)")
+        // The pool alone retried for over a minute; a refused connection needs no waiting.
+        #expect(ContinuousClock.now - started < .seconds(30))
+    }
+
+    @Test func badPostgresURLsAndSchemas() async throws {
+        #expect(await thrown { _ = try await PostgresJobQueue.connect(url: "mysql://db/strat") }
+                == .invalid("--postgres mysql://db/strat: expected postgres://user[:password]@host[:port]/database"))
+        #expect(await thrown { _ = try await PostgresJobQueue.connect(url: "postgres://db/strat?sslmode=sometimes") }
+                == .invalid("--postgres: sslmode=sometimes: expected disable, prefer or require"))
+        #expect(await thrown { _ = try await PostgresJobQueue.connect(url: "postgres:///strat") }
+                == .invalid("--postgres postgres:///strat: no host; expected postgres://user@host[:port]/database or ?host=/socket/dir"))
+        #expect(await thrown { _ = try await PostgresJobQueue.connect(url: "postgres://db/strat", schema: "Jobs; DROP") }
+                == .invalid("schema \"Jobs; DROP\": expected lower-case letters, digits and _ (at most 41), not starting with a digit"))
+        let socket = try PostgresURL("postgres://u:secret@/strat?host=/tmp/pgsock&port=54329")
+        #expect(socket.socket == "/tmp/pgsock/.s.PGSQL.54329" && socket.user == "u" && socket.password == "secret" && socket.database == "strat")
+        #expect(socket.place == "/tmp/pgsock/.s.PGSQL.54329/strat")
+    }
+
+    @Test(.enabled(if: Backend.postgresURL != nil))
+    func aMissingDatabaseIsNamed() async throws {
+        let url = try #require(Backend.postgresURL)
+        var parts = try #require(URLComponents(string: url))
+        parts.path = "/no_such_database"
+        let place = "\(parts.host ?? ""):\(parts.port ?? 5432)/no_such_database"
+        #expect(await thrown { _ = try await PostgresJobQueue.connect(url: parts.string!) }
+                == .storage("PostgreSQL \(place): database \"no_such_database\" does not exist"))
+    }
+
+    @Test func sqliteFilesThatAreNotQueues() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-queue-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(await thrown { _ = try SQLiteJobQueue(path: dir.path) }
+                == .storage("\(dir.path): is a directory; expected a queue file (e.g. \(dir.path)/jobs.db)"))
+        let text = dir.appendingPathComponent("notes.txt")
+        try Data(String(repeating: "not a database\n", count: 100).utf8).write(to: text)
+        #expect(await thrown { _ = try SQLiteJobQueue(path: text.path) }
+                == .storage("\(text.path): not a job queue, or a damaged one (file is not a database)"))
+        #expect(try String(contentsOf: text, encoding: .utf8).hasPrefix("not a database"))   // left as it was
+    }
+}
