@@ -42,6 +42,10 @@ public protocol JobQueue: Sendable {
     @discardableResult
     func fail(_ job: JobID, token: LeaseToken, error: String, retryable: Bool) async throws -> JobState
 
+    /// Gives the job back unfinished (a worker shutting down): it is queued
+    /// again, due at once, and this attempt does not count.
+    func release(_ job: JobID, token: LeaseToken) async throws
+
     /// Cancels a queued or running job; false when it had already finished.
     /// A running job's worker gets `jobCancelled` from its next heartbeat,
     /// complete or fail, and its result is not kept.
@@ -136,8 +140,9 @@ public struct JobStatus: Sendable, Equatable {
     public var progress: Double?
     /// The last attempt's error (kept when a later attempt is running).
     public var error: String?
-    /// The current lease's holder and end, while running.
+    /// The latest attempt's worker (kept once the job finished).
     public var worker: String?
+    /// When the current lease ends, while running.
     public var leaseUntil: Date?
 }
 

@@ -262,6 +262,17 @@ public final class PostgresJobQueue: JobQueue {
         return state
     }
 
+    public func release(_ job: JobID, token: LeaseToken) async throws {
+        let now = options.clock().millis
+        var binds = PostgresBindings()
+        binds.append(now)
+        binds.append(job.rawValue)
+        binds.append(token.rawValue)
+        let released = try await rows(PostgresQuery(
+            unsafeSQL: QueueSQL.release(jobs: jobs, now: "$1", job: "$2", token: "$3") + " RETURNING id", binds: binds))
+        if released.isEmpty { throw try await lostLease(job) }
+    }
+
     public func cancel(_ job: JobID) async throws -> Bool {
         let now = options.clock().millis
         let cancelled = try await rows("""

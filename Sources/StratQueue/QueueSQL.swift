@@ -14,4 +14,13 @@ enum QueueSQL {
         WHERE state = 'running' AND lease_until < \(now)
         """
     }
+
+    /// A leased job given back unfinished: queued, due at once, the attempt uncounted.
+    static func release(jobs: String, now: String, job: String, token: String) -> String {
+        """
+        UPDATE \(jobs) SET state = 'queued', attempts = attempts - 1, not_before = \(now), progress = NULL,
+            lease_token = NULL, lease_until = NULL
+        WHERE id = \(job) AND lease_token = \(token) AND state = 'running'
+        """
+    }
 }

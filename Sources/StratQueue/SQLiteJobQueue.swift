@@ -179,6 +179,14 @@ public final class SQLiteJobQueue: JobQueue {
         }
     }
 
+    public func release(_ job: JobID, token: LeaseToken) async throws {
+        let now = options.clock().millis
+        try await write { db in
+            try db.execute(sql: QueueSQL.release(jobs: "jobs", now: "?", job: "?", token: "?"), arguments: [now, job.rawValue, token.rawValue])
+            if db.changesCount == 0 { throw try Self.lostLease(db, job) }
+        }
+    }
+
     public func cancel(_ job: JobID) async throws -> Bool {
         let now = options.clock().millis
         return try await write { db in

@@ -139,6 +139,41 @@ import PostgresNIO
     }
 
     @Test(arguments: Backend.available)
+    func releaseGivesTheJobBackWithoutCountingTheAttempt(_ backend: Backend) async throws {
+        try await withQueue(backend, configure: { $0.backoffBase = .seconds(5) }) { q, clock in
+            let id = try await q.enqueue(kind: "backtest", payload: bytes("P"), contentHash: "hp", idempotencyKey: nil, maxAttempts: 2)
+            let first = try #require(try await q.dequeue(worker: "w1", lease: .seconds(30)))
+            #expect(try await q.fail(id, token: first.token, error: "flaky", retryable: true) == .queued)
+            clock.advance(.seconds(5))
+            let second = try #require(try await q.dequeue(worker: "w1", lease: .seconds(30)))
+            #expect(second.attempt == 2)
+            try await q.heartbeat(id, token: second.token, progress: 0.5)
+            try await q.release(id, token: second.token)
+            var s = try #require(try await q.status(id))
+            #expect(s.state == .queued && s.attempts == 1 && s.notBefore == clock.now && s.progress == nil && s.error == "flaky")
+            #expect(await thrown { try await q.release(id, token: second.token) } == .leaseLost(id))
+            #expect(await thrown { try await q.complete(id, token: second.token, result: bytes("late")) } == .leaseLost(id))
+            // Its last attempt is still to come.
+            let third = try #require(try await q.dequeue(worker: "w2", lease: .seconds(30)))
+            #expect(third.attempt == 2)
+            try await q.complete(id, token: third.token, result: bytes("r"))
+            s = try #require(try await q.status(id))
+            #expect(s.state == .succeeded && s.attempts == 2 && s.worker == "w2")
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func emptyPayloadsAndResultsAreKept(_ backend: Backend) async throws {
+        try await withQueue(backend) { q, _ in
+            let id = try await q.enqueue(kind: "noop", payload: Data(), contentHash: "empty", idempotencyKey: nil, maxAttempts: 1)
+            let job = try #require(try await q.dequeue(worker: "w", lease: .seconds(30)))
+            #expect(job.id == id && job.payload == Data())
+            try await q.complete(id, token: job.token, result: Data())
+            #expect(try await q.result(id) == Data())
+        }
+    }
+
+    @Test(arguments: Backend.available)
     func cancel(_ backend: Backend) async throws {
         try await withQueue(backend) { q, _ in
             let queued = try await q.enqueue(kind: "backtest", payload: bytes("1"), contentHash: "h1", idempotencyKey: nil, maxAttempts: 3)
@@ -278,7 +313,6 @@ func resultRows(_ q: any JobQueue) async throws -> Int {
         let started = ContinuousClock.now
         let error = await thrown { _ = try await PostgresJobQueue.connect(url: "postgres://strat@127.0.0.1:9/strat?sslmode=disable") }
         guard case .storage(let message)? = error else { Issue.record("expected a storage error, got \(String(describing: error))"); return }
-        #expect(message.hasPrefix("PostgreSQL 127.0.0.1:9/strat: cannot connect ("), "\(message)")
         #expect(message == "PostgreSQL 127.0.0.1:9/strat: cannot connect (Connection refused)")
         // The pool alone retried for over a minute; a refused connection needs no waiting.
         #expect(ContinuousClock.now - started < .seconds(30))
