@@ -12,7 +12,7 @@ import Foundation
 ///     try await queue.heartbeat(job.id, token: job.token, progress: 0.5)
 ///     try await queue.complete(job.id, token: job.token, result: output)
 /// } else {
-///     try await queue.waitForWork(timeout: .seconds(5))
+///     _ = try await queue.waitForWork(timeout: .seconds(5))
 /// }
 /// ```
 ///
@@ -66,10 +66,12 @@ public protocol JobQueue: Sendable {
     /// Jobs in each state (every state present, zero when none).
     func counts() async throws -> [JobState: Int]
 
-    /// Returns when work may be available: a job was enqueued (PostgreSQL:
-    /// NOTIFY; SQLite: polled), one becomes due or a lease expires, or
-    /// `timeout` passed. Workers call it after `dequeue` returned nil.
-    func waitForWork(timeout: Duration) async throws
+    /// Returns when work may be available — a job was enqueued (PostgreSQL:
+    /// NOTIFY; SQLite: polled), one became due or a lease expired — with
+    /// true, or with false once `timeout` passed without any. Workers call it
+    /// after `dequeue` returned nil.
+    @discardableResult
+    func waitForWork(timeout: Duration) async throws -> Bool
 }
 
 extension JobQueue {

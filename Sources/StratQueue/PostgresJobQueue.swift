@@ -336,23 +336,25 @@ public final class PostgresJobQueue: JobQueue {
     /// LISTENs on the queue's channel, then looks for work once (a job
     /// enqueued before the LISTEN sent no notice it can hear), then waits for
     /// a notice, the next backoff or lease to end, or `timeout`.
-    public func waitForWork(timeout: Duration) async throws {
+    public func waitForWork(timeout: Duration) async throws -> Bool {
         let now = options.clock().millis
         do {
-            try await client.withConnection { c in
+            return try await client.withConnection { c in
                 try await c.listen(on: self.channel) { notices in
                     let next = try await c.query("""
                         SELECT min(t) FROM (
                             SELECT min(not_before) AS t FROM \(unescaped: self.jobs) WHERE state = 'queued'
                             UNION ALL SELECT min(lease_until) + 1 FROM \(unescaped: self.jobs) WHERE state = 'running') AS due
                         """, logger: self.logger).collect().first?.decode(Int64?.self)
-                    if let next, next <= now { return }
+                    if let next, next <= now { return true }
                     let wait = next.map { min(timeout, .milliseconds($0 - now)) } ?? timeout
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { var it = notices.makeAsyncIterator(); _ = try await it.next() }
-                        group.addTask { try await Task.sleep(for: wait) }
-                        _ = try await group.next()
+                    return try await withThrowingTaskGroup(of: Bool.self) { group in
+                        group.addTask { var it = notices.makeAsyncIterator(); return try await it.next() != nil }
+                        // Woken by the clock: true when it was for a job coming due, false at the timeout.
+                        group.addTask { try await Task.sleep(for: wait); return wait < timeout }
+                        let woken = try await group.next() ?? false
                         group.cancelAll()
+                        return woken
                     }
                 }
             }

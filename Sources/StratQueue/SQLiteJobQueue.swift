@@ -242,7 +242,7 @@ public final class SQLiteJobQueue: JobQueue {
 
     /// Polls every `options.pollInterval`: SQLite cannot tell another process's
     /// waiting worker that a job arrived.
-    public func waitForWork(timeout: Duration) async throws {
+    public func waitForWork(timeout: Duration) async throws -> Bool {
         let clock = ContinuousClock(), deadline = clock.now + timeout
         while clock.now < deadline {
             let now = options.clock().millis
@@ -252,9 +252,10 @@ public final class SQLiteJobQueue: JobQueue {
                         OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND lease_until < ?)
                     """, arguments: [now, now]) ?? false
             }
-            if due { return }
+            if due { return true }
             try await Task.sleep(for: min(options.pollInterval, deadline - clock.now))
         }
+        return false
     }
 
     /// Running jobs whose lease ended go back to the queue at once (losing a

@@ -14,6 +14,16 @@ let workerBinary: String = {
         .appendingPathComponent(".build/debug/StratQueueWorker").path
 }()
 
+/// Waits for a child on a thread of its own: `Child.wait` blocks, and the
+/// few threads that run every async test must not wait on it.
+func finished(_ child: Child, timeout: Double) async throws -> Run {
+    struct Box: @unchecked Sendable { let child: Child }
+    let box = Box(child: child)
+    return try await withCheckedThrowingContinuation { done in
+        Thread.detachNewThread { done.resume(with: Result { try box.child.wait(timeout: timeout) }) }
+    }
+}
+
 /// Real worker processes on one queue, on each backend. Serialized: each
 /// case already keeps both cores busy.
 @Suite(.serialized) struct WorkerProcessTests {
@@ -30,7 +40,7 @@ let workerBinary: String = {
             let workers = try (0..<4).map { try Child(workerBinary, place.workerArguments + ["--name", "p\($0)"]) }
             var completed: [JobID] = []
             for (i, worker) in workers.enumerated() {
-                let run = try worker.wait(timeout: 300)
+                let run = try await finished(worker, timeout: 300)
                 #expect(run.status == 0, "worker p\(i): \(run.stderr)")
                 let lines = run.stdout.split(separator: "\n")
                 #expect(!lines.contains { $0.hasPrefix("lost") }, "worker p\(i) lost a lease: \(run.stdout)")
@@ -56,7 +66,7 @@ let workerBinary: String = {
             let q = try await place.open()
             defer { (q as? PostgresJobQueue)?.shutdown() }
             let id = try await q.enqueue(kind: "backtest", payload: bytes(payload), contentHash: "hk", idempotencyKey: nil, maxAttempts: 3)
-            let run = try Child(workerBinary, place.workerArguments + ["--name", "calm", "--lease-ms", "1000"]).wait(timeout: 120)
+            let run = try await finished(Child(workerBinary, place.workerArguments + ["--name", "calm", "--lease-ms", "1000"]), timeout: 120)
             #expect(run.status == 0, "\(run.stderr)")
             undisturbed = try #require(try await q.result(id))
         }
@@ -76,11 +86,11 @@ let workerBinary: String = {
             }
             #expect(status?.state == .running && status?.worker == "victim")
             victim.kill(SIGKILL)
-            let killed = try victim.wait(timeout: 30)
+            let killed = try await finished(victim, timeout: 30)
             #expect(killed.status == 128 + SIGKILL)
             #expect(!killed.stdout.contains("completed"))
 
-            let rescuer = try Child(workerBinary, place.workerArguments + ["--name", "rescuer", "--lease-ms", "1000"]).wait(timeout: 120)
+            let rescuer = try await finished(Child(workerBinary, place.workerArguments + ["--name", "rescuer", "--lease-ms", "1000"]), timeout: 120)
             #expect(rescuer.status == 0, "\(rescuer.stderr)")
             #expect(rescuer.stdout == "completed \(id)\n")
             let s = try #require(try await q.status(id))

@@ -39,7 +39,7 @@ do {
         guard let job = try await queue.dequeue(worker: name, lease: lease) else {
             let counts = try await queue.counts()
             if counts[.queued] == 0 && counts[.running] == 0 { break }
-            try await queue.waitForWork(timeout: .seconds(1))
+            _ = try await queue.waitForWork(timeout: .seconds(1))
             continue
         }
         let text = String(decoding: job.payload, as: UTF8.self)
