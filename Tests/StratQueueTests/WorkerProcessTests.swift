@@ -59,7 +59,8 @@ func finished(_ child: Child, timeout: Double) async throws -> Run {
 
     @Test(arguments: Backend.available)
     func aKilledWorkersJobIsRescuedAndFinishesElsewhereWithTheSameResult(_ backend: Backend) async throws {
-        let payload = "sleep=1500;the killed job"
+        // The victim never finishes it; any other worker does at once.
+        let payload = "hang-on=victim;the killed job"
         // The undisturbed run, on a queue of its own.
         var undisturbed = Data()
         try await withQueuePlace(backend) { place in
@@ -79,7 +80,7 @@ func finished(_ child: Child, timeout: Double) async throws -> Run {
             let victim = try Child(workerBinary, place.workerArguments + ["--name", "victim", "--lease-ms", "1000"])
             // Mid-job: it has renewed its lease at least once.
             var status = try await q.status(id)
-            let deadline = ContinuousClock.now + .seconds(120)
+            let deadline = ContinuousClock.now + .seconds(300)
             while !(status?.worker == "victim" && (status?.progress ?? 0) > 0), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
                 status = try await q.status(id)

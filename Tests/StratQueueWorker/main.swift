@@ -6,8 +6,10 @@
 //   StratQueueWorker (--sqlite PATH | --postgres URL --schema NAME) --name NAME [--lease-ms N]
 //
 // A job's payload is its text; `sleep=MS;…` makes it take MS milliseconds,
-// heartbeating every 100 ms with its progress, so a test can kill it mid-job.
-// The result is a function of the payload alone: `done:` + the payload.
+// and `hang-on=NAME;…` makes the worker called NAME never finish it (others
+// run it at once), both heartbeating every 100 ms with progress, so a test
+// can kill a worker mid-job however slowly the test itself runs. The result
+// is a function of the payload alone: `done:` + the payload.
 import Foundation
 import StratQueue
 
@@ -44,6 +46,12 @@ do {
         }
         let text = String(decoding: job.payload, as: UTF8.self)
         do {
+            if text.hasPrefix("hang-on=\(name);") {
+                for _ in 0..<6000 {     // ten minutes at most
+                    try await Task.sleep(for: .milliseconds(100))
+                    try await queue.heartbeat(job.id, token: job.token, progress: 0.5)
+                }
+            }
             if text.hasPrefix("sleep="), let ms = Int(text.dropFirst(6).prefix { $0.isNumber }) {
                 for step in 0..<max(1, ms / 100) {
                     try await Task.sleep(for: .milliseconds(100))
