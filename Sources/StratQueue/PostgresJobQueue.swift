@@ -192,7 +192,7 @@ public final class PostgresJobQueue: JobQueue {
 
     public func dequeue(worker: String, lease: Duration) async throws -> LeasedJob? {
         try Validate.lease(lease)
-        try await rescueExpired()
+        _ = try await rescueExpired()
         let now = options.clock().millis, leaseMs = lease.millis, token = LeaseToken.make()
         // MATERIALIZED: the CTE runs once, so the LIMIT 1 row locked is the row updated.
         let taken = try await rows("""
