@@ -25,12 +25,14 @@ let package = Package(
         .library(name: "StratREPL", targets: ["StratREPL"]),
         .library(name: "StratData", targets: ["StratData"]),
         .library(name: "StratBatch", targets: ["StratBatch"]),
+        .library(name: "StratQueue", targets: ["StratQueue"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         .target(name: "StratSyntax"),
@@ -52,6 +54,9 @@ let package = Package(
         .target(name: "StratBatch", dependencies: ["StratBacktest", "StratEngine", "StratIR", "StratMarket", "StratRuntime", "StratData",
                                                   "StratSyntax", "StratSema", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: fast),
+        // The durable job queue: SQLite (GRDB) and PostgreSQL (postgres-nio) behind one protocol (Docs/Queue.md).
+        .target(name: "StratQueue", dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
+                                                  .product(name: "PostgresNIO", package: "postgres-nio")]),
         .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
         // Swift 5 mode: readline's state is C globals, which Swift 6 rejects as shared mutable state.
         .target(name: "StratREPL", dependencies: ["CReadline", "StratBacktest", "StratRuntime", "StratIR", "StratSema",
@@ -74,6 +79,11 @@ let package = Package(
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StratBatchTests", dependencies: ["StratBatch", "StratBacktest", "StratIR", "StratMarket", "StratSyntax"]),
         .testTarget(name: "StratCLITests", dependencies: ["strat", "StratTestSupport"]),
+        .testTarget(name: "StratQueueTests", dependencies: ["StratQueue", "StratQueueWorker", "StratTestSupport",
+                                                           .product(name: "GRDB", package: "GRDB.swift"),
+                                                           .product(name: "PostgresNIO", package: "postgres-nio")]),
+        // A worker process for the queue tests (several at once, one SIGKILLed); not a product.
+        .executableTarget(name: "StratQueueWorker", dependencies: ["StratQueue"], path: "Tests/StratQueueWorker"),
         // Runs the CLI and tmux as child processes for the tests above.
         .target(name: "StratTestSupport", path: "Tests/StratTestSupport"),
         // What the fuzzers check, also run by the tests on what they found.
