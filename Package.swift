@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "StratREPL", targets: ["StratREPL"]),
         .library(name: "StratData", targets: ["StratData"]),
         .library(name: "StratBatch", targets: ["StratBatch"]),
+        .library(name: "StratLSP", targets: ["StratLSP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -52,6 +53,8 @@ let package = Package(
         .target(name: "StratBatch", dependencies: ["StratBacktest", "StratEngine", "StratIR", "StratMarket", "StratRuntime", "StratData",
                                                   "StratSyntax", "StratSema", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: fast),
+        // The language server (`strat lsp`, Docs/Editors.md): JSON-RPC over stdio on Foundation's JSON.
+        .target(name: "StratLSP", dependencies: ["StratSyntax", "StratSema", "StratIR"]),
         .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
         // Swift 5 mode: readline's state is C globals, which Swift 6 rejects as shared mutable state.
         .target(name: "StratREPL", dependencies: ["CReadline", "StratBacktest", "StratRuntime", "StratIR", "StratSema",
@@ -59,7 +62,7 @@ let package = Package(
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "StratRuntime", dependencies: ["StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket"], swiftSettings: fast),
         .executableTarget(name: "strat", dependencies: [
-            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData", "StratBatch",
+            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData", "StratBatch", "StratLSP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StratSyntaxTests", dependencies: ["StratSyntax"]),
@@ -73,6 +76,7 @@ let package = Package(
         .testTarget(name: "StratDataTests", dependencies: ["StratData", "StratMarket", "StratTestSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StratBatchTests", dependencies: ["StratBatch", "StratBacktest", "StratIR", "StratMarket", "StratSyntax"]),
+        .testTarget(name: "StratLSPTests", dependencies: ["StratLSP", "StratSyntax"]),
         .testTarget(name: "StratCLITests", dependencies: ["strat", "StratTestSupport"]),
         // Runs the CLI and tmux as child processes for the tests above.
         .target(name: "StratTestSupport", path: "Tests/StratTestSupport"),
