@@ -27,7 +27,7 @@ struct LSPSession {
     }
 
     /// Runs the session; returns the exit status and the messages written.
-    func run(raw: String = "") throws -> (status: Int32, replies: [[String: Any]], stderr: String) {
+    func run(raw: String = "", arguments: [String] = []) throws -> (status: Int32, replies: [[String: Any]], stderr: String) {
         var input = Data()
         for m in messages {
             let body = try JSONSerialization.data(withJSONObject: m)
@@ -35,7 +35,7 @@ struct LSPSession {
             input.append(body)
         }
         input.append(Data(raw.utf8))
-        let r = try runProgram(stratBinary.path, ["lsp"], input: String(decoding: input, as: UTF8.self), timeout: 120)
+        let r = try runProgram(stratBinary.path, ["lsp"] + arguments, input: String(decoding: input, as: UTF8.self), timeout: 120)
         return (r.status, try Self.split(r.stdout), r.stderr)
     }
 
@@ -239,4 +239,38 @@ func result(_ replies: [[String: Any]], _ id: Int) -> Any? {
         }
 
         """
+
+    @Test func storeSymbolsAreCompleted() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-lsp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("strat.db").path
+        #expect(try strat("data", "import", "Data/GOOG.csv", "--symbol", "GOOG", "--interval", "1d", "--weekdays", "--db", db).status == 0)
+        var s = LSPSession()
+        open(&s, "strategy S {\n  universe \n}\n")
+        let id = s.at("textDocument/completion", 1, 11)
+        _ = close(&s)
+        let (status, replies, stderr) = try s.run(arguments: ["--db", db])
+        #expect(status == 0, "\(stderr)")
+        let items = (result(replies, id) as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        #expect(items.filter { $0["kind"] as? Int == 21 }.map { json($0) } == [#"{"detail":"symbol in the store","kind":21,"label":"$GOOG","sortText":"5$GOOG"}"#])
+        // A store that cannot be opened is a usage error, before any message is read.
+        let bad = try strat("lsp", "--db", dir.appendingPathComponent("no/such/dir/x.db").path)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.hasPrefix("strat: error: "), "\(bad.stderr)")
+    }
+
+    /// Editors/vscode carries a copy of the grammar (an extension may only read
+    /// its own folder); it must stay the grammar.
+    @Test func vscodeExtensionMatchesTheRepository() throws {
+        let grammar = try Data(contentsOf: repoRoot.appendingPathComponent("Grammar/strat.tmLanguage.json"))
+        let copy = try Data(contentsOf: repoRoot.appendingPathComponent("Editors/vscode/syntaxes/strat.tmLanguage.json"))
+        #expect(copy == grammar, "copy Grammar/strat.tmLanguage.json to Editors/vscode/syntaxes/")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: repoRoot.appendingPathComponent("Editors/vscode/package.json"))) as! [String: Any]
+        let contributes = manifest["contributes"] as! [String: Any]
+        #expect(json(contributes["languages"]) == #"[{"aliases":["Strat","strat"],"configuration":"./language-configuration.json","extensions":[".strat"],"id":"strat"}]"#)
+        #expect(json(contributes["grammars"]) == #"[{"language":"strat","path":"./syntaxes/strat.tmLanguage.json","scopeName":"source.strat"}]"#)
+        let settings = (contributes["configuration"] as! [String: Any])["properties"] as! [String: [String: Any]]
+        #expect("\(settings["strat.server.command"]!["default"]!) \(json(settings["strat.server.arguments"]!["default"]))" == #"strat ["lsp"]"#)
+    }
 }
