@@ -42,21 +42,28 @@ enum Hover {
         guard let call, case .builtin(_, let args) = call.kind, args.count == b.params.count else { return nil }
         var values: [Int] = [], said: [String] = []
         for i in lengths {
-            let v: Double
+            let v: Double, from: String
             if let c = args[i].constantNumber {
-                v = c
+                (v, from) = (c, "")
             } else if let k = args[i].inputIndex {
-                v = s.inputs[k].defaultValue
-                said.append("\(b.params[i].name) = \(BuiltinDocs.number(v)), the default of `\(s.inputs[k].name)`")
-                values.append(Int(v))
-                continue
+                (v, from) = (s.inputs[k].defaultValue, ", the default of `\(s.inputs[k].name)`")
             } else {
                 return nil
             }
-            values.append(Int(v))
-            said.append("\(b.params[i].name) = \(BuiltinDocs.number(v))")
+            // The tree may hold a value the checker refused (`sma(close, 1e300)`,
+            // `hma(close, -4)`); the lookback formulas assume valid lengths.
+            guard let n = usable(v, b.params[i].kind) else { return nil }
+            values.append(n)
+            said.append("\(b.params[i].name) = \(BuiltinDocs.number(v))" + from)
         }
         return (BuiltinDocs.warmup(b, values), said.joined(separator: ", "))
+    }
+
+    /// A parameter's value as the lookback formulas take it, if it is one they accept.
+    static func usable(_ v: Double, _ kind: Builtin.ParamKind) -> Int? {
+        guard v.isFinite, v >= 0, v <= Double(Limits.maxWindow) else { return nil }
+        if case .length(let min) = kind { return v == v.rounded() && v >= Double(min) ? Int(v) : nil }
+        return Int(v)
     }
 
     /// What a declared name is, when `range` is the name where it is declared.
