@@ -45,12 +45,21 @@ enum Completion {
             out.append(i)
         }
         for k in Keyword.allCases { out.append(item(k.rawValue, keywordKind, "keyword", sort: "3")) }
+        // Words that mean something in one place only (Docs/Language.md): still names elsewhere.
+        for (word, detail) in contextualWords { out.append(item(word, keywordKind, detail, sort: "3")) }
+        for f in SizingForm.allCases { out.append(item(f.rawValue, functionKind, "after `size`: \(f.rawValue)(…)", sort: "3")) }
         for t in ["Price", "Qty", "Money", "Volume", "Ratio", "Int", "Float", "Bool", "Duration", "Timeframe"] {
             out.append(item(t, classKind, "type", sort: "4"))
         }
         for s in symbols { out.append(item("$" + s, constantKind, "symbol in the store", sort: "5")) }
         return out
     }
+
+    static let contextualWords: [(String, String)] =
+        [("spot", "market kind"), ("perp", "market kind"), ("risk", "the risk block")]
+        + TimeInForce.allCases.map { ($0.rawValue, "time in force, after `tif`") }
+        + [("reduce", "order clause: `reduce only`"), ("post", "order clause: `post only`"), ("display", "order clause: an iceberg's visible quantity"),
+           ("trigger", "order clause: `trigger mark` or `trigger last`")]
 
     /// After `name.`: the outputs of the let `name`, when it has several.
     static func members(_ a: Analysis, at offset: Int, _ place: (index: Int, decl: StrategyDecl)?) -> [JSONObject]? {

@@ -202,7 +202,9 @@ func result(_ replies: [[String: Any]], _ id: Int) -> Any? {
         ])
         #expect(json(items.first { $0["label"] as? String == "crossover" }) == #"{"detail":"crossover(a: numeric, b: unit of a) → Bool","documentation":{"kind":"markdown","value":"a crosses above b on this bar"},"kind":3,"label":"crossover","sortText":"2crossover"}"#)
         #expect(json(items.first { $0["label"] as? String == "macd" }?["detail"]) == #""macd(src: numeric, fast: Int ≥ 1, slow: Int ≥ 1, signal: Int ≥ 1) → (macd, signal, hist): unit of src""#)
-        #expect(Set(["when", "enter", "Price", "volume", "sar"]).isSubset(of: Set(items.map { $0["label"] as! String })))
+        #expect(Set(["when", "enter", "Price", "volume", "sar", "spot"]).isSubset(of: Set(items.map { $0["label"] as! String })))
+        #expect(items.filter { ["gtc", "qty", "max"].contains($0["label"] as? String) }.map { "\($0["label"]!): \($0["detail"]!)" }
+                == ["max: max(a: numeric, b: unit of a) → unit of a", "gtc: time in force, after `tif`", "qty: after `size`: qty(…)"])
 
         let symbols = (result(replies, ids[14]) as? [[String: Any]])?.first
         #expect("\(symbols?["kind"] ?? 0) \(symbols?["name"] ?? "")" == "5 T")
