@@ -34,7 +34,7 @@ public enum Frame: Equatable {
 /// (`Content-Length: N` is required, `Content-Type` is accepted and ignored), a
 /// blank line, then N bytes of JSON.
 ///
-///     var reader = MessageReader { readChunk(fd: 0) }
+///     var reader = MessageReader(fileDescriptor: 0)
 ///     while case .message(let body) = reader.next() { … }
 ///
 /// Malformed input is reported as a frame, never a crash: a header without a
