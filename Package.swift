@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "StratData", targets: ["StratData"]),
         .library(name: "StratBatch", targets: ["StratBatch"]),
         .library(name: "StratQueue", targets: ["StratQueue"]),
+        .library(name: "StratLSP", targets: ["StratLSP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -57,6 +58,8 @@ let package = Package(
         // The durable job queue: SQLite (GRDB) and PostgreSQL (postgres-nio) behind one protocol (Docs/Queue.md).
         .target(name: "StratQueue", dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
                                                   .product(name: "PostgresNIO", package: "postgres-nio")]),
+        // The language server (`strat lsp`, Docs/Editors.md): JSON-RPC over stdio on Foundation's JSON.
+        .target(name: "StratLSP", dependencies: ["StratSyntax", "StratSema", "StratIR"]),
         .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
         // Swift 5 mode: readline's state is C globals, which Swift 6 rejects as shared mutable state.
         .target(name: "StratREPL", dependencies: ["CReadline", "StratBacktest", "StratRuntime", "StratIR", "StratSema",
@@ -64,7 +67,7 @@ let package = Package(
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "StratRuntime", dependencies: ["StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket"], swiftSettings: fast),
         .executableTarget(name: "strat", dependencies: [
-            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData", "StratBatch",
+            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData", "StratBatch", "StratLSP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StratSyntaxTests", dependencies: ["StratSyntax"]),
@@ -78,6 +81,7 @@ let package = Package(
         .testTarget(name: "StratDataTests", dependencies: ["StratData", "StratMarket", "StratTestSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StratBatchTests", dependencies: ["StratBatch", "StratBacktest", "StratIR", "StratMarket", "StratSyntax"]),
+        .testTarget(name: "StratLSPTests", dependencies: ["StratLSP", "StratSyntax"]),
         .testTarget(name: "StratCLITests", dependencies: ["strat", "StratTestSupport"]),
         .testTarget(name: "StratQueueTests", dependencies: ["StratQueue", "StratQueueWorker", "StratTestSupport",
                                                            .product(name: "GRDB", package: "GRDB.swift"),

@@ -23,6 +23,21 @@ public enum Compiler {
     }
 
     static func compileInPlace(_ file: SourceFile) -> CompileResult {
+        var result = checkInPlace(file)
+        if !result.hasErrors {
+            result.ir = Lowering.lower(result.strategies, file: file)
+        }
+        return result
+    }
+
+    /// The front end without lowering (ir is nil): parse, then check unless the
+    /// parse failed. The language server calls this on every edit, as `strat
+    /// check` does through `compile`, so both report the same diagnostics.
+    public static func check(_ file: SourceFile) -> CompileResult {
+        DeepStack.run { checkInPlace(file) }
+    }
+
+    static func checkInPlace(_ file: SourceFile) -> CompileResult {
         let (program, parsed) = Parser.parse(file)
         var diags = parsed
         if diags.hasErrors {
@@ -33,11 +48,7 @@ public enum Compiler {
             diags.error(.expectedStrategy, "this file declares no strategy; start with `strategy Name { … }`",
                         at: SourceRange(0, 0))
         }
-        if diags.hasErrors {
-            return CompileResult(file: file, program: program, diagnostics: diags.sorted, strategies: checked, ir: nil)
-        }
-        let ir = Lowering.lower(checked, file: file)
-        return CompileResult(file: file, program: program, diagnostics: diags.sorted, strategies: checked, ir: ir)
+        return CompileResult(file: file, program: program, diagnostics: diags.sorted, strategies: checked, ir: nil)
     }
 
     /// Compiles one expression (see `Parser.parseEvaluation`): the IR has one
