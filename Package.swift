@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "StratREPL", targets: ["StratREPL"]),
         .library(name: "StratData", targets: ["StratData"]),
         .library(name: "StratBatch", targets: ["StratBatch"]),
+        .library(name: "StratReport", targets: ["StratReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -52,14 +53,16 @@ let package = Package(
         .target(name: "StratBatch", dependencies: ["StratBacktest", "StratEngine", "StratIR", "StratMarket", "StratRuntime", "StratData",
                                                   "StratSyntax", "StratSema", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: fast),
+        // The HTML report and `strat explain`, from a result's JSON (Docs/Reports.md).
+        .target(name: "StratReport", dependencies: ["StratBacktest", "StratMarket"]),
         .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
         // Swift 5 mode: readline's state is C globals, which Swift 6 rejects as shared mutable state.
         .target(name: "StratREPL", dependencies: ["CReadline", "StratBacktest", "StratRuntime", "StratIR", "StratSema",
-                                                 "StratSyntax", "StratMarket", "StratEngine", "StratData"],
+                                                 "StratSyntax", "StratMarket", "StratEngine", "StratData", "StratReport"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "StratRuntime", dependencies: ["StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket"], swiftSettings: fast),
         .executableTarget(name: "strat", dependencies: [
-            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData", "StratBatch",
+            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData", "StratBatch", "StratReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StratSyntaxTests", dependencies: ["StratSyntax"]),

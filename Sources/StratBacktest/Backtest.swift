@@ -62,6 +62,10 @@ public struct BacktestResult: Sendable {
     public var perp: PerpOutcome?
     /// Spot margin: borrow interest and margin calls (nil without shorts).
     public var margin: MarginOutcome?
+    /// The bars and `let` series at the report's resolution (Docs/Reports.md).
+    public var chart: ChartData
+    /// Every rule that fired and sent orders, with its condition's values.
+    public var signals: [Signal]
 }
 
 /// What a spot margin account paid for its shorts and which it had to close.
@@ -121,6 +125,7 @@ public final class Backtest {
     /// bar or at the start of each `every` period and held in between.
     var members: [Bool] = []
     var equityText: EquityText?
+    var signals: [Signal] = []
 
     /// Finer bars per symbol: when given, orders meet them one by one inside each
     /// bar instead of the bar's O→H→L→C path.
@@ -300,6 +305,8 @@ public final class Backtest {
         var trailing = false
         members = dataIndex.map { _ in false }
         var rankedIn: Int64?    // the period of the last re-ranking
+        let instanceOf = series.indices.map { d in dataIndex.firstIndex(of: d) }
+        var chart = ChartRecorder(series: series, strategy: strategy, instanceOf: instanceOf)
         while let now = clock.next(into: &bars) {
             let opened = bars.first { $0 != nil }!!.time
             account.beginBar(at: opened)
@@ -345,6 +352,12 @@ public final class Backtest {
             // (Bars that close together opened together: they have one length.)
             if bars.count == 1, let bar = bars[0] { runtime.step(bar) } else { runtime.step(time: opened, bars: bars) }
             for s in bars.indices {
+                guard let bar = bars[s] else { continue }
+                account.book.mark(symbols[s], high: bar.high, low: bar.low)
+                let runtime = self.runtime, instance = instanceOf[s] ?? 0
+                chart.record(s, bar, row: rows[s]) { runtime.value(node: $0, instance: instance) }
+            }
+            for s in bars.indices {
                 // (A perpetual is valued at its mark price, when there is one.)
                 if let bar = bars[s] { portfolio.mark(slot: slots[s], price: markBar(s, bar)?.close ?? bar.close) }
             }
@@ -372,10 +385,17 @@ public final class Backtest {
                 }
                 for (r, condition) in conditions.enumerated() where runtime.value(node: condition, instance: i) == 1 {
                     let rule = strategy.rules[r]
+                    let before = exchange.orders.count
                     for action in rule.actions {
                         if let intent = intent(action, rule: r, ruleSource: rule.source, instance: i, symbol: symbols[d], bar: bar, now: now) {
                             router.handle(intent)
                         }
+                    }
+                    if exchange.orders.count > before {
+                        let runtime = self.runtime
+                        let text = ConditionText(strategy, inputs: runtime.inputs) { runtime.value(node: $0, instance: i) }
+                        signals.append(Signal(time: now, barTime: bar.time, symbol: symbols[d], rule: r, line: rule.source?.line,
+                                              orders: exchange.orders[before...].map(\.id), clauses: text.clauses(condition)))
                     }
                 }
                 if closeFills {
@@ -418,7 +438,8 @@ public final class Backtest {
                               notices: router.notices, dataNotes: dataNotes, riskEvents: risk?.events, riskState: risk?.state,
                               perp: perp.map { PerpOutcome(fundingPaid: $0.fundingPaid, fundingReceived: $0.fundingReceived,
                                                            liquidations: liquidations?.events ?? [], insuranceFund: $0.insuranceFundCovered) },
-                              margin: spotMargin.map { MarginOutcome(interest: $0.interestPaid, marginCalls: liquidations?.events ?? []) })
+                              margin: spotMargin.map { MarginOutcome(interest: $0.interestPaid, marginCalls: liquidations?.events ?? []) },
+                              chart: chart.data, signals: signals)
     }
 
     /// Where each symbol's mark bars and funding rates have been read to.

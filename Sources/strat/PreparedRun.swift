@@ -37,7 +37,7 @@ struct PreparedRun: @unchecked Sendable {
         for (i, h) in hashes.value.enumerated() { files[i].sha256 = h }
         return Provenance(strategyFile: strategyFile, strategySHA256: Provenance.sha256(Data(source.text.utf8)), irHash: strategy.hash,
                           inputs: zip(strategy.inputs, try InputBinding.resolve(strategy.inputs, overrides: config.inputs)).map { ($0.0.name, $0.1) },
-                          data: files.sorted { $0.symbol < $1.symbol }, config: config)
+                          data: files.sorted { $0.symbol < $1.symbol }, config: config, sourceLines: Provenance.ruleLines(source.text, strategy))
     }
 }
 
