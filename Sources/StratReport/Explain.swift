@@ -100,10 +100,11 @@ public enum Explain {
         }
         let reason = t.exitReason ?? "signal"
         s += "\nClosed by \(reason)"
-        if let sig = signal(of: exitID) {
+        if let p = exit.parent {
+            // A stop, take or trail sent with the entry: its trigger, not a signal, closed the trade.
+            s += ": order #\(exit.id), sent with #\(p) by \(line(exit.line))\n"
+        } else if let sig = signal(of: exitID) {
             s += ": \(line(sig.line))\n" + why(sig, action: t.exitLine)
-        } else if let p = exit.parent {
-            s += ": order #\(exit.id), the bracket of #\(p) (line \(exit.line.map(String.init) ?? "—"))\n"
         } else {
             s += exit.line.map { ": \(line($0))\n" } ?? "\n"
         }
