@@ -46,9 +46,9 @@ public enum HTMLReport {
         path.range { fill: #d5dae3; stroke: none; } path.close, path.series { fill: none; stroke: #2d3444; stroke-width: 1; }
         path.overlay { fill: none; stroke-width: 1.3; } .o0 { stroke: #1f5fbf; } .o1 { stroke: #c98a1b; } .o2 { stroke: #7b3fb3; }
         .o3 { stroke: #138a8a; } .o4 { stroke: #b8336a; } .o5 { stroke: #6b8e23; }
-        .fill-marker { stroke: #fff; stroke-width: 0.6; } .fill-marker.entry { fill: #1a8c46; } .fill-marker.entry.short { fill: #7b3fb3; }
-        .fill-marker.exit { fill: #2d3444; } .fill-marker.stop { fill: #c62828; } .fill-marker.take { fill: #138a8a; } .fill-marker.trail { fill: #e07b00; }
-        .fill-marker.expiry { fill: #8d6e63; } .fill-marker.risk { fill: #b8336a; } .fill-marker.liquidation { fill: #000; } .fill-marker.other { fill: #9aa2b1; }
+        .fill-marker, .fill-markers { stroke: #fff; stroke-width: 0.6; } .entry { fill: #1a8c46; } .entry.short { fill: #7b3fb3; }
+        .exit { fill: #2d3444; } .stop { fill: #c62828; } .take { fill: #138a8a; } .trail { fill: #e07b00; }
+        .expiry { fill: #8d6e63; } .risk { fill: #b8336a; } .liquidation { fill: #000; } .other { fill: #9aa2b1; }
         .key { display: inline-block; width: 14px; height: 0; border-top: 2px solid; vertical-align: middle; margin: 0 4px 0 10px; }
         .key.equity { border-color: #1f5fbf; } .key.hwm { border-top: 2px dashed #7d8799; } .key.hold { border-color: #c98a1b; }
         .key.o0 { border-color: #1f5fbf; } .key.o1 { border-color: #c98a1b; } .key.o2 { border-color: #7b3fb3; } .key.o3 { border-color: #138a8a; }

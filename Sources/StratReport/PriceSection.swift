@@ -37,15 +37,7 @@ extension Context {
             for (j, o) in overlays.enumerated() {
                 s += "<path class=\"overlay o\(j % 6)\" d=\"\(linePath(o.points.map { (plot.x($0.time), plot.y($0.last)) }))\"><title>\(escape(o.name))</title></path>\n"
             }
-            let titled = fills.count <= 5000
-            for (i, f) in fills {
-                let x = plot.x(Context.time(f.time) ?? t0), y = plot.y(f.price), buy = f.side == "buy"
-                let (kind, what) = role(of: f)
-                let shape = buy ? "M\(n(x)) \(n(y))l-4 8h8z" : "M\(n(x)) \(n(y))l-4 -8h8z"
-                s += "<path class=\"fill-marker \(f.side) \(kind)\" data-fill=\"\(i)\" d=\"\(shape)\">"
-                if titled { s += "<title>\(Format.date(f.time)) \(f.side) \(ExplainNumber.format(f.qty)) at \(ExplainNumber.format(f.price)): \(escape(what))</title>" }
-                s += "</path>\n"
-            }
+            s += fills.count <= Self.maxMarkerElements ? markers(fills, plot) : packedMarkers(fills, plot)
             s += "</svg>\n<p class=\"legend\">\(candles ? "candles" : p.aggregated ? "close, inside each pixel column's high–low range" : "close inside the high–low range")"
             for (j, o) in overlays.enumerated() { s += " <span class=\"key overlay o\(j % 6)\"></span>\(escape(o.name))" }
             s += " · ▲ buy ▼ sell; colour: entry, exit on a signal, stop, take, trail, expiry, risk, liquidation</p>\n"
@@ -64,6 +56,39 @@ extension Context {
         }
         return s
     }
+
+    /// Up to this many fills, one `<path>` per fill with its hover text; above,
+    /// one path per kind of marker holding each distinct pixel position once.
+    static let maxMarkerElements = 5000
+
+    func markers(_ fills: [(offset: Int, element: ReportDocument.FillRow)], _ plot: Plot) -> String {
+        var s = ""
+        for (i, f) in fills {
+            let x = plot.x(Context.time(f.time) ?? t0), y = plot.y(f.price)
+            let (kind, what) = role(of: f)
+            s += "<path class=\"fill-marker \(f.side) \(kind)\" data-fill=\"\(i)\" d=\"\(triangle(x, y, buy: f.side == "buy"))\">"
+            s += "<title>\(Format.date(f.time)) \(f.side) \(ExplainNumber.format(f.qty)) at \(ExplainNumber.format(f.price)): \(escape(what))</title></path>\n"
+        }
+        return s
+    }
+
+    /// Tens of thousands of fills: a triangle per pixel a kind of fill lands on
+    /// (`data-fills` says how many fills the path stands for).
+    func packedMarkers(_ fills: [(offset: Int, element: ReportDocument.FillRow)], _ plot: Plot) -> String {
+        var groups: [String: (fills: Int, seen: Set<Int64>, path: String)] = [:]
+        for (_, f) in fills {
+            let x = plot.x(Context.time(f.time) ?? t0).rounded(), y = plot.y(f.price).rounded()
+            let key = "\(f.side) \(role(of: f).0)"
+            // In place: a copy taken out of the dictionary would copy its path every time.
+            groups[key, default: (0, [], "")].fills += 1
+            if groups[key]!.seen.insert(Int64(x) << 20 | Int64(y)).inserted { groups[key]!.path += triangle(x, y, buy: f.side == "buy") }
+        }
+        return groups.keys.sorted().map { k in
+            "<path class=\"fill-markers \(k)\" data-fills=\"\(groups[k]!.fills)\" d=\"\(groups[k]!.path)\"/>\n"
+        }.joined()
+    }
+
+    func triangle(_ x: Double, _ y: Double, buy: Bool) -> String { buy ? "M\(n(x)) \(n(y))l-4 8h8z" : "M\(n(x)) \(n(y))l-4 -8h8z" }
 
     /// A fill's marker class and words: the entry of a long or short, or the
     /// exit with its reason.
