@@ -66,6 +66,8 @@ public struct BacktestResult: Sendable {
     public var chart: ChartData
     /// Every rule that fired and sent orders, with its condition's values.
     public var signals: [Signal]
+    /// The words of the signals (`signalText.clauses(signal)`).
+    public var signalText: SignalText
 }
 
 /// What a spot margin account paid for its shorts and which it had to close.
@@ -307,6 +309,7 @@ public final class Backtest {
         var rankedIn: Int64?    // the period of the last re-ranking
         let instanceOf = series.indices.map { d in dataIndex.firstIndex(of: d) }
         var chart = ChartRecorder(series: series, strategy: strategy, instanceOf: instanceOf)
+        let signalText = SignalText(strategy, inputs: runtime.inputs)
         while let now = clock.next(into: &bars) {
             let opened = bars.first { $0 != nil }!!.time
             account.beginBar(at: opened)
@@ -392,10 +395,9 @@ public final class Backtest {
                         }
                     }
                     if exchange.orders.count > before {
-                        let runtime = self.runtime
-                        let text = ConditionText(strategy, inputs: runtime.inputs) { runtime.value(node: $0, instance: i) }
                         signals.append(Signal(time: now, barTime: bar.time, symbol: symbols[d], rule: r, line: rule.source?.line,
-                                              orders: exchange.orders[before...].map(\.id), clauses: text.clauses(condition)))
+                                              orders: exchange.orders[before...].map(\.id),
+                                              values: signalText.operands[r].map { runtime.value(node: $0, instance: i) }))
                     }
                 }
                 if closeFills {
@@ -439,7 +441,7 @@ public final class Backtest {
                               perp: perp.map { PerpOutcome(fundingPaid: $0.fundingPaid, fundingReceived: $0.fundingReceived,
                                                            liquidations: liquidations?.events ?? [], insuranceFund: $0.insuranceFundCovered) },
                               margin: spotMargin.map { MarginOutcome(interest: $0.interestPaid, marginCalls: liquidations?.events ?? []) },
-                              chart: chart.data, signals: signals)
+                              chart: chart.data, signals: signals, signalText: signalText)
     }
 
     /// Where each symbol's mark bars and funding rates have been read to.

@@ -185,7 +185,7 @@ public enum Report {
             w.field(time: "time", x.time); w.field(time: "bar_time", x.barTime); w.field("symbol", x.symbol)
             w.field("rule", x.rule); w.field("line", x.line)
             w.key("orders"); w.beginArray(); for o in x.orders { w.int(o) }; w.endArray()
-            w.key("clauses"); w.beginArray(); for c in x.clauses { w.string(c) }; w.endArray()
+            w.key("clauses"); w.beginArray(); for c in r.signalText.clauses(x) { w.string(c) }; w.endArray()
             w.endObject()
         }
         w.endArray()

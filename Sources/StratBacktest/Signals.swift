@@ -17,8 +17,53 @@ public struct Signal: Sendable, Equatable {
     public var line: Int?
     /// The orders the rule's actions sent on this bar.
     public var orders: [Int]
-    /// The condition, one clause per element (the operands of an `and`).
-    public var clauses: [String]
+    /// The values of the rule's operand nodes (`SignalText.operands`) on the bar;
+    /// made into words only when a report asks, so sweeps pay for no text.
+    public var values: [Double]
+}
+
+/// Turns signals into words: the condition, one clause per element (the
+/// operands of an `and`), each operand with its value.
+public struct SignalText: Sendable {
+    let strategy: IRStrategy
+    let inputs: [Double]
+    /// Per rule: the nodes whose values a signal keeps.
+    let operands: [[Int]]
+
+    init(_ strategy: IRStrategy, inputs: [Double]) {
+        self.strategy = strategy
+        self.inputs = inputs
+        operands = strategy.rules.map { rule in
+            var nodes: [Int] = [], seen = Set<Int>()
+            func walk(_ k: Int) {
+                let n = strategy.nodes[k]
+                // What `ConditionText.clauses` and `operand` read, down to the operands.
+                if seen.insert(k).inserted { nodes.append(k) }
+                switch n.op {
+                case .and, .or, .gt, .ge, .lt, .le, .eq, .ne: n.args.forEach(walk)
+                case .call where n.name == "crossover" || n.name == "crossunder": n.args.forEach(walk)
+                default: params(k)
+                }
+            }
+            // Parameters that are nodes (input expressions such as `fast * 2`) anywhere
+            // in an operand are written as their values.
+            var visited = Set<Int>()
+            func params(_ k: Int) {
+                guard visited.insert(k).inserted else { return }
+                let n = strategy.nodes[k]
+                for case .node(let p) in n.params where seen.insert(p).inserted { nodes.append(p) }
+                n.args.forEach(params)
+            }
+            walk(rule.condition)
+            return nodes
+        }
+    }
+
+    public func clauses(_ s: Signal) -> [String] {
+        var known: [Int: Double] = [:]
+        for (k, v) in zip(operands[s.rule], s.values) { known[k] = v }
+        return ConditionText(strategy, inputs: inputs) { known[$0] ?? .nan }.clauses(strategy.rules[s.rule].condition)
+    }
 }
 
 /// Writes IR expressions back as source-like text, with the run's input values

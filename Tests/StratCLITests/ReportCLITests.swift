@@ -71,6 +71,35 @@ import Testing
         #expect(try strat("report", notJSON.path, "-o", out).stderr.hasPrefix("strat: error: \(notJSON.path): not JSON"))
     }
 
+    /// More bars than columns: the chart keeps one bar per span of time, the
+    /// span's extremes kept (a one-bar spike survives), and the lets likewise.
+    @Test func longRunsAreDrawnAtTheChartsResolution() throws {
+        var csv = "time,open,high,low,close,volume\n"
+        for i in 0..<2_500 {
+            let x = 100 + Double(i % 50) / 10
+            csv += "\(1_704_067_200_000 + Int64(i) * 3_600_000),\(x),\(i == 1_234 ? 500 : x + 1),\(x - 1),\(x),1000\n"
+        }
+        let bars = try temp("long.csv", csv)
+        let dir = bars.deletingLastPathComponent()
+        let s = dir.appendingPathComponent("l.strat"), json = dir.appendingPathComponent("l.json").path
+        try "strategy L {\n  market spot\n  timeframe 1h\n  let m = sma(close, 5)\n  when close > m {\n    enter long\n  }\n}\n"
+            .write(to: s, atomically: true, encoding: .utf8)
+        let r = try strat("backtest", s.path, "--data", "X=\(bars.path)", "--json", json)
+        #expect(r.status == 0, "\(r.stderr)")
+        let result = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+        let chart = result["chart"] as! [String: Any]
+        let prices = (chart["prices"] as! [[String: Any]])[0]
+        let points = prices["bars"] as! [[String: Any]]
+        #expect(prices["aggregated"] as? Bool == true)
+        #expect(points.count == 1000)
+        #expect(points.map { $0["high"] as! Double }.max() == 500)
+        #expect(points.first?["time"] as? String == "2024-01-01T00:00:00Z")
+        let series = (chart["series"] as! [[String: Any]])[0]
+        #expect(series["name"] as? String == "m" && series["dimension"] as? String == "Price")
+        // The first four bars have no average yet.
+        #expect((series["points"] as! [Any]).count == 999)
+    }
+
     /// Two symbols: a price section each and the exposure over time.
     @Test func multiSymbolReportHasAPriceSectionPerSymbolAndExposure() throws {
         var a = "time,open,high,low,close,volume\n", b = a
