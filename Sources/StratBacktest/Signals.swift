@@ -35,26 +35,33 @@ public struct SignalText: Sendable {
         self.inputs = inputs
         operands = strategy.rules.map { rule in
             var nodes: [Int] = [], seen = Set<Int>()
-            func walk(_ k: Int) {
+            func walk(_ k: Int, _ depth: Int) {
                 let n = strategy.nodes[k]
                 // What `ConditionText.clauses` and `operand` read, down to the operands.
                 if seen.insert(k).inserted { nodes.append(k) }
+                let splits = depth < ConditionText.maxDepth
+                let split: Bool
                 switch n.op {
-                case .and, .or, .gt, .ge, .lt, .le, .eq, .ne: n.args.forEach(walk)
-                case .call where n.name == "crossover" || n.name == "crossunder": n.args.forEach(walk)
-                default: params(k)
+                case .and, .or, .gt, .ge, .lt, .le, .eq, .ne: split = splits
+                case .call: split = splits && (n.name == "crossover" || n.name == "crossunder")
+                default: split = false
                 }
+                if split { n.args.forEach { walk($0, depth + 1) } } else { params(k) }
             }
             // Parameters that are nodes (input expressions such as `fast * 2`) anywhere
-            // in an operand are written as their values.
+            // in an operand are written as their values. A loop: an operand may be
+            // a chain of 100,000 additions.
             var visited = Set<Int>()
             func params(_ k: Int) {
-                guard visited.insert(k).inserted else { return }
-                let n = strategy.nodes[k]
-                for case .node(let p) in n.params where seen.insert(p).inserted { nodes.append(p) }
-                n.args.forEach(params)
+                var stack = [k]
+                while let k = stack.popLast() {
+                    guard visited.insert(k).inserted else { continue }
+                    let n = strategy.nodes[k]
+                    for case .node(let p) in n.params where seen.insert(p).inserted { nodes.append(p) }
+                    stack += n.args
+                }
             }
-            walk(rule.condition)
+            walk(rule.condition, 0)
             return nodes
         }
     }
@@ -83,13 +90,18 @@ struct ConditionText {
         letNames = names
     }
 
+    /// How deep `and`s, `or`s and comparisons are split into clauses (a deeper
+    /// one is shown whole, cut short by `text`'s budget).
+    static let maxDepth = 32
+
     /// The clauses of the condition `node` that made it true.
-    func clauses(_ node: Int) -> [String] {
+    func clauses(_ node: Int, depth: Int = 0) -> [String] {
         let n = strategy.nodes[node]
+        let splits = depth < Self.maxDepth
         switch n.op {
-        case .and: return n.args.flatMap(clauses)
+        case .and where splits: return n.args.flatMap { clauses($0, depth: depth + 1) }
         // Of an `or`, the operands that held.
-        case .or: return n.args.filter { value($0) == 1 }.flatMap(clauses)
+        case .or where splits: return n.args.filter { value($0) == 1 }.flatMap { clauses($0, depth: depth + 1) }
         case .gt, .ge, .lt, .le, .eq, .ne:
             return ["\(operand(n.args[0])) \(Self.symbols[n.op]!) \(operand(n.args[1]))"]
         case .call where (n.name == "crossover" || n.name == "crossunder") && n.args.count == 2:
@@ -110,14 +122,23 @@ struct ConditionText {
         return bare ? written : "\(written) = \(Self.number(value(node)))"
     }
 
-    /// The expression of `node`; lets by name unless `expandLet` (the top node only).
+    /// The expression of `node`; lets by name unless `expandLet` (the top node
+    /// only). At most `budget` nodes are written, the rest as `…` (an operand
+    /// may be a chain of thousands of additions; the recursion stays shallow).
     func text(_ node: Int, expandLet: Bool = false) -> String {
+        var budget = 40
+        return text(node, expandLet: expandLet, budget: &budget)
+    }
+
+    func text(_ node: Int, expandLet: Bool, budget: inout Int) -> String {
         if !expandLet, let name = letNames[node] { return name }
+        guard budget > 0 else { return "…" }
+        budget -= 1
         let n = strategy.nodes[node]
         func arg(_ k: Int) -> String {
             let a = n.args[k], op = strategy.nodes[a].op
-            let t = text(a)
-            return letNames[a] == nil && Self.symbols[op] != nil ? "(\(t))" : t
+            let t = text(a, expandLet: false, budget: &budget)
+            return letNames[a] == nil && Self.symbols[op] != nil && t != "…" ? "(\(t))" : t
         }
         var s: String
         switch n.op {
@@ -130,7 +151,10 @@ struct ConditionText {
         case .history: s = "\(arg(0))[\(n.params.first.map(param) ?? "?")]"
         case .call: s = "\(n.name ?? "?")(\((n.args.indices.map(arg) + n.params.map(param)).joined(separator: ", ")))"
         case .output: s = "\(arg(0)).\(n.index ?? 0)"
-        default: s = n.args.indices.map(arg).joined(separator: " \(Self.symbols[n.op] ?? n.op.rawValue) ")
+        default:
+            let parts = n.args.indices.map(arg)
+            // A chain cut short entirely is one `…`, not a tree of them.
+            s = parts.allSatisfy { $0 == "…" } ? "…" : parts.joined(separator: " \(Self.symbols[n.op] ?? n.op.rawValue) ")
         }
         if let sym = n.symbol { s += "@$\(sym)" }
         if let clock = n.type.clock, n.op == .field || n.op == .call, clock != strategy.timeframes.first { s += "@\(Self.duration(clock))" }

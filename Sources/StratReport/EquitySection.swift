@@ -75,11 +75,15 @@ extension Context {
         for (k, d) in worst.enumerated() {
             let x0 = plot.x(times[d.start]), x1 = plot.x(times[d.recovery ?? times.count - 1])
             s += "<rect class=\"dd-mark\" x=\"\(n(x0))\" y=\"\(n(Plot.top))\" width=\"\(n(max(1, x1 - x0)))\" height=\"\(n(plot.plotHeight))\"><title>drawdown \(k + 1): \(Format.pct(d.depth))</title></rect>"
-            s += "<text class=\"dd-label\" x=\"\(n(plot.x(times[d.trough])))\" y=\"\(n(Plot.top + 12))\" text-anchor=\"middle\">\(k + 1)</text>\n"
+            s += "\n"
         }
         let points = downsample(times, dd, plot: plot)
         if let first = points.first, let last = points.last {
             s += "<path class=\"underwater\" d=\"\(linePath(points.map { (plot.x($0.0), plot.y($0.1)) }))L\(n(plot.x(last.0))) \(n(plot.y(0)))L\(n(plot.x(first.0))) \(n(plot.y(0)))Z\"/>\n"
+        }
+        // The numbers over the area, at each trough's time.
+        for (k, d) in worst.enumerated() {
+            s += "<text class=\"dd-label\" x=\"\(n(plot.x(times[d.trough])))\" y=\"\(n(min(plot.y(d.depth) + 12, plot.height - Plot.bottom - 2)))\" text-anchor=\"middle\">\(k + 1)</text>\n"
         }
         s += "</svg>\n<table id=\"drawdowns\" class=\"data\">\n<tr><th>#</th><th>start</th><th>trough</th><th>recovery</th><th>depth</th><th>length</th></tr>\n"
         for (k, d) in worst.enumerated() {

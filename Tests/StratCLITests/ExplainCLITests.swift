@@ -107,6 +107,23 @@ import Testing
         #expect(none.stderr == "strat: error: give a result (RESULT.json) or a strategy and its --data after the trade number\n")
     }
 
+    /// An operand of 20,000 additions is written cut short, not walked to the
+    /// bottom (which overflowed the stack while the run recorded its signals).
+    @Test func aHugeOperandIsCutShort() throws {
+        let sum = Array(repeating: "close", count: 20_000).joined(separator: " + ")
+        let f = try temp("deep.strat", "strategy S {\n  timeframe 1d\n  let s = (\(sum)) / 20000\n  let c = s > open\n  when c {\n    enter long\n  }\n}\n")
+        let json = f.deletingLastPathComponent().appendingPathComponent("deep.json").path
+        let run = try strat("backtest", f.path, "--data", "Data/GOOG.csv", "--json", json)
+        #expect(run.status == 0, "\(run.stderr.prefix(300))")
+        let r = try strat("explain", "1", json)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.split(separator: "\n").dropFirst(3).prefix(3).joined(separator: "\n") == """
+            Opened by \(f.path):5: when c {
+              signal bar 2004-08-19T00:00:00Z, the rule acted at its close 2004-08-20T00:00:00Z:
+                s (…) = 100.34 > open = 100
+            """)
+    }
+
     /// The REPL's `:explain N` after `:backtest` prints what `strat explain` does.
     @Test func replExplainsTheLastBacktest() throws {
         let r = try runProgram(stratBinary.path, ["repl", "--data", "Data/GOOG.csv"], in: repoRoot.path, input: """
