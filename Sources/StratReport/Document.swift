@@ -59,7 +59,8 @@ public struct ReportDocument: Decodable, Sendable {
         public var symbol: String
         public var side: String
         public var type: String
-        public var qty: Double
+        /// nil: an all-in order, sized when it fills (and it never did).
+        public var qty: Double?
         public var limitPrice: Double?
         public var stopPrice: Double?
         public var trail: Double?

@@ -37,7 +37,7 @@ public enum Explain {
             order.flatMap { o in doc.signals?.first { $0.orders.contains(o) } }
         }
         func describe(_ o: ReportDocument.OrderRow) -> String {
-            var d = "#\(o.id) \(o.action ?? o.type): \(o.type.replacingOccurrences(of: "_", with: " ")) \(o.side) \(num(o.qty))"
+            var d = "#\(o.id) \(o.action ?? o.type): \(o.type.replacingOccurrences(of: "_", with: " ")) \(o.side) \(o.qty.map(num) ?? "all in")"
             if let p = o.limitPrice { d += " limit \(num(p))" }
             if let p = o.stopPrice { d += " stop \(num(p))" }
             if let tr = o.trail { d += " trail \(o.trailKind == "percent" ? Format.pct(tr) : num(tr))" }
@@ -69,9 +69,11 @@ public enum Explain {
             s += "  (no signal recorded: the order was re-sized in place by a later signal, or the JSON predates signals)\n"
         }
         if let entry {
-            let sized = entry.qty > 0 ? num(entry.qty) : "all in at the fill"
-            s += "  size: \(sized) (from the action's sizing\(entry.qty > 0 ? "" : ", re-computed from the cash at the fill"))"
-            s += entry.filledQty != entry.qty && entry.qty > 0 ? "; filled \(num(entry.filledQty))\n" : "\n"
+            if let q = entry.qty, q > 0 {
+                s += "  size: \(num(q)) (from the action's sizing)" + (entry.filledQty != q ? "; filled \(num(entry.filledQty))\n" : "\n")
+            } else {
+                s += "  size: all in, sized from the cash at the fill: \(num(entry.filledQty))\n"
+            }
         }
         let entryTime = signal(of: t.entryOrder)?.time
         let decisions = (doc.riskEvents ?? []).filter { e in e.symbol == t.symbol && (e.line == t.entryLine && e.time == entryTime || e.decision == "cut" && e.time == t.entryTime) }

@@ -100,6 +100,24 @@ import Testing
         #expect((series["points"] as! [Any]).count == 999)
     }
 
+    /// An all-in order that never filled has no quantity (`"qty": null`): the
+    /// report reads it (it once refused the result: "orders[0].qty: expected Double").
+    @Test func anUnfilledAllInOrderHasNoQuantity() throws {
+        let bars = try temp("bars.csv", """
+            time,open,high,low,close,volume
+            2024-01-01T00:00:00Z,100,101,99,101,1000
+            2024-01-01T01:00:00Z,100,100.5,98,99,1000
+
+            """)
+        let s = bars.deletingLastPathComponent().appendingPathComponent("lim.strat")
+        try "strategy L {\n  market spot\n  timeframe 1h\n  when close > open {\n    enter long at limit close - 50\n  }\n}\n"
+            .write(to: s, atomically: true, encoding: .utf8)
+        let html = bars.deletingLastPathComponent().appendingPathComponent("lim.html").path
+        let r = try strat("backtest", s.path, "--data", "X=\(bars.path)", "--html", html)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try String(contentsOfFile: html, encoding: .utf8).contains("<p>No trades.</p>"))
+    }
+
     /// Two symbols: a price section each and the exposure over time.
     @Test func multiSymbolReportHasAPriceSectionPerSymbolAndExposure() throws {
         var a = "time,open,high,low,close,volume\n", b = a
