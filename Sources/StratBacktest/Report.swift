@@ -67,15 +67,6 @@ public enum Report {
         return Data(w.out)
     }
 
-    /// The JSON without the equity curve's points (`"equity": []`): what the
-    /// HTML report reads in process, where it is handed the curve itself.
-    public static func jsonWithoutEquity(_ r: BacktestResult, _ p: Provenance) -> Data {
-        var w = JSONWriter()
-        var bare = r
-        bare.equity = []
-        write(bare, p, &w)
-        return Data(w.out)
-    }
 
     /// Streams the JSON to a file through a small buffer. `equity`: the curve's
     /// text made during the run, if it was (then it is held whole until written,

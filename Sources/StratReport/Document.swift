@@ -175,6 +175,9 @@ public struct ReportDocument: Decodable, Sendable {
         public var time: Int64
         public var open: Double, high: Double, low: Double, close: Double
         enum Keys: String, CodingKey { case time, open, high, low, close }
+        init(time: Int64, open: Double, high: Double, low: Double, close: Double) {
+            self.time = time; self.open = open; self.high = high; self.low = low; self.close = close
+        }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: Keys.self)
             time = try ReportDocument.time(c.decode(String.self, forKey: .time), c, .time)
@@ -196,6 +199,9 @@ public struct ReportDocument: Decodable, Sendable {
         public var time: Int64
         public var low: Double, high: Double, last: Double
         enum Keys: String, CodingKey { case time, low, high, last }
+        init(time: Int64, low: Double, high: Double, last: Double) {
+            self.time = time; self.low = low; self.high = high; self.last = last
+        }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: Keys.self)
             time = try ReportDocument.time(c.decode(String.self, forKey: .time), c, .time)
@@ -220,10 +226,22 @@ public struct ReportDocument: Decodable, Sendable {
         }
     }
 
-    /// The in-process path: the result's JSON without the equity points, and the curve itself.
+    /// The in-process path: the result's JSON without its long lists (read as
+    /// JSON, so the metrics, provenance and events are exactly what the file
+    /// holds), and the lists taken from the result as the JSON would give them
+    /// (a test compares the two paths' reports byte for byte). Through JSON, a
+    /// million-bar run's 39,241 orders took 2.8 s of a 4.4 s report.
     public init(_ result: BacktestResult, _ provenance: Provenance) throws {
-        try self.init(json: Report.jsonWithoutEquity(result, provenance))
-        equity = result.equity.map { EquityRow(time: $0.time, equity: $0.equity.isFinite ? $0.equity : nil) }
+        var bare = result
+        bare.trades = []; bare.orders = []; bare.fills = []; bare.equity = []; bare.signals = []
+        bare.chart = ChartData(prices: [], series: [])
+        try self.init(json: Report.json(bare, provenance))
+        trades = result.trades.map(TradeRow.init)
+        orders = result.orders.filter { $0.tag.role != .liquidation || $0.filledQuantity > 0 }.map(OrderRow.init)
+        fills = result.fills.map(FillRow.init)
+        equity = result.equity.map { EquityRow(time: $0.time, equity: finite($0.equity)) }
+        signals = result.signals.map { SignalRow($0, clauses: result.signalText.clauses($0)) }
+        chart = ChartRow(result.chart)
     }
 
     static func describe(_ e: DecodingError) -> String {
