@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "StratBatch", targets: ["StratBatch"]),
         .library(name: "StratQueue", targets: ["StratQueue"]),
         .library(name: "StratLSP", targets: ["StratLSP"]),
+        .library(name: "StratReport", targets: ["StratReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -60,14 +61,16 @@ let package = Package(
                                                   .product(name: "PostgresNIO", package: "postgres-nio")]),
         // The language server (`strat lsp`, Docs/Editors.md): JSON-RPC over stdio on Foundation's JSON.
         .target(name: "StratLSP", dependencies: ["StratSyntax", "StratSema", "StratIR"]),
+        // The HTML report and `strat explain`, from a result's JSON (Docs/Reports.md).
+        .target(name: "StratReport", dependencies: ["StratBacktest", "StratMarket"]),
         .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
         // Swift 5 mode: readline's state is C globals, which Swift 6 rejects as shared mutable state.
         .target(name: "StratREPL", dependencies: ["CReadline", "StratBacktest", "StratRuntime", "StratIR", "StratSema",
-                                                 "StratSyntax", "StratMarket", "StratEngine", "StratData"],
+                                                 "StratSyntax", "StratMarket", "StratEngine", "StratData", "StratReport"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "StratRuntime", dependencies: ["StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket"], swiftSettings: fast),
         .executableTarget(name: "strat", dependencies: [
-            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData", "StratBatch", "StratLSP",
+            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData", "StratBatch", "StratLSP", "StratReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StratSyntaxTests", dependencies: ["StratSyntax"]),

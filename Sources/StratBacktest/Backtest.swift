@@ -62,6 +62,12 @@ public struct BacktestResult: Sendable {
     public var perp: PerpOutcome?
     /// Spot margin: borrow interest and margin calls (nil without shorts).
     public var margin: MarginOutcome?
+    /// The bars and `let` series at the report's resolution (Docs/Reports.md).
+    public var chart: ChartData
+    /// Every rule that fired and sent orders, with its condition's values.
+    public var signals: [Signal]
+    /// The words of the signals (`signalText.clauses(signal)`).
+    public var signalText: SignalText
 }
 
 /// What a spot margin account paid for its shorts and which it had to close.
@@ -121,6 +127,9 @@ public final class Backtest {
     /// bar or at the start of each `every` period and held in between.
     var members: [Bool] = []
     var equityText: EquityText?
+    /// Whether the run keeps the chart of its bars and lets (a batch's points do not).
+    var recordsChart = true
+    var signals: [Signal] = []
 
     /// Finer bars per symbol: when given, orders meet them one by one inside each
     /// bar instead of the bar's O→H→L→C path.
@@ -137,11 +146,13 @@ public final class Backtest {
     /// `columns`: evaluate the strategy a column at a time where it can (one
     /// symbol, one timeframe), sharing indicator columns with the other runs
     /// given the same cache and bars (a batch); the results are the same.
+    /// `chart`: keep the bars and lets at the report's resolution (`chart` of the result).
     public static func run(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig, intrabar: [BarSeries] = [],
                            depth: [String: [BookSnapshot]] = [:], perp: PerpData = PerpData(),
-                           equityText: EquityText? = nil, columns: ColumnCache? = nil) throws -> BacktestResult {
+                           equityText: EquityText? = nil, columns: ColumnCache? = nil, chart: Bool = true) throws -> BacktestResult {
         let b = try Backtest(strategy, data: data, config: config, intrabar: intrabar, depth: depth, perp: perp)
         b.equityText = equityText
+        b.recordsChart = chart
         if let columns, b.series.count == 1 { b.runtime.computeColumns(b.series[0].bars, cache: columns) }
         return try b.run()
     }
@@ -319,14 +330,20 @@ public final class Backtest {
         func quiet(_ row: Int) -> Bool {
             !conditionColumns.contains { $0[row] == 1 } || tradeFrom.map { quietSeries[row].time < $0 } ?? false
         }
+        let instanceOf = series.indices.map { d in dataIndex.firstIndex(of: d) }
+        var chart = recordsChart ? ChartRecorder(series: series, strategy: strategy, instanceOf: instanceOf) : nil
+        let signalText = SignalText(strategy, inputs: runtime.inputs)
         while let now = clock.next(into: &bars) {
             if quietBars, !trailing, !exchange.hasOpenOrders, bars[0] != nil, quiet(rows[0]) {
                 // This bar and the quiet ones after it (no order can appear in
                 // between): what the full path below does on each, in its order.
-                var row = rows[0]
+                var row = rows[0], high = -Double.infinity, low = Double.infinity
                 repeat {
                     let bar = quietSeries[row]
                     account.beginBar(at: bar.time)
+                    runtime.skip(1)
+                    (high, low) = (max(high, bar.high), min(low, bar.low))
+                    if chart != nil { chart!.record(0, bar, row: row) { runtime.value(node: $0, instance: instanceOf[0] ?? 0) } }
                     portfolio.mark(slot: slots[0], price: bar.close)
                     if held[0] != 0 { inMarket += 1 }
                     if tradeFrom.map({ bar.time >= $0 }) ?? true {
@@ -334,7 +351,9 @@ public final class Backtest {
                     }
                     row += 1
                 } while row < quietSeries.count && quiet(row)
-                runtime.skip(row - rows[0])
+                // The open trade's excursions take in the stretch's extremes at
+                // once: the same as bar by bar, the excursion being monotonic in each.
+                account.book.mark(symbols[0], high: high, low: low)
                 clock.skip(row - rows[0] - 1)   // the first came from `next`
                 rows[0] = row
                 continue
@@ -383,6 +402,12 @@ public final class Backtest {
             // (Bars that close together opened together: they have one length.)
             if bars.count == 1, let bar = bars[0] { runtime.step(bar) } else { runtime.step(time: opened, bars: bars) }
             for s in bars.indices {
+                guard let bar = bars[s] else { continue }
+                account.book.mark(symbols[s], high: bar.high, low: bar.low)
+                let runtime = self.runtime, instance = instanceOf[s] ?? 0
+                chart?.record(s, bar, row: rows[s]) { runtime.value(node: $0, instance: instance) }
+            }
+            for s in bars.indices {
                 // (A perpetual is valued at its mark price, when there is one.)
                 if let bar = bars[s] { portfolio.mark(slot: slots[s], price: markBar(s, bar)?.close ?? bar.close) }
             }
@@ -410,10 +435,16 @@ public final class Backtest {
                 }
                 for (r, condition) in conditions.enumerated() where runtime.value(node: condition, instance: i) == 1 {
                     let rule = strategy.rules[r]
+                    let before = exchange.orders.count
                     for action in rule.actions {
                         if let intent = intent(action, rule: r, ruleSource: rule.source, instance: i, symbol: symbols[d], bar: bar, now: now) {
                             router.handle(intent)
                         }
+                    }
+                    if exchange.orders.count > before {
+                        signals.append(Signal(time: now, barTime: bar.time, symbol: symbols[d], rule: r, line: rule.source?.line,
+                                              orders: exchange.orders[before...].map(\.id),
+                                              values: signalText.operands[r].map { runtime.value(node: $0, instance: i) }))
                     }
                 }
                 if closeFills {
@@ -455,7 +486,8 @@ public final class Backtest {
                               notices: router.notices, dataNotes: dataNotes, riskEvents: risk?.events, riskState: risk?.state,
                               perp: perp.map { PerpOutcome(fundingPaid: $0.fundingPaid, fundingReceived: $0.fundingReceived,
                                                            liquidations: liquidations?.events ?? [], insuranceFund: $0.insuranceFundCovered) },
-                              margin: spotMargin.map { MarginOutcome(interest: $0.interestPaid, marginCalls: liquidations?.events ?? []) })
+                              margin: spotMargin.map { MarginOutcome(interest: $0.interestPaid, marginCalls: liquidations?.events ?? []) },
+                              chart: chart?.data ?? ChartData(prices: [], series: []), signals: signals, signalText: signalText)
     }
 
     /// Where each symbol's mark bars and funding rates have been read to.

@@ -25,15 +25,33 @@ public struct Provenance: Sendable {
     public var inputs: [(name: String, value: Double)]
     public var data: [DataFile]
     public var config: BacktestConfig
+    /// The text of each source line a rule or an action is on, by line number
+    /// (the report and `strat explain` quote the rule that opened a trade).
+    public var sourceLines: [Int: String]
 
     public init(strategyFile: String, strategySHA256: String, irHash: String, inputs: [(name: String, value: Double)],
-                data: [DataFile], config: BacktestConfig) {
+                data: [DataFile], config: BacktestConfig, sourceLines: [Int: String] = [:]) {
+        self.sourceLines = sourceLines
         self.strategyFile = strategyFile
         self.strategySHA256 = strategySHA256
         self.irHash = irHash
         self.inputs = inputs
         self.data = data
         self.config = config
+    }
+
+    /// The text of the lines `strategy`'s rules and their actions are on, trimmed.
+    public static func ruleLines(_ source: String, _ strategy: IRStrategy) -> [Int: String] {
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        var out: [Int: String] = [:]
+        for r in strategy.rules {
+            for line in [r.source?.line] + r.actions.map(\.source?.line) {
+                if let line, line >= 1, line <= lines.count {
+                    out[line] = lines[line - 1].trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "\r")))
+                }
+            }
+        }
+        return out
     }
 
     public static func sha256(_ data: Data) -> String {
@@ -48,6 +66,7 @@ public enum Report {
         write(r, p, &w)
         return Data(w.out)
     }
+
 
     /// Streams the JSON to a file through a small buffer. `equity`: the curve's
     /// text made during the run, if it was (then it is held whole until written,
@@ -147,6 +166,21 @@ public enum Report {
         if !r.dataNotes.isEmpty { w.newline(); w.key("data_notes"); w.beginArray(); for x in r.dataNotes { w.string(x) }; w.endArray() }
         w.newline(); w.key("warnings"); w.beginArray(); for x in r.warnings + r.notices.lines { w.string(x) }; w.endArray()
         w.newline(); w.key("provenance"); provenance(&w, p)
+        // Appended for the HTML report and `strat explain` (Docs/Reports.md).
+        w.newline(); w.key("source_lines"); w.beginObject()
+        for (line, text) in p.sourceLines.sorted(by: { $0.key < $1.key }) { w.key(dynamic: String(line)); w.string(text) }
+        w.endObject()
+        w.newline(); w.key("signals"); w.beginArray()
+        for x in r.signals {
+            w.newline(); w.beginObject()
+            w.field(time: "time", x.time); w.field(time: "bar_time", x.barTime); w.field("symbol", x.symbol)
+            w.field("rule", x.rule); w.field("line", x.line)
+            w.key("orders"); w.beginArray(); for o in x.orders { w.int(o) }; w.endArray()
+            w.key("clauses"); w.beginArray(); for c in r.signalText.clauses(x) { w.string(c) }; w.endArray()
+            w.endObject()
+        }
+        w.endArray()
+        w.newline(); w.key("chart"); chart(&w, r.chart)
         w.newline(); w.endObject(); w.newline()
     }
 
@@ -202,6 +236,43 @@ public enum Report {
         if t.funding != 0 { w.field("funding", t.funding) }
         if t.interest != 0 { w.field("interest", t.interest) }
         w.field("exit_reason", t.exitReason)
+        w.field("entry_order", t.entryOrder); w.field("exit_order", t.exitOrder)
+        w.field("mae", t.mae); w.field("mfe", t.mfe)
+        w.endObject()
+    }
+
+    static func chart(_ w: inout JSONWriter, _ c: ChartData) {
+        w.beginObject()
+        w.field("columns", ChartData.columns)
+        w.key("prices"); w.beginArray()
+        for p in c.prices {
+            w.newline(); w.beginObject()
+            w.field("symbol", p.symbol); w.field("aggregated", p.aggregated)
+            w.key("bars"); w.beginArray()
+            for b in p.points {
+                w.newline(); w.beginObject()
+                w.field(time: "time", b.time); w.field("open", b.open); w.field("high", b.high); w.field("low", b.low)
+                w.field("close", b.close); w.field("volume", b.volume)
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+        }
+        w.endArray()
+        w.key("series"); w.beginArray()
+        for x in c.series {
+            w.newline(); w.beginObject()
+            w.field("name", x.name); w.field("symbol", x.symbol); w.field("dimension", x.dimension)
+            w.key("points"); w.beginArray()
+            for p in x.points {
+                w.newline(); w.beginObject()
+                w.field(time: "time", p.time); w.field("low", p.low); w.field("high", p.high); w.field("last", p.last)
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+        }
+        w.endArray()
         w.endObject()
     }
 

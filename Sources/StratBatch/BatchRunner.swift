@@ -52,11 +52,13 @@ public struct PointResult: Sendable, Codable {
     static func dailyReturns(_ equity: [EquityPoint], initial: Double) -> [Double] {
         var out: [Double] = []
         var previous = initial
+        var day = equity.first.map { UTCTime.day($0.time) }
         for (i, e) in equity.enumerated() {
-            let day = UTCTime.day(e.time)
-            if i + 1 < equity.count, UTCTime.day(equity[i + 1].time) == day { continue }   // not the day's last point
+            let next = i + 1 < equity.count ? UTCTime.day(equity[i + 1].time) : nil
+            if next == day { continue }   // not the day's last point
             out.append(previous != 0 ? e.equity / previous - 1 : 0)
             previous = e.equity
+            day = next
         }
         return out
     }

@@ -30,13 +30,17 @@ public final class Account {
     /// Before a bar opening at `time` is traded: a new trading day (UTC, or the
     /// session's day) starts from the equity at the last close.
     public func beginBar(at time: Int64) {
+        // Later in the day in progress: nothing changes (no session close lies
+        // between the last bar and this one; asked on every bar).
+        if time >= lastBar, time < day { lastBar = time; return }
+        lastBar = time
         let d = session.dayEnd(after: time)
         if d != day {
             day = d
             dayStartEquity = equity
         }
     }
-
+    private var lastBar = Int64.min
 
     /// A fill, into the trade book.
     public func record(_ f: Fill, line: Int?, bar: Int, riskLimit: String? = nil, reason: String? = nil) {

@@ -23,6 +23,16 @@ public struct Trade: Codable, Sendable, Equatable {
     /// What closed it: `signal`, `stop`, `take`, `trail`, `flatten`, `reverse`,
     /// `universe`, `risk` or `liquidation`.
     public var exitReason: String?
+    /// The orders whose fills opened it and last reduced it (for `strat explain`).
+    public var entryOrder: Int? = nil
+    public var exitOrder: Int? = nil
+    /// Maximum adverse and favourable excursion: the worst and best price the
+    /// trade's bars reached, as a signed fraction of the entry price in the
+    /// trade's direction (MAE ≤ 0 ≤ MFE): its fill prices and the whole range of
+    /// every bar it was still open at the close of (the entry bar's included, as
+    /// a bar gives no order inside it).
+    public var mae = 0.0
+    public var mfe = 0.0
 }
 
 /// Wins and losses of the closed trades (for Kelly sizing).
@@ -76,6 +86,8 @@ public struct TradeBook {
                 trades[i].fees += f.fee * closing / f.quantity
                 trades[i].exitLine = line
                 trades[i].exitReason = reason
+                trades[i].exitOrder = f.order
+                excursion(i, high: f.price, low: f.price)
                 if positionAfter == 0 || (positionAfter > 0) != long {
                     close(i, at: f.time, bar: bar)
                     if positionAfter != 0 {
@@ -95,7 +107,21 @@ public struct TradeBook {
         open[Key(symbol: f.symbol, leg: f.leg)] = trades.count
         trades.append(Trade(symbol: f.symbol, side: f.side == .buy ? "long" : "short", qty: quantity, entryTime: f.time,
                             entryPrice: f.price, exitTime: nil, exitPrice: nil, pnl: nil, returnPct: nil, fees: fee,
-                            barsHeld: 0, entryLine: line, exitLine: nil, riskLimit: riskLimit))
+                            barsHeld: 0, entryLine: line, exitLine: nil, riskLimit: riskLimit, entryOrder: f.order))
+        excursion(trades.count - 1, high: f.price, low: f.price)
+    }
+
+    /// A bar of `symbol` closed: its open trades' excursions take in its range.
+    public mutating func mark(_ symbol: String, high: Double, low: Double) {
+        guard !open.isEmpty else { return }
+        for (key, i) in open where key.symbol == symbol { excursion(i, high: high, low: low) }
+    }
+
+    mutating func excursion(_ i: Int, high: Double, low: Double) {
+        let t = trades[i], long = t.side == "long"
+        let up = (high - t.entryPrice) / t.entryPrice, down = (low - t.entryPrice) / t.entryPrice
+        trades[i].mfe = max(t.mfe, long ? up : -down)
+        trades[i].mae = min(t.mae, long ? down : -up)
     }
 
     mutating func close(_ i: Int, at time: Int64, bar: Int) {

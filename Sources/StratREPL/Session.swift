@@ -4,6 +4,7 @@ import StratData
 import StratEngine
 import StratIR
 import StratMarket
+import StratReport
 import StratRuntime
 import StratSema
 import StratSyntax
@@ -35,6 +36,10 @@ public final class Session {
     var declarations: [Declaration] = []
     var strategy: IRStrategy?
     var strategyFile: String?
+    /// The loaded strategy file's text (for the rule lines `:explain` quotes).
+    var strategyText: String?
+    /// The last `:backtest`'s result, for `:explain`.
+    var lastRun: (result: BacktestResult, provenance: Provenance)?
     var overrides: [String: Double] = [:]
     /// Working directory for relative paths in meta-commands.
     let directory: URL
@@ -50,7 +55,7 @@ public final class Session {
     /// Names to complete: the session's declarations.
     public var names: [String] { declarations.flatMap(\.names) }
 
-    static let metaCommands = [":help", ":data", ":load", ":set", ":type", ":ir", ":last", ":at", ":plot", ":backtest", ":reset", ":quit"]
+    static let metaCommands = [":help", ":data", ":load", ":set", ":type", ":ir", ":last", ":at", ":plot", ":backtest", ":explain", ":reset", ":quit"]
 
     // MARK: Input
 
@@ -340,10 +345,14 @@ public final class Session {
             return plot(rest)
         case ":backtest":
             return backtest(rest)
+        case ":explain":
+            return explain(rest)
         case ":reset":
             declarations = []
             strategy = nil
             strategyFile = nil
+            strategyText = nil
+            lastRun = nil
             overrides = [:]
             return Reply(out: "session reset" + (data != nil ? " (bars kept)" : "") + "\n")
         default:
@@ -368,6 +377,7 @@ public final class Session {
                                     strat backtest: --capital N --fees BPS --lot-size N
                                     --tick-size N --half-spread BPS --slippage MODEL
                                     --fill next-open|close
+          :explain N                why trade N of the last :backtest happened
           :reset                    forget declarations, the strategy and overrides (bars stay)
           :quit                     leave (also Ctrl-D); Ctrl-C abandons the current input
 
@@ -408,6 +418,8 @@ public final class Session {
         }
         strategy = ir.strategies[index]
         strategyFile = path
+        strategyText = text
+        lastRun = nil
         return Reply(out: "loaded \(ir.strategies[index].name) from \(path): \(added.joined(separator: ", "))\n", err: diags)
     }
 
@@ -467,8 +479,20 @@ public final class Session {
         config.inputs = overrides.filter { k, _ in strategy.inputs.contains { $0.name == k } }
         do {
             let r = try Backtest.run(strategy, data: [data], config: config)
+            let inputs = (try? InputBinding.resolve(strategy.inputs, overrides: config.inputs)) ?? []
+            lastRun = (r, Provenance(strategyFile: strategyFile ?? strategy.name, strategySHA256: "", irHash: strategy.hash,
+                                     inputs: zip(strategy.inputs, inputs).map { ($0.0.name, $0.1) }, data: [], config: config,
+                                     sourceLines: strategyText.map { Provenance.ruleLines($0, strategy) } ?? [:]))
             return Reply(out: Report.summary(r), err: r.warnings.map { "warning: \($0)\n" }.joined() + r.notices.lines.map { "note: \($0)\n" }.joined())
         } catch {
+            return failure("\(error)")
+        }
+    }
+
+    func explain(_ rest: String) -> Reply {
+        guard let n = Int(rest), n > 0 else { return failure(":explain N (N a trade's number, from 1)") }
+        guard let run = lastRun else { return failure("no backtest yet: run :backtest first") }
+        do { return Reply(out: try Explain.text(try ReportDocument(run.result, run.provenance), trade: n)) } catch {
             return failure("\(error)")
         }
     }

@@ -5,6 +5,7 @@ import StratData
 import StratEngine
 import StratIR
 import StratMarket
+import StratReport
 import StratRuntime
 import StratSema
 import StratSyntax
@@ -30,9 +31,12 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "Write the equity curve as CSV here.")
     var equity: String?
 
+    @Option(help: "Write the HTML report here (Docs/Reports.md).")
+    var html: String?
+
     func run() throws {
         try withUsageErrors {
-            try checkOutputs([("--json", json), ("--trades", trades), ("--equity", equity)].compactMap { o, p in p.map { (o, $0) } },
+            try checkOutputs([("--json", json), ("--trades", trades), ("--equity", equity), ("--html", html)].compactMap { o, p in p.map { (o, $0) } },
                              inputs: try options.inputFiles())
             let prepared = try options.prepare()
             let equityText = json == nil ? nil : EquityText()
@@ -47,6 +51,13 @@ struct BacktestCommand: ParsableCommand {
             }
             if let trades { try writeOutput(Data(Report.tradesCSV(r).utf8), to: trades, option: "--trades") }
             if let equity { try writeOutput(Report.equityCSV(r), to: equity, option: "--equity") }
+            if let html {
+                let doc: ReportDocument
+                do { doc = try ReportDocument(r, try prepared.provenance(prepared.config)) } catch let e as ReportError {
+                    throw UsageError(description: "--html: internal error reading the result back: \(e.description)")
+                }
+                try writeOutput(Data(HTMLReport.render(doc).utf8), to: html, option: "--html")
+            }
             print(Report.summary(r), terminator: "")
         }
     }

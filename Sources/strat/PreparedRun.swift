@@ -23,11 +23,13 @@ struct PreparedRun: @unchecked Sendable {
     let hashes: DataHashes
 
     /// A run with `config`, on `bars` (a window of the data) or all of it;
-    /// `columns`: the indicator columns shared by the runs of a batch on the same bars.
-    func run(_ config: BacktestConfig, on bars: [BarSeries]? = nil, equityText: EquityText? = nil, columns: ColumnCache? = nil) throws -> BacktestResult {
+    /// `columns`: the indicator columns shared by the runs of a batch on the same bars;
+    /// `chart`: keep the chart for a report (a batch's runs do not).
+    func run(_ config: BacktestConfig, on bars: [BarSeries]? = nil, equityText: EquityText? = nil, columns: ColumnCache? = nil,
+             chart: Bool = true) throws -> BacktestResult {
         do {
             return try Backtest.run(strategy, data: bars ?? series, config: config, intrabar: intrabar, depth: depth, perp: perp,
-                                    equityText: equityText, columns: columns)
+                                    equityText: equityText, columns: columns, chart: chart)
         } catch let e as RuntimeError {
             throw UsageError(description: e.message)
         }
@@ -39,7 +41,7 @@ struct PreparedRun: @unchecked Sendable {
         for (i, h) in hashes.value.enumerated() { files[i].sha256 = h }
         return Provenance(strategyFile: strategyFile, strategySHA256: Provenance.sha256(Data(source.text.utf8)), irHash: strategy.hash,
                           inputs: zip(strategy.inputs, try InputBinding.resolve(strategy.inputs, overrides: config.inputs)).map { ($0.0.name, $0.1) },
-                          data: files.sorted { $0.symbol < $1.symbol }, config: config)
+                          data: files.sorted { $0.symbol < $1.symbol }, config: config, sourceLines: Provenance.ruleLines(source.text, strategy))
     }
 }
 

@@ -104,7 +104,9 @@ func csvRows(_ file: String) throws -> [[String: String]] {
         try Report.writeJSON(second.0, second.1, to: file)
         #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == a)
         let object = try JSONSerialization.jsonObject(with: a) as! [String: Any]
-        #expect(Set(object.keys) == ["strategy", "symbols", "metrics", "trades", "orders", "fills", "equity", "warnings", "provenance"])
+        // Issue 16 appended source_lines, signals and chart after the provenance.
+        #expect(Set(object.keys) == ["strategy", "symbols", "metrics", "trades", "orders", "fills", "equity", "warnings", "provenance",
+                                     "source_lines", "signals", "chart"])
         let m = object["metrics"] as! [String: Any]
         for key in ["final_equity", "total_return", "cagr", "sharpe", "sortino", "max_drawdown", "n_trades", "win_rate", "profit_factor", "fees"] {
             #expect(m[key] != nil, "metrics.\(key)")
