@@ -127,8 +127,9 @@ public final class Backtest {
     /// bar or at the start of each `every` period and held in between.
     var members: [Bool] = []
     var equityText: EquityText?
-    /// Whether the run keeps the chart of its bars and lets (a batch's points do not).
-    var recordsChart = true
+    /// Whether the run keeps what reports and `strat explain` read: the chart of
+    /// its bars and lets, the signals (a batch's points do not).
+    var keepsDetails = true
     var signals: [Signal] = []
 
     /// Finer bars per symbol: when given, orders meet them one by one inside each
@@ -146,13 +147,13 @@ public final class Backtest {
     /// `columns`: evaluate the strategy a column at a time where it can (one
     /// symbol, one timeframe), sharing indicator columns with the other runs
     /// given the same cache and bars (a batch); the results are the same.
-    /// `chart`: keep the bars and lets at the report's resolution (`chart` of the result).
+    /// `details`: keep the chart and the signals (what reports and `strat explain` read).
     public static func run(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig, intrabar: [BarSeries] = [],
                            depth: [String: [BookSnapshot]] = [:], perp: PerpData = PerpData(),
-                           equityText: EquityText? = nil, columns: ColumnCache? = nil, chart: Bool = true) throws -> BacktestResult {
+                           equityText: EquityText? = nil, columns: ColumnCache? = nil, details: Bool = true) throws -> BacktestResult {
         let b = try Backtest(strategy, data: data, config: config, intrabar: intrabar, depth: depth, perp: perp)
         b.equityText = equityText
-        b.recordsChart = chart
+        b.keepsDetails = details
         if let columns, b.series.count == 1 { b.runtime.computeColumns(b.series[0].bars, cache: columns) }
         return try b.run()
     }
@@ -331,7 +332,7 @@ public final class Backtest {
             !conditionColumns.contains { $0[row] == 1 } || tradeFrom.map { quietSeries[row].time < $0 } ?? false
         }
         let instanceOf = series.indices.map { d in dataIndex.firstIndex(of: d) }
-        var chart = recordsChart ? ChartRecorder(series: series, strategy: strategy, instanceOf: instanceOf) : nil
+        var chart = keepsDetails ? ChartRecorder(series: series, strategy: strategy, instanceOf: instanceOf) : nil
         let signalText = SignalText(strategy, inputs: runtime.inputs)
         while let now = clock.next(into: &bars) {
             if quietBars, !trailing, !exchange.hasOpenOrders, bars[0] != nil, quiet(rows[0]) {
@@ -441,7 +442,7 @@ public final class Backtest {
                             router.handle(intent)
                         }
                     }
-                    if exchange.orders.count > before {
+                    if keepsDetails, exchange.orders.count > before {
                         signals.append(Signal(time: now, barTime: bar.time, symbol: symbols[d], rule: r, line: rule.source?.line,
                                               orders: exchange.orders[before...].map(\.id),
                                               values: signalText.operands[r].map { runtime.value(node: $0, instance: i) }))

@@ -158,7 +158,7 @@ struct BatchCommand: ParsableCommand {
             let configured = configs
             let columns = ColumnCache()
             let ran = try runner.run(todo.count, progress: { progress.update($0) }) { j in
-                PointResult(point: points[todo[j]], result: try prepared.run(configured[todo[j]], columns: columns, chart: false), keepEquity: keepEquity)
+                PointResult(point: points[todo[j]], result: try prepared.run(configured[todo[j]], columns: columns, details: false), keepEquity: keepEquity)
             }
             progress.finish()
             var results: [PointResult?] = points.indices.map { i in cached[i].map { var r = $0; r.point = points[i]; return r } }
@@ -252,7 +252,7 @@ struct BatchCommand: ParsableCommand {
             let done = k * (points.count + 1)
             let columns = ColumnCache()
             let results = try runner.run(points.count, progress: { progress.update(done + $0) }) { i in
-                PointResult(point: points[i], result: try prepared.run(configs[i], on: train, columns: columns, chart: false), keepEquity: false)
+                PointResult(point: points[i], result: try prepared.run(configs[i], on: train, columns: columns, details: false), keepEquity: false)
             }
             guard !runner.stop.isSet else { stopped = true; break }
             let finished = results.compactMap { $0 }
@@ -261,7 +261,7 @@ struct BatchCommand: ParsableCommand {
             let chosen = finished[best]
             var config = configs[points.firstIndex(of: chosen.point)!]
             config.tradeFrom = w.testFrom
-            let test = try prepared.run(config, on: prepared.series.map { $0.window(from: w.trainFrom, to: w.testTo) }, chart: false)
+            let test = try prepared.run(config, on: prepared.series.map { $0.window(from: w.trainFrom, to: w.testTo) }, details: false)
             progress.update(done + points.count + 1)
             tests.append(test)
             rows.append(.init(window: w, chosen: chosen, test: PointResult(point: chosen.point, result: test, keepEquity: false),

@@ -24,12 +24,12 @@ struct PreparedRun: @unchecked Sendable {
 
     /// A run with `config`, on `bars` (a window of the data) or all of it;
     /// `columns`: the indicator columns shared by the runs of a batch on the same bars;
-    /// `chart`: keep the chart for a report (a batch's runs do not).
+    /// `details`: keep the chart and signals a report reads (a batch's runs do not).
     func run(_ config: BacktestConfig, on bars: [BarSeries]? = nil, equityText: EquityText? = nil, columns: ColumnCache? = nil,
-             chart: Bool = true) throws -> BacktestResult {
+             details: Bool = true) throws -> BacktestResult {
         do {
             return try Backtest.run(strategy, data: bars ?? series, config: config, intrabar: intrabar, depth: depth, perp: perp,
-                                    equityText: equityText, columns: columns, chart: chart)
+                                    equityText: equityText, columns: columns, details: details)
         } catch let e as RuntimeError {
             throw UsageError(description: e.message)
         }
