@@ -329,7 +329,14 @@ public final class Backtest {
         let quietSeries = series[0].bars
         /// Bar `row` is quiet (with no order resting): no rule fires on it, or rules do not act yet.
         func quiet(_ row: Int) -> Bool {
-            !conditionColumns.contains { $0[row] == 1 } || tradeFrom.map { quietSeries[row].time < $0 } ?? false
+            for c in conditionColumns where c[row] == 1 { return tradeFrom.map { quietSeries[row].time < $0 } ?? false }
+            return true
+        }
+        /// The first bar after `row` that is not quiet, or the end.
+        func quietEnd(after row: Int) -> Int {
+            var r = row + 1
+            while r < quietSeries.count, quiet(r) { r += 1 }
+            return r
         }
         let instanceOf = series.indices.map { d in dataIndex.firstIndex(of: d) }
         var chart = keepsDetails ? ChartRecorder(series: series, strategy: strategy, instanceOf: instanceOf) : nil
@@ -338,25 +345,30 @@ public final class Backtest {
             if quietBars, !trailing, !exchange.hasOpenOrders, bars[0] != nil, quiet(rows[0]) {
                 // This bar and the quiet ones after it (no order can appear in
                 // between): what the full path below does on each, in its order.
-                var row = rows[0], high = -Double.infinity, low = Double.infinity
-                repeat {
+                let first = rows[0], end = quietEnd(after: first)
+                let inPosition = held[0] != 0, recording = chart != nil
+                var high = -Double.infinity, low = Double.infinity
+                for row in first..<end {
                     let bar = quietSeries[row]
                     account.beginBar(at: bar.time)
-                    runtime.skip(1)
                     (high, low) = (max(high, bar.high), min(low, bar.low))
-                    if chart != nil { chart!.record(0, bar, row: row) { runtime.value(node: $0, instance: instanceOf[0] ?? 0) } }
-                    portfolio.mark(slot: slots[0], price: bar.close)
-                    if held[0] != 0 { inMarket += 1 }
-                    if tradeFrom.map({ bar.time >= $0 }) ?? true {
-                        equity.append(EquityPoint(time: bar.time, equity: held[0] != 0 ? portfolio.equity : cash, cash: cash))
+                    if recording {
+                        runtime.skip(1)
+                        chart!.record(0, bar, row: row) { runtime.value(node: $0, instance: instanceOf[0] ?? 0) }
                     }
-                    row += 1
-                } while row < quietSeries.count && quiet(row)
+                    // (Flat, the marks move no equity: the stretch's last is set after it.)
+                    if inPosition { portfolio.mark(slot: slots[0], price: bar.close) }
+                    if tradeFrom.map({ bar.time >= $0 }) ?? true {
+                        equity.append(EquityPoint(time: bar.time, equity: inPosition ? portfolio.equity : cash, cash: cash))
+                    }
+                }
+                if inPosition { inMarket += end - first } else { portfolio.mark(slot: slots[0], price: quietSeries[end - 1].close) }
+                if !recording { runtime.skip(end - first) }
                 // The open trade's excursions take in the stretch's extremes at
                 // once: the same as bar by bar, the excursion being monotonic in each.
                 account.book.mark(symbols[0], high: high, low: low)
-                clock.skip(row - rows[0] - 1)   // the first came from `next`
-                rows[0] = row
+                clock.skip(end - first - 1)   // the first came from `next`
+                rows[0] = end
                 continue
             }
             let opened = bars.first { $0 != nil }!!.time

@@ -209,9 +209,15 @@ extension Runtime {
             let (a, b, c) = abc(operands)
             for i in 0..<n { o[i] = Evaluate.math(ins.op, a[i], b[i], c[i]) }
         case .cross:
-            var k = instance.kernels.cross[Int(ins.k)]
+            // `Cross.update` over the column, written out: its previous values are the column's.
+            let above = instance.kernels.cross[Int(ins.k)].above
             let a = operands[0].values.baseAddress!, b = operands[1].values.baseAddress!
-            for i in 0..<n { o[i] = k.update(a[i], b[i]) }
+            o[0] = .nan
+            for i in 1..<n {
+                let (x, y, px, py) = (a[i], b[i], a[i - 1], b[i - 1])
+                o[i] = x.isNaN || y.isNaN || px.isNaN || py.isNaN ? .nan
+                    : (above ? x > y && px <= py : x < y && px >= py) ? 1 : 0
+            }
         default:
             // Any other kernel: the interpreter's own step, one instruction at a time.
             let values = instance.values.baseAddress!

@@ -196,6 +196,11 @@ enum Invariants {
         do {
             let columnar = try Backtest.run(s, data: [x], config: c.config, intrabar: fine, columns: ColumnCache())
             if Report.json(columnar, provenance) != Report.json(r, provenance) { fail("column mode gives other bytes") }
+            // Without the report's details (as a batch runs): the same orders, fills, trades, equity and metrics.
+            let plain = try Backtest.run(s, data: [x], config: c.config, intrabar: fine, columns: ColumnCache(), details: false)
+            if plain.orders != r.orders || plain.fills != r.fills || plain.trades != r.trades || plain.equity != r.equity || plain.metrics != r.metrics {
+                fail("column mode without details gives another result")
+            }
         } catch { fail("the run in column mode failed: \(error)") }
 
         // The same run again gives the same bytes; a symbol the strategy does not
