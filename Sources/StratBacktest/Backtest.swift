@@ -332,10 +332,19 @@ public final class Backtest {
             for c in conditionColumns where c[row] == 1 { return tradeFrom.map { quietSeries[row].time < $0 } ?? false }
             return true
         }
-        /// The first bar after `row` that is not quiet, or the end.
+        /// The first bar after `row` that is not quiet, or the end (`quiet`, in one loop over the columns).
         func quietEnd(after row: Int) -> Int {
             var r = row + 1
-            while r < quietSeries.count, quiet(r) { r += 1 }
+            let n = quietSeries.count
+            conditionColumns.withUnsafeBufferPointer { columns in
+                scan: while r < n {
+                    for c in columns where c[r] == 1 {
+                        if let from = tradeFrom, quietSeries[r].time < from { break }   // rules do not act yet
+                        break scan
+                    }
+                    r += 1
+                }
+            }
             return r
         }
         let instanceOf = series.indices.map { d in dataIndex.firstIndex(of: d) }

@@ -209,15 +209,9 @@ extension Runtime {
             let (a, b, c) = abc(operands)
             for i in 0..<n { o[i] = Evaluate.math(ins.op, a[i], b[i], c[i]) }
         case .cross:
-            // `Cross.update` over the column, written out: its previous values are the column's.
-            let above = instance.kernels.cross[Int(ins.k)].above
+            var k = instance.kernels.cross[Int(ins.k)]
             let a = operands[0].values.baseAddress!, b = operands[1].values.baseAddress!
-            o[0] = .nan
-            for i in 1..<n {
-                let (x, y, px, py) = (a[i], b[i], a[i - 1], b[i - 1])
-                o[i] = x.isNaN || y.isNaN || px.isNaN || py.isNaN ? .nan
-                    : (above ? x > y && px <= py : x < y && px >= py) ? 1 : 0
-            }
+            for i in 0..<n { o[i] = k.update(a[i], b[i]) }
         default:
             // Any other kernel: the interpreter's own step, one instruction at a time.
             let values = instance.values.baseAddress!
