@@ -22,7 +22,7 @@ import Testing
     }
 
     /// A batch's JSON and its report, written twice.
-    func sweep() throws -> (json: [String: Any], page: String, again: String) {
+    func sweep() throws -> (json: [String: Any], page: String, again: String, older: String) {
         let dir = try temp("x", "").deletingLastPathComponent()
         let json = dir.appendingPathComponent("sweep.json").path
         let r = try batch(["Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--lot-size", "1",
@@ -33,11 +33,19 @@ import Testing
         #expect(rep.status == 0 && rep.stderr.isEmpty, "\(rep.stderr)")
         #expect(try strat("report", json, "-o", html2).status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
-        return (object, try String(contentsOfFile: html, encoding: .utf8), try String(contentsOfFile: html2, encoding: .utf8))
+        // A file written before `kind` was: known by its shape, its inputs in sorted order.
+        let text = try String(contentsOfFile: json, encoding: .utf8)
+        let tail = ",\n  \"kind\": \"batch\",\n  \"varied_inputs\": [\"fast\", \"slow\"]\n}\n"
+        #expect(text.hasSuffix(tail))
+        let old = try temp("old.json", String(text.dropLast(tail.count)) + "\n}\n"), html3 = dir.appendingPathComponent("old.html").path
+        #expect(try strat("report", old.path, "-o", html3).status == 0)
+        return (object, try String(contentsOfFile: html, encoding: .utf8), try String(contentsOfFile: html2, encoding: .utf8),
+                try String(contentsOfFile: html3, encoding: .utf8))
     }
 
     @Test func aSweepsReportHasItsTableHeatmapAndGuards() throws {
-        let (json, page, again) = try sweep()
+        let (json, page, again, older) = try sweep()
+        #expect(older == page, "a batch's JSON without its kind gives the same page")
         #expect(json["kind"] as? String == "batch")
         #expect(json["varied_inputs"] as? [String] == ["fast", "slow"])
         #expect(page == again, "the same JSON gives the same bytes")
