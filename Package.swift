@@ -62,7 +62,7 @@ let package = Package(
         // The language server (`strat lsp`, Docs/Editors.md): JSON-RPC over stdio on Foundation's JSON.
         .target(name: "StratLSP", dependencies: ["StratSyntax", "StratSema", "StratIR"]),
         // The HTML report and `strat explain`, from a result's JSON (Docs/Reports.md).
-        .target(name: "StratReport", dependencies: ["StratBacktest", "StratMarket"]),
+        .target(name: "StratReport", dependencies: ["StratBacktest", "StratBatch", "StratMarket"]),
         .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
         // Swift 5 mode: readline's state is C globals, which Swift 6 rejects as shared mutable state.
         .target(name: "StratREPL", dependencies: ["CReadline", "StratBacktest", "StratRuntime", "StratIR", "StratSema",

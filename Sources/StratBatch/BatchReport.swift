@@ -100,7 +100,9 @@ public struct BatchReport: Sendable {
             }
             s += "}"
         }
-        s += rows.isEmpty ? "]\n}\n" : "\n  ]\n}\n"
+        s += rows.isEmpty ? "]" : "\n  ]"
+        // Appended for `strat report`: what the file is, and the varied inputs in the batch's order.
+        s += ",\n  \"kind\": \"batch\",\n  \"varied_inputs\": [" + inputNames.map(str).joined(separator: ", ") + "]\n}\n"
         return s
     }
 

@@ -34,6 +34,16 @@ public struct Heatmap: Sendable {
         self.cells = cells
     }
 
+    /// Cells already reduced (`strat report` reads them from a batch's JSON).
+    public init(x: String, y: String, xValues: [String], yValues: [String], cells: [[Double?]], objective: Objective) {
+        self.x = x
+        self.y = y
+        self.xValues = xValues
+        self.yValues = yValues
+        self.cells = cells
+        self.objective = objective
+    }
+
     static func esc(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }

@@ -169,7 +169,8 @@ public struct WalkForwardReport: Sendable {
             .joined(separator: "\n") + "\n"
     }
 
-    public func json() -> String {
+    /// `strategy`: its name, appended with the `kind` for `strat report`.
+    public func json(strategy: String? = nil) -> String {
         let str = BatchReport.jsonString, num = BatchReport.jsonNumber
         var s = "{\n  \"objective\": \(str(objective.rawValue)),\n  \"windows\": ["
         for (i, r) in rows.enumerated() {
@@ -185,7 +186,8 @@ public struct WalkForwardReport: Sendable {
         s += "\"trades\": \(metrics.nTrades)},\n"
         s += "  \"in_sample_annual_return\": \(num(inSampleAnnualReturn)),\n  \"out_of_sample_annual_return\": \(num(outOfSampleAnnualReturn)),\n"
         s += "  \"walk_forward_efficiency\": \(num(efficiency)),\n"
-        s += "  \"equity\": [" + equity.map { "[\($0.time), \(num($0.equity))]" }.joined(separator: ", ") + "]\n}\n"
+        s += "  \"equity\": [" + equity.map { "[\($0.time), \(num($0.equity))]" }.joined(separator: ", ") + "],\n"
+        s += "  \"kind\": \"walk_forward\"" + (strategy.map { ",\n  \"strategy\": \(str($0))" } ?? "") + "\n}\n"
         return s
     }
 

@@ -271,7 +271,7 @@ struct BatchCommand: ParsableCommand {
         let capital = configs.first?.capital ?? prepared.config.capital
         let ppy = prepared.config.periodsPerYear ?? tests.first?.metrics.periodsPerYear ?? 252
         let report = WalkForwardReport(objective: objective, rows: rows, tests: tests, capital: capital, periodsPerYear: ppy)
-        if let out { try writeOutput(Data((out.hasSuffix(".json") ? report.json() : report.csv()).utf8), to: out, option: "--out") }
+        if let out { try writeOutput(Data((out.hasSuffix(".json") ? report.json(strategy: prepared.strategy.name) : report.csv()).utf8), to: out, option: "--out") }
         print("\(prepared.strategy.name): walk-forward \(spec)\(anchored ? " anchored" : ""), \(points.count) point\(points.count == 1 ? "" : "s"), "
               + "\(rows.count) of \(windows.count) window\(windows.count == 1 ? "" : "s")" + (stopped ? " (stopped)" : ""))
         print(report.text(), terminator: "")

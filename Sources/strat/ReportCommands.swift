@@ -7,10 +7,10 @@ import StratReport
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Make the HTML report of a result written by `strat backtest --json`.",
+        abstract: "Make the HTML report of a result written by `strat backtest --json` or of a batch written by `strat batch --out FILE.json`.",
         discussion: "One self-contained HTML file (Docs/Reports.md). Exit status: 0 success, 2 usage, I/O or data error.")
 
-    @Argument(help: "A result's JSON (strat backtest --json).")
+    @Argument(help: "A result's JSON (strat backtest --json) or a batch's (strat batch --out FILE.json).")
     var result: String
 
     @Option(name: [.short, .customLong("output")], help: "Write the HTML here.")
@@ -19,8 +19,18 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         try withUsageErrors {
             try checkOutputs([("-o", output)], inputs: [("the result", result)])
-            let doc = try readResult(result)
-            try writeOutput(Data(HTMLReport.render(doc).utf8), to: output, option: "-o")
+            let data = try readJSONFile(result)
+            let html: String
+            do {
+                switch try BatchDocument.read(data) {
+                case .sweep(let s)?: html = BatchHTMLReport.render(s)
+                case .walkForward(let w)?: html = BatchHTMLReport.render(w)
+                case nil: html = HTMLReport.render(try ReportDocument(json: data))
+                }
+            } catch let e as ReportError {
+                throw UsageError(description: "\(result): \(e.description)")
+            }
+            try writeOutput(Data(html.utf8), to: output, option: "-o")
         }
     }
 }
@@ -69,6 +79,14 @@ struct ExplainCommand: ParsableCommand {
 
 /// A result's JSON, read for a report; errors name the file and the field.
 func readResult(_ path: String) throws -> ReportDocument {
+    let data = try readJSONFile(path)
+    do { return try ReportDocument(json: data) } catch let e as ReportError {
+        throw UsageError(description: "\(path): \(e.description)")
+    }
+}
+
+/// The bytes of a JSON file to report on; errors name the file.
+func readJSONFile(_ path: String) throws -> Data {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw UsageError(description: "\(path): no such file") }
     guard !isDirectory.boolValue else { throw UsageError(description: "\(path): is a directory; expected a result's JSON") }
@@ -76,7 +94,5 @@ func readResult(_ path: String) throws -> ReportDocument {
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
         throw UsageError(description: "\(path): cannot read the file: \(posixReason(error))")
     }
-    do { return try ReportDocument(json: data) } catch let e as ReportError {
-        throw UsageError(description: "\(path): \(e.description)")
-    }
+    return data
 }
