@@ -7,10 +7,10 @@ Run from a virtualenv with `pip install ta-lib numpy pandas`:
 Writes Data/golden/<dataset>_indicators.csv. Each column header is an expression
 of the Strat language; its cells are the reference values (empty = na; Bool as
 1/0), printed with Python's shortest round-trip repr. TA-Lib computes every
-indicator it has; the others (hma, rma, zscore, percentrank, vwap, donchian,
-keltner, supertrend, ichimoku, pivots and the signal helpers) are computed below from their
-definitions (keltner and supertrend from TA-Lib's EMA and ATR; ichimoku, pivots and the
-anchored vwap with pandas), independently of the Swift code. Re-running reproduces the files byte for byte.
+indicator it has (keltner and supertrend are its KC and SUPERTREND); the others (hma,
+rma, zscore, percentrank, vwap, donchian, ichimoku, pivots and the signal helpers) are
+computed below from their definitions (ichimoku, pivots and the anchored vwap with pandas),
+independently of the Swift code. Re-running reproduces the files byte for byte.
 """
 import csv, math, os
 from datetime import datetime, timezone
@@ -64,37 +64,10 @@ def donchian(h, l, n):
     return upper, (upper + lower) / 2, lower
 
 
-def keltner(h, l, c, n, mult):
-    """EMA(close, n) ± mult·ATR(n) from TA-Lib's EMA and ATR (not Pine's ta.kc, which uses an EMA of
-    the true range); na until both exist."""
-    middle, atr = talib.EMA(c, n), talib.ATR(h, l, c, n)
-    middle = np.where(np.isnan(atr), np.nan, middle)
-    return middle + mult * atr, middle, middle - mult * atr
-
-
-def supertrend(h, l, c, factor, period):
-    """Pine's documented ta.supertrend, on TA-Lib's ATR; direction -1 up, +1 down."""
-    atr = talib.ATR(h, l, c, period)
-    line, direction = np.full(len(c), np.nan), np.full(len(c), np.nan)
-    upper_prev = lower_prev = st_prev = None
-    for i in range(len(c)):
-        if math.isnan(atr[i]):
-            continue
-        src = (h[i] + l[i]) / 2
-        upper, lower = src + factor * atr[i], src - factor * atr[i]
-        if st_prev is None:
-            d = 1
-        else:
-            lower = lower if lower > lower_prev or c[i - 1] < lower_prev else lower_prev
-            upper = upper if upper < upper_prev or c[i - 1] > upper_prev else upper_prev
-            if st_prev == upper_prev:
-                d = -1 if c[i] > upper else 1
-            else:
-                d = 1 if c[i] < lower else -1
-        st = lower if d == -1 else upper
-        line[i], direction[i] = st, d
-        upper_prev, lower_prev, st_prev = upper, lower, st
-    return line, direction
+def supertrend(h, l, c, period, factor):
+    """TA-Lib's SUPERTREND; its trend (+1 up, -1 down) is 0 during the warm-up, na here."""
+    line, trend = talib.SUPERTREND(h, l, c, period, factor)
+    return line, np.where(np.isnan(line), np.nan, trend.astype(float))
 
 
 def ichimoku(h, l, tenkan, kijun, senkou):
@@ -291,11 +264,14 @@ def columns(d, higher):
     cols["sar()"] = talib.SAR(h, l, 0.02, 0.2)
     cols["sar(0.05, 0.1)"] = talib.SAR(h, l, 0.05, 0.1)
     cols["sar(0.3, 0.2)"] = talib.SAR(h, l, 0.3, 0.2)
-    cols["keltner(20, 2).upper"], cols["keltner(20, 2).middle"], cols["keltner(20, 2).lower"] = keltner(h, l, c, 20, 2)
-    cols["keltner(5, 1.5).upper"], cols["keltner(5, 1.5).middle"], cols["keltner(5, 1.5).lower"] = keltner(h, l, c, 5, 1.5)
-    for f, n in ((3, 10), (1.5, 3)):
-        e = f"supertrend({f}, {n})"
-        cols[e + ".line"], cols[e + ".direction"] = supertrend(h, l, c, f, n)
+    # keltner() is KC(20, 10, 2), whose ATR starts late (on the EMA's bar 19); in
+    # keltner(5, 14, 1.5) the EMA of the typical price starts late (on the ATR's bar 14).
+    for args, (n, an, m) in (("", (20, 10, 2)), ("5, 14, 1.5", (5, 14, 1.5))):
+        e = f"keltner({args})"
+        cols[e + ".upper"], cols[e + ".middle"], cols[e + ".lower"] = talib.KC(h, l, c, n, an, m)
+    for args, (n, f) in (("", (10, 3)), ("3, 1.5", (3, 1.5))):
+        e = f"supertrend({args})"
+        cols[e + ".line"], cols[e + ".direction"] = supertrend(h, l, c, n, f)
     # Not in TA-Lib: from their definitions.
     for n in (20, 1):
         e = f"donchian({n})"

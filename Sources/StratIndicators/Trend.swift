@@ -288,21 +288,23 @@ public struct ParabolicSAR: Sendable {
     }
 }
 
-/// Supertrend, Pine's `ta.supertrend(factor, atrPeriod)` algorithm on TA-Lib's
-/// ATR: bands hl2 ± factor·ATR; the lower band only rises (and the upper only
-/// falls) unless the previous close crossed the previous band. Direction is
-/// Pine's: −1 while up (the line is the lower band), +1 while down (the upper
-/// band); +1 on the first bar, then it flips when the close crosses the band in
-/// force. On the first bar the bands are the raw ones (Pine compares them with
-/// nz(na) = 0, which is the same for positive prices).
+/// Supertrend, TA-Lib's `SUPERTREND(timeperiod, multiplier)`: bands hl2 ±
+/// factor·ATR(atrPeriod) (TA-Lib's Wilder ATR); the lower band only rises (and
+/// the upper only falls) unless the previous close crossed it. Direction is
+/// TA-Lib's: +1 up (the line is the lower band), −1 down (the upper band). The
+/// first bar takes the raw bands and starts up, as TA-Lib does; after it, a close
+/// below the lower band turns the trend down and one above the upper band turns
+/// it up. The trend is carried, not recovered from which band the line equalled,
+/// since the two bands can coincide (TA-Lib's reason).
 public struct Supertrend: Sendable {
     var range: ATR
     public let factor: Double
     var started = false
     var previousClose = Double.nan
-    var upper = 0.0, lower = 0.0, line = 0.0
+    var upper = 0.0, lower = 0.0
+    var up = true
 
-    public init(factor: Double, atrLength: Int) {
+    public init(atrLength: Int, factor: Double) {
         self.factor = factor
         range = ATR(length: atrLength)
     }
@@ -314,20 +316,17 @@ public struct Supertrend: Sendable {
         let atr = range.update(high: high, low: low, close: close)
         if atr.isNaN { return (.nan, .nan) }
         let mid = (high + low) / 2
-        var up = mid + factor * atr, down = mid - factor * atr
-        let direction: Double
+        let band = factor * atr
+        let basicUpper = mid + band, basicLower = mid - band
         if !started {
             started = true
-            direction = 1
+            upper = basicUpper; lower = basicLower
         } else {
-            if !(down > lower || previousClose < lower) { down = lower }
-            if !(up < upper || previousClose > upper) { up = upper }
-            // Pine tests which band the previous line was, by value.
-            direction = line == upper ? (close > up ? -1 : 1) : (close < down ? 1 : -1)
+            if basicUpper < upper || previousClose > upper { upper = basicUpper }
+            if basicLower > lower || previousClose < lower { lower = basicLower }
+            if up { if close < lower { up = false } } else if close > upper { up = true }
         }
-        upper = up; lower = down
-        line = direction == -1 ? down : up
-        return (line, direction)
+        return up ? (lower, 1) : (upper, -1)
     }
 }
 

@@ -89,26 +89,39 @@ public struct DonchianChannel: Sendable {
     }
 }
 
-/// Keltner channel, the ATR form: middle = EMA(close, n) seeded with the SMA,
-/// upper/lower = middle ± mult·ATR(n) with TA-Lib's (Wilder) ATR. Pine's `ta.kc`
-/// widens by an EMA of the true range instead, so only the middle matches it.
-/// All three are na until the ATR exists (bar n), one bar after EMA(close, n).
+/// Keltner channel, TA-Lib's `KC(timeperiod, atrperiod, nbdev)`: middle = EMA of
+/// the typical price (high + low + close)/3 over `length` bars, upper/lower =
+/// middle ± mult·ATR(atrPeriod). TA-Lib enters both legs at the channel's
+/// lookback max(length − 1, atrPeriod): the shorter leg is seeded late, with the
+/// SMA of its own window ending on that bar (not the value a full-series EMA or
+/// ATR would have there), so both are started here by counting bars.
 public struct KeltnerChannel: Sendable {
     var average: EMA
-    var range: ATR
+    var range = TrueRange()
+    var smoothing: RMA
+    let atrLength: Int
     public let multiplier: Double
-    public init(length: Int, multiplier: Double) {
+    public let lookback: Int
+    var bar = 0
+
+    public init(length: Int, atrLength: Int, multiplier: Double) {
         average = EMA(length: length)
-        range = ATR(length: length)
+        smoothing = RMA(length: atrLength)
+        self.atrLength = atrLength
         self.multiplier = multiplier
+        lookback = max(length - 1, atrLength)
     }
-    public var lookback: Int { range.lookback }
+
     public mutating func update(high: Double, low: Double, close: Double) -> (upper: Double, middle: Double, lower: Double) {
         if high.isNaN || low.isNaN || close.isNaN { return (.nan, .nan, .nan) }
-        let middle = average.update(close)
-        let atr = range.update(high: high, low: low, close: close)
-        if atr.isNaN || middle.isNaN { return (.nan, .nan, .nan) }
-        let width = multiplier * atr
+        defer { bar += 1 }
+        // TA-Lib's TYPPRICE, in its order of operations.
+        let typical = (high + low + close) / 3
+        let middle = bar >= lookback - (average.length - 1) ? average.update(typical) : .nan
+        let tr = range.update(high: high, low: low, close: close)
+        let atr = atrLength == 1 ? tr : bar > lookback - atrLength ? smoothing.update(tr) : .nan
+        if bar < lookback || atr.isNaN || middle.isNaN { return (.nan, .nan, .nan) }
+        let width = atr * multiplier
         return (middle + width, middle, middle - width)
     }
 }

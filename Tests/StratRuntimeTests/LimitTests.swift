@@ -51,11 +51,11 @@ import Testing
 
     /// supertrend's factor is a number of at least 0; its ATR period a length.
     @Test func aNegativeSupertrendFactorIsRefused() throws {
-        let s = try Self.compile("  input f = 3\n  input n = 10\n  when close > supertrend(f, n).line { enter long }")
+        let s = try Self.compile("  input f = 3\n  input n = 10\n  when close > supertrend(n, f).line { enter long }")
         #expect(refusal(s, [:]) == nil)
         #expect(refusal(s, ["f": -1])
                 == "input `f` = -1 makes the `factor` of `supertrend` -1; the `factor` of `supertrend` must be a number of at least 0")
-        #expect(refusal(s, ["n": 0])?.hasPrefix("input `n` = 0 makes the length of `supertrend` 0;") == true)
+        #expect(refusal(s, ["n": 1])?.hasPrefix("input `n` = 1 makes the length of `supertrend` 1;") == true)
     }
 
     /// vwap's anchor is a Duration of at least one second.

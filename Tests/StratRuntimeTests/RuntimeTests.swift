@@ -213,16 +213,22 @@ func bitsEqual(_ a: [Double], _ b: [Double]) -> Bool {
         var donchian = DonchianChannel(length: 3)
         let channel = zip([5.0, 7, 6, 4], [1.0, 2, 3, 0]).map { donchian.update(high: $0, low: $1) }
         #expect(channel[1].upper.isNaN && channel[2] == (7, 4, 1) && channel[3] == (7, 3.5, 0))
-        var keltner = KeltnerChannel(length: 1, multiplier: 2)
-        #expect(keltner.update(high: 10, low: 8, close: 9).middle.isNaN)     // no true range on the first bar
-        #expect(keltner.update(high: 11, low: 9, close: 10) == (14, 10, 6))
-        // ATR(1) is the true range: the bands ratchet, the close crossing them flips the direction.
-        var trend = Supertrend(factor: 1, atrLength: 1)
-        let bars: [(Double, Double, Double)] = [(10, 8, 9), (11, 9, 10), (13, 11, 12.5), (12, 10, 10.5), (10, 7, 8)]
+        // KC(2, 3, 2) as TA-Lib: both legs start on bar 3 (the ATR's lookback), so the EMA of
+        // the typical price is seeded there with the mean of bars 2–3 (12), not carried from
+        // bar 1 (11.72 on bar 3); the ATR is the mean of the true ranges 2, 3, 4.
+        var keltner = KeltnerChannel(length: 2, atrLength: 3, multiplier: 2)
+        #expect(keltner.lookback == 3)
+        let kc = [(10.0, 8.0, 9.0), (11, 9, 10), (13, 11, 12), (14, 10, 12)].map { keltner.update(high: $0.0, low: $0.1, close: $0.2) }
+        #expect(kc[..<3].allSatisfy { $0.upper.isNaN && $0.middle.isNaN && $0.lower.isNaN })
+        #expect(kc[3] == (18, 12, 6))
+        // ATR(1) is the true range: the bands ratchet, the close crossing them flips the
+        // direction (+1 up, as TA-Lib, which also starts up on the first bar).
+        var trend = Supertrend(atrLength: 1, factor: 1)
+        let bars: [(Double, Double, Double)] = [(10, 8, 9), (11, 9, 10), (13, 11, 12.5), (12, 10, 10.5), (10, 7, 8), (14, 11, 13.5)]
         let st = bars.map { trend.update(high: $0.0, low: $0.1, close: $0.2) }
         #expect(st[0].line.isNaN && st[0].direction.isNaN)
-        #expect(st.dropFirst().map(\.line) == [12, 9, 9, 12])
-        #expect(st.dropFirst().map(\.direction) == [1, -1, -1, 1])
+        #expect(st.dropFirst().map(\.line) == [8, 9, 9, 12, 6.5])
+        #expect(st.dropFirst().map(\.direction) == [1, 1, 1, -1, 1])
         // Ichimoku(1, 2, 3): the spans computed on a bar are read two bars later.
         var ichimoku = Ichimoku(tenkan: 1, kijun: 2, senkou: 3)
         #expect(ichimoku.lookback == 4)
