@@ -327,14 +327,11 @@ public final class Backtest {
             && conditions.allSatisfy { runtime.column(node: $0) != nil || runtime.value(node: $0) != 1 }
         let conditionColumns = quietBars ? conditions.compactMap(runtime.column(node:)) : []
         let quietSeries = series[0].bars
-        /// Bar `row` is quiet (with no order resting): no rule fires on it, or rules do not act yet.
-        func quiet(_ row: Int) -> Bool {
-            for c in conditionColumns where c[row] == 1 { return tradeFrom.map { quietSeries[row].time < $0 } ?? false }
-            return true
-        }
-        /// The first bar after `row` that is not quiet, or the end (`quiet`, in one loop over the columns).
-        func quietEnd(after row: Int) -> Int {
-            var r = row + 1
+        /// From bar `row` on (with no order resting), the first bar that is not
+        /// quiet, or the end: a bar is quiet when no rule fires on it, or the
+        /// rules do not act yet. (`row` itself when it is not quiet.)
+        func quietEnd(from row: Int) -> Int {
+            var r = row
             let n = quietSeries.count
             conditionColumns.withUnsafeBufferPointer { columns in
                 scan: while r < n {
@@ -351,10 +348,10 @@ public final class Backtest {
         var chart = keepsDetails ? ChartRecorder(series: series, strategy: strategy, instanceOf: instanceOf) : nil
         let signalText = SignalText(strategy, inputs: runtime.inputs)
         while let now = clock.next(into: &bars) {
-            if quietBars, !trailing, !exchange.hasOpenOrders, bars[0] != nil, quiet(rows[0]) {
+            if quietBars, !trailing, !exchange.hasOpenOrders, bars[0] != nil, case let end = quietEnd(from: rows[0]), end > rows[0] {
                 // This bar and the quiet ones after it (no order can appear in
                 // between): what the full path below does on each, in its order.
-                let first = rows[0], end = quietEnd(after: first)
+                let first = rows[0]
                 let inPosition = held[0] != 0, recording = chart != nil
                 var high = -Double.infinity, low = Double.infinity
                 for row in first..<end {
