@@ -88,6 +88,7 @@ let package = Package(
         .testTarget(name: "StratDataTests", dependencies: ["StratData", "StratMarket", "StratTestSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StratBatchTests", dependencies: ["StratBatch", "StratBacktest", "StratIR", "StratMarket", "StratSyntax"]),
+        .testTarget(name: "StratRunTests", dependencies: ["StratRun", "StratBacktest", "StratBatch", "StratData", "StratMarket", "StratSyntax"]),
         .testTarget(name: "StratLSPTests", dependencies: ["StratLSP", "StratSyntax"]),
         .testTarget(name: "StratCLITests", dependencies: ["strat", "StratTestSupport"]),
         .testTarget(name: "StratQueueTests", dependencies: ["StratQueue", "StratQueueWorker", "StratTestSupport",
