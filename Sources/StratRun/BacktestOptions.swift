@@ -139,7 +139,7 @@ public struct BacktestOptions: Codable, Sendable, Equatable {
                     timeUnit = u
                 }
             } catch {
-                throw RunError.invalidOption("option `\(key)` must be \(field.expected)")
+                throw RunError.invalidOption("`\(key)` must be \(field.expected)")
             }
         }
     }

@@ -42,14 +42,27 @@ public struct SweepSpec: Codable, Sendable, Equatable {
         case grid, vary, random, seed, where_ = "where", objective, top, pboBlocks = "pbo_blocks"
     }
 
+    /// A sweep from a JSON object; an unknown key or a wrong type is a `RunError` naming the key.
+    public static func decode(_ json: Data) throws(RunError) -> SweepSpec {
+        do { return try JSONDecoder().decode(SweepSpec.self, from: json) } catch let e as RunError { throw e } catch {
+            throw .invalidOption("the sweep is not a JSON object of its keys: \(String(describing: error))")
+        }
+    }
+
     /// Keys left out take the CLI's defaults.
     public init(from decoder: any Decoder) throws {
+        let known = ["grid", "vary", "random", "seed", "where", "objective", "top", "pbo_blocks"]
+        if let unknown = try decoder.container(keyedBy: BacktestOptions.Key.self).allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
+            throw RunError.unknownOptionKey(key: unknown, known: known)
+        }
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(grid: try c.decodeIfPresent([String].self, forKey: .grid) ?? [], vary: try c.decodeIfPresent([String].self, forKey: .vary) ?? [],
-                  random: try c.decodeIfPresent(Int.self, forKey: .random), seed: try c.decodeIfPresent(UInt64.self, forKey: .seed),
-                  where_: try c.decodeIfPresent(String.self, forKey: .where_),
-                  objective: try c.decodeIfPresent(String.self, forKey: .objective) ?? "sharpe",
-                  top: try c.decodeIfPresent(Int.self, forKey: .top) ?? 10, pboBlocks: try c.decodeIfPresent(Int.self, forKey: .pboBlocks) ?? 16)
+        func value<T: Decodable>(_ key: CodingKeys, _ expected: String) throws -> T? {
+            do { return try c.decodeIfPresent(T.self, forKey: key) } catch { throw RunError.invalidOption("`\(key.rawValue)` must be \(expected)") }
+        }
+        self.init(grid: try value(.grid, "an array of strings") ?? [], vary: try value(.vary, "an array of strings") ?? [],
+                  random: try value(.random, "a whole number"), seed: try value(.seed, "a whole number from 0 to 2^64-1"),
+                  where_: try value(.where_, "a string"), objective: try value(.objective, "a string") ?? "sharpe",
+                  top: try value(.top, "a whole number") ?? 10, pboBlocks: try value(.pboBlocks, "a whole number") ?? 16)
     }
 
     /// The engine settings `vary` can vary (named as the CLI's flags).

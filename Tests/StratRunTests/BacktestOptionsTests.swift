@@ -52,13 +52,13 @@ import Testing
     }
 
     @Test func aWrongTypeNamesTheKeyAndTheType() {
-        for (json, message) in [(#"{"capital": "lots"}"#, "option `capital` must be a number"),
-                                (#"{"latency": 1.5}"#, "option `latency` must be a whole number"),
-                                (#"{"fill": 1}"#, "option `fill` must be a string"),
-                                (#"{"strict": "yes"}"#, "option `strict` must be true or false"),
-                                (#"{"set": "fast=1"}"#, "option `set` must be an array of strings"),
-                                (#"{"adjust": "some"}"#, "option `adjust` must be one of none, splits, all"),
-                                (#"{"time_unit": "h"}"#, "option `time_unit` must be one of s, ms, us, ns")] {
+        for (json, message) in [(#"{"capital": "lots"}"#, "`capital` must be a number"),
+                                (#"{"latency": 1.5}"#, "`latency` must be a whole number"),
+                                (#"{"fill": 1}"#, "`fill` must be a string"),
+                                (#"{"strict": "yes"}"#, "`strict` must be true or false"),
+                                (#"{"set": "fast=1"}"#, "`set` must be an array of strings"),
+                                (#"{"adjust": "some"}"#, "`adjust` must be one of none, splits, all"),
+                                (#"{"time_unit": "h"}"#, "`time_unit` must be one of s, ms, us, ns")] {
             do throws(RunError) { _ = try decode(json); Issue.record("\(json) decoded") } catch {
                 #expect(error.code == "invalid-option")
                 #expect(error.description == message)
@@ -104,6 +104,41 @@ import Testing
                 #expect(error.code == "invalid-option")
                 #expect(error.description == "--data takes SYMBOL=FILE.csv, got `\(bad)`")
             }
+        }
+    }
+
+    @Test func theREPLsWordsAreTheFlags() throws {
+        var o = BacktestOptions()
+        try o.assign(flag: "--lot-size", "1")
+        try o.assign(flag: "--fill", "close")
+        try o.assign(flag: "--latency", "250")
+        try o.assign(flag: "--from", "2010-01-04")
+        var expected = BacktestOptions()
+        expected.lotSize = 1; expected.fill = "close"; expected.latency = 250; expected.from = "2010-01-04"
+        #expect(o == expected)
+        for (flag, value, message) in [("--capital", "lots", "--capital must be a number, got `lots`"),
+                                       ("--latency", "1.5", "--latency must be a whole number, got `1.5`")] {
+            do throws(RunError) { try o.assign(flag: flag, value); Issue.record("\(flag) \(value) taken") } catch {
+                #expect(error.code == "invalid-option" && error.description == message)
+            }
+        }
+        // Options of data the REPL does not read are not taken.
+        for flag in ["--brackets", "--mark", "--strict", "--strategy-name", "capital"] {
+            do throws(RunError) { try o.assign(flag: flag, "x"); Issue.record("\(flag) taken") } catch {
+                #expect(error.code == "unknown-option-key")
+            }
+        }
+    }
+
+    @Test func sweepJSON() throws {
+        let s = try SweepSpec.decode(Data(#"{"grid": ["fast=5...20:5"], "where": "fast < 15", "pbo_blocks": 8, "seed": 7}"#.utf8))
+        #expect(s == SweepSpec(grid: ["fast=5...20:5"], seed: 7, where_: "fast < 15", pboBlocks: 8))
+        #expect(try SweepSpec.decode(try JSONEncoder().encode(s)) == s)
+        do throws(RunError) { _ = try SweepSpec.decode(Data(#"{"grids": []}"#.utf8)); Issue.record("decoded") } catch {
+            #expect(error.description == "unknown option `grids`; the options are grid, vary, random, seed, where, objective, top, pbo_blocks")
+        }
+        do throws(RunError) { _ = try SweepSpec.decode(Data(#"{"random": "many"}"#.utf8)); Issue.record("decoded") } catch {
+            #expect(error.code == "invalid-option" && error.description == "`random` must be a whole number")
         }
     }
 }
