@@ -90,8 +90,8 @@ struct Preparer {
                            depth: books, perp: perp, data: provenanceData, hashes: hashing)
     }
 
-    func openStore(readOnly: Bool = true) throws -> Store {
-        try Store(path: storePath ?? Store.defaultPath, readOnly: readOnly)
+    func openStore() throws -> Store {
+        try Store(path: storePath ?? Store.defaultPath, readOnly: true)
     }
 
     /// `*=db:INTERVAL[:MARKET[:SOURCE]]`: every symbol stored at that interval (the

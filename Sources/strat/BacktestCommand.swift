@@ -217,17 +217,16 @@ struct RunOptions: ParsableArguments {
     func inputFiles() throws -> [(what: String, path: String)] {
         var files: [(String, String)] = [("the strategy", strategy)]
         var readsStore = false
-        for spec in data where !spec.hasPrefix("*=") {
+        for spec in data {
             switch try DataInput.parse(spec) {
             case .file(let symbol, let path): files.append(("the --data file of \(symbol)", path))
             default: readsStore = true
             }
         }
-        if readsStore || data.contains(where: { $0.hasPrefix("*=") }) { files.append(("the store", db ?? Store.defaultPath)) }
-        // The options naming one file say "the"; the repeatable ones "a" (or "an").
-        files += backtest.filePaths.map { f in
-            (["brackets", "holidays"].contains(f.option) ? "the" : f.option == "intrabar" ? "an" : "a", f)
-        }.map { article, f in ("\(article) --\(f.option) file", f.path) }
+        if readsStore { files.append(("the store", db ?? Store.defaultPath)) }
+        let what = ["intrabar": "an --intrabar file", "depth": "a --depth file", "mark": "a --mark file", "funding": "a --funding file",
+                    "brackets": "the --brackets file", "holidays": "the --holidays file"]
+        files += backtest.filePaths.map { (what[$0.option] ?? $0.option, $0.path) }
         return files
     }
 }
