@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "StratQueue", targets: ["StratQueue"]),
         .library(name: "StratLSP", targets: ["StratLSP"]),
         .library(name: "StratReport", targets: ["StratReport"]),
+        .library(name: "StratRun", targets: ["StratRun"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -63,14 +64,17 @@ let package = Package(
         .target(name: "StratLSP", dependencies: ["StratSyntax", "StratSema", "StratIR"]),
         // The HTML report and `strat explain`, from a result's JSON (Docs/Reports.md).
         .target(name: "StratReport", dependencies: ["StratBacktest", "StratBatch", "StratMarket"]),
+        // One backtest or sweep from options and data, as the CLI, the REPL and the server run it (typed errors).
+        .target(name: "StratRun", dependencies: ["StratBacktest", "StratBatch", "StratData", "StratEngine", "StratIR", "StratMarket",
+                                                "StratRuntime", "StratSema", "StratSyntax"]),
         .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
         // Swift 5 mode: readline's state is C globals, which Swift 6 rejects as shared mutable state.
         .target(name: "StratREPL", dependencies: ["CReadline", "StratBacktest", "StratRuntime", "StratIR", "StratSema",
-                                                 "StratSyntax", "StratMarket", "StratEngine", "StratData", "StratReport"],
+                                                 "StratSyntax", "StratMarket", "StratEngine", "StratData", "StratReport", "StratRun"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "StratRuntime", dependencies: ["StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket"], swiftSettings: fast),
         .executableTarget(name: "strat", dependencies: [
-            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData", "StratBatch", "StratLSP", "StratReport",
+            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData", "StratBatch", "StratLSP", "StratReport", "StratRun",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StratSyntaxTests", dependencies: ["StratSyntax"]),
@@ -84,6 +88,7 @@ let package = Package(
         .testTarget(name: "StratDataTests", dependencies: ["StratData", "StratMarket", "StratTestSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StratBatchTests", dependencies: ["StratBatch", "StratBacktest", "StratIR", "StratMarket", "StratSyntax"]),
+        .testTarget(name: "StratRunTests", dependencies: ["StratRun", "StratBacktest", "StratBatch", "StratData", "StratMarket", "StratSyntax"]),
         .testTarget(name: "StratLSPTests", dependencies: ["StratLSP", "StratSyntax"]),
         .testTarget(name: "StratCLITests", dependencies: ["strat", "StratTestSupport"]),
         .testTarget(name: "StratQueueTests", dependencies: ["StratQueue", "StratQueueWorker", "StratTestSupport",

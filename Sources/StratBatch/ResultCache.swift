@@ -29,20 +29,33 @@ public struct ResultCache {
     /// The results stored for `keys`, by index; a row that does not decode is a miss.
     public func lookup(_ keys: [String]) throws -> [Int: PointResult] {
         let found = try store.cachedResults(keys)
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         var out: [Int: PointResult] = [:]
         for (i, k) in keys.enumerated() {
-            if let data = found[k], let r = try? decoder.decode(PointResult.self, from: data) { out[i] = r }
+            if let data = found[k], let r = try? PointResult(json: data) { out[i] = r }
         }
         return out
     }
 
     public func save(_ items: [(key: String, result: PointResult)]) throws {
+        try store.cacheResults(items.compactMap { i in (try? i.result.json()).map { (i.key, $0) } },
+                               engineVersion: Provenance.engineVersion, at: Int64(Date().timeIntervalSince1970 * 1000))
+    }
+}
+
+/// A point's result as the cache keeps it (and a server's workers hand it
+/// over): JSON with sorted keys, infinities and nan as strings; the numbers
+/// come back bit for bit.
+extension PointResult {
+    public func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try store.cacheResults(items.compactMap { i in (try? encoder.encode(i.result)).map { (i.key, $0) } },
-                               engineVersion: Provenance.engineVersion, at: Int64(Date().timeIntervalSince1970 * 1000))
+        return try encoder.encode(self)
+    }
+
+    public init(json: Data) throws {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        self = try decoder.decode(PointResult.self, from: json)
     }
 }

@@ -5,6 +5,7 @@ import StratEngine
 import StratIR
 import StratMarket
 import StratReport
+import StratRun
 import StratRuntime
 import StratSema
 import StratSyntax
@@ -376,7 +377,7 @@ public final class Session {
           :backtest [OPTIONS]       run the loaded strategy over the bars; options as for
                                     strat backtest: --capital N --fees BPS --lot-size N
                                     --tick-size N --half-spread BPS --slippage MODEL
-                                    --fill next-open|close
+                                    --fill next-open|close --from DATE --latency MS …
           :explain N                why trade N of the last :backtest happened
           :reset                    forget declarations, the strategy and overrides (bars stay)
           :quit                     leave (also Ctrl-D); Ctrl-C abandons the current input
@@ -474,8 +475,10 @@ public final class Session {
         guard let strategy else { return failure("no strategy: load one with :load FILE.strat") }
         guard var data else { return failure("no bars: load some with :data FILE.csv") }
         if strategy.universe.count == 1 { data.symbol = strategy.universe[0] }
-        var config = BacktestConfig()
-        if let problem = Self.apply(options, to: &config) { return failure(":backtest: \(problem)") }
+        var config: BacktestConfig
+        do { config = try Self.options(options).config(for: strategy, file: strategyFile ?? strategy.name) } catch {
+            return failure(":backtest: \(error)")
+        }
         config.inputs = overrides.filter { k, _ in strategy.inputs.contains { $0.name == k } }
         do {
             let r = try Backtest.run(strategy, data: [data], config: config)
@@ -498,50 +501,17 @@ public final class Session {
     }
 
     /// `:backtest`'s options, written as for `strat backtest` (`--name value` or
-    /// `--name=value`); returns what is wrong, if anything.
-    static func apply(_ text: String, to config: inout BacktestConfig) -> String? {
+    /// `--name=value`), checked as it checks them.
+    static func options(_ text: String) throws -> BacktestOptions {
+        var options = BacktestOptions()
         var words = text.split(separator: " ").flatMap { w -> [String] in
             w.hasPrefix("--") && w.contains("=") ? w.split(separator: "=", maxSplits: 1).map(String.init) : [String(w)]
         }[...]
         while let name = words.popFirst() {
-            guard let value = words.popFirst() else { return "\(name) needs a value" }
-            // The ranges of strat backtest's options (Docs/Limits.md).
-            func number(atLeast least: Double, above: Bool = false, below upper: Double) -> Double? {
-                guard let v = Double(value), v.isFinite, above ? v > least : v >= least, v < upper else { return nil }
-                return v
-            }
-            switch name {
-            case "--capital":
-                guard let v = number(atLeast: 0, above: true, below: 1e15.nextUp) else { return "--capital must be a number above 0 and at most 1000000000000000, got `\(value)`" }
-                config.capital = v
-            case "--fees":
-                guard let v = number(atLeast: 0, below: 10_000) else { return "--fees must be basis points from 0 to less than 10000, got `\(value)`" }
-                config.execution.makerFee = v / 10_000
-                config.execution.takerFee = v / 10_000
-            case "--half-spread":
-                guard let v = number(atLeast: 0, below: 10_000) else { return "--half-spread must be basis points from 0 to less than 10000, got `\(value)`" }
-                config.execution.halfSpread = v / 10_000
-            case "--lot-size", "--tick-size":
-                guard let v = number(atLeast: 0, above: true, below: 1e9.nextUp) else { return "\(name) must be a number above 0 and at most 1000000000, got `\(value)`" }
-                if name == "--lot-size" { config.execution.lotSize = v } else { config.execution.tickSize = v }
-            case "--slippage":
-                let m = Slippage(parsing: value)
-                let fits: Bool
-                switch m {
-                case .none?: fits = true
-                case .fixedBps(let b)?: fits = b.isFinite && b < 10_000
-                case .linear(let k)?, .squareRoot(let k)?: fits = k.isFinite && k <= 1
-                case nil: fits = false
-                }
-                guard let m, fits else { return "--slippage must be none, fixed:BPS (0 to less than 10000), linear:K or sqrt:K (K from 0 to 1), got `\(value)`" }
-                config.execution.slippage = m
-            case "--fill":
-                guard let f = FillTiming(rawValue: value) else { return "--fill must be next-open or close, got `\(value)`" }
-                config.execution.fill = f
-            default:
-                return "unknown option \(name); :help lists them"
-            }
+            guard let value = words.popFirst() else { throw RunError.invalidOption("\(name) needs a value") }
+            try options.assign(flag: name, value)
         }
-        return nil
+        try options.validate()
+        return options
     }
 }

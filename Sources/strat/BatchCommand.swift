@@ -5,6 +5,7 @@ import StratBatch
 import StratEngine
 import StratIR
 import StratMarket
+import StratRun
 import StratRuntime
 
 struct BatchCommand: ParsableCommand {
@@ -23,7 +24,7 @@ struct BatchCommand: ParsableCommand {
     @Option(help: "NAME=A...B[:STEP] or NAME=v1,v2,… over an input (repeatable; the points are the cartesian product).")
     var grid: [String] = []
 
-    @Option(help: "NAME=v1,v2,… (or A...B[:STEP]) over an engine setting: \(BatchCommand.settings.joined(separator: ", ")) (repeatable; crossed with the inputs).")
+    @Option(help: "NAME=v1,v2,… (or A...B[:STEP]) over an engine setting: \(SweepSpec.settings.joined(separator: ", ")) (repeatable; crossed with the inputs).")
     var vary: [String] = []
 
     @Option(parsing: .unconditional, help: "Draw N points instead of the whole grid: from each --grid's values, else from every input's declared range.")
@@ -68,22 +69,20 @@ struct BatchCommand: ParsableCommand {
     @Flag(name: .customLong("no-cache"), help: "Run every point, neither reading nor keeping results in the store's cache.")
     var noCache = false
 
-    static let settings = ["fees", "maker-fees", "taker-fees", "half-spread", "slippage", "latency", "fill", "participation",
-                           "lot-size", "tick-size", "capital"]
+    /// The sweep as the library takes it.
+    var sweep: SweepSpec {
+        SweepSpec(grid: grid, vary: vary, random: random, seed: seed, where_: condition, objective: objective, top: top, pboBlocks: pboBlocks)
+    }
 
     func validate() throws {
-        try checkOption("--random", random, from: 1, to: SearchSpace.maxPoints, unit: "a number of points")
-        try checkOption("--top", top, from: 0, to: SearchSpace.maxPoints, unit: "a number of points")
-        try checkOption("--jobs", jobs, from: 1, to: 1024, unit: "a number of threads")
-        guard Objective(rawValue: objective) != nil else {
-            throw ValidationError("--objective must be one of \(Objective.allCases.map(\.rawValue).joined(separator: ", ")), got `\(objective)`")
+        try validating { () throws(RunError) in
+            try sweep.validate()
+            try checkOption("--jobs", jobs, from: 1, to: 1024, unit: "a number of threads")
         }
         if let bad = keep.first(where: { $0 != "equity" }) { throw ValidationError("--keep takes equity, got `\(bad)`") }
         if let out, !out.hasSuffix(".csv"), !out.hasSuffix(".json") {
             throw ValidationError("--out \(out): the file must end in .csv or .json")
         }
-        if grid.isEmpty, random == nil { throw ValidationError("give the points: --grid NAME=A...B[:STEP] (repeatable) or --random N") }
-        guard (2...20).contains(pboBlocks), pboBlocks % 2 == 0 else { throw ValidationError("--pbo-blocks must be even, from 2 to 20, got \(pboBlocks)") }
         if let heatmap, !heatmap.hasSuffix(".svg") { throw ValidationError("--heatmap \(heatmap): the file must end in .svg") }
         if heatmapAxes != nil, heatmap == nil { throw ValidationError("--heatmap-axes belongs to --heatmap") }
         if heatmap != nil, walkForward != nil { throw ValidationError("--heatmap is for sweeps, not --walk-forward") }
@@ -97,48 +96,14 @@ struct BatchCommand: ParsableCommand {
             try checkOutputs([("--out", out), ("--heatmap", heatmap)].compactMap { o, p in p.map { (o, $0) } }, inputs: try options.inputFiles())
             let prepared = try options.prepare()
             let s = prepared.strategy
-            var space = SearchSpace()
-            do {
-                space.inputs = try grid.map { try SearchSpace.inputDimension($0, strategy: s) }
-                space.settings = try vary.map { try SearchSpace.settingDimension($0, allowed: Self.settings) }
-            } catch let e as SearchSpace.Error { throw UsageError(description: e.description) }
-            if let twice = duplicate((space.inputs + space.settings).map(\.name)) {
-                throw UsageError(description: "\(twice) is varied twice; give each input or setting once")
-            }
-            if let fixed = space.inputs.first(where: { d in options.sets.contains { $0.hasPrefix(d.name + "=") } }) {
-                throw UsageError(description: "--set \(fixed.name) and --grid \(fixed.name): an input is either fixed or varied")
-            }
-            let constraint: Constraint?
-            do { constraint = try condition.map { try Constraint($0, inputs: s.inputs.map(\.name)) } } catch let e as Constraint.Error {
-                throw UsageError(description: e.description)
-            }
-            let base = prepared.config
-            let keepPoint: (Point) throws -> Bool = { p in
-                guard let constraint else { return true }
-                return try constraint.holds(self.inputValues(p, base: base, strategy: s))
-            }
-            let seed = random == nil ? nil : self.seed ?? UInt64.random(in: 1...UInt64(UInt32.max))
-            let points: [Point]
-            do {
-                points = try random.map { try space.random($0, seed: seed!, strategy: s, where: keepPoint) } ?? space.points(where: keepPoint)
-            } catch let e as SearchSpace.Error { throw UsageError(description: e.description) }
-            guard !points.isEmpty else { throw UsageError(description: "no point is left" + (condition.map { " where `\($0)` holds" } ?? "")) }
-            // Every point's configuration is made (and checked) before anything runs.
-            var variants: [[Point.Assignment]: BacktestConfig] = [:]
-            var configs: [BacktestConfig] = []
-            configs.reserveCapacity(points.count)
-            for p in points {
-                var c = try variants[p.settings] ?? settingsConfig(p.settings, prepared: prepared)
-                variants[p.settings] = c
-                c.inputs = try inputValues(p, base: base, strategy: s)
-                configs.append(c)
-            }
-            if let seed { writeStderr("strat: note: \(points.count) points drawn with --seed \(seed)\n") }
+            let sweep = try prepared.sweep(self.sweep)
+            let points = sweep.points, configs = sweep.configs
+            if let seed = sweep.seed { writeStderr("strat: note: \(points.count) points drawn with --seed \(seed)\n") }
 
             let runner = BatchRunner(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
             let interrupt = Interrupt { runner.stop.set() }
             defer { interrupt.cancel() }
-            let objective = Objective(rawValue: self.objective)!
+            let objective = sweep.objective
             if let walkForward {
                 stoppedEarly = try walk(walkForward, points: points, configs: configs, prepared: prepared, runner: runner, objective: objective)
                 return
@@ -169,15 +134,14 @@ struct BatchCommand: ParsableCommand {
                 }
             }
             warnOnce(results.compactMap { $0 })
-            let report = BatchReport(strategy: s.name, objective: objective, inputNames: points[0].inputs.map(\.name),
-                                     settingNames: space.settings.map(\.name), results: results, seed: seed)
+            let report = sweep.report(results)
             let guards = OverfittingGuards(report.rows, blocks: pboBlocks)
             if let out {
                 let text = out.hasSuffix(".json") ? report.json(extra: guards.json) : report.csv()
                 try writeOutput(Data(text.utf8), to: out, option: "--out")
             }
             if let heatmap {
-                let map = try heatmapOf(report, space: space, points: points)
+                let map = try heatmapOf(report, space: sweep.space, points: points)
                 try writeOutput(Data(map.svg(title: s.name).utf8), to: heatmap, option: "--heatmap")
             }
             print("\(s.name): \(report.rows.count) point\(report.rows.count == 1 ? "" : "s")" + (report.missing > 0 ? " (\(report.missing) not run: stopped)" : "") + ", best by \(objective.rawValue) first")
@@ -276,62 +240,6 @@ struct BatchCommand: ParsableCommand {
               + "\(rows.count) of \(windows.count) window\(windows.count == 1 ? "" : "s")" + (stopped ? " (stopped)" : ""))
         print(report.text(), terminator: "")
         return stopped
-    }
-
-    /// The configuration of a combination of settings: `strat backtest`'s with
-    /// those options given instead, checked the same way.
-    func settingsConfig(_ settings: [Point.Assignment], prepared: PreparedRun) throws -> BacktestConfig {
-        var o = options
-        for a in settings {
-            func number() throws -> Double {
-                guard let v = Double(a.value) else { throw UsageError(description: "--vary \(a.name): `\(a.value)` is not a number") }
-                return v
-            }
-            switch a.name {
-            case "fees": o.fees = try number()
-            case "maker-fees": o.makerFees = try number()
-            case "taker-fees": o.takerFees = try number()
-            case "half-spread": o.halfSpread = try number()
-            case "slippage": o.slippage = a.value
-            case "latency":
-                guard let v = Int64(a.value) else { throw UsageError(description: "--vary latency: `\(a.value)` is not a whole number of milliseconds") }
-                o.latency = v
-            case "fill": o.fill = a.value
-            case "participation": o.participation = try number()
-            case "lot-size": o.lotSize = try number()
-            case "tick-size": o.tickSize = try number()
-            case "capital": o.capital = try number()
-            default: throw UsageError(description: "--vary \(a.name): not a setting that can vary")
-            }
-        }
-        do { try o.validate() } catch let e as ValidationError {
-            throw UsageError(description: "--vary \(settings.map { "\($0.name)=\($0.value)" }.joined(separator: " ")): \(e.message)")
-        }
-        var c = prepared.config
-        let instruments = c.execution.instruments
-        c.execution = try o.execution(market: prepared.strategy.market.kind)
-        c.execution.instruments = instruments
-        c.capital = o.capital
-        return c
-    }
-
-    /// The inputs of a point over those --set fixes.
-    func inputValues(_ p: Point, base: BacktestConfig, strategy s: IRStrategy) throws -> [String: Double] {
-        var v = base.inputs
-        for a in p.inputs {
-            guard let input = s.inputs.first(where: { $0.name == a.name }), let x = InputBinding.parse(a.value, type: input.type) else {
-                throw UsageError(description: "the point \(p.label): `\(a.value)` is not a value of input `\(a.name)`")
-            }
-            v[a.name] = x
-        }
-        // Inputs the constraint reads but no one set: their defaults.
-        for input in s.inputs where v[input.name] == nil { v[input.name] = input.defaultValue }
-        return v
-    }
-
-    func duplicate(_ names: [String]) -> String? {
-        var seen = Set<String>()
-        return names.first { !seen.insert($0).inserted }
     }
 }
 

@@ -4,6 +4,7 @@ import StratBacktest
 import StratBatch
 import StratIR
 import StratMarket
+import StratRun
 import StratRuntime
 import StratSyntax
 
@@ -73,8 +74,10 @@ struct CompileBench: ParsableCommand {
     var save: String?
 
     func validate() throws {
-        try checkOption("--lines", lines, from: 10, to: 10_000_000, unit: "a number of lines")
-        try checkOption("--runs", runs, from: 1, to: 1000, unit: "a number of runs")
+        try validating { () throws(RunError) in
+            try checkOption("--lines", lines, from: 10, to: 10_000_000, unit: "a number of lines")
+            try checkOption("--runs", runs, from: 1, to: 1000, unit: "a number of runs")
+        }
     }
 
     func run() throws {
@@ -142,8 +145,10 @@ struct RuntimeBench: ParsableCommand {
     var strategy: String?
 
     func validate() throws {
-        try checkOption("--bars", bars, from: 1, to: 50_000_000, unit: "a number of bars")
-        try checkOption("--runs", runs, from: 1, to: 1000, unit: "a number of runs")
+        try validating { () throws(RunError) in
+            try checkOption("--bars", bars, from: 1, to: 50_000_000, unit: "a number of bars")
+            try checkOption("--runs", runs, from: 1, to: 1000, unit: "a number of runs")
+        }
     }
 
     func run() throws {
@@ -199,8 +204,10 @@ struct BacktestBench: ParsableCommand {
     var reference: String?
 
     func validate() throws {
-        try checkOption("--bars", bars, from: 1, to: 50_000_000, unit: "a number of bars")
-        try checkOption("--runs", runs, from: 1, to: 1000, unit: "a number of runs")
+        try validating { () throws(RunError) in
+            try checkOption("--bars", bars, from: 1, to: 50_000_000, unit: "a number of bars")
+            try checkOption("--runs", runs, from: 1, to: 1000, unit: "a number of runs")
+        }
     }
 
     func run() throws {
@@ -360,8 +367,10 @@ struct BatchBench: ParsableCommand {
     var jobs: Int?
 
     func validate() throws {
-        try checkOption("--bars", bars, from: 10, to: 50_000_000, unit: "a number of bars")
-        try checkOption("--jobs", jobs, from: 1, to: 1024, unit: "a number of threads")
+        try validating { () throws(RunError) in
+            try checkOption("--bars", bars, from: 10, to: 50_000_000, unit: "a number of bars")
+            try checkOption("--jobs", jobs, from: 1, to: 1024, unit: "a number of threads")
+        }
     }
 
     func run() throws {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StratData
 import StratMarket
+import StratRun
 
 struct DataBrackets: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "brackets",
@@ -73,9 +74,6 @@ struct DataBracketsImport: ParsableCommand {
         return UTCTime.parse(tail)
     }
 }
-
-/// 0.0125 → "1.25%".
-func percent(_ rate: Double) -> String { NumberText.readable(rate * 100) + "%" }
 
 struct DataBracketsList: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StratData
 import StratMarket
+import StratRun
 import StratSema
 
 struct DataCommand: ParsableCommand {
@@ -33,7 +34,9 @@ struct CheckOptions: ParsableArguments {
     var weekdays = false
 
     func validate() throws {
-        try checkOption("--outlier-threshold", outlierThreshold, from: 0, above: true, to: 1e6, unit: "a z-score")
+        try validating { () throws(RunError) in
+            try checkOption("--outlier-threshold", outlierThreshold, from: 0, above: true, to: 1e6, unit: "a z-score")
+        }
     }
 
     func apply(to policy: inout ValidationPolicy) {
@@ -84,24 +87,6 @@ struct SeriesOptions: ParsableArguments {
         return try storedSeries(store, symbol: symbol, length: key.length, market: market, source: source,
                                 choose: "choose one with --market and --source") ?? key
     }
-}
-
-/// The one stored series of `symbol` at `length` matching the market and
-/// source given (nil: any); nil when none is stored; an error naming them all
-/// when several are.
-func storedSeries(_ store: Store, symbol: String, length: BarLength, market: String?, source: String?, choose: String) throws -> SeriesKey? {
-    if let market, let source { return SeriesKey(source: source, market: market, symbol: symbol, length: length) }
-    return try oneSeries(store.series(symbol: symbol, length: length, market: market, source: source),
-                         symbol: symbol, label: length.description, choose: choose)
-}
-
-/// The one series of several candidates (by market and source), or an error listing them.
-func oneSeries(_ candidates: [SeriesKey], symbol: String, label: String, choose: String) throws -> SeriesKey? {
-    let distinct = candidates.reduce(into: [SeriesKey]()) { out, k in
-        if !out.contains(where: { $0.market == k.market && $0.source == k.source }) { out.append(k) }
-    }
-    guard distinct.count > 1 else { return distinct.first }
-    throw UsageError(description: "several stored series match \(symbol) \(label): " + distinct.map { "\($0.market) from \($0.source)" }.joined(separator: ", ") + "; \(choose)")
 }
 
 func intervalMessage(_ text: String, option: String = "--interval") -> String {
@@ -351,8 +336,10 @@ struct DataFetch: ParsableCommand {
 
     func validate() throws {
         try checkSymbol(symbol)
-        try checkOption("--weight-limit", weightLimit, from: 0, above: true, to: 1e6, unit: "request weight per minute")
-        try checkOption("--max-ban", maxBan, from: 0, to: 86_400, unit: "seconds")
+        try validating { () throws(RunError) in
+            try checkOption("--weight-limit", weightLimit, from: 0, above: true, to: 1e6, unit: "request weight per minute")
+            try checkOption("--max-ban", maxBan, from: 0, to: 86_400, unit: "seconds")
+        }
     }
 
     func run() throws {
@@ -459,7 +446,7 @@ struct DataActionsImport: ParsableCommand {
 
     func run() throws {
         try withUsageErrors {
-            let text = try readText(file)
+            let text = try readTextFile(file)
             let actions: [CorporateAction]
             do { actions = try CorporateActions.parse(text, file: file) } catch let e as FetchError { throw UsageError(description: e.description) }
             try store.open().insertActions(actions)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StratIR
 import StratMarket
+import StratRun
 import StratRuntime
 import StratSyntax
 
@@ -28,7 +29,9 @@ struct Eval: ParsableCommand {
     @OptionGroup var time: TimeUnitOption
 
     func validate() throws {
-        try checkOption("--last", last, from: 0, to: Int.max, unit: "a number of rows")
+        try validating { () throws(RunError) in
+            try checkOption("--last", last, from: 0, to: Int.max, unit: "a number of rows")
+        }
     }
 
     func run() throws {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StratLSP
+import StratRun
 import StratSyntax
 #if canImport(Glibc)
 import Glibc
@@ -43,8 +44,10 @@ struct LSPBench: ParsableCommand {
     var edits = 200
 
     func validate() throws {
-        try checkOption("--lines", lines, from: 10, to: 1_000_000, unit: "a number of lines")
-        try checkOption("--edits", edits, from: 1, to: 100_000, unit: "a number of edits")
+        try validating { () throws(RunError) in
+            try checkOption("--lines", lines, from: 10, to: 1_000_000, unit: "a number of lines")
+            try checkOption("--edits", edits, from: 1, to: 100_000, unit: "a number of edits")
+        }
     }
 
     func run() throws {

@@ -3,6 +3,7 @@ import Foundation
 import StratBacktest
 import StratMarket
 import StratReport
+import StratRun
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import Foundation
 import StratData
 import StratIR
 import StratMarket
+import StratRun
 import StratSyntax
 
 /// An I/O or usage problem: printed as `strat: error: …`, exit status 2.
@@ -25,26 +26,12 @@ func readSource(_ path: String) throws -> SourceFile {
     return SourceFile(name: path, text: text)
 }
 
-/// A text file's contents, or a usage error saying why not (no such file, a
-/// directory, not UTF-8, the POSIX reason).
-func readText(_ path: String) throws -> String {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw UsageError(description: "\(path): no such file") }
-    guard !isDirectory.boolValue else { throw UsageError(description: "\(path): is a directory; expected a file") }
-    let data: Data
-    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-        throw UsageError(description: "\(path): cannot read the file: \(posixReason(error))")
-    }
-    guard let text = String(data: data, encoding: .utf8) else { throw UsageError(description: "\(path): not UTF-8 text") }
-    return text
-}
-
 func writeStderr(_ s: String) {
     FileHandle.standardError.write(Data(s.utf8))
 }
 
-/// Runs `body`, turning a UsageError (or a store's error) into "strat: error: …"
-/// and exit status 2.
+/// Runs `body`, turning a UsageError (or a store's or the library's error) into
+/// "strat: error: …" and exit status 2.
 func withUsageErrors(_ body: () throws -> Void) throws {
     do { try body() } catch let e as UsageError {
         writeStderr("strat: error: \(e.description)\n")
@@ -52,6 +39,24 @@ func withUsageErrors(_ body: () throws -> Void) throws {
     } catch let e as StoreError {
         writeStderr("strat: error: \(e.description)\n")
         throw ExitCode(2)
+    } catch let e as RunError {
+        writeStderr("strat: error: \(e.description)\n")
+        throw ExitCode(2)
+    }
+}
+
+/// A command's `validate()` over the library's checks: their message, as
+/// ArgumentParser prints a validation error.
+func validating(_ body: () throws(RunError) -> Void) throws {
+    do { try body() } catch { throw ValidationError(error.description) }
+}
+
+/// What preparing a run reports, on stderr as `strat: warning: …` and `strat: note: …`.
+func printMessage(_ m: RunMessage) {
+    switch m {
+    case .warning(let w): writeStderr("strat: warning: \(w)\n")
+    case .note(let n): writeStderr("strat: note: \(n)\n")
+    case .diagnostics(let diagnostics, let file): renderDiagnostics(diagnostics, file)
     }
 }
 

@@ -4,6 +4,7 @@ import StratBacktest
 import StratEngine
 import StratIR
 import StratMarket
+import StratRun
 import StratRuntime
 import StratSema
 import StratSyntax
@@ -49,8 +50,8 @@ struct TestCommand: ParsableCommand {
                                 print("FAIL \(where_): \"\(test.name)\"")
                                 for f in failures { print("  expect \(f.expectation): \(f.message)") }
                             }
-                        } catch let e as UsageError {
-                            writeStderr("strat: error: \(where_): test \"\(test.name)\": \(e.description)\n")
+                        } catch where error is UsageError || error is RunError {
+                            writeStderr("strat: error: \(where_): test \"\(test.name)\": \(error)\n")
                             unreadable = true
                         }
                     }

@@ -87,11 +87,12 @@ import StratTestSupport
 
     @Test func replBacktestOptionsHaveTheSameRanges() throws {
         let r = try runProgram(stratBinary.path, ["repl", "--data", "Data/GOOG.csv", "--load", "Strategies/sma_cross.strat"], in: repoRoot.path,
-                               input: ":backtest --fees 20000\n:backtest --slippage sqrt:1e308\n:backtest --capital 1e16\n")
+                               input: ":backtest --fees 20000\n:backtest --slippage sqrt:1e308\n:backtest --capital 1e16\n:backtest --lot-sise 1\n")
         #expect(r.stderr == """
-            error: :backtest: --fees must be basis points from 0 to less than 10000, got `20000`
-            error: :backtest: --slippage must be none, fixed:BPS (0 to less than 10000), linear:K or sqrt:K (K from 0 to 1), got `sqrt:1e308`
-            error: :backtest: --capital must be a number above 0 and at most 1000000000000000, got `1e16`
+            error: :backtest: --fees must be basis points from 0 to less than 10000, got 20000
+            error: :backtest: --slippage's K must be a number from 0 to 1, got 1e+308
+            error: :backtest: --capital must be a number above 0 and at most 1000000000000000, got 1e+16
+            error: :backtest: unknown option `--lot-sise`; the options are --capital, --from, --fees, --maker-fees, --taker-fees, --slippage, --half-spread, --fill, --lot-size, --tick-size, --latency, --participation, --session, --holidays, --periods-per-year, --borrow-rate, --maintenance-margin
 
             """)
     }

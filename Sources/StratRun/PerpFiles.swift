@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import StratBacktest
 import StratData
@@ -14,48 +13,43 @@ struct PerpFiles {
     var brackets: (path: String, entries: [BracketFile.Entry])?
 }
 
-extension RunOptions {
-    /// Reads the perp files; each defect is a usage error naming the file. They
+extension Preparer {
+    /// Reads the perp files; each defect is an error naming the file. They
     /// are refused for a strategy that does not trade a perpetual.
     func loadPerpFiles(_ s: IRStrategy, _ provenance: inout [Provenance.DataFile], _ files: inout [Data]) throws -> PerpFiles {
         var out = PerpFiles()
         if s.market.kind != .perp {
-            let given = [("--mark", !mark.isEmpty), ("--funding", !funding.isEmpty), ("--brackets", brackets != nil),
-                         ("--liquidation-fee", liquidationFee != nil)].filter(\.1).map(\.0)
+            let given = [("--mark", !options.mark.isEmpty), ("--funding", !options.funding.isEmpty), ("--brackets", options.brackets != nil),
+                         ("--liquidation-fee", options.liquidationFee != nil)].filter(\.1).map(\.0)
             if let first = given.first {
-                throw UsageError(description: "\(first) applies to perpetual futures (`market perp`); \(strategy) trades \(s.market.kind.rawValue)")
+                throw RunError.invalidOption("\(first) applies to perpetual futures (`market perp`); \(file) trades \(s.market.kind.rawValue)")
             }
             return out
         }
-        do {
-            for spec in mark {
-                let (symbol, path) = try parseData(spec)
-                guard !out.marks.contains(where: { $0.symbol == symbol }) else { throw UsageError(description: "--mark gives \(symbol) twice; give each symbol once") }
-                let bytes = try BarCSV.load(path: path)
-                let bars = try BarCSV.parse(data: bytes, file: path, symbol: symbol, timeUnit: time.timeUnit).bars
-                out.marks.append((symbol, path, bars))
-                provenance.append(.init(symbol: "\(symbol) (mark)", path: path, sha256: "", rows: bars.count))
-                files.append(bytes)
-            }
-            for spec in funding {
-                let (symbol, path) = try parseData(spec)
-                guard !out.funding.contains(where: { $0.symbol == symbol }) else { throw UsageError(description: "--funding gives \(symbol) twice; give each symbol once") }
-                let bytes = try BarCSV.load(path: path)
-                let rates = try FundingCSV.parse(String(decoding: bytes, as: UTF8.self), file: path)
-                out.funding.append((symbol, path, rates))
-                provenance.append(.init(symbol: "\(symbol) (funding)", path: path, sha256: "", rows: rates.count))
-                files.append(bytes)
-            }
-            if let brackets {
-                let bytes = try BarCSV.load(path: brackets)
-                let entries: [BracketFile.Entry]
-                do { entries = try BracketFile.parse(bytes, file: brackets) } catch let e as FetchError { throw UsageError(description: e.description) }
-                out.brackets = (brackets, entries)
-                provenance.append(.init(symbol: "(leverage brackets)", path: brackets, sha256: "", rows: entries.reduce(0) { $0 + $1.brackets.count }))
-                files.append(bytes)
-            }
-        } catch let e as BarCSV.Error {
-            throw UsageError(description: e.description)
+        for spec in options.mark {
+            let (symbol, path) = try BacktestOptions.symbolFile(spec)
+            guard !out.marks.contains(where: { $0.symbol == symbol }) else { throw RunError.invalidOption("--mark gives \(symbol) twice; give each symbol once") }
+            let bytes = try BarCSV.load(path: path)
+            let bars = try BarCSV.parse(data: bytes, file: path, symbol: symbol, timeUnit: options.timeUnit).bars
+            out.marks.append((symbol, path, bars))
+            provenance.append(.init(symbol: "\(symbol) (mark)", path: path, sha256: "", rows: bars.count))
+            files.append(bytes)
+        }
+        for spec in options.funding {
+            let (symbol, path) = try BacktestOptions.symbolFile(spec)
+            guard !out.funding.contains(where: { $0.symbol == symbol }) else { throw RunError.invalidOption("--funding gives \(symbol) twice; give each symbol once") }
+            let bytes = try BarCSV.load(path: path)
+            let rates = try FundingCSV.parse(String(decoding: bytes, as: UTF8.self), file: path)
+            out.funding.append((symbol, path, rates))
+            provenance.append(.init(symbol: "\(symbol) (funding)", path: path, sha256: "", rows: rates.count))
+            files.append(bytes)
+        }
+        if let brackets = options.brackets {
+            let bytes = try BarCSV.load(path: brackets)
+            let entries = try BracketFile.parse(bytes, file: brackets)
+            out.brackets = (brackets, entries)
+            provenance.append(.init(symbol: "(leverage brackets)", path: brackets, sha256: "", rows: entries.reduce(0) { $0 + $1.brackets.count }))
+            files.append(bytes)
         }
         return out
     }
@@ -72,7 +66,7 @@ extension RunOptions {
         func final(_ symbol: String, _ option: String) throws -> String {
             let name = renamed[symbol] ?? symbol
             guard symbols.contains(name) else {
-                throw UsageError(description: "\(option) \(symbol)=…: no --data for \(symbol); the data's symbols are \(symbols.joined(separator: ", "))")
+                throw RunError.invalidOption("\(option) \(symbol)=…: no --data for \(symbol); the data's symbols are \(symbols.joined(separator: ", "))")
             }
             return name
         }
@@ -81,7 +75,7 @@ extension RunOptions {
         var fundingFiles: [String: (path: String, rates: [FundingRate])] = [:]
         for f in files.funding { fundingFiles[try final(f.symbol, "--funding")] = (f.path, f.rates) }
         // Stored brackets come from the store the data is read from, or --db.
-        let bracketStore = try store ?? db.map { try openStore($0, readOnly: true) }
+        let bracketStore = try store ?? storePath.map { try Store(path: $0, readOnly: true) }
         for one in series {
             let symbol = one.symbol
             guard let first = one.bars.first, let last = one.bars.last else { continue }
@@ -123,11 +117,8 @@ extension RunOptions {
                 said.append("no funding (--funding \(symbol)=FILE.csv gives it)")
             }
             // Brackets and the liquidation fee.
-            let choice: PerpInputs.BracketChoice
-            do {
-                choice = try PerpInputs.brackets(for: symbol, file: files.brackets?.entries, fileName: files.brackets?.path ?? "",
+            let choice = try PerpInputs.brackets(for: symbol, file: files.brackets?.entries, fileName: files.brackets?.path ?? "",
                                                  stored: try bracketStore?.bracketTables(symbol: symbol) ?? [], at: first.time)
-            } catch let e as FetchError { throw UsageError(description: e.description) }
             if !choice.tables.isEmpty { perp.brackets[symbol] = choice.tables }
             let early = choice.tables.first.map { $0.validFrom > first.time } == true
                 ? "; dated after the first bar, the earliest table stands for the time before it too" : ""
@@ -137,7 +128,7 @@ extension RunOptions {
             case .shipped: said.append("leverage brackets shipped with strat (Binance's of \(UTCTime.format(DefaultBrackets.validFrom).prefix(10)), \(DefaultBrackets.file)\(early))")
             case .none: said.append("no leverage brackets (one tier from the leverage; `strat data brackets import` or --brackets give them)")
             }
-            if let bps = liquidationFee {
+            if let bps = options.liquidationFee {
                 perp.liquidationFee[symbol] = bps / 10_000
                 said.append("liquidation fee \(percent(bps / 10_000)) (--liquidation-fee)")
             } else if let fee = choice.liquidationFee {
@@ -146,7 +137,7 @@ extension RunOptions {
             } else {
                 said.append("no liquidation fee rate (--liquidation-fee BPS gives one)")
             }
-            writeStderr("strat: note: \(symbol) perpetual: " + said.joined(separator: "; ") + "\n")
+            report(.note("\(symbol) perpetual: " + said.joined(separator: "; ")))
         }
         return perp
     }
@@ -171,8 +162,9 @@ extension RunOptions {
     }
 
     func alignMarks(_ marks: [Bar], _ bars: [Bar], _ source: String) throws -> (marks: [Bar], missing: Int) {
-        do { return try PerpInputs.alignMarks(marks, to: bars, source: source) } catch let e as FetchError {
-            throw UsageError(description: e.description)
-        }
+        try PerpInputs.alignMarks(marks, to: bars, source: source)
     }
 }
+
+/// A rate as a readable percentage: 0.0125 → "1.25%".
+public func percent(_ rate: Double) -> String { NumberText.readable(rate * 100) + "%" }

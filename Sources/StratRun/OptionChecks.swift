@@ -1,47 +1,46 @@
-import ArgumentParser
 import Foundation
 import StratSema
 
 /// The valid ranges of the numeric options (Docs/Limits.md, "Data and options").
-/// Each is checked in its command's `validate()`, so a bad value stops the
-/// command before it reads anything, with the range in the message.
-enum OptionLimits {
+/// Each is checked before anything is read (`BacktestOptions.validate`, a
+/// command's `validate()`), with the range in the message.
+public enum OptionLimits {
     /// Starting cash: above 0 and small enough that equity sums stay exact to the cent.
-    static let maxCapital = 1e15
+    public static let maxCapital = 1e15
     /// Fees, spreads and fixed slippage are basis points of the price: below 100%.
-    static let maxBps = 10_000.0
+    public static let maxBps = 10_000.0
     /// linear:K and sqrt:K move the price by K × participation (or its root): K ≤ 1.
-    static let maxSlippageK = 1.0
+    public static let maxSlippageK = 1.0
     /// One week, in milliseconds.
-    static let maxLatency: Int64 = 604_800_000
+    public static let maxLatency: Int64 = 604_800_000
     /// One-second bars for a leap year.
-    static let maxPeriodsPerYear = 31_622_400.0
+    public static let maxPeriodsPerYear = 31_622_400.0
     /// Prices and quantities beyond this are not a tick or lot size.
-    static let maxStep = 1e9
+    public static let maxStep = 1e9
     /// A yearly borrow rate in percent: 1,000% (hard-to-borrow shares reach hundreds).
-    static let maxBorrowRate = 1_000.0
+    public static let maxBorrowRate = 1_000.0
 }
 
 /// `--name` must be a finite number in a range; the message names the range.
 /// `above` excludes the lower bound, `below` the upper.
-func checkOption(_ name: String, _ value: Double?, from lower: Double, above: Bool = false,
-                 to upper: Double, below: Bool = false, unit: String = "") throws {
+public func checkOption(_ name: String, _ value: Double?, from lower: Double, above: Bool = false,
+                        to upper: Double, below: Bool = false, unit: String = "") throws(RunError) {
     guard let v = value else { return }
     let low = above ? v > lower : v >= lower, high = below ? v < upper : v <= upper
     guard v.isFinite, low, high else {
         let range = (above ? "above \(number(lower))" : "from \(number(lower))")
             + (below ? " to less than \(number(upper))" : (above ? " and at most \(number(upper))" : " to \(number(upper))"))
-        throw ValidationError("\(name) must be \(unit.isEmpty ? "a number" : unit) \(range), got \(number(v))")
+        throw .invalidOption("\(name) must be \(unit.isEmpty ? "a number" : unit) \(range), got \(number(v))")
     }
 }
 
 /// A whole-number option in a closed range.
-func checkOption(_ name: String, _ value: Int64?, from lower: Int64, to upper: Int64, unit: String = "a whole number") throws {
+public func checkOption(_ name: String, _ value: Int64?, from lower: Int64, to upper: Int64, unit: String = "a whole number") throws(RunError) {
     guard let v = value else { return }
-    guard v >= lower, v <= upper else { throw ValidationError("\(name) must be \(unit) from \(lower) to \(upper), got \(v)") }
+    guard v >= lower, v <= upper else { throw .invalidOption("\(name) must be \(unit) from \(lower) to \(upper), got \(v)") }
 }
 
-func checkOption(_ name: String, _ value: Int?, from lower: Int, to upper: Int, unit: String = "a whole number") throws {
+public func checkOption(_ name: String, _ value: Int?, from lower: Int, to upper: Int, unit: String = "a whole number") throws(RunError) {
     try checkOption(name, value.map(Int64.init), from: Int64(lower), to: Int64(upper), unit: unit)
 }
 
@@ -55,11 +54,11 @@ func number(_ v: Double) -> String {
 
 /// `--set NAME=VALUE` against the input's declared range, the numbers written
 /// as the input's type reads (2%, 4h, 20), before the run checks it again.
-func checkInputValue(name: String, type: String, value v: Double, min lo: Double?, max hi: Double?) throws {
-    guard v.isFinite else { throw UsageError(description: "--set \(name): must be a finite \(type) value, got \(number(v))") }
+func checkInputValue(name: String, type: String, value v: Double, min lo: Double?, max hi: Double?) throws(RunError) {
+    guard v.isFinite else { throw .invalidInput("--set \(name): must be a finite \(type) value, got \(number(v))") }
     if (lo.map { v < $0 } ?? false) || (hi.map { v > $0 } ?? false) {
         let range = "\(lo.map { inputText($0, type) } ?? "")...\(hi.map { inputText($0, type) } ?? "")"
-        throw UsageError(description: "--set \(name): \(inputText(v, type)) is outside the declared range \(range) of input `\(name)`")
+        throw .invalidInput("--set \(name): \(inputText(v, type)) is outside the declared range \(range) of input `\(name)`")
     }
 }
 
