@@ -130,6 +130,7 @@ public final class Backtest {
     /// Whether the run keeps what reports and `strat explain` read: the chart of
     /// its bars and lets, the signals (a batch's points do not).
     var keepsDetails = true
+    var control: RunControl?
     var signals: [Signal] = []
 
     /// Finer bars per symbol: when given, orders meet them one by one inside each
@@ -148,12 +149,15 @@ public final class Backtest {
     /// symbol, one timeframe), sharing indicator columns with the other runs
     /// given the same cache and bars (a batch); the results are the same.
     /// `details`: keep the chart and the signals (what reports and `strat explain` read).
+    /// `control`: where the run reports its progress and learns it must stop (a server's job).
     public static func run(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig, intrabar: [BarSeries] = [],
                            depth: [String: [BookSnapshot]] = [:], perp: PerpData = PerpData(),
-                           equityText: EquityText? = nil, columns: ColumnCache? = nil, details: Bool = true) throws -> BacktestResult {
+                           equityText: EquityText? = nil, columns: ColumnCache? = nil, details: Bool = true,
+                           control: RunControl? = nil) throws -> BacktestResult {
         let b = try Backtest(strategy, data: data, config: config, intrabar: intrabar, depth: depth, perp: perp)
         b.equityText = equityText
         b.keepsDetails = details
+        b.control = control
         if let columns, b.series.count == 1 { b.runtime.computeColumns(b.series[0].bars, cache: columns) }
         return try b.run()
     }
@@ -347,7 +351,14 @@ public final class Backtest {
         let instanceOf = series.indices.map { d in dataIndex.firstIndex(of: d) }
         var chart = keepsDetails ? ChartRecorder(series: series, strategy: strategy, instanceOf: instanceOf) : nil
         let signalText = SignalText(strategy, inputs: runtime.inputs)
+        let control = self.control, total = Double(series.map(\.bars.count).reduce(0, +))
+        var steps = 0
         while let now = clock.next(into: &bars) {
+            steps &+= 1
+            if let control, steps & 4095 == 0 {
+                if let reason = control.stopReason { throw RunStopped(reason: reason) }
+                control.progress = Double(rows.reduce(0, +)) / total
+            }
             if quietBars, !trailing, !exchange.hasOpenOrders, bars[0] != nil, case let end = quietEnd(from: rows[0]), end > rows[0] {
                 // This bar and the quiet ones after it (no order can appear in
                 // between): what the full path below does on each, in its order.

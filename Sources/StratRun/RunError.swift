@@ -33,6 +33,8 @@ public enum RunError: Error, CustomStringConvertible, Sendable {
     case invalidPoint(String)
     /// The engine refused the run (e.g. a resolved input out of its range).
     case run(String)
+    /// Its `RunControl` stopped the run (a server's job: cancelled, over its time, shutting down).
+    case stopped(String)
 
     public var code: String {
         switch self {
@@ -47,6 +49,7 @@ public enum RunError: Error, CustomStringConvertible, Sendable {
         case .invalidInput: "invalid-input"
         case .invalidPoint: "invalid-point"
         case .run: "run-error"
+        case .stopped: "stopped"
         }
     }
 
@@ -54,6 +57,7 @@ public enum RunError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .invalidOption(let m), .store(let m), .unknownSeries(let m), .dataQuality(let m), .invalidInput(let m), .invalidPoint(let m), .run(let m):
             m
+        case .stopped(let why): "stopped: \(why)"
         case .unknownOptionKey(let key, let known):
             "unknown option `\(key)`; the options are \(known.joined(separator: ", "))"
         case .strategy(let diagnostics, let file):
@@ -73,6 +77,7 @@ public enum RunError: Error, CustomStringConvertible, Sendable {
         case let e as FetchError: self = .data(DataDefect(message: e.description))
         case let e as StoreError: self = .store(e.description)
         case let e as RuntimeError: self = .run(e.message)
+        case let e as RunStopped: self = .stopped(e.reason)
         case let e as SearchSpace.Error: self = .invalidPoint(e.description)
         case let e as Constraint.Error: self = .invalidPoint(e.description)
         default: self = .run(String(describing: error))
