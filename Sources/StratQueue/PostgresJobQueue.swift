@@ -17,11 +17,12 @@ import PostgresNIO
 /// migrate once.
 public final class PostgresJobQueue: JobQueue {
     public let schema: String
-    let client: PostgresClient
+    /// The connection pool, which the server's own tables share.
+    public let client: PostgresClient
     let runner: Task<Void, Never>
     let options: QueueOptions
     /// The URL without its password, for messages.
-    let place: String
+    public let place: String
     var logger: Logger { quietLogger }
 
     var jobs: String { "\(schema).jobs" }
@@ -145,7 +146,7 @@ public final class PostgresJobQueue: JobQueue {
 
     func storageError(_ error: any Error) -> QueueError { Self.storageError(error, place: place) }
 
-    static func storageError(_ error: any Error, place: String) -> QueueError {
+    public static func storageError(_ error: any Error, place: String) -> QueueError {
         if let e = error as? QueueError { return e }
         if let e = error as? PSQLError {
             // PSQLError's description hides everything; the server's message is what helps.
@@ -374,7 +375,7 @@ public final class PostgresJobQueue: JobQueue {
 }
 
 /// postgres-nio's own messages, errors only: the queue reports its failures as `QueueError`s.
-let quietLogger: Logger = {
+public let quietLogger: Logger = {
     var logger = Logger(label: "strat.queue.postgres")
     logger.logLevel = .error
     return logger

@@ -101,6 +101,11 @@ public final class Child {
 
     public func kill(_ signal: Int32 = SIGKILL) { Glibc.kill(pid, signal) }
 
+    /// What the program has written to stdout so far (a server's "listening on" line).
+    public var outputSoFar: String {
+        String(decoding: FileManager.default.contents(atPath: dir.appendingPathComponent("out").path) ?? Data(), as: UTF8.self)
+    }
+
     /// Waits for the program to end (killing it after `timeout` seconds) and
     /// returns its status and output.
     public func wait(timeout: Double = 300) throws -> Run {
