@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "StratLSP", targets: ["StratLSP"]),
         .library(name: "StratReport", targets: ["StratReport"]),
         .library(name: "StratRun", targets: ["StratRun"]),
+        .library(name: "StratServer", targets: ["StratServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,6 +37,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         .target(name: "StratSyntax"),
@@ -67,6 +72,17 @@ let package = Package(
         // One backtest or sweep from options and data, as the CLI, the REPL and the server run it (typed errors).
         .target(name: "StratRun", dependencies: ["StratBacktest", "StratBatch", "StratData", "StratEngine", "StratIR", "StratMarket",
                                                 "StratRuntime", "StratSema", "StratSyntax"]),
+        // `strat serve` and `strat worker`: the HTTP API (Hummingbird), tokens and limits, workers over StratQueue (Docs/Service.md).
+        .target(name: "StratServer", dependencies: ["StratQueue", "StratRun", "StratReport", "StratBacktest", "StratBatch", "StratData", "StratIR", "StratMarket",
+                                                   "StratRuntime", "StratSyntax",
+                                                   .product(name: "Hummingbird", package: "hummingbird"),
+                                                   .product(name: "Logging", package: "swift-log"),
+                                                   .product(name: "Prometheus", package: "swift-prometheus"),
+                                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                                   .product(name: "GRDB", package: "GRDB.swift"),
+                                                   .product(name: "PostgresNIO", package: "postgres-nio"),
+                                                   .product(name: "Crypto", package: "swift-crypto")],
+                resources: [.embedInCode("openapi.json")]),
         .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
         // Swift 5 mode: readline's state is C globals, which Swift 6 rejects as shared mutable state.
         .target(name: "StratREPL", dependencies: ["CReadline", "StratBacktest", "StratRuntime", "StratIR", "StratSema",
@@ -74,8 +90,10 @@ let package = Package(
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "StratRuntime", dependencies: ["StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket"], swiftSettings: fast),
         .executableTarget(name: "strat", dependencies: [
-            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData", "StratBatch", "StratLSP", "StratReport", "StratRun",
+            "StratSyntax", "StratSema", "StratIR", "StratIndicators", "StratMarket", "StratRuntime", "StratEngine", "StratBacktest", "StratREPL", "StratData", "StratBatch", "StratLSP", "StratReport", "StratRun", "StratServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "StratSyntaxTests", dependencies: ["StratSyntax"]),
         .testTarget(name: "StratSemaTests", dependencies: ["StratSema", "StratIR"]),
@@ -91,6 +109,8 @@ let package = Package(
         .testTarget(name: "StratRunTests", dependencies: ["StratRun", "StratBacktest", "StratBatch", "StratData", "StratMarket", "StratSyntax"]),
         .testTarget(name: "StratLSPTests", dependencies: ["StratLSP", "StratSyntax"]),
         .testTarget(name: "StratCLITests", dependencies: ["strat", "StratTestSupport"]),
+        .testTarget(name: "StratServerTests", dependencies: ["StratServer", "StratTestSupport", "strat",
+                                                            .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .testTarget(name: "StratQueueTests", dependencies: ["StratQueue", "StratQueueWorker", "StratTestSupport",
                                                            .product(name: "GRDB", package: "GRDB.swift"),
                                                            .product(name: "PostgresNIO", package: "postgres-nio")]),

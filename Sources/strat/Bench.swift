@@ -11,7 +11,7 @@ import StratSyntax
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure performance (run on a release build).",
-        subcommands: [CompileBench.self, RuntimeBench.self, BacktestBench.self, BatchBench.self, LSPBench.self])
+        subcommands: [CompileBench.self, RuntimeBench.self, BacktestBench.self, BatchBench.self, LSPBench.self, ServeBench.self])
 
     /// Strategies/sma_cross.strat, built in so the benchmarks run from any
     /// directory (a test keeps the two the same).

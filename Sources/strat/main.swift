@@ -7,7 +7,7 @@ struct Strat: ParsableCommand {
         commandName: "strat",
         abstract: "Write, check and compile trading strategies.",
         version: "0.1.0",
-        subcommands: [Check.self, Fmt.self, AST.self, IR.self, Eval.self, BacktestCommand.self, ReportCommand.self, ExplainCommand.self, TestCommand.self, BatchCommand.self, ReplCommand.self, DataCommand.self, LSPCommand.self, Bench.self]
+        subcommands: [Check.self, Fmt.self, AST.self, IR.self, Eval.self, BacktestCommand.self, ReportCommand.self, ExplainCommand.self, TestCommand.self, BatchCommand.self, ReplCommand.self, DataCommand.self, LSPCommand.self, ServeCommand.self, WorkerCommand.self, TokenCommand.self, Bench.self]
     )
 }
 
