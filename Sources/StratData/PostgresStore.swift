@@ -255,25 +255,31 @@ public final class PostgresStore: SeriesStore {
     // MARK: Bars
 
     public func insert(_ bars: [Bar], flags: [BarFlags], key: SeriesKey, onConflict: ConflictPolicy, examples: Int) throws -> InsertSummary {
-        guard !bars.isEmpty else { return InsertSummary(new: 0, changed: 0, examples: []) }
+        guard let lo = bars.lazy.map(\.time).min(), let hi = bars.lazy.map(\.time).max() else { return InsertSummary(new: 0, changed: 0, examples: []) }
         return try writing { c in
             // One import of a series at a time, so the counts before and after are its own.
             try run(c, "SELECT pg_advisory_xact_lock(hashtext(\("strat bars \(key.source) \(key.market) \(key.symbol) \(key.column)")))")
             let before = try count(c, key)
-            // The incoming bars go to a temporary table in binary arrays, a
-            // chunk per statement; the comparison and the insert run in the server.
+            let columns = "time, open, high, low, close, volume, flags"
+            // Nothing stored in the range and each time once (a first import, a
+            // fetch's new page): straight in, with nothing to compare.
+            let increasing = zip(bars.dropFirst(), bars).allSatisfy { $0.time > $1.time }
+            if increasing, try run(c, "SELECT EXISTS (SELECT 1 FROM bars WHERE \(rowsOf: key) AND time BETWEEN \(lo) AND \(hi))")
+                .first?.decode(Bool.self) == false {
+                for part in Self.parts(bars) {
+                    try run(c, """
+                        INSERT INTO bars (source, market, symbol, interval, \(unescaped: columns))
+                        SELECT \(key.source), \(key.market), \(key.symbol), \(key.column), \(unescaped: columns) FROM \(rowsOf: part, flags: flags)
+                        """)
+                }
+                return InsertSummary(new: bars.count, changed: 0, examples: [])
+            }
+            // Else the bars go to a temporary table; the comparison and the insert run in the server.
             try run(c, """
                 CREATE TEMPORARY TABLE incoming (ord BIGINT, time BIGINT, open FLOAT8, high FLOAT8, low FLOAT8, close FLOAT8,
                     volume FLOAT8, flags BIGINT) ON COMMIT DROP
                 """)
-            for start in stride(from: 0, to: bars.count, by: Self.rowsPerStatement) {
-                let part = bars[start..<min(bars.count, start + Self.rowsPerStatement)]
-                let marks = part.indices.map { $0 < flags.count ? flags[$0].rawValue : 0 }
-                try run(c, """
-                    INSERT INTO incoming SELECT * FROM unnest(\(Array(part.indices)), \(part.map(\.time)), \(part.map(\.open)),
-                        \(part.map(\.high)), \(part.map(\.low)), \(part.map(\.close)), \(part.map(\.volume)), \(marks))
-                    """)
-            }
+            for part in Self.parts(bars) { try run(c, "INSERT INTO incoming SELECT * FROM \(rowsOf: part, flags: flags)") }
             let differ = """
                 b.time = i.time AND (b.open, b.high, b.low, b.close, b.volume) IS DISTINCT FROM (i.open, i.high, i.low, i.close, i.volume)
                 """
@@ -292,22 +298,30 @@ public final class PostgresStore: SeriesStore {
             }
             if onConflict == .reject, changed > 0 { throw ConflictError(path: label, key: key, changed: changed, examples: shown) }
             // Two incoming bars at one time: as SQLite's INSERT OR IGNORE / OR REPLACE, the first is kept or the last stored.
+            // A bar stored already, flags and all, is left alone (writing it again would change nothing).
             let action = onConflict == .keep ? "NOTHING" : """
                 UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
                     volume = excluded.volume, flags = excluded.flags
                 """
             try run(c, """
-                INSERT INTO bars (source, market, symbol, interval, time, open, high, low, close, volume, flags)
-                SELECT DISTINCT ON (time) \(key.source), \(key.market), \(key.symbol), \(key.column), time, open, high, low, close, volume, flags
-                FROM incoming ORDER BY time, ord \(unescaped: onConflict == .keep ? "ASC" : "DESC")
+                INSERT INTO bars (source, market, symbol, interval, \(unescaped: columns))
+                SELECT \(key.source), \(key.market), \(key.symbol), \(key.column), \(unescaped: columns)
+                FROM (SELECT DISTINCT ON (time) * FROM incoming ORDER BY time, ord \(unescaped: onConflict == .keep ? "ASC" : "DESC")) AS i
+                WHERE NOT EXISTS (SELECT 1 FROM bars b WHERE \(rowsOf: key, as: "b") AND b.time = i.time
+                    AND (b.open, b.high, b.low, b.close, b.volume, b.flags) IS NOT DISTINCT FROM (i.open, i.high, i.low, i.close, i.volume, i.flags))
                 ON CONFLICT (source, market, symbol, interval, time) DO \(unescaped: action)
                 """)
             return InsertSummary(new: try count(c, key) - before, changed: changed, examples: shown)
         }
     }
 
-    /// Bars per multi-row statement: eight arrays of this many values each.
-    static let rowsPerStatement = 50_000
+    /// The bars, `rowsPerStatement` at a time.
+    static func parts(_ bars: [Bar]) -> [ArraySlice<Bar>] {
+        stride(from: 0, to: bars.count, by: rowsPerStatement).map { bars[$0..<min(bars.count, $0 + rowsPerStatement)] }
+    }
+
+    /// Bars per multi-row statement.
+    static let rowsPerStatement = 100_000
 
     func count(_ c: PostgresConnection, _ key: SeriesKey) throws -> Int {
         try run(c, """
@@ -316,28 +330,26 @@ public final class PostgresStore: SeriesStore {
     }
 
     public func read(_ key: SeriesKey, from: Int64?, to: Int64?, chunk: Int, withFlags body: ([Bar], [BarFlags]) throws -> Void) throws {
-        // Keyset pagination: each chunk starts after the last time read.
+        // Keyset pagination: each chunk starts after the last time read. A
+        // chunk comes as one row of binary arrays, a column each.
         var lower = from ?? Int64.min, inclusive = true
         let end = to ?? Int64.max
         while true {
-            let rows = try run("""
-                SELECT time, open, high, low, close, volume, flags FROM bars
-                WHERE \(rowsOf: key)
-                AND time \(unescaped: inclusive ? ">=" : ">") \(lower) AND time < \(end) ORDER BY time LIMIT \(chunk)
-                """)
-            if rows.isEmpty { return }
-            var bars: [Bar] = [], marks: [BarFlags] = []
-            bars.reserveCapacity(rows.count)
-            marks.reserveCapacity(rows.count)
-            for r in rows {
-                let (t, o, h, l, c, v, f) = try r.decode((Int64, Double, Double, Double, Double, Double, Int).self)
-                bars.append(Bar(time: t, open: o, high: h, low: l, close: c, volume: v))
-                marks.append(BarFlags(rawValue: f))
-            }
-            try body(bars, marks)
+            let row = try run("""
+                SELECT array_agg(time ORDER BY time), array_agg(open ORDER BY time), array_agg(high ORDER BY time), array_agg(low ORDER BY time),
+                       array_agg(close ORDER BY time), array_agg(volume ORDER BY time), array_agg(flags ORDER BY time)
+                FROM (SELECT * FROM bars WHERE \(rowsOf: key) AND time \(unescaped: inclusive ? ">=" : ">") \(lower) AND time < \(end)
+                      ORDER BY time LIMIT \(chunk)) AS c
+                """).first
+            typealias Times = PackedArray<Int64>
+            typealias Prices = PackedArray<Double>
+            guard let (t, o, h, l, c, v, f) = try row?.decode((Times?, Prices?, Prices?, Prices?, Prices?, Prices?, Times?).self),
+                  let t, let o, let h, let l, let c, let v, let f else { return }
+            let bars = t.values.indices.map { Bar(time: t.values[$0], open: o.values[$0], high: h.values[$0], low: l.values[$0], close: c.values[$0], volume: v.values[$0]) }
+            try body(bars, f.values.map { BarFlags(rawValue: Int($0)) })
             lower = bars.last!.time
             inclusive = false
-            if rows.count < chunk { return }
+            if bars.count < chunk { return }
         }
     }
 
@@ -570,6 +582,22 @@ extension PostgresQuery.StringInterpolation {
         appendInterpolation(key.symbol)
         appendLiteral(" AND \(prefix)interval = ")
         appendInterpolation(key.column)
+    }
+
+    /// `unnest($1, …, $8) AS r(ord, time, open, high, low, close, volume, flags)`:
+    /// bars as rows, each with its index (`ord`), sent as binary arrays.
+    mutating func appendInterpolation(rowsOf bars: ArraySlice<Bar>, flags: [BarFlags]) {
+        appendLiteral("unnest(")
+        appendInterpolation(PackedArray(bars.indices.map(Int64.init)))
+        appendLiteral(", ")
+        appendInterpolation(PackedArray(bars.map(\.time)))
+        for price in [\Bar.open, \.high, \.low, \.close, \.volume] {
+            appendLiteral(", ")
+            appendInterpolation(PackedArray(bars.map { $0[keyPath: price] }))
+        }
+        appendLiteral(", ")
+        appendInterpolation(PackedArray(bars.indices.map { Int64($0 < flags.count ? flags[$0].rawValue : 0) }))
+        appendLiteral(") AS r(ord, time, open, high, low, close, volume, flags)")
     }
 }
 
