@@ -1,6 +1,7 @@
 import Foundation
 @testable import StratData
 import StratMarket
+import StratTestSupport
 import Synchronization
 import Testing
 
@@ -83,6 +84,34 @@ import Testing
         let store = try PostgresStore(url: url, schema: schema)
         #expect(try store.migrations() == PostgresStore.migrations.map(\.id))
         #expect(try store.run("SELECT count(*) FROM store_migrations").first?.decode(Int.self) == 4)
+    }
+
+    /// `strat data fetch --postgres` fills the store as `--db` fills a file: bars, marks, funding, the instrument.
+    @Test func fetchFillsAPostgresStore() async throws {
+        let server = try PerpFetchTests.server()
+        defer { server.stop() }
+        // The CLI uses schema strat: a database of its own here, made and dropped from a scratch store.
+        try await withStore(.postgres) { scratch, _ in
+            let admin = try #require(scratch as? PostgresStore)
+            let url = try Backend.requireURL()
+            let database = "strat_fetch_" + UUID().uuidString.prefix(8).lowercased()
+            try admin.run("CREATE DATABASE \(unescaped: database)")
+            defer { _ = try? admin.run("DROP DATABASE \(unescaped: database) WITH (FORCE)") }
+            var target = try #require(URLComponents(string: url))
+            target.path = "/" + database
+            let args = ["data", "fetch", "--market", "perp", "--symbol", "BTCUSDT", "--interval", "1h", "--from", "2024-01-01",
+                        "--to", "2024-01-03", "--mark", "--funding", "--base-url", server.baseURL]
+            let fetched = try runProgram(stratBinary.path, args + ["--postgres", target.string!])
+            let file = tempDB()
+            let expected = try runProgram(stratBinary.path, args + ["--db", file])
+            #expect(fetched.status == 0 && fetched.stdout == expected.stdout, "\(fetched.stdout)\(fetched.stderr)")
+            let store = try PostgresStore(url: target.string!, readOnly: true)
+            let sqlite = try Store(path: file, readOnly: true)
+            #expect(try store.list() == sqlite.list() && store.list().count == 2)
+            #expect(try store.fundingRates(source: "binance", symbol: "BTCUSDT") == sqlite.fundingRates(source: "binance", symbol: "BTCUSDT"))
+            #expect(try store.instrument(source: "binance", market: "perp", symbol: "BTCUSDT").map { [$0.tick, $0.lot, $0.minNotional] } == [0.1, 0.001, 5])
+            #expect(try store.fetchHistory(SeriesKey(source: "binance", market: "perp", symbol: "BTCUSDT", interval: 3600)).map(\.status) == ["done"])
+        }
     }
 
     /// A connection the server ends is made again by the next call.
