@@ -66,6 +66,10 @@ public final class PostgresStore: SeriesStore {
 
     /// The connection (made again if the server dropped it), for one call at a time.
     func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        // Waiting there would wait for the very thread that waits.
+        guard MultiThreadedEventLoopGroup.currentEventLoop == nil else {
+            throw StoreError(description: "\(label): called on a NIO event loop, where a synchronous store cannot wait; call it from another thread")
+        }
         lock.lock()
         defer { lock.unlock() }
         let c: PostgresConnection

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 @testable import StratData
 import StratMarket
 import StratTestSupport
@@ -111,6 +112,15 @@ import Testing
             #expect(try store.fundingRates(source: "binance", symbol: "BTCUSDT") == sqlite.fundingRates(source: "binance", symbol: "BTCUSDT"))
             #expect(try store.instrument(source: "binance", market: "perp", symbol: "BTCUSDT").map { [$0.tick, $0.lot, $0.minNotional] } == [0.1, 0.001, 5])
             #expect(try store.fetchHistory(SeriesKey(source: "binance", market: "perp", symbol: "BTCUSDT", interval: 3600)).map(\.status) == ["done"])
+        }
+    }
+
+    /// Called on an event loop, where waiting would wait for itself: an error in words, not a hang or a crash.
+    @Test func onAnEventLoopItSaysSoInsteadOfWaiting() async throws {
+        try await withStore(.postgres) { store, _ in
+            let result = try await MultiThreadedEventLoopGroup.singleton.any().submit { Result { try store.migrations() } }.get()
+            #expect(throws: StoreError.self) { try result.get() }
+            #expect(try store.migrations().count == 4)
         }
     }
 
