@@ -9,10 +9,10 @@ import StratData
 /// different engine, strategy, data file or option is a different key, so a
 /// stored result is only ever returned for a run that would give it again.
 public struct ResultCache {
-    let store: Store
+    let store: any SeriesStore
     let prefix: String
 
-    public init(store: Store, engineVersion: String = Provenance.engineVersion, irHash: String, dataHashes: [String]) {
+    public init(store: any SeriesStore, engineVersion: String = Provenance.engineVersion, irHash: String, dataHashes: [String]) {
         self.store = store
         prefix = "engine \(engineVersion)\nir \(irHash)\n" + dataHashes.map { "data \($0)\n" }.joined()
     }

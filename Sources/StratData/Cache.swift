@@ -59,15 +59,15 @@ public final class BarCache: @unchecked Sendable {
     public var count: Int { lock.lock(); defer { lock.unlock() }; return entries.count }
 }
 
-/// Reads bars through the tiers: memory, then SQLite, then the exchange (for
+/// Reads bars through the tiers: memory, then the store, then the exchange (for
 /// what the store lacks). A range that reaches the still-open most recent bar is
 /// stale by nature: it is read again every time and never cached.
 public final class TieredBars: Sendable {
     public let cache: BarCache
-    public let store: Store
+    public let store: any SeriesStore
     let remote: BinanceClient?
 
-    public init(store: Store, cache: BarCache = BarCache(), remote: BinanceClient? = nil) {
+    public init(store: any SeriesStore, cache: BarCache = BarCache(), remote: BinanceClient? = nil) {
         self.store = store
         self.cache = cache
         self.remote = remote

@@ -18,7 +18,7 @@ public struct FetchSummary: Sendable {
 public enum Fetcher {
     /// `progress(done, total)` in bars. A mark-price key (`key.markKey`) fetches
     /// the perpetual's mark-price klines into their own series.
-    public static func fetch(_ client: BinanceClient, into store: Store, key: SeriesKey, from: Int64, to: Int64,
+    public static func fetch(_ client: BinanceClient, into store: any SeriesStore, key: SeriesKey, from: Int64, to: Int64,
                              policy: ValidationPolicy = Fetcher.defaultPolicy,
                              progress: (Int, Int) -> Void = { _, _ in }) async throws -> FetchSummary {
         let length = key.length

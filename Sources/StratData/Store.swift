@@ -2,123 +2,6 @@ import Foundation
 import GRDB
 import StratMarket
 
-/// Which series: where it came from, spot or perp, the symbol and the bar length.
-public struct SeriesKey: Hashable, Sendable, Codable {
-    public var source: String
-    public var market: String
-    public var symbol: String
-    /// The bar length: whole seconds, or calendar months.
-    public var length: BarLength
-
-    public init(source: String = "csv", market: String = "spot", symbol: String, length: BarLength) {
-        self.source = source
-        self.market = market
-        self.symbol = symbol
-        self.length = length
-    }
-
-    /// A series of fixed bars of `interval` seconds.
-    public init(source: String = "csv", market: String = "spot", symbol: String, interval: Int64) {
-        self.init(source: source, market: market, symbol: symbol, length: .milliseconds(interval * 1000))
-    }
-
-    /// The `interval` column: seconds for a fixed length, −n for n calendar
-    /// months (a month has no length in seconds; stores made before months
-    /// existed hold only positive values, so they read unchanged).
-    public var column: Int64 {
-        switch length {
-        case .milliseconds(let ms): ms / 1000
-        case .months(let n): -Int64(n)
-        }
-    }
-
-    /// A perpetual's mark-price bars are a series of their own beside its
-    /// traded bars: the same source, symbol and length, in market `perp-mark`.
-    public var markKey: SeriesKey { SeriesKey(source: source, market: market + Self.markSuffix, symbol: symbol, length: length) }
-
-    /// Mark-price series (market `perp-mark`) stand beside traded ones; a read
-    /// that leaves the market out never means them.
-    public var isMark: Bool { market.hasSuffix(Self.markSuffix) }
-
-    public static let markSuffix = "-mark"
-
-    /// The bar length an `interval` column holds.
-    public static func length(column: Int64) -> BarLength {
-        column < 0 ? .months(Int(-column)) : .milliseconds(column * 1000)
-    }
-}
-
-/// What `strat data list` shows for one stored series.
-public struct SeriesSummary: Sendable, Equatable {
-    public var key: SeriesKey
-    public var rows: Int
-    public var first: Int64
-    public var last: Int64
-    public var score: Double?
-}
-
-public struct StoreError: Error, CustomStringConvertible {
-    public var description: String
-    public init(description: String) { self.description = description }
-}
-
-/// A symbol's leverage brackets as stored: the table in force from its
-/// `validFrom`, its liquidation fee rate when known, and where it came from.
-public struct StoredBrackets: Sendable, Equatable {
-    public var source: String
-    public var symbol: String
-    public var table: BracketTable
-    public var liquidationFee: Double?
-    /// The file it was imported from.
-    public var origin: String
-    public var importedAt: Int64
-}
-
-/// What an import does with a bar whose time is stored with other prices.
-public enum ConflictPolicy: String, Sendable, CaseIterable {
-    /// Keep the stored bar; store only the new times.
-    case keep
-    /// Store the incoming bar in its place.
-    case replace
-    /// Store nothing, naming the changed bars.
-    case reject
-}
-
-/// A stored bar and the one an import brought for the same time.
-public struct BarChange: Sendable, Equatable {
-    public var stored: Bar
-    public var incoming: Bar
-}
-
-/// What an import stored: new times, and bars that differed from the stored ones.
-public struct InsertSummary: Sendable, Equatable {
-    public var new: Int
-    public var changed: Int
-    /// The first few changed bars, in time order.
-    public var examples: [BarChange]
-
-    public init(new: Int, changed: Int, examples: [BarChange]) {
-        self.new = new
-        self.changed = changed
-        self.examples = examples
-    }
-}
-
-/// Under `ConflictPolicy.reject`: the incoming bars differ from stored ones; nothing was stored.
-public struct ConflictError: Error, CustomStringConvertible {
-    public var path: String
-    public var key: SeriesKey
-    public var changed: Int
-    public var examples: [BarChange]
-    public var description: String {
-        func bar(_ b: Bar) -> String { "\(b.open) \(b.high) \(b.low) \(b.close) \(b.volume)" }
-        return "\(changed) bar\(changed == 1 ? "" : "s") of \(key.symbol) differ\(changed == 1 ? "s" : "") from the \(changed == 1 ? "one" : "ones") stored in \(path); nothing imported"
-            + examples.map { "\n  \(UTCTime.format($0.stored.time)): stored \(bar($0.stored)), imported \(bar($0.incoming)) (open high low close volume)" }.joined()
-            + (changed > examples.count ? "\n  … and \(changed - examples.count) more" : "")
-            + "\n(choose --on-conflict keep to store only the new bars, or --on-conflict replace to overwrite the stored ones)"
-    }
-}
-
 /// The market-data store: SQLite through GRDB, in WAL mode, its schema made by
 /// append-only migrations. Bars are keyed by (source, market, symbol, interval,
 /// open time) and read back in time order, in chunks.
@@ -127,8 +10,9 @@ public struct ConflictError: Error, CustomStringConvertible {
 /// and reads a store on read-only media or with read-only permissions. Writers
 /// wait up to `busyTimeout` for one another (two imports at once both succeed);
 /// every SQLite error comes out as a `StoreError` naming the file.
-public final class Store: Sendable {
+public final class Store: SeriesStore {
     public let path: String
+    public var label: String { path }
     public let readOnly: Bool
     let db: DatabasePool
 
@@ -293,12 +177,10 @@ public final class Store: Sendable {
         return m
     }
 
-    /// The schema version: the migrations applied.
     public func migrations() throws -> [String] {
         try reading { try Self.migrator.appliedMigrations($0) }
     }
 
-    /// Cached batch results of the keys that have one.
     public func cachedResults(_ keys: [String]) throws -> [String: Data] {
         try reading { db in
             var out: [String: Data] = [:]
@@ -312,7 +194,6 @@ public final class Store: Sendable {
         }
     }
 
-    /// Keeps batch results (one transaction; a key already stored is replaced).
     public func cacheResults(_ items: [(key: String, result: Data)], engineVersion: String, at now: Int64) throws {
         guard !items.isEmpty else { return }
         try writing { db in
@@ -323,16 +204,6 @@ public final class Store: Sendable {
         }
     }
 
-    /// Stores bars (a bar already stored at the same time is replaced); returns
-    /// how many rows were new.
-    @discardableResult
-    public func insert(_ bars: [Bar], flags: [BarFlags] = [], key: SeriesKey) throws -> Int {
-        try insert(bars, flags: flags, key: key, onConflict: .replace).new
-    }
-
-    /// Stores bars, comparing each with a bar already stored at its time: equal
-    /// ones are no conflict; changed ones are kept, replaced or (reject) make the
-    /// whole insert fail with a `ConflictError`, in one transaction either way.
     public func insert(_ bars: [Bar], flags: [BarFlags] = [], key: SeriesKey, onConflict: ConflictPolicy,
                        examples: Int = 5) throws -> InsertSummary {
         guard let lo = bars.lazy.map(\.time).min(), let hi = bars.lazy.map(\.time).max() else { return InsertSummary(new: 0, changed: 0, examples: []) }
@@ -378,15 +249,7 @@ public final class Store: Sendable {
         }
     }
 
-    /// Reads bars in time order, `chunk` at a time (memory stays bounded for any
-    /// size of series). `from` inclusive, `to` exclusive, in ms.
-    public func read(_ key: SeriesKey, from: Int64? = nil, to: Int64? = nil, chunk: Int = 100_000,
-                     _ body: ([Bar]) throws -> Void) throws {
-        try read(key, from: from, to: to, chunk: chunk, withFlags: { bars, _ in try body(bars) })
-    }
-
-    /// `read`, with each bar's flags.
-    public func read(_ key: SeriesKey, from: Int64? = nil, to: Int64? = nil, chunk: Int = 100_000,
+    public func read(_ key: SeriesKey, from: Int64? = nil, to: Int64? = nil, chunk: Int = Store.readChunk,
                      withFlags body: ([Bar], [BarFlags]) throws -> Void) throws {
         // Keyset pagination: each chunk starts after the last time read.
         var lower = from ?? Int64.min, inclusive = true
@@ -408,8 +271,6 @@ public final class Store: Sendable {
         }
     }
 
-    /// How many stored bars of a series carry any of `flags`, and the first
-    /// `limit` of their times.
     public func flagged(_ key: SeriesKey, _ flags: BarFlags, limit: Int = 3) throws -> (count: Int, first: [Int64]) {
         try reading { db in
             let args: StatementArguments = [key.source, key.market, key.symbol, key.column, flags.rawValue]
@@ -421,13 +282,6 @@ public final class Store: Sendable {
                 """, arguments: args + [limit])
             return (count, first)
         }
-    }
-
-    /// All the bars of a series in a range, at once.
-    public func bars(_ key: SeriesKey, from: Int64? = nil, to: Int64? = nil) throws -> [Bar] {
-        var out: [Bar] = []
-        try read(key, from: from, to: to) { out += $0 }
-        return out
     }
 
     public func flags(_ key: SeriesKey) throws -> [BarFlags] {
@@ -455,7 +309,6 @@ public final class Store: Sendable {
         }
     }
 
-    /// Open times stored for a series in [from, to).
     public func times(_ key: SeriesKey, from: Int64, to: Int64) throws -> Set<Int64> {
         try reading { db in
             Set(try Int64.fetchAll(db, sql: """
@@ -464,7 +317,6 @@ public final class Store: Sendable {
         }
     }
 
-    /// Records a fetch as it starts; returns its id for `finishFetch`.
     public func startFetch(_ key: SeriesKey, from: Int64, to: Int64, at now: Int64) throws -> Int64 {
         try writing { db in
             try db.execute(sql: """
@@ -481,7 +333,6 @@ public final class Store: Sendable {
         }
     }
 
-    /// The fetches recorded for a series, oldest first: (status, rows).
     public func fetchHistory(_ key: SeriesKey) throws -> [(status: String, rows: Int)] {
         try reading { db in
             try Row.fetchAll(db, sql: """
@@ -490,12 +341,6 @@ public final class Store: Sendable {
         }
     }
 
-    public func insertFunding(_ rates: [(time: Int64, rate: Double)], source: String, symbol: String) throws {
-        try insertFunding(rates.map { FundingRate(time: $0.time, rate: $0.rate) }, source: source, symbol: symbol)
-    }
-
-    /// Stores funding rates (a rate already stored at the same time is
-    /// replaced), with the mark price of each payment when known.
     public func insertFunding(_ rates: [FundingRate], source: String, symbol: String) throws {
         try writing { db in
             let st = try db.makeStatement(sql: "INSERT OR REPLACE INTO funding (source, symbol, time, rate, mark) VALUES (?, ?, ?, ?, ?)")
@@ -503,11 +348,6 @@ public final class Store: Sendable {
         }
     }
 
-    public func funding(source: String, symbol: String) throws -> [(time: Int64, rate: Double)] {
-        try fundingRates(source: source, symbol: symbol).map { ($0.time, $0.rate) }
-    }
-
-    /// The funding rates of a symbol in time order, `from` inclusive, `to` exclusive (ms).
     public func fundingRates(source: String, symbol: String, from: Int64? = nil, to: Int64? = nil) throws -> [FundingRate] {
         try reading { db in
             try Row.fetchAll(db, sql: "SELECT time, rate, mark FROM funding WHERE source = ? AND symbol = ? AND time >= ? AND time < ? ORDER BY time",
@@ -517,9 +357,6 @@ public final class Store: Sendable {
 
     // MARK: Leverage brackets
 
-    /// Stores each entry's brackets as the table in force from `validFrom` (ms)
-    /// on; a table already stored for that symbol, source and date is replaced
-    /// (its brackets too). One transaction. Returns the symbols whose table replaced one.
     @discardableResult
     public func insertBrackets(_ entries: [BracketFile.Entry], validFrom: Int64, source: String, origin: String, at now: Int64) throws -> [String] {
         try writing { db in
@@ -547,8 +384,6 @@ public final class Store: Sendable {
         }
     }
 
-    /// The stored bracket tables (with their liquidation fee rates) of one
-    /// symbol, or of every symbol; by symbol, source, then valid-from.
     public func bracketTables(symbol: String? = nil) throws -> [StoredBrackets] {
         try reading { db in
             let tables = try Row.fetchAll(db, sql: """
@@ -596,9 +431,6 @@ public final class Store: Sendable {
         }
     }
 
-    /// The stored series of `symbol` at `length`, in any market (but not a
-    /// mark-price one) and from any source unless given: what a read means when
-    /// it leaves them out.
     public func series(symbol: String, length: BarLength, market: String? = nil, source: String? = nil) throws -> [SeriesKey] {
         let column = SeriesKey(symbol: symbol, length: length).column
         return try reading { db in
@@ -608,9 +440,7 @@ public final class Store: Sendable {
         }.filter { (market == nil ? !$0.isMark : $0.market == market) && (source == nil || $0.source == source) }
     }
 
-    /// Every stored series with its range, row count and latest quality score.
-    /// By symbol, then bar length (months, stored negative, by their average
-    /// length: after days and weeks).
+    /// Months, stored negative, sort by their average length.
     public func list() throws -> [SeriesSummary] {
         try reading { db in
             try Row.fetchAll(db, sql: """

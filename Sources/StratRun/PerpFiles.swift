@@ -59,7 +59,7 @@ extension Preparer {
     /// perp data), brackets and the liquidation fee rate (`PerpInputs`). One
     /// note per symbol says where each came from.
     func perpData(_ s: IRStrategy, series: [BarSeries], files: PerpFiles, renamed: [String: String],
-                  storedKeys: [String: (key: SeriesKey, finer: SeriesKey?)], store: Store?) throws -> PerpData {
+                  storedKeys: [String: (key: SeriesKey, finer: SeriesKey?)], store: (any SeriesStore)?) throws -> PerpData {
         var perp = PerpData()
         guard s.market.kind == .perp else { return perp }
         let symbols = series.map(\.symbol)
@@ -75,7 +75,7 @@ extension Preparer {
         var fundingFiles: [String: (path: String, rates: [FundingRate])] = [:]
         for f in files.funding { fundingFiles[try final(f.symbol, "--funding")] = (f.path, f.rates) }
         // Stored brackets come from the store the data is read from, or --db.
-        let bracketStore = try store ?? storePath.map { try Store(path: $0, readOnly: true) }
+        let bracketStore = try store ?? self.store?.open(readOnly: true)
         for one in series {
             let symbol = one.symbol
             guard let first = one.bars.first, let last = one.bars.last else { continue }
@@ -93,7 +93,7 @@ extension Preparer {
                 } else {
                     marks = try store.bars(k.key.markKey, from: first.time, to: last.time + 1)
                 }
-                let aligned = try alignMarks(marks, one.bars, "\(store.path)#\(k.key.markKey.market)")
+                let aligned = try alignMarks(marks, one.bars, "\(store.label)#\(k.key.markKey.market)")
                 if !aligned.marks.isEmpty {
                     perp.marks[symbol] = aligned.marks
                     said.append("mark prices from the store (\(aligned.marks.count) bars\(missing(aligned.missing)))")

@@ -31,15 +31,15 @@ public struct PreparedRun: @unchecked Sendable {
 
     /// Compiles the strategy, reads and checks every input, and builds the
     /// configuration; the data's hashes are computed on another core meanwhile.
-    /// `storePath`: the store for stored data (nil: `Store.defaultPath`) and,
+    /// `store`: the store for stored data (nil: `StoreLocation.standard`) and,
     /// when given, for leverage brackets. `report`: warnings and notes on the way.
-    public static func prepare(source: SourceFile, data: [DataInput], options: BacktestOptions, storePath: String? = nil,
+    public static func prepare(source: SourceFile, data: [DataInput], options: BacktestOptions, store: StoreLocation? = nil,
                                report: (RunMessage) -> Void = { _ in }) throws(RunError) -> PreparedRun {
         let result = Compiler.compile(source)
         guard let ir = result.ir else { throw .strategy(result.diagnostics, source) }
         if !result.diagnostics.isEmpty { report(.diagnostics(result.diagnostics, source)) }
         return try withoutActuallyEscaping(report) { report throws(RunError) in
-            let preparer = Preparer(options: options, file: source.name, storePath: storePath, report: report)
+            let preparer = Preparer(options: options, file: source.name, store: store, report: report)
             return try RunError.typed { try preparer.prepare(ir, source: source, data: data) }
         }
     }

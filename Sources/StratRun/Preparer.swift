@@ -13,7 +13,7 @@ struct Preparer {
     let options: BacktestOptions
     /// The strategy's file, as messages name it.
     let file: String
-    let storePath: String?
+    let store: StoreLocation?
     let report: (RunMessage) -> Void
 
     func prepare(_ ir: IRProgram, source: SourceFile, data: [DataInput]) throws -> PreparedRun {
@@ -39,7 +39,7 @@ struct Preparer {
                     if options.tickSize != nil { rules.tickSize = nil }
                     config.execution.instruments[symbol] = rules
                 }
-                provenanceData.append(.init(symbol: symbol, path: "\(stored!.path)#db" + (spec.isEmpty ? "" : ":\(spec)"), sha256: "", rows: bars.bars.count))
+                provenanceData.append(.init(symbol: symbol, path: "\(stored!.label)#db" + (spec.isEmpty ? "" : ":\(spec)"), sha256: "", rows: bars.bars.count))
                 files.append(bytes)
             case .file(let symbol, let path):
                 let bytes = try BarCSV.load(path: path)
@@ -90,13 +90,13 @@ struct Preparer {
                            depth: books, perp: perp, data: provenanceData, hashes: hashing)
     }
 
-    func openStore() throws -> Store {
-        try Store(path: storePath ?? Store.defaultPath, readOnly: true)
+    func openStore() throws -> any SeriesStore {
+        try (store ?? .standard).open(readOnly: true)
     }
 
     /// `*=db:INTERVAL[:MARKET[:SOURCE]]`: every symbol stored at that interval (the
     /// candidates of a dynamic universe, delisted ones included).
-    func expandStored(_ inputs: [DataInput], _ store: Store?) throws -> [DataInput] {
+    func expandStored(_ inputs: [DataInput], _ store: (any SeriesStore)?) throws -> [DataInput] {
         try inputs.flatMap { input -> [DataInput] in
             guard case .allStored(let spec) = input else { return [input] }
             let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -120,7 +120,7 @@ struct Preparer {
     /// for the provenance are the bars as stored. The instrument's trading rules
     /// come along when stored (`strat data fetch` keeps Binance's tick, lot and
     /// minimum notional).
-    func fromStore(_ store: Store, symbol: String, spec: String, timeframe: BarLength?) throws
+    func fromStore(_ store: any SeriesStore, symbol: String, spec: String, timeframe: BarLength?) throws
         -> (BarSeries, Data, InstrumentRules?, (key: SeriesKey, finer: SeriesKey?)) {
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let first = parts.first.flatMap { $0.isEmpty ? nil : $0 }
@@ -180,7 +180,7 @@ struct Preparer {
 /// The one stored series of `symbol` at `length` matching the market and
 /// source given (nil: any); nil when none is stored; an error naming them all
 /// when several are.
-public func storedSeries(_ store: Store, symbol: String, length: BarLength, market: String?, source: String?, choose: String) throws -> SeriesKey? {
+public func storedSeries(_ store: any SeriesStore, symbol: String, length: BarLength, market: String?, source: String?, choose: String) throws -> SeriesKey? {
     if let market, let source { return SeriesKey(source: source, market: market, symbol: symbol, length: length) }
     return try oneSeries(store.series(symbol: symbol, length: length, market: market, source: source),
                          symbol: symbol, label: length.description, choose: choose)

@@ -86,12 +86,12 @@ public struct Jobs: Sendable {
     public static let defaultPointsPerJob = 50
 
     /// The market-data store stored series are read from.
-    public var storePath: String
+    public var store: StoreLocation
     /// Where `strategy_file` names are looked up (nil: only source text is taken).
     public var strategies: String?
 
-    public init(storePath: String, strategies: String?) {
-        self.storePath = storePath
+    public init(store: StoreLocation, strategies: String?) {
+        self.store = store
         self.strategies = strategies
     }
 
@@ -161,14 +161,14 @@ public struct Jobs: Sendable {
     func prepare(_ p: JobPayload, limits: TokenLimits) throws -> PreparedRun {
         let options = try problem { try BacktestOptions.decode(Self.encode(p.options)) }
         try problem { try options.validate() }
-        if p.data.contains(where: { $0.csv == nil }), !FileManager.default.fileExists(atPath: storePath) {
+        if p.data.contains(where: { $0.csv == nil }), case .sqlite(let path) = store, !FileManager.default.fileExists(atPath: path) {
             throw Problem(.notFound, "unknown-series", "No such stored series", detail: "no series are stored on this server (its store is empty); send the bars as `csv`", field: "/data")
         }
         let inputs: [DataInput] = p.data.map { d in
             if let csv = d.csv { return .csv(symbol: d.symbol, name: "\(d.symbol).csv", bytes: Data(csv.utf8)) }
             return .stored(symbol: d.symbol, spec: [d.interval, d.market, d.source].compactMap { $0 }.joined(separator: ":"))
         }
-        let prepared = try problem { try PreparedRun.prepare(source: SourceFile(name: p.file, text: p.strategy), data: inputs, options: options, storePath: storePath) }
+        let prepared = try problem { try PreparedRun.prepare(source: SourceFile(name: p.file, text: p.strategy), data: inputs, options: options, store: store) }
         let bars = prepared.series.reduce(0) { $0 + $1.bars.count }
         guard bars <= limits.maxBarsPerJob else {
             throw Problem.tooLarge("too-many-bars", "the data has \(bars) bars; this token may run at most \(limits.maxBarsPerJob) in a job", field: "/data")
@@ -251,9 +251,9 @@ public struct Jobs: Sendable {
     }
 
     func series() throws -> Data {
-        guard FileManager.default.fileExists(atPath: storePath) else { return Data(#"{"series":[]}"#.utf8) }
+        if case .sqlite(let path) = store, !FileManager.default.fileExists(atPath: path) { return Data(#"{"series":[]}"#.utf8) }
         let list: [SeriesSummary]
-        do { list = try Store(path: storePath, readOnly: true).list() } catch let e as StoreError {
+        do { list = try store.open(readOnly: true).list() } catch let e as StoreError {
             throw Problem.unprocessable("store-error", "The store cannot be read", e.description)
         }
         let rows = list.map { s -> String in

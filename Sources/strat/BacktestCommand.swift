@@ -76,8 +76,8 @@ struct RunOptions: ParsableArguments {
     @Option(help: "SYMBOL=FILE.csv (repeatable); FILE.csv alone takes its file name as the symbol; SYMBOL=db:INTERVAL[:MARKET[:SOURCE]] reads the store; *=db:INTERVAL takes every stored symbol.")
     var data: [String]
 
-    @Option(help: "The SQLite store for db: data (default: $STRAT_DB or ~/.strat/strat.db).")
-    var db: String?
+    /// The store for db: data: --db FILE, --postgres URL (or $STRAT_POSTGRES).
+    @OptionGroup var store: StoreOptions
 
     @Option(name: .customLong("min-quality"), parsing: .unconditional, help: "Warn when stored data scores below this (0–100).")
     var minQuality = 80.0
@@ -206,7 +206,7 @@ struct RunOptions: ParsableArguments {
     func prepare() throws -> PreparedRun {
         let source = try readSource(strategy)
         do {
-            return try PreparedRun.prepare(source: source, data: data.map(DataInput.parse), options: backtest, storePath: db, report: printMessage)
+            return try PreparedRun.prepare(source: source, data: data.map(DataInput.parse), options: backtest, store: store.location, report: printMessage)
         } catch .strategy(let diagnostics, let file) {
             renderDiagnostics(diagnostics, file)
             throw ExitCode(1)
@@ -223,7 +223,7 @@ struct RunOptions: ParsableArguments {
             default: readsStore = true
             }
         }
-        if readsStore { files.append(("the store", db ?? Store.defaultPath)) }
+        if readsStore, let file = store.file { files.append(("the store", file)) }
         let what = ["intrabar": "an --intrabar file", "depth": "a --depth file", "mark": "a --mark file", "funding": "a --funding file",
                     "brackets": "the --brackets file", "holidays": "the --holidays file"]
         files += backtest.filePaths.map { (what[$0.option] ?? $0.option, $0.path) }

@@ -173,7 +173,7 @@ struct BatchCommand: ParsableCommand {
     /// warning) when the store cannot be opened for writing.
     func openCache(_ prepared: PreparedRun) -> ResultCache? {
         do {
-            return ResultCache(store: try openStore(options.db), irHash: prepared.strategy.hash, dataHashes: prepared.hashes.value)
+            return ResultCache(store: try options.store.open(), irHash: prepared.strategy.hash, dataHashes: prepared.hashes.value)
         } catch {
             writeStderr("strat: warning: no result cache (\(error)); every point runs (--no-cache says so quietly)\n")
             return nil

@@ -8,8 +8,11 @@ import StratSema
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Store, validate, inspect and export market data (SQLite).",
-        discussion: "The store is ~/.strat/strat.db unless --db PATH or $STRAT_DB says otherwise.",
+        abstract: "Store, validate, inspect and export market data (SQLite or PostgreSQL).",
+        discussion: """
+            The store is ~/.strat/strat.db unless --db PATH or $STRAT_DB says otherwise, \
+            or a PostgreSQL database with --postgres URL or $STRAT_POSTGRES (schema strat).
+            """,
         subcommands: [DataImport.self, DataFetch.self, DataExport.self, DataList.self, DataQuality.self, DataActions.self, DataBrackets.self])
 }
 
@@ -18,11 +21,40 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "The SQLite file (default: $STRAT_DB or ~/.strat/strat.db).")
     var db: String?
 
+    @Option(help: ArgumentHelp("A PostgreSQL store instead (default: $STRAT_POSTGRES when --db is not given).",
+                               valueName: "postgres://user[:password]@host[:port]/database"))
+    var postgres: String?
+
+    func validate() throws {
+        if db != nil && postgres != nil { throw ValidationError("--db and --postgres name two stores; give one") }
+    }
+
+    /// The PostgreSQL URL meant, if any.
+    var postgresURL: String? {
+        postgres ?? (db == nil ? ProcessInfo.processInfo.environment["STRAT_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 } : nil)
+    }
+
     /// A command that only reads opens the store read-only: it creates nothing
     /// and works on a store it may not write.
-    func open(readOnly: Bool = false) throws -> Store {
-        try openStore(db, readOnly: readOnly)
+    func open(readOnly: Bool = false) throws -> any SeriesStore {
+        guard let url = postgresURL else { return try openStore(db, readOnly: readOnly) }
+        do { return try PostgresStore(url: url, readOnly: readOnly) } catch let e as StoreError {
+            throw UsageError(description: e.description)
+        }
     }
+
+    /// The store meant, to open elsewhere (the library's runs).
+    var location: StoreLocation {
+        postgresURL.map { .postgres(url: $0) } ?? .sqlite(path: db ?? Store.defaultPath)
+    }
+
+    /// The store file the command reads, when it is one (for the checks that an output does not overwrite it).
+    var file: String? { postgresURL == nil ? db ?? Store.defaultPath : nil }
+}
+
+extension SeriesStore {
+    /// The store in messages: its file, or its server and database.
+    var path: String { label }
 }
 
 /// How the checks judge a series (import and quality share them).
@@ -82,7 +114,7 @@ struct SeriesOptions: ParsableArguments {
 
     /// The series to read: with the market or source left out, the one stored
     /// series that matches (several: an error listing them).
-    func resolve(in store: Store) throws -> SeriesKey {
+    func resolve(in store: any SeriesStore) throws -> SeriesKey {
         let key = try key()
         return try storedSeries(store, symbol: symbol, length: key.length, market: market, source: source,
                                 choose: "choose one with --market and --source") ?? key
@@ -176,7 +208,7 @@ struct DataImport: ParsableCommand {
             }
             try db.saveQuality(checked.report, key: key, at: Int64(Date().timeIntervalSince1970 * 1000))
             let changed = added.changed == 0 ? "" : ", \(added.changed) changed: " + (onConflict == .keep ? "the stored bars kept" : "replaced")
-            print("imported \(checked.bars.count) bars of \(key.symbol) \(key.length) (\(added.new) new\(changed)) into \(db.path)")
+            print("imported \(checked.bars.count) bars of \(key.symbol) \(key.length) (\(added.new) new\(changed)) into \(db.label)")
             print(checked.report.text(title: "\(key.symbol) \(key.length)"), terminator: "")
         }
     }
@@ -208,7 +240,7 @@ struct DataExport: ParsableCommand {
 
     func run() throws {
         try withUsageErrors {
-            try checkOutputs([("--out", out)], inputs: [("the store", store.db ?? Store.defaultPath)])
+            try checkOutputs([("--out", out)], inputs: store.file.map { [("the store", $0)] } ?? [])
             let db = try store.open(readOnly: true)
             let key = try series.resolve(in: db)
             var text: [UInt8] = Array("time,open,high,low,close,volume\(flags ? ",flags" : "")\n".utf8)
@@ -277,16 +309,15 @@ struct DataQuality: ParsableCommand {
     func run() throws {
         try withUsageErrors {
             // The report is saved with the series when the store can be written.
-            let path = store.db ?? Store.defaultPath
-            let db = try store.open(readOnly: !FileManager.default.isWritableFile(atPath: path))
+            let db = try store.open(readOnly: store.file.map { !FileManager.default.isWritableFile(atPath: $0) } ?? false)
             let key = try series.resolve(in: db)
             let bars = try db.bars(key)
             guard !bars.isEmpty else { throw UsageError(description: "no bars stored for \(key.symbol) \(series.interval)\(series.market == nil && series.source == nil ? "" : " (\(key.market), \(key.source))"); see `strat data list`") }
             var policy = ValidationPolicy()
             for p in [\ValidationPolicy.integrity, \.duplicates, \.order, \.gaps, \.outliers, \.spacing] { policy[keyPath: p] = .flag }
             checks.apply(to: &policy)
-            let report = try Validator.validate(bars, length: key.length, policy: policy, file: db.path, lineOf: { _ in nil }).report
-            if db.readOnly { writeStderr("strat: note: \(db.path) is read-only; the report is not saved\n") } else {
+            let report = try Validator.validate(bars, length: key.length, policy: policy, file: db.label, lineOf: { _ in nil }).report
+            if db.readOnly { writeStderr("strat: note: \(db.label) is read-only; the report is not saved\n") } else {
                 try db.saveQuality(report, key: key, at: Int64(Date().timeIntervalSince1970 * 1000))
             }
             print(report.text(title: "\(key.symbol) \(key.length) (\(key.market), \(key.source))"), terminator: "")

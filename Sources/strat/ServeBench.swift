@@ -49,7 +49,7 @@ struct ServeBench: ParsableCommand {
             var limits = TokenLimits()
             (limits.requestsPerMinute, limits.concurrentJobs) = (Int(Int32.max), Int(Int32.max))
             _ = try await place.open().store.createToken(name: "bench", hash: Tokens.hash(secret), limits: limits)
-            var server = Server(place: place, jobs: Jobs(storePath: dir + "/strat.db", strategies: nil), logger: quiet)
+            var server = Server(place: place, jobs: Jobs(store: .sqlite(path: dir + "/strat.db"), strategies: nil), logger: quiet)
             (server.port, server.workers) = (0, 0)
             let port = AsyncStream<Int>.makeStream()
             let serving = Task { [server] in try await server.run { port.continuation.yield($0) } }

@@ -16,7 +16,7 @@ struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("postgres-schema"), help: "The PostgreSQL schema of the queue's tables.")
     var postgresSchema = "strat"
 
-    @Option(help: "The market-data store stored series are read from (default: $STRAT_DB or ~/.strat/strat.db).")
+    @Option(help: "The SQLite market-data store stored series are read from (default: with --postgres, the same PostgreSQL database; else $STRAT_DB or ~/.strat/strat.db).")
     var db: String?
 
     @Option(help: "A directory of .strat files that submissions may name (`strategy_file`).")
@@ -30,7 +30,10 @@ struct ServiceOptions: ParsableArguments {
         postgres.map { .postgres(url: $0, schema: postgresSchema) } ?? .sqlite(path: queue ?? QueuePlace.defaultPath)
     }
 
-    var jobs: Jobs { Jobs(storePath: db ?? Store.defaultPath, strategies: strategies) }
+    /// Stored series: --db, else the PostgreSQL database of the queue, else the default file.
+    var jobs: Jobs {
+        Jobs(store: db.map { .sqlite(path: $0) } ?? postgres.map { .postgres(url: $0) } ?? .standard, strategies: strategies)
+    }
 }
 
 /// One line per event on stderr: time, level, message, then key=value metadata.

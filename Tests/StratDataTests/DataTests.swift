@@ -15,42 +15,50 @@ func bar(_ i: Int64, _ c: Double, o: Double? = nil, h: Double? = nil, l: Double?
     return Bar(time: t0 + i * hour, open: open, high: h ?? max(open, c), low: l ?? min(open, c), close: c, volume: v)
 }
 
+/// Run on SQLite and on PostgreSQL (Backend.available).
 @Suite struct StoreTests {
-    @Test func barsRoundTripInChunksAndImportsAreIdempotent() throws {
-        let store = try Store(path: tempDB())
-        #expect(try store.migrations() == ["v1: bars, funding, instruments, fetches, quality reports", "v2: corporate actions",
-                                            "v3: leverage brackets dated per symbol, the mark price of funding payments",
-                                            "v4: batch results, keyed by the hash of what made them"])
-        let key = SeriesKey(symbol: "X", interval: 3600)
-        let bars = (0..<100).map { bar(Int64($0), 100 + Double($0)) }
-        #expect(try store.insert(bars.reversed(), key: key) == 100)
-        #expect(try store.insert(bars, key: key) == 0)          // nothing lost, nothing duplicated
-        var chunks: [Int] = []
-        var back: [Bar] = []
-        try store.read(key, chunk: 7) { chunks.append($0.count); back += $0 }
-        #expect(back == bars)
-        #expect(chunks == Array(repeating: 7, count: 14) + [2])
-        #expect(try store.bars(key, from: t0 + 10 * hour, to: t0 + 13 * hour).map(\.close) == [110, 111, 112])
-        // Another interval of the same symbol is another series.
-        try store.insert([bar(0, 1)], key: SeriesKey(symbol: "X", interval: 86_400))
-        let list = try store.list()
-        #expect(list.map(\.rows) == [100, 1])
-        #expect(list[0].first == t0 && list[0].last == t0 + 99 * hour && list[0].score == nil)
+    @Test(arguments: Backend.available) func barsRoundTripInChunksAndImportsAreIdempotent(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
+            #expect(try store.migrations() == ["v1: bars, funding, instruments, fetches, quality reports", "v2: corporate actions",
+                                                "v3: leverage brackets dated per symbol, the mark price of funding payments",
+                                                "v4: batch results, keyed by the hash of what made them"])
+            let key = SeriesKey(symbol: "X", interval: 3600)
+            let bars = (0..<100).map { bar(Int64($0), 100 + Double($0)) }
+            #expect(try store.insert(bars.reversed(), key: key) == 100)
+            #expect(try store.insert(bars, key: key) == 0)          // nothing lost, nothing duplicated
+            var chunks: [Int] = []
+            var back: [Bar] = []
+            try store.read(key, chunk: 7) { chunks.append($0.count); back += $0 }
+            #expect(back == bars)
+            #expect(chunks == Array(repeating: 7, count: 14) + [2])
+            #expect(try store.bars(key, from: t0 + 10 * hour, to: t0 + 13 * hour).map(\.close) == [110, 111, 112])
+            // Another interval of the same symbol is another series.
+            try store.insert([bar(0, 1)], key: SeriesKey(symbol: "X", interval: 86_400))
+            let list = try store.list()
+            #expect(list.map(\.rows) == [100, 1])
+            #expect(list[0].first == t0 && list[0].last == t0 + 99 * hour && list[0].score == nil)
+        }
     }
 
-    @Test func walModeAndQualityReports() throws {
+    @Test func walMode() throws {
         let path = tempDB()
         let store = try Store(path: path)
-        let key = SeriesKey(source: "binance", market: "perp", symbol: "BTCUSDT", interval: 60)
-        try store.insert([bar(0, 1)], key: key)
+        try store.insert([bar(0, 1)], key: SeriesKey(symbol: "X", interval: 60))
         #expect(FileManager.default.fileExists(atPath: path + "-wal"))
-        let report = QualityReport(rows: 1, counts: ["gap": 2], missingBars: 5, worst: [], score: 88.5)
-        try store.saveQuality(report, key: key, at: 1)
-        try store.saveQuality(QualityReport(rows: 1, counts: [:], missingBars: 0, worst: [], score: 99), key: key, at: 2)
-        #expect(try store.latestQuality(key)?.score == 99)
-        #expect(try store.list().first?.score == 99)
-        // A second connection sees the same data.
-        #expect(try Store(path: path).bars(key).count == 1)
+    }
+
+    @Test(arguments: Backend.available) func qualityReports(_ backend: Backend) async throws {
+        try await withStore(backend) { store, place in
+            let key = SeriesKey(source: "binance", market: "perp", symbol: "BTCUSDT", interval: 60)
+            try store.insert([bar(0, 1)], key: key)
+            let report = QualityReport(rows: 1, counts: ["gap": 2], missingBars: 5, worst: [], score: 88.5)
+            try store.saveQuality(report, key: key, at: 1)
+            try store.saveQuality(QualityReport(rows: 1, counts: [:], missingBars: 0, worst: [], score: 99), key: key, at: 2)
+            #expect(try store.latestQuality(key)?.score == 99)
+            #expect(try store.list().first?.score == 99)
+            // A second connection sees the same data.
+            #expect(try place.open().bars(key).count == 1)
+        }
     }
 
     @Test func unusablePathIsAClearError() {
@@ -159,7 +167,7 @@ func bar(_ i: Int64, _ c: Double, o: Double? = nil, h: Double? = nil, l: Double?
 }
 
 @Suite struct CorporateActionTests {
-    @Test func parseAndBackAdjust() throws {
+    @Test func parseAndBackAdjust() async throws {
         let actions = try CorporateActions.parse("time,symbol,kind,value\n2024-01-01T03:00:00Z,X,split,2\n2024-01-01T05:00:00Z,X,dividend,1\n", file: "a.csv")
         #expect(actions.map(\.kind) == [.split, .dividend])
         // Windows line ends read the same ("\r\n" is one Character in Swift).
@@ -179,10 +187,13 @@ func bar(_ i: Int64, _ c: Double, o: Double? = nil, h: Double? = nil, l: Double?
             #expect(throws: FetchError.self) { try CorporateActions.parse(text, file: "a.csv") }
             do { _ = try CorporateActions.parse(text, file: "a.csv") } catch { #expect("\(error)".contains(message)) }
         }
-        let store = try Store(path: tempDB())
-        try store.insertActions(actions)
-        try store.insertActions(actions)
-        #expect(try store.actions(symbol: "X") == actions)
+        for backend in Backend.available {
+            try await withStore(backend) { store, _ in
+                try store.insertActions(actions)
+                try store.insertActions(actions)
+                #expect(try store.actions(symbol: "X") == actions)
+            }
+        }
     }
 }
 

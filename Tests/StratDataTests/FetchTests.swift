@@ -13,30 +13,31 @@ let jan1: Int64 = 1_704_067_200_000
         return BinanceClient(market: "spot", baseURL: server.baseURL, config: c, time: time)
     }
 
-    @Test func paginatesUntilTheRangeIsCoveredAndResumes() async throws {
+    @Test(arguments: Backend.available) func paginatesUntilTheRangeIsCoveredAndResumes(_ backend: Backend) async throws {
         let server = try TestServer.start { target in
             let q = query(target)
             return .init(headers: ["X-MBX-USED-WEIGHT-1M": "10"],
                          body: klinesJSON(start: Int64(q["startTime"]!)!, end: Int64(q["endTime"]!)!, limit: Int(q["limit"]!)!))
         }
         defer { server.stop() }
-        let store = try Store(path: tempDB())
-        let key = SeriesKey(source: "binance", market: "spot", symbol: "BTCUSDT", interval: 3600)
-        let c = client(server, FakeTime())
-        // The first 500 hours, then the whole 2,500: only the missing 2,000 are requested.
-        let first = try await Fetcher.fetch(c, into: store, key: key, from: jan1, to: jan1 + 500 * 3_600_000)
-        #expect(first.fetched == 500 && first.newRows == 500 && first.requests == 1)
-        let all = try await Fetcher.fetch(c, into: store, key: key, from: jan1, to: jan1 + 2500 * 3_600_000)
-        #expect(all.alreadyStored == 500 && all.fetched == 2000 && all.newRows == 2000 && all.requests == 2)
-        let bars = try store.bars(key)
-        #expect(bars.count == 2500 && bars.first?.time == jan1 && bars.last?.close == 100 + 2499 + 0.5)
-        #expect(server.requests[0].hasPrefix("/api/v3/klines?symbol=BTCUSDT&interval=1h&startTime=\(jan1)&endTime="))
-        #expect(server.requests.allSatisfy { $0.contains("limit=1000") })
-        // Run again: nothing to fetch, nothing duplicated.
-        let again = try await Fetcher.fetch(c, into: store, key: key, from: jan1, to: jan1 + 2500 * 3_600_000)
-        #expect(again.requests == 0 && again.newRows == 0)
-        #expect(try store.fetchHistory(key).map(\.status) == ["done", "done", "done"])
-        #expect(all.report?.score == 100)
+        try await withStore(backend) { store, _ in
+            let key = SeriesKey(source: "binance", market: "spot", symbol: "BTCUSDT", interval: 3600)
+            let c = client(server, FakeTime())
+            // The first 500 hours, then the whole 2,500: only the missing 2,000 are requested.
+            let first = try await Fetcher.fetch(c, into: store, key: key, from: jan1, to: jan1 + 500 * 3_600_000)
+            #expect(first.fetched == 500 && first.newRows == 500 && first.requests == 1)
+            let all = try await Fetcher.fetch(c, into: store, key: key, from: jan1, to: jan1 + 2500 * 3_600_000)
+            #expect(all.alreadyStored == 500 && all.fetched == 2000 && all.newRows == 2000 && all.requests == 2)
+            let bars = try store.bars(key)
+            #expect(bars.count == 2500 && bars.first?.time == jan1 && bars.last?.close == 100 + 2499 + 0.5)
+            #expect(server.requests[0].hasPrefix("/api/v3/klines?symbol=BTCUSDT&interval=1h&startTime=\(jan1)&endTime="))
+            #expect(server.requests.allSatisfy { $0.contains("limit=1000") })
+            // Run again: nothing to fetch, nothing duplicated.
+            let again = try await Fetcher.fetch(c, into: store, key: key, from: jan1, to: jan1 + 2500 * 3_600_000)
+            #expect(again.requests == 0 && again.newRows == 0)
+            #expect(try store.fetchHistory(key).map(\.status) == ["done", "done", "done"])
+            #expect(all.report?.score == 100)
+        }
     }
 
     @Test func anInterruptedFetchIsCompletedByTheNextRun() async throws {

@@ -27,30 +27,32 @@ func monthly(_ times: [Int64]) -> [Bar] {
 
 /// Calendar months in the store and the checks (issue 10, A7).
 @Suite struct MonthStoreTests {
-    @Test func monthlySeriesAreKeptApartFromFixedOnesAndRoundTrip() throws {
-        let path = tempDB()
-        let store = try Store(path: path)
-        let months = SeriesKey(symbol: "X", length: .months(1))
-        let days = SeriesKey(symbol: "X", interval: 86_400)
-        let quarters = SeriesKey(symbol: "X", length: .months(3))
-        let m = monthly([day("2024-01-31"), day("2024-02-29"), day("2024-03-31")])
-        #expect(try store.insert(m, key: months) == 3)
-        #expect(try store.insert(monthly([day("2024-01-01"), day("2024-01-02")]), key: days) == 2)
-        #expect(try store.insert(monthly([day("2024-01-01")]), key: quarters) == 1)
-        #expect(try store.bars(months) == m)
-        #expect(try store.bars(days).count == 2 && store.bars(quarters).count == 1)
-        // The interval column: seconds for fixed lengths, −n for n months.
-        let columns = try DatabaseQueue(path: path).read { try Int64.fetchAll($0, sql: "SELECT DISTINCT interval FROM bars ORDER BY interval") }
-        #expect(columns == [-3, -1, 86_400])
-        #expect(months.column == -1 && SeriesKey.length(column: -1) == .months(1) && SeriesKey.length(column: 3600) == .milliseconds(3_600_000))
-        // Listed by length: days, then months, then quarters.
-        #expect(try store.list().map(\.key.length) == [.milliseconds(86_400_000), .months(1), .months(3)])
-        #expect(try store.series(symbol: "X", length: .months(1)) == [months])
-        #expect(try store.series(symbol: "X", length: .months(2)).isEmpty)
-        try store.saveQuality(QualityReport(rows: 3, counts: [:], missingBars: 0, worst: [], score: 100), key: months, at: 1)
-        #expect(try store.latestQuality(months)?.score == 100 && store.latestQuality(days) == nil)
-        // The cache keys months apart from any fixed length.
-        #expect(BarCache.key(months, from: 0, to: 1) != BarCache.key(SeriesKey(symbol: "X", interval: 1), from: 0, to: 1))
+    @Test(arguments: Backend.available) func monthlySeriesAreKeptApartFromFixedOnesAndRoundTrip(_ backend: Backend) async throws {
+        try await withStore(backend) { store, place in
+            let months = SeriesKey(symbol: "X", length: .months(1))
+            let days = SeriesKey(symbol: "X", interval: 86_400)
+            let quarters = SeriesKey(symbol: "X", length: .months(3))
+            let m = monthly([day("2024-01-31"), day("2024-02-29"), day("2024-03-31")])
+            #expect(try store.insert(m, key: months) == 3)
+            #expect(try store.insert(monthly([day("2024-01-01"), day("2024-01-02")]), key: days) == 2)
+            #expect(try store.insert(monthly([day("2024-01-01")]), key: quarters) == 1)
+            #expect(try store.bars(months) == m)
+            #expect(try store.bars(days).count == 2 && store.bars(quarters).count == 1)
+            // The interval column: seconds for fixed lengths, −n for n months.
+            if backend == .sqlite {
+                let columns = try DatabaseQueue(path: place.name).read { try Int64.fetchAll($0, sql: "SELECT DISTINCT interval FROM bars ORDER BY interval") }
+                #expect(columns == [-3, -1, 86_400])
+            }
+            #expect(months.column == -1 && SeriesKey.length(column: -1) == .months(1) && SeriesKey.length(column: 3600) == .milliseconds(3_600_000))
+            // Listed by length: days, then months, then quarters.
+            #expect(try store.list().map(\.key.length) == [.milliseconds(86_400_000), .months(1), .months(3)])
+            #expect(try store.series(symbol: "X", length: .months(1)) == [months])
+            #expect(try store.series(symbol: "X", length: .months(2)).isEmpty)
+            try store.saveQuality(QualityReport(rows: 3, counts: [:], missingBars: 0, worst: [], score: 100), key: months, at: 1)
+            #expect(try store.latestQuality(months)?.score == 100 && store.latestQuality(days) == nil)
+            // The cache keys months apart from any fixed length.
+            #expect(BarCache.key(months, from: 0, to: 1) != BarCache.key(SeriesKey(symbol: "X", interval: 1), from: 0, to: 1))
+        }
     }
 }
 

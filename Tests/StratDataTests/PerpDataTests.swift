@@ -89,50 +89,52 @@ let shippedBrackets = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
         } catch { Issue.record("\(error)") }
     }
 
-    @Test func storedTablesAreDatedReplacedByDateAndReadBackInOrder() throws {
-        let store = try Store(path: tempDB())
-        let entries = DefaultBrackets.entries
-        let may = DefaultBrackets.validFrom, jan = try #require(UTCTime.parse("2024-01-01"))
-        #expect(try store.insertBrackets(entries, validFrom: may, source: "binance", origin: "a.json", at: 1) == [])
-        var older = entries[0]
-        older.brackets = Array(older.brackets.prefix(2))
-        older.liquidationFee = nil
-        #expect(try store.insertBrackets([older], validFrom: jan, source: "binance", origin: "b.json", at: 2) == [])
-        let btc = try store.bracketTables(symbol: "BTCUSDT")
-        #expect(btc.map(\.table.validFrom) == [jan, may])
-        #expect(btc.map(\.table.brackets.count) == [2, 12] && btc.map(\.liquidationFee) == [nil, 0.0125] && btc.map(\.origin) == ["b.json", "a.json"])
-        #expect(btc[1].table.brackets == entries[0].brackets)
-        // The same date again replaces that table, brackets and all.
-        #expect(try store.insertBrackets([older], validFrom: may, source: "binance", origin: "c.json", at: 3) == ["BTCUSDT"])
-        #expect(try store.bracketTables(symbol: "BTCUSDT").map(\.table.brackets.count) == [2, 2])
-        #expect(try store.bracketTables().map(\.symbol) == ["BTCUSDT", "BTCUSDT", "ETHUSDT"])
-        // PerpData picks the table in force.
-        let perp = PerpData(brackets: ["BTCUSDT": try store.bracketTables(symbol: "BTCUSDT").map(\.table)])
-        #expect(perp.brackets("BTCUSDT", at: jan - 1)?.validFrom == jan)
-        #expect(perp.brackets("BTCUSDT", at: may + 1)?.validFrom == may)
+    @Test(arguments: Backend.available) func storedTablesAreDatedReplacedByDateAndReadBackInOrder(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
+            let entries = DefaultBrackets.entries
+            let may = DefaultBrackets.validFrom, jan = try #require(UTCTime.parse("2024-01-01"))
+            #expect(try store.insertBrackets(entries, validFrom: may, source: "binance", origin: "a.json", at: 1) == [])
+            var older = entries[0]
+            older.brackets = Array(older.brackets.prefix(2))
+            older.liquidationFee = nil
+            #expect(try store.insertBrackets([older], validFrom: jan, source: "binance", origin: "b.json", at: 2) == [])
+            let btc = try store.bracketTables(symbol: "BTCUSDT")
+            #expect(btc.map(\.table.validFrom) == [jan, may])
+            #expect(btc.map(\.table.brackets.count) == [2, 12] && btc.map(\.liquidationFee) == [nil, 0.0125] && btc.map(\.origin) == ["b.json", "a.json"])
+            #expect(btc[1].table.brackets == entries[0].brackets)
+            // The same date again replaces that table, brackets and all.
+            #expect(try store.insertBrackets([older], validFrom: may, source: "binance", origin: "c.json", at: 3) == ["BTCUSDT"])
+            #expect(try store.bracketTables(symbol: "BTCUSDT").map(\.table.brackets.count) == [2, 2])
+            #expect(try store.bracketTables().map(\.symbol) == ["BTCUSDT", "BTCUSDT", "ETHUSDT"])
+            // PerpData picks the table in force.
+            let perp = PerpData(brackets: ["BTCUSDT": try store.bracketTables(symbol: "BTCUSDT").map(\.table)])
+            #expect(perp.brackets("BTCUSDT", at: jan - 1)?.validFrom == jan)
+            #expect(perp.brackets("BTCUSDT", at: may + 1)?.validFrom == may)
+        }
     }
 
-    @Test func theBracketsOfASymbolComeFromTheFileTheStoreTheShippedTableOrNowhere() throws {
-        let store = try Store(path: tempDB())
-        let jan = try #require(UTCTime.parse("2024-01-01")), jun = try #require(UTCTime.parse("2024-06-01"))
-        var mine = DefaultBrackets.entries[0]
-        mine.liquidationFee = 0.01
-        try store.insertBrackets([mine], validFrom: jan, source: "binance", origin: "x.json", at: 0)
-        mine.liquidationFee = 0.02
-        try store.insertBrackets([mine], validFrom: jun, source: "binance", origin: "y.json", at: 0)
-        let file = [BracketFile.Entry(symbol: "BTCUSDT", brackets: Array(mine.brackets.prefix(1)), liquidationFee: 0.005)]
-        let fromFile = try PerpInputs.brackets(for: "BTCUSDT", file: file, fileName: "f.json", stored: try store.bracketTables(), at: jan)
-        #expect(fromFile.origin == .file("f.json") && fromFile.tables.count == 1 && fromFile.tables[0].validFrom == .min && fromFile.liquidationFee == 0.005)
-        // The store's fee is that of the table in force at the first bar.
-        let stored = try PerpInputs.brackets(for: "BTCUSDT", file: [], stored: try store.bracketTables(), at: jun + 1)
-        #expect(stored.origin == .store && stored.tables.map(\.validFrom) == [jan, jun] && stored.liquidationFee == 0.02)
-        #expect(try PerpInputs.brackets(for: "BTCUSDT", file: nil, stored: try store.bracketTables(), at: jan).liquidationFee == 0.01)
-        let shipped = try PerpInputs.brackets(for: "ETHUSDT", file: file, stored: try store.bracketTables(), at: jan)
-        #expect(shipped.origin == .shipped && shipped.tables == [BracketTable(validFrom: DefaultBrackets.validFrom, brackets: DefaultBrackets.entries[1].brackets)])
-        #expect(try PerpInputs.brackets(for: "SOLUSDT", file: nil, stored: [], at: jan) == .init(tables: [], liquidationFee: nil, origin: .none))
-        // Two sources of one symbol: the file must say which.
-        try store.insertBrackets([mine], validFrom: jan, source: "other", origin: "z.json", at: 0)
-        #expect(throws: FetchError.self) { try PerpInputs.brackets(for: "BTCUSDT", file: nil, stored: try store.bracketTables(), at: jan) }
+    @Test(arguments: Backend.available) func theBracketsOfASymbolComeFromTheFileTheStoreTheShippedTableOrNowhere(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
+            let jan = try #require(UTCTime.parse("2024-01-01")), jun = try #require(UTCTime.parse("2024-06-01"))
+            var mine = DefaultBrackets.entries[0]
+            mine.liquidationFee = 0.01
+            try store.insertBrackets([mine], validFrom: jan, source: "binance", origin: "x.json", at: 0)
+            mine.liquidationFee = 0.02
+            try store.insertBrackets([mine], validFrom: jun, source: "binance", origin: "y.json", at: 0)
+            let file = [BracketFile.Entry(symbol: "BTCUSDT", brackets: Array(mine.brackets.prefix(1)), liquidationFee: 0.005)]
+            let fromFile = try PerpInputs.brackets(for: "BTCUSDT", file: file, fileName: "f.json", stored: try store.bracketTables(), at: jan)
+            #expect(fromFile.origin == .file("f.json") && fromFile.tables.count == 1 && fromFile.tables[0].validFrom == .min && fromFile.liquidationFee == 0.005)
+            // The store's fee is that of the table in force at the first bar.
+            let stored = try PerpInputs.brackets(for: "BTCUSDT", file: [], stored: try store.bracketTables(), at: jun + 1)
+            #expect(stored.origin == .store && stored.tables.map(\.validFrom) == [jan, jun] && stored.liquidationFee == 0.02)
+            #expect(try PerpInputs.brackets(for: "BTCUSDT", file: nil, stored: try store.bracketTables(), at: jan).liquidationFee == 0.01)
+            let shipped = try PerpInputs.brackets(for: "ETHUSDT", file: file, stored: try store.bracketTables(), at: jan)
+            #expect(shipped.origin == .shipped && shipped.tables == [BracketTable(validFrom: DefaultBrackets.validFrom, brackets: DefaultBrackets.entries[1].brackets)])
+            #expect(try PerpInputs.brackets(for: "SOLUSDT", file: nil, stored: [], at: jan) == .init(tables: [], liquidationFee: nil, origin: .none))
+            // Two sources of one symbol: the file must say which.
+            try store.insertBrackets([mine], validFrom: jan, source: "other", origin: "z.json", at: 0)
+            #expect(throws: FetchError.self) { try PerpInputs.brackets(for: "BTCUSDT", file: nil, stored: try store.bracketTables(), at: jan) }
+        }
     }
 
     /// A store made before brackets (migrations v1 and v2 only) is upgraded in
@@ -217,26 +219,27 @@ let shippedBrackets = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
         }
     }
 
-    @Test func markPriceKlinesAreStoredAsTheirOwnSeries() async throws {
+    @Test(arguments: Backend.available) func markPriceKlinesAreStoredAsTheirOwnSeries(_ backend: Backend) async throws {
         let server = try Self.server()
         defer { server.stop() }
-        let store = try Store(path: tempDB())
-        let client = BinanceClient(market: "perp", baseURL: server.baseURL, time: FakeTime())
-        let key = SeriesKey(source: "binance", market: "perp", symbol: "BTCUSDT", interval: 3600)
-        let traded = try await Fetcher.fetch(client, into: store, key: key, from: jan1, to: jan1 + 48 * 3_600_000)
-        let marks = try await Fetcher.fetch(client, into: store, key: key.markKey, from: jan1, to: jan1 + 48 * 3_600_000)
-        #expect(traded.newRows == 48 && marks.newRows == 48 && marks.requests == 1)
-        #expect(server.requests.contains { $0.hasPrefix("/fapi/v1/markPriceKlines?symbol=BTCUSDT&interval=1h&startTime=\(jan1)&endTime=") })
-        let stored = try store.bars(key.markKey)
-        #expect(stored.first == Bar(time: jan1, open: 200, high: 202, low: 198, close: 201, volume: 0))
-        #expect(stored.count == 48 && key.markKey.market == "perp-mark" && key.markKey.isMark)
-        // A read that leaves the market out means the traded bars, never the marks.
-        #expect(try store.series(symbol: "BTCUSDT", length: key.length) == [key])
-        #expect(try store.series(symbol: "BTCUSDT", length: key.length, market: "perp-mark") == [key.markKey])
-        // Spot has no mark prices.
-        await #expect(throws: FetchError.self) {
-            _ = try await BinanceClient(market: "spot", baseURL: server.baseURL, time: FakeTime())
-                .klines(symbol: "BTCUSDT", length: key.length, start: jan1, end: jan1 + 3_600_000, kind: .mark)
+        try await withStore(backend) { store, _ in
+            let client = BinanceClient(market: "perp", baseURL: server.baseURL, time: FakeTime())
+            let key = SeriesKey(source: "binance", market: "perp", symbol: "BTCUSDT", interval: 3600)
+            let traded = try await Fetcher.fetch(client, into: store, key: key, from: jan1, to: jan1 + 48 * 3_600_000)
+            let marks = try await Fetcher.fetch(client, into: store, key: key.markKey, from: jan1, to: jan1 + 48 * 3_600_000)
+            #expect(traded.newRows == 48 && marks.newRows == 48 && marks.requests == 1)
+            #expect(server.requests.contains { $0.hasPrefix("/fapi/v1/markPriceKlines?symbol=BTCUSDT&interval=1h&startTime=\(jan1)&endTime=") })
+            let stored = try store.bars(key.markKey)
+            #expect(stored.first == Bar(time: jan1, open: 200, high: 202, low: 198, close: 201, volume: 0))
+            #expect(stored.count == 48 && key.markKey.market == "perp-mark" && key.markKey.isMark)
+            // A read that leaves the market out means the traded bars, never the marks.
+            #expect(try store.series(symbol: "BTCUSDT", length: key.length) == [key])
+            #expect(try store.series(symbol: "BTCUSDT", length: key.length, market: "perp-mark") == [key.markKey])
+            // Spot has no mark prices.
+            await #expect(throws: FetchError.self) {
+                _ = try await BinanceClient(market: "spot", baseURL: server.baseURL, time: FakeTime())
+                    .klines(symbol: "BTCUSDT", length: key.length, start: jan1, end: jan1 + 3_600_000, kind: .mark)
+            }
         }
     }
 
@@ -248,9 +251,12 @@ let shippedBrackets = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
         #expect(rates == [FundingRate(time: jan1, rate: 0.0001),
                           FundingRate(time: jan1 + 28_800_000, rate: -0.000025, mark: 208.5),
                           FundingRate(time: jan1 + 57_600_000, rate: 0.0001, mark: 216.5)])
-        let store = try Store(path: tempDB())
-        try store.insertFunding(rates, source: "binance", symbol: "BTCUSDT")
-        #expect(try store.fundingRates(source: "binance", symbol: "BTCUSDT") == rates)
+        for backend in Backend.available {
+            try await withStore(backend) { store, _ in
+                try store.insertFunding(rates, source: "binance", symbol: "BTCUSDT")
+                #expect(try store.fundingRates(source: "binance", symbol: "BTCUSDT") == rates)
+            }
+        }
     }
 
     @Test func marksAlignToTheTradedBars() throws {

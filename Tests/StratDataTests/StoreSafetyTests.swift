@@ -10,30 +10,31 @@ import Testing
 @Suite struct StoreSafetyTests {
     let key = SeriesKey(symbol: "X", interval: 3600)
 
-    @Test func reimportedBarsWithOtherPricesFollowThePolicy() throws {
-        let store = try Store(path: tempDB())
-        let bars = (0..<10).map { bar(Int64($0), 100 + Double($0)) }
-        #expect(try store.insert(bars, key: key, onConflict: .reject) == InsertSummary(new: 10, changed: 0, examples: []))
-        // The same bars again: no conflict.
-        #expect(try store.insert(bars, key: key, onConflict: .reject) == InsertSummary(new: 0, changed: 0, examples: []))
-        // Bars 3 and 7 changed, one bar new.
-        var again = bars + [bar(10, 110)]
-        again[3].close = 50; again[3].low = 50
-        again[7].volume = 99
-        #expect(throws: ConflictError.self) { try store.insert(again, key: key, onConflict: .reject) }
-        do { _ = try store.insert(again, key: key, onConflict: .reject) } catch let e as ConflictError {
-            #expect(e.changed == 2 && e.examples.map(\.stored) == [bars[3], bars[7]] && e.examples.map(\.incoming) == [again[3], again[7]])
-            #expect(e.description.hasPrefix("2 bars of X differ from the ones stored in \(store.path); nothing imported\n  2024-01-01T03:00:00Z: stored 103.0 103.0 103.0 103.0 10.0, imported 103.0 103.0 50.0 50.0 10.0 (open high low close volume)\n"))
+    @Test(arguments: Backend.available) func reimportedBarsWithOtherPricesFollowThePolicy(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
+            let bars = (0..<10).map { bar(Int64($0), 100 + Double($0)) }
+            #expect(try store.insert(bars, key: key, onConflict: .reject) == InsertSummary(new: 10, changed: 0, examples: []))
+            // The same bars again: no conflict.
+            #expect(try store.insert(bars, key: key, onConflict: .reject) == InsertSummary(new: 0, changed: 0, examples: []))
+            // Bars 3 and 7 changed, one bar new.
+            var again = bars + [bar(10, 110)]
+            again[3].close = 50; again[3].low = 50
+            again[7].volume = 99
+            #expect(throws: ConflictError.self) { try store.insert(again, key: key, onConflict: .reject) }
+            do { _ = try store.insert(again, key: key, onConflict: .reject) } catch let e as ConflictError {
+                #expect(e.changed == 2 && e.examples.map(\.stored) == [bars[3], bars[7]] && e.examples.map(\.incoming) == [again[3], again[7]])
+                #expect(e.description.hasPrefix("2 bars of X differ from the ones stored in \(store.label); nothing imported\n  2024-01-01T03:00:00Z: stored 103.0 103.0 103.0 103.0 10.0, imported 103.0 103.0 50.0 50.0 10.0 (open high low close volume)\n"))
+            }
+            #expect(try store.bars(key) == bars)                     // nothing written, not even the new bar
+            let kept = try store.insert(again, key: key, onConflict: .keep)
+            #expect(kept.new == 1 && kept.changed == 2)
+            #expect(try store.bars(key) == bars + [bar(10, 110)])   // the stored prices stay
+            // Rows out of order (kept under --on-order flag) are compared all the same.
+            #expect(try store.insert(again.reversed(), key: key, onConflict: .keep).changed == 2)
+            let replaced = try store.insert(again, key: key, onConflict: .replace)
+            #expect(replaced.new == 0 && replaced.changed == 2)
+            #expect(try store.bars(key) == again)
         }
-        #expect(try store.bars(key) == bars)                     // nothing written, not even the new bar
-        let kept = try store.insert(again, key: key, onConflict: .keep)
-        #expect(kept.new == 1 && kept.changed == 2)
-        #expect(try store.bars(key) == bars + [bar(10, 110)])   // the stored prices stay
-        // Rows out of order (kept under --on-order flag) are compared all the same.
-        #expect(try store.insert(again.reversed(), key: key, onConflict: .keep).changed == 2)
-        let replaced = try store.insert(again, key: key, onConflict: .replace)
-        #expect(replaced.new == 0 && replaced.changed == 2)
-        #expect(try store.bars(key) == again)
     }
 
     @Test func aReadOnlyOpenCreatesNothing() throws {

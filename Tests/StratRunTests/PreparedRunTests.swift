@@ -84,12 +84,12 @@ func runError(_ body: () throws(RunError) -> Void) -> RunError? {
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) } }
         _ = try Store(path: db)
         let unknown = runError { () throws(RunError) in
-            _ = try PreparedRun.prepare(source: try! smaCross(), data: [.stored(symbol: "GOOG", spec: "1d")], options: lots(), storePath: db)
+            _ = try PreparedRun.prepare(source: try! smaCross(), data: [.stored(symbol: "GOOG", spec: "1d")], options: lots(), store: .sqlite(path: db))
         }
         #expect(unknown?.code == "unknown-series")
         #expect(unknown?.description == "no bars stored for GOOG 1d; see `strat data list`")
         let none = runError { () throws(RunError) in
-            _ = try PreparedRun.prepare(source: try! smaCross(), data: [.allStored(spec: "1d")], options: lots(), storePath: db)
+            _ = try PreparedRun.prepare(source: try! smaCross(), data: [.allStored(spec: "1d")], options: lots(), store: .sqlite(path: db))
         }
         #expect(none?.code == "unknown-series")
     }

@@ -1,0 +1,62 @@
+import Foundation
+import PostgresNIO
+
+/// A `postgres://` URL in the form libpq takes: `postgres://user[:password]@host[:port]/database`,
+/// with `?sslmode=disable|prefer|require`, `?host=/socket/dir` for a Unix socket,
+/// and `user`, `password`, `dbname`, `port` as query items too.
+struct PostgresURL: Sendable {
+    enum SSL { case disable, prefer, require }
+    var host: String?, port: Int, socket: String?
+    var user: String, password: String?, database: String?
+    var ssl: SSL
+    /// The URL for messages: everything but the password.
+    var label: String
+
+    init(_ url: String) throws {
+        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? "") else {
+            throw StoreError(description: "--postgres \(Self.hidingPassword(url)): expected postgres://user[:password]@host[:port]/database")
+        }
+        let query = Dictionary((parts.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
+        user = parts.user ?? query["user"] ?? "postgres"
+        password = parts.password ?? query["password"]
+        database = parts.path.isEmpty || parts.path == "/" ? query["dbname"] : String(parts.path.dropFirst())
+        switch query["sslmode"] ?? "prefer" {
+        case "disable": ssl = .disable
+        case "prefer", "allow": ssl = .prefer
+        case "require", "verify-ca", "verify-full": ssl = .require
+        case let mode: throw StoreError(description: "--postgres: sslmode=\(mode): expected disable, prefer or require")
+        }
+        port = parts.port ?? Int(query["port"] ?? "") ?? 5432
+        if let dir = query["host"], dir.hasPrefix("/") {
+            socket = "\(dir)/.s.PGSQL.\(port)"
+            label = "postgres://\(user)@\(socket!)"
+        } else {
+            guard let host = parts.host, !host.isEmpty else {
+                throw StoreError(description: "--postgres \(Self.hidingPassword(url)): no host; expected postgres://user@host[:port]/database or ?host=/socket/dir")
+            }
+            self.host = host
+            label = "postgres://\(user)@\(host):\(port)"
+        }
+        label += "/" + (database ?? "")
+    }
+
+    /// `url` with any password in it replaced by `…`.
+    static func hidingPassword(_ url: String) -> String {
+        guard var parts = URLComponents(string: url) else { return url }
+        if parts.password != nil { parts.password = "…" }
+        if let items = parts.queryItems, items.contains(where: { $0.name == "password" }) {
+            parts.queryItems = items.map { $0.name == "password" ? URLQueryItem(name: "password", value: "…") : $0 }
+        }
+        return parts.string ?? url
+    }
+
+    func configuration() throws -> PostgresConnection.Configuration {
+        if let socket { return .init(unixSocketPath: socket, username: user, password: password, database: database) }
+        let tls: PostgresConnection.Configuration.TLS = switch ssl {
+        case .disable: .disable
+        case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        return .init(host: host!, port: port, username: user, password: password, database: database, tls: tls)
+    }
+}
