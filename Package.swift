@@ -41,6 +41,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.0"),
     ],
     targets: [
         .target(name: "StratSyntax"),
@@ -111,8 +112,10 @@ let package = Package(
         .testTarget(name: "StratRunTests", dependencies: ["StratRun", "StratBacktest", "StratBatch", "StratData", "StratMarket", "StratSyntax"]),
         .testTarget(name: "StratLSPTests", dependencies: ["StratLSP", "StratSyntax"]),
         .testTarget(name: "StratCLITests", dependencies: ["strat", "StratTestSupport"]),
+        // WSClient speaks the DevTools protocol to headless Chromium (the web page's browser test).
         .testTarget(name: "StratServerTests", dependencies: ["StratServer", "StratTestSupport", "strat",
-                                                            .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+                                                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                            .product(name: "WSClient", package: "swift-websocket")]),
         .testTarget(name: "StratQueueTests", dependencies: ["StratQueue", "StratQueueWorker", "StratTestSupport",
                                                            .product(name: "GRDB", package: "GRDB.swift"),
                                                            .product(name: "PostgresNIO", package: "postgres-nio")]),

@@ -65,7 +65,7 @@ struct WebPages: Sendable {
 
     func submitForm() throws -> String {
         let series = (try? JSONDecoder().decode(SeriesList.self, from: try api.jobs.series()).series) ?? []
-        let options = series.map { s in
+        let options = series.map { s -> String in
             let value = [s.symbol, s.interval, s.market, s.source].joined(separator: "|")
             return "<option value=\"\(escape(value))\">\(escape("\(s.symbol) \(s.interval) \(s.market) \(s.source) (\(s.rows) bars)"))</option>"
         }.joined()

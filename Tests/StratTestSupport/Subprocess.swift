@@ -102,8 +102,12 @@ public final class Child {
     public func kill(_ signal: Int32 = SIGKILL) { Glibc.kill(pid, signal) }
 
     /// What the program has written to stdout so far (a server's "listening on" line).
-    public var outputSoFar: String {
-        String(decoding: FileManager.default.contents(atPath: dir.appendingPathComponent("out").path) ?? Data(), as: UTF8.self)
+    public var outputSoFar: String { soFar("out") }
+    /// … and to stderr (a browser's DevTools address).
+    public var errorsSoFar: String { soFar("err") }
+
+    func soFar(_ name: String) -> String {
+        String(decoding: FileManager.default.contents(atPath: dir.appendingPathComponent(name).path) ?? Data(), as: UTF8.self)
     }
 
     /// Waits for the program to end (killing it after `timeout` seconds) and
