@@ -206,7 +206,7 @@ struct RunOptions: ParsableArguments {
     func prepare() throws -> PreparedRun {
         let source = try readSource(strategy)
         do {
-            return try PreparedRun.prepare(source: source, data: data.map(DataInput.parse), options: backtest, store: store.location, report: printMessage)
+            return try PreparedRun.prepare(source: source, data: data.map(DataInput.parse), options: backtest, store: store.named, report: printMessage)
         } catch .strategy(let diagnostics, let file) {
             renderDiagnostics(diagnostics, file)
             throw ExitCode(1)

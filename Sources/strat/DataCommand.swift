@@ -43,9 +43,10 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
-    /// The store meant, to open elsewhere (the library's runs).
-    var location: StoreLocation {
-        postgresURL.map { .postgres(url: $0) } ?? .sqlite(path: db ?? Store.defaultPath)
+    /// The store named by --db or --postgres ($STRAT_POSTGRES), for the library's runs;
+    /// nil: none named (stored series come from the default file, and brackets from no store).
+    var named: StoreLocation? {
+        postgresURL.map { .postgres(url: $0) } ?? db.map { .sqlite(path: $0) }
     }
 
     /// The store file the command reads, when it is one (for the checks that an output does not overwrite it).

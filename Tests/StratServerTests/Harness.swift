@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOPosix
 import NIOHTTP1
 import StratTestSupport
 import Testing
@@ -38,6 +39,10 @@ final class Deployment: @unchecked Sendable {
     let schema = "srv_" + UUID().uuidString.prefix(8).lowercased()
     var server: Child?
     var port = 0
+    /// Its own client on its own event loop: other suites' work on NIO's shared
+    /// loops (PostgreSQL, fetches) in this process cannot hold its requests up.
+    let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    lazy var client = HTTPClient(eventLoopGroup: loop, configuration: .init(timeout: .init(connect: .seconds(30), read: .seconds(300))))
 
     init(_ backend: Backend) throws {
         self.backend = backend
@@ -49,6 +54,8 @@ final class Deployment: @unchecked Sendable {
     }
 
     deinit {
+        try? client.syncShutdown()
+        try? loop.syncShutdownGracefully()
         server?.kill(SIGKILL)
         _ = try? server?.wait(timeout: 10)
         try? FileManager.default.removeItem(at: dir)
@@ -103,7 +110,7 @@ final class Deployment: @unchecked Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        let response = try await client.execute(request, timeout: .seconds(300))
         let bytes = try await response.body.collect(upTo: 1 << 30)
         return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer: bytes))
     }
