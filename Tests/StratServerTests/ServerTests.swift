@@ -153,7 +153,8 @@ func limits(_ backend: Backend) async throws {
     for _ in 0..<3 { #expect(try await d.request(.GET, "/v1/series", token: slow).status == 200) }
     let limited = try await d.request(.GET, "/v1/series", token: slow)
     #expect(limited.status == 429 && limited.problem == "/problems/rate-limited")
-    #expect(Int(limited.headers["Retry-After"].first ?? "") == 20)
+    // 3 a minute: one more in at most 20 s (less by however long the three took).
+    #expect((15...20).contains(Int(limited.headers["Retry-After"].first ?? "") ?? 0))
     #expect(try d.stop().status == 0)
 }
 
