@@ -107,7 +107,6 @@ public struct API: Sendable {
 
     func jobStatus(_ id: JobID) async throws -> Data {
         guard let s = try await queue.status(id) else { throw Problem.notFound("no backtest \(id)") }
-        if s.state.isFinal { try await store.markFinished([id]) }
         return JobView(s).json
     }
 
@@ -167,8 +166,6 @@ public struct API: Sendable {
         let ids = try await store.batchJobs(batch.id)
         var statuses: [JobStatus] = []
         for id in ids { if let s = try await queue.status(id) { statuses.append(s) } }
-        let finished = statuses.filter(\.state.isFinal).map(\.id)
-        try await store.markFinished(finished)
         return BatchView(batch: batch, jobs: statuses, pointsPerJob: ids.isEmpty ? 0 : (batch.points + ids.count - 1) / ids.count)
     }
 
@@ -212,14 +209,9 @@ public struct API: Sendable {
 
     /// Backtests and batches (one each) not yet finished, against the token's limit.
     func checkConcurrency(_ token: TokenRecord) async throws {
-        var open = Set<String>(), finished: [JobID] = []
-        for (id, batch) in try await store.openJobs(token: token.id) {
-            guard let s = try await queue.status(id), !s.state.isFinal else { finished.append(id); continue }
-            open.insert(batch.map { "batch \($0)" } ?? "job \(id)")
-        }
-        try await store.markFinished(finished)
-        if open.count >= token.limits.concurrentJobs {
-            throw Problem.tooMany("too-many-jobs", "this token has \(open.count) backtests or batches queued or running, its limit; retry when one finishes", retryAfter: 5)
+        let open = try await store.activeSubmissions(token: token.id)
+        if open >= token.limits.concurrentJobs {
+            throw Problem.tooMany("too-many-jobs", "this token has \(open) backtests or batches queued or running, its limit; retry when one finishes", retryAfter: 5)
         }
     }
 

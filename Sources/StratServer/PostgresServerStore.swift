@@ -19,10 +19,9 @@ public final class PostgresServerStore: ServerStore {
             """,
             """
             CREATE TABLE IF NOT EXISTS \(s).server_jobs (
-                job_id BIGINT PRIMARY KEY, token_id BIGINT NOT NULL, kind TEXT NOT NULL, batch_id BIGINT, idempotency_key TEXT UNIQUE,
-                finished BOOLEAN NOT NULL DEFAULT false)
+                job_id BIGINT PRIMARY KEY, token_id BIGINT NOT NULL, kind TEXT NOT NULL, batch_id BIGINT, idempotency_key TEXT UNIQUE)
             """,
-            "CREATE INDEX IF NOT EXISTS server_jobs_open ON \(s).server_jobs (token_id) WHERE NOT finished",
+            "CREATE INDEX IF NOT EXISTS server_jobs_token ON \(s).server_jobs (token_id, job_id)",
             "CREATE INDEX IF NOT EXISTS server_jobs_batch ON \(s).server_jobs (batch_id, job_id)",
             """
             CREATE TABLE IF NOT EXISTS \(s).server_batches (
@@ -93,14 +92,11 @@ public final class PostgresServerStore: ServerStore {
         try await rows("SELECT token_id, kind FROM \(unescaped: s).server_jobs WHERE job_id = \(job.rawValue)").first.map { try $0.decode((Int64, String).self) }
     }
 
-    public func openJobs(token: Int64) async throws -> [(job: JobID, batch: Int64?)] {
-        try await rows("SELECT job_id, batch_id FROM \(unescaped: s).server_jobs WHERE token_id = \(token) AND NOT finished ORDER BY job_id")
-            .map { let (j, b) = try $0.decode((Int64, Int64?).self); return (JobID(j), b) }
-    }
-
-    public func markFinished(_ jobs: [JobID]) async throws {
-        guard !jobs.isEmpty else { return }
-        try await rows("UPDATE \(unescaped: s).server_jobs SET finished = true WHERE job_id = ANY(\(jobs.map(\.rawValue)))")
+    public func activeSubmissions(token: Int64) async throws -> Int {
+        try await rows("""
+            SELECT count(DISTINCT coalesce('batch ' || o.batch_id, 'job ' || o.job_id))::BIGINT FROM \(unescaped: s).server_jobs o
+            JOIN \(unescaped: s).jobs j ON j.id = o.job_id WHERE o.token_id = \(token) AND j.state IN ('queued', 'running')
+            """).first.map { Int(try $0.decode(Int64.self)) } ?? 0
     }
 
     public func backtests(token: Int64, limit: Int) async throws -> [JobID] {

@@ -22,8 +22,8 @@ public final class SQLiteServerStore: ServerStore {
                         created_at INTEGER NOT NULL, revoked_at INTEGER, limits TEXT NOT NULL);
                     CREATE TABLE IF NOT EXISTS server_jobs (
                         job_id INTEGER PRIMARY KEY, token_id INTEGER NOT NULL, kind TEXT NOT NULL, batch_id INTEGER,
-                        idempotency_key TEXT UNIQUE, finished INTEGER NOT NULL DEFAULT 0);
-                    CREATE INDEX IF NOT EXISTS server_jobs_open ON server_jobs (token_id) WHERE finished = 0;
+                        idempotency_key TEXT UNIQUE);
+                    CREATE INDEX IF NOT EXISTS server_jobs_token ON server_jobs (token_id, job_id);
                     CREATE INDEX IF NOT EXISTS server_jobs_batch ON server_jobs (batch_id, job_id);
                     CREATE TABLE IF NOT EXISTS server_batches (
                         id INTEGER PRIMARY KEY AUTOINCREMENT, token_id INTEGER NOT NULL, request BLOB NOT NULL, points INTEGER NOT NULL,
@@ -97,20 +97,13 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
-    public func openJobs(token: Int64) async throws -> [(job: JobID, batch: Int64?)] {
+    public func activeSubmissions(token: Int64) async throws -> Int {
         try io {
             try db.read {
-                try Row.fetchAll($0, sql: "SELECT job_id, batch_id FROM server_jobs WHERE token_id = ? AND finished = 0 ORDER BY job_id", arguments: [token])
-                    .map { (JobID($0["job_id"] as Int64), $0["batch_id"]) }
-            }
-        }
-    }
-
-    public func markFinished(_ jobs: [JobID]) async throws {
-        guard !jobs.isEmpty else { return }
-        try io {
-            try db.write { db in
-                for j in jobs { try db.execute(sql: "UPDATE server_jobs SET finished = 1 WHERE job_id = ?", arguments: [j.rawValue]) }
+                try Int.fetchOne($0, sql: """
+                    SELECT count(DISTINCT coalesce('batch ' || o.batch_id, 'job ' || o.job_id)) FROM server_jobs o JOIN jobs j ON j.id = o.job_id
+                    WHERE o.token_id = ? AND j.state IN ('queued', 'running')
+                    """, arguments: [token]) ?? 0
             }
         }
     }

@@ -19,9 +19,10 @@ public protocol ServerStore: Sendable {
     func job(idempotencyKey: String) async throws -> JobID?
     /// The job's owner and kind; nil for a job the server did not submit.
     func jobOwner(_ job: JobID) async throws -> (token: Int64, kind: String)?
-    /// The token's jobs not yet seen in a final state, with their batch.
-    func openJobs(token: Int64) async throws -> [(job: JobID, batch: Int64?)]
-    func markFinished(_ jobs: [JobID]) async throws
+    /// The token's backtests and batches with a job queued or running (a
+    /// batch counts once): one query joining the queue's own jobs table,
+    /// which lives in the same database.
+    func activeSubmissions(token: Int64) async throws -> Int
     /// The token's latest backtests, newest first (the web page's list).
     func backtests(token: Int64, limit: Int) async throws -> [JobID]
 

@@ -61,13 +61,32 @@ final class Deployment: @unchecked Sendable {
         try? FileManager.default.removeItem(at: dir)
     }
 
+    /// A database of its own (made by `onOwnDatabase`): the queue and the stored series both there.
+    var database: String?
+
     /// The options naming this deployment's queue and store.
     var place: [String] {
+        if let database { return ["--postgres", database, "--postgres-schema", schema] }
         let store = ["--db", dir.appendingPathComponent("strat.db").path]
         switch backend {
         case .sqlite: return ["--queue", dir.appendingPathComponent("jobs.db").path] + store
         case .postgres: return ["--postgres", Backend.postgresURL!, "--postgres-schema", schema] + store
         }
+    }
+
+    /// Moves the deployment into a new PostgreSQL database (made with psql, dropped by `dropDatabase`).
+    func onOwnDatabase() throws {
+        let server = Backend.postgresURL!, name = "strat_srv_" + UUID().uuidString.prefix(8).lowercased()
+        let made = try runProgram("/usr/bin/env", ["psql", server, "-qc", "CREATE DATABASE \(name)"])
+        guard made.status == 0 else { throw HarnessError("psql: \(made.stderr)") }
+        var url = URLComponents(string: server)!
+        url.path = "/" + name
+        database = url.string!
+    }
+
+    func dropDatabase() {
+        guard let database, let name = URLComponents(string: database)?.path.dropFirst() else { return }
+        _ = try? runProgram("/usr/bin/env", ["psql", Backend.postgresURL!, "-qc", "DROP DATABASE \(name) WITH (FORCE)"])
     }
 
     func strat(_ args: [String]) throws -> Run { try runProgram(stratBinary.path, args, in: dir.path, timeout: 600) }

@@ -225,3 +225,33 @@ func batchAcrossWorkers(_ backend: Backend) async throws {
     #expect(logs.allSatisfy { $0.contains("job succeeded") })
     #expect(try d.stop().status == 0)
 }
+
+@Test("On PostgreSQL a worker needs nothing but the URL: the queue and the stored series are both there",
+      .enabled(if: Backend.postgresURL != nil || Backend.inCI))
+func storedSeriesOnPostgres() async throws {
+    let d = try Deployment(.postgres)
+    try d.onOwnDatabase()
+    defer { d.dropDatabase() }
+    try googCSV.write(to: d.dir.appendingPathComponent("GOOG.csv"), atomically: true, encoding: .utf8)
+    let imported = try d.strat(["data", "import", "GOOG.csv", "--symbol", "GOOG", "--interval", "1d", "--postgres", d.database!])
+    #expect(imported.status == 0, "\(imported.stderr)")
+    let t = try d.token("heidi")
+    try d.start(workers: 0)
+    let series = try await d.request(.GET, "/v1/series", token: t).json["series"] as? [[String: Any]]
+    #expect(series?.first?["symbol"] as? String == "GOOG" && series?.first?["rows"] as? Int == 2148)
+    let submitted = try await d.post("/v1/backtests", token: t, json: ["strategy": smaCross, "data": [["symbol": "GOOG", "interval": "1d"]],
+                                                                      "options": ["lot_size": 1]])
+    #expect(submitted.status == 202, "\(submitted.text)")
+    let worker = try Child(stratBinary.path, ["worker", "--concurrency", "1"] + d.place, in: d.dir.path)
+    let id = try #require(submitted.json["id"] as? String)
+    let final = try await d.waitFinal("/v1/backtests/\(id)", token: t)
+    #expect(final["state"] as? String == "succeeded", "\(final)")
+    let result = try await d.request(.GET, "/v1/backtests/\(id)/result", token: t)
+    try smaCross.write(to: d.dir.appendingPathComponent("strategy.strat"), atomically: true, encoding: .utf8)
+    let cli = try d.strat(["backtest", "strategy.strat", "--data", "GOOG=db:1d", "--postgres", d.database!, "--lot-size", "1", "--json", "cli.json"])
+    #expect(cli.status == 0, "\(cli.stderr)")
+    #expect(result.body == (try Data(contentsOf: d.dir.appendingPathComponent("cli.json"))))
+    worker.kill(SIGTERM)
+    #expect(try worker.wait(timeout: 60).status == 0)
+    #expect(try d.stop().status == 0)
+}
