@@ -95,7 +95,8 @@ public final class PostgresServerStore: ServerStore {
     public func activeSubmissions(token: Int64) async throws -> Int {
         try await rows("""
             SELECT count(DISTINCT coalesce('batch ' || o.batch_id, 'job ' || o.job_id))::BIGINT FROM \(unescaped: s).server_jobs o
-            JOIN \(unescaped: s).jobs j ON j.id = o.job_id WHERE o.token_id = \(token) AND j.state IN ('queued', 'running')
+            WHERE o.token_id = \(token) AND o.job_id IN (SELECT id FROM \(unescaped: s).jobs WHERE state = 'queued'
+                                                        UNION ALL SELECT id FROM \(unescaped: s).jobs WHERE state = 'running')
             """).first.map { Int(try $0.decode(Int64.self)) } ?? 0
     }
 

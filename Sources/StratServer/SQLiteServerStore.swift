@@ -101,8 +101,8 @@ public final class SQLiteServerStore: ServerStore {
         try io {
             try db.read {
                 try Int.fetchOne($0, sql: """
-                    SELECT count(DISTINCT coalesce('batch ' || o.batch_id, 'job ' || o.job_id)) FROM server_jobs o JOIN jobs j ON j.id = o.job_id
-                    WHERE o.token_id = ? AND j.state IN ('queued', 'running')
+                    SELECT count(DISTINCT coalesce('batch ' || o.batch_id, 'job ' || o.job_id)) FROM server_jobs o
+                    WHERE o.token_id = ? AND o.job_id IN (SELECT id FROM jobs WHERE state = 'queued' UNION ALL SELECT id FROM jobs WHERE state = 'running')
                     """, arguments: [token]) ?? 0
             }
         }

@@ -20,8 +20,9 @@ public protocol ServerStore: Sendable {
     /// The job's owner and kind; nil for a job the server did not submit.
     func jobOwner(_ job: JobID) async throws -> (token: Int64, kind: String)?
     /// The token's backtests and batches with a job queued or running (a
-    /// batch counts once): one query joining the queue's own jobs table,
-    /// which lives in the same database.
+    /// batch counts once): one query over the queue's own jobs table, which
+    /// lives in the same database, through its partial indexes by state (in
+    /// SQLite a job's state sits after its payload, which a scan would read).
     func activeSubmissions(token: Int64) async throws -> Int
     /// The token's latest backtests, newest first (the web page's list).
     func backtests(token: Int64, limit: Int) async throws -> [JobID]

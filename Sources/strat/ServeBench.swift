@@ -43,7 +43,7 @@ struct ServeBench: ParsableCommand {
         }.joined(separator: "\n") + "\n"
         let body = try JSONSerialization.data(withJSONObject: ["strategy": Bench.smaCross1m, "data": [["symbol": "BENCH", "csv": csv]]])
         let (n, c, r, t) = (submissions, concurrency, rate, seconds)
-        let quiet = { var l = Logger(label: "strat.bench"); l.logLevel = .error; return l }()
+        let quiet = { var l = Logger(label: "strat.bench"); l.logLevel = .critical; return l }()
         let outcome = runBlocking {
             let secret = Tokens.make()
             var limits = TokenLimits()
