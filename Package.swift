@@ -51,9 +51,11 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "StratIndicators"),
+        // postgres:// URLs, for the queue's and the store's connections.
+        .target(name: "StratPostgres", dependencies: [.product(name: "PostgresNIO", package: "postgres-nio")]),
         .target(name: "StratMarket", swiftSettings: fast),
         .target(name: "StratEngine", dependencies: ["StratMarket"], swiftSettings: fast),
-        .target(name: "StratData", dependencies: ["StratMarket", .product(name: "GRDB", package: "GRDB.swift"),
+        .target(name: "StratData", dependencies: ["StratMarket", "StratPostgres", .product(name: "GRDB", package: "GRDB.swift"),
                                                  .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                  .product(name: "Crypto", package: "swift-crypto"),
                                                  .product(name: "PostgresNIO", package: "postgres-nio")]),
@@ -65,7 +67,7 @@ let package = Package(
                                                   "StratSyntax", "StratSema", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: fast),
         // The durable job queue: SQLite (GRDB) and PostgreSQL (postgres-nio) behind one protocol (Docs/Queue.md).
-        .target(name: "StratQueue", dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
+        .target(name: "StratQueue", dependencies: ["StratPostgres", .product(name: "GRDB", package: "GRDB.swift"),
                                                   .product(name: "PostgresNIO", package: "postgres-nio")]),
         // The language server (`strat lsp`, Docs/Editors.md): JSON-RPC over stdio on Foundation's JSON.
         .target(name: "StratLSP", dependencies: ["StratSyntax", "StratSema", "StratIR"]),
@@ -105,7 +107,7 @@ let package = Package(
         .testTarget(name: "StratEngineTests", dependencies: ["StratEngine", "StratMarket"]),
         .testTarget(name: "StratBacktestTests", dependencies: ["StratBacktest", "StratEngine", "StratIR", "StratMarket", "StratRuntime", "StratSyntax"]),
         .testTarget(name: "StratREPLTests", dependencies: ["StratREPL", "StratMarket"]),
-        .testTarget(name: "StratDataTests", dependencies: ["StratData", "StratMarket", "StratTestSupport",
+        .testTarget(name: "StratDataTests", dependencies: ["StratData", "StratMarket", "StratPostgres", "StratTestSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift"),
                                                           .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(name: "StratBatchTests", dependencies: ["StratBatch", "StratBacktest", "StratIR", "StratMarket", "StratSyntax"]),
@@ -116,7 +118,7 @@ let package = Package(
         .testTarget(name: "StratServerTests", dependencies: ["StratServer", "StratTestSupport", "strat",
                                                             .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                             .product(name: "WSClient", package: "swift-websocket")]),
-        .testTarget(name: "StratQueueTests", dependencies: ["StratQueue", "StratQueueWorker", "StratTestSupport",
+        .testTarget(name: "StratQueueTests", dependencies: ["StratQueue", "StratQueueWorker", "StratPostgres", "StratTestSupport",
                                                            .product(name: "GRDB", package: "GRDB.swift"),
                                                            .product(name: "PostgresNIO", package: "postgres-nio")]),
         // A worker process for the queue tests (several at once, one SIGKILLed); not a product.

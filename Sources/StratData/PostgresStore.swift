@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import StratPostgres
 import StratMarket
 
 /// The market-data store in PostgreSQL, for workers on other machines: they
@@ -35,7 +36,7 @@ public final class PostgresStore: SeriesStore {
         guard schema.range(of: #"^[a-z_][a-z0-9_]{0,40}$"#, options: .regularExpression) != nil else {
             throw StoreError(description: "schema \"\(schema)\": expected lower-case letters, digits and _ (at most 41), not starting with a digit")
         }
-        target = try PostgresURL(url)
+        do { target = try PostgresURL(url) } catch { throw StoreError(description: error.description) }
         label = target.label
         self.schema = schema
         self.readOnly = readOnly
@@ -91,7 +92,7 @@ public final class PostgresStore: SeriesStore {
     func connect() throws -> PostgresConnection {
         let c: PostgresConnection
         do {
-            c = try PostgresConnection.connect(on: PostgresConnection.defaultEventLoopGroup.any(), configuration: try target.configuration(),
+            c = try PostgresConnection.connect(on: PostgresConnection.defaultEventLoopGroup.any(), configuration: try target.connectionConfiguration(),
                                                id: 0, logger: quietLogger).wait()
         } catch let e as PSQLError where e.serverInfo == nil {
             throw StoreError(description: "\(label): cannot connect (\(e.underlying.map(Self.reason) ?? "\(e.code)"))")

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import StratPostgres
 
 /// The job queue in PostgreSQL, for workers on many machines. A dequeue locks
 /// the row it takes with `FOR UPDATE SKIP LOCKED`, so concurrent dequeuers
@@ -49,7 +50,8 @@ public final class PostgresJobQueue: JobQueue {
         guard schema.range(of: #"^[a-z_][a-z0-9_]{0,40}$"#, options: .regularExpression) != nil else {
             throw QueueError.invalid("schema \"\(schema)\": expected lower-case letters, digits and _ (at most 41), not starting with a digit")
         }
-        let target = try PostgresURL(url)
+        let target: PostgresURL
+        do { target = try PostgresURL(url) } catch { throw QueueError.invalid(error.description) }
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(configuration: try target.connectionConfiguration(), id: 0, logger: quietLogger)
@@ -380,61 +382,3 @@ public let quietLogger: Logger = {
     logger.logLevel = .error
     return logger
 }()
-
-/// `postgres://` URLs in the form libpq takes.
-struct PostgresURL {
-    enum SSL { case disable, prefer, require }
-    var host: String?, port: Int, socket: String?
-    var user: String, password: String?, database: String?
-    var ssl: SSL
-    /// Where, for messages: host:port/database or the socket, never the password.
-    var place: String
-
-    init(_ url: String) throws {
-        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? "") else {
-            throw QueueError.invalid("--postgres \(url): expected postgres://user[:password]@host[:port]/database")
-        }
-        let query = Dictionary((parts.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
-        user = parts.user ?? query["user"] ?? "postgres"
-        password = parts.password ?? query["password"]
-        database = parts.path.isEmpty || parts.path == "/" ? query["dbname"] : String(parts.path.dropFirst())
-        switch query["sslmode"] ?? "prefer" {
-        case "disable": ssl = .disable
-        case "prefer", "allow": ssl = .prefer
-        case "require", "verify-ca", "verify-full": ssl = .require
-        case let mode: throw QueueError.invalid("--postgres: sslmode=\(mode): expected disable, prefer or require")
-        }
-        port = parts.port ?? Int(query["port"] ?? "") ?? 5432
-        if let dir = query["host"], dir.hasPrefix("/") {
-            socket = "\(dir)/.s.PGSQL.\(port)"
-            place = socket!
-        } else {
-            guard let host = parts.host, !host.isEmpty else {
-                throw QueueError.invalid("--postgres \(url.replacingOccurrences(of: password ?? "\u{0}", with: "…")): no host; expected postgres://user@host[:port]/database or ?host=/socket/dir")
-            }
-            self.host = host
-            place = "\(host):\(port)"
-        }
-        if let database { place += "/\(database)" }
-    }
-
-    func connectionConfiguration() throws -> PostgresConnection.Configuration {
-        if let socket { return .init(unixSocketPath: socket, username: user, password: password, database: database) }
-        let tls: PostgresConnection.Configuration.TLS = switch ssl {
-        case .disable: .disable
-        case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-        case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
-        }
-        return .init(host: host!, port: port, username: user, password: password, database: database, tls: tls)
-    }
-
-    func clientConfiguration() -> PostgresClient.Configuration {
-        if let socket { return .init(unixSocketPath: socket, username: user, password: password, database: database) }
-        let tls: PostgresClient.Configuration.TLS = switch ssl {
-        case .disable: .disable
-        case .prefer: .prefer(.makeClientConfiguration())
-        case .require: .require(.makeClientConfiguration())
-        }
-        return .init(host: host!, port: port, username: user, password: password, database: database, tls: tls)
-    }
-}

@@ -81,12 +81,17 @@ public struct API: Sendable {
 
     // MARK: Backtests
 
-    func submitBacktest(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let token = context.token!
-        let body = try await readBody(request, context, schema: "BacktestRequest")
+    /// A submission's body, checked against `schema` and the token's source limit, and its idempotency key.
+    func submission(_ request: Request, _ context: ServerContext, schema: String) async throws -> (Submission, key: String?) {
+        let body = try await readBody(request, context, schema: schema)
         let submission = try JSONDecoder().decode(Submission.self, from: body)
         try checkSource(submission.strategy, context)
-        let key = idempotencyKey(request, token)
+        return (submission, request.headers.first { $0.name.canonicalName == "idempotency-key" }.map { "token \(context.token!.id): \($0.value)" })
+    }
+
+    func submitBacktest(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let token = context.token!
+        let (submission, key) = try await submission(request, context, schema: "BacktestRequest")
         if let key, let existing = try await store.job(idempotencyKey: key) {
             return accepted(id: existing.rawValue, path: "/v1/backtests/\(existing)", state: try await queue.status(existing)?.state ?? .queued)
         }
@@ -133,10 +138,7 @@ public struct API: Sendable {
 
     func submitBatch(_ request: Request, _ context: ServerContext) async throws -> Response {
         let token = context.token!
-        let body = try await readBody(request, context, schema: "BatchRequest")
-        let submission = try JSONDecoder().decode(Submission.self, from: body)
-        try checkSource(submission.strategy, context)
-        let key = idempotencyKey(request, token)
+        let (submission, key) = try await submission(request, context, schema: "BatchRequest")
         if let key, let existing = try await store.batch(idempotencyKey: key) {
             return accepted(id: existing, path: "/v1/batches/\(existing)", state: try await batchStatus(try await store.batch(existing)!).state)
         }
@@ -213,10 +215,6 @@ public struct API: Sendable {
         if open >= token.limits.concurrentJobs {
             throw Problem.tooMany("too-many-jobs", "this token has \(open) backtests or batches queued or running, its limit; retry when one finishes", retryAfter: 5)
         }
-    }
-
-    func idempotencyKey(_ request: Request, _ token: TokenRecord) -> String? {
-        request.headers.first { $0.name.canonicalName == "idempotency-key" }.map { "token \(token.id): \($0.value)" }
     }
 
     func accepted(id: Int64, path: String, state: JobState) -> Response {

@@ -36,6 +36,16 @@ struct ServiceOptions: ParsableArguments {
     }
 }
 
+/// Runs `body` to its end; a failure is `strat: error: …` and exit status 2.
+func service<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    switch runBlocking(body) {
+    case .success(let value): return value
+    case .failure(let e):
+        writeStderr("strat: error: \(e)\n")
+        throw ExitCode(2)
+    }
+}
+
 /// One line per event on stderr: time, level, message, then key=value metadata.
 func serverLogger(_ label: String) -> Logger {
     var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
@@ -77,15 +87,11 @@ struct ServeCommand: ParsableCommand {
         var server = Server(place: where_.place, jobs: where_.jobs, logger: serverLogger("strat.serve"))
         (server.host, server.port, server.workers) = (host, port, workers)
         let (configured, host) = (server, host)
-        let outcome = runBlocking {
+        try service {
             try await configured.run { port in
                 // The line tests and scripts wait for (port 0 picks a free port).
                 FileHandle.standardOutput.write(Data("strat serve: listening on http://\(host):\(port)\n".utf8))
             }
-        }
-        if case .failure(let e) = outcome {
-            writeStderr("strat: error: \(e)\n")
-            throw ExitCode(2)
         }
     }
 }
@@ -107,10 +113,7 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         let (place, jobs, n) = (where_.place, where_.jobs, concurrency)
-        if case .failure(let e) = runBlocking({ try await runWorkers(place: place, jobs: jobs, concurrency: n, logger: serverLogger("strat.worker")) }) {
-            writeStderr("strat: error: \(e)\n")
-            throw ExitCode(2)
-        }
+        try service { try await runWorkers(place: place, jobs: jobs, concurrency: n, logger: serverLogger("strat.worker")) }
     }
 }
 
@@ -147,12 +150,9 @@ struct TokenCommand: ParsableCommand {
             (limits.maxBarsPerJob, limits.maxPointsPerBatch, limits.maxRunSeconds) = (maxBars, maxPoints, maxRunSeconds)
             let (place, name, secret) = (where_.place, name, Tokens.make())
             let limitsCopy = limits
-            let created = runBlocking { try await place.open().store.createToken(name: name, hash: Tokens.hash(secret), limits: limitsCopy) }
-            switch created {
-            case .success: print(secret)
-                writeStderr("strat: note: the token `\(name)` is shown this once; keep it (only its hash is stored)\n")
-            case .failure(let e): writeStderr("strat: error: \(e)\n"); throw ExitCode(2)
-            }
+            try service { try await place.open().store.createToken(name: name, hash: Tokens.hash(secret), limits: limitsCopy) }
+            print(secret)
+            writeStderr("strat: note: the token `\(name)` is shown this once; keep it (only its hash is stored)\n")
         }
     }
 
@@ -162,15 +162,12 @@ struct TokenCommand: ParsableCommand {
 
         func run() throws {
             let place = where_.place
-            switch runBlocking({ try await place.open().store.tokens() }) {
-            case .success(let tokens):
-                print("name\tcreated\trevoked\trate/min\tjobs\tbody\tsource\tbars\tpoints\trun s")
-                for t in tokens {
-                    let l = t.limits
-                    print([t.name, iso(t.createdAt), t.revokedAt.map(iso) ?? "-", "\(l.requestsPerMinute)", "\(l.concurrentJobs)", "\(l.maxBodyBytes)",
-                           "\(l.maxSourceBytes)", "\(l.maxBarsPerJob)", "\(l.maxPointsPerBatch)", "\(l.maxRunSeconds)"].joined(separator: "\t"))
-                }
-            case .failure(let e): writeStderr("strat: error: \(e)\n"); throw ExitCode(2)
+            let tokens = try service { try await place.open().store.tokens() }
+            print("name\tcreated\trevoked\trate/min\tjobs\tbody\tsource\tbars\tpoints\trun s")
+            for t in tokens {
+                let l = t.limits
+                print([t.name, iso(t.createdAt), t.revokedAt.map(iso) ?? "-", "\(l.requestsPerMinute)", "\(l.concurrentJobs)", "\(l.maxBodyBytes)",
+                       "\(l.maxSourceBytes)", "\(l.maxBarsPerJob)", "\(l.maxPointsPerBatch)", "\(l.maxRunSeconds)"].joined(separator: "\t"))
             }
         }
 
@@ -184,11 +181,11 @@ struct TokenCommand: ParsableCommand {
 
         func run() throws {
             let (place, name) = (where_.place, name)
-            switch runBlocking({ try await place.open().store.revokeToken(name: name) }) {
-            case .success(true): print("revoked \(name)")
-            case .success(false): writeStderr("strat: error: no unrevoked token named `\(name)`; see `strat token list`\n"); throw ExitCode(2)
-            case .failure(let e): writeStderr("strat: error: \(e)\n"); throw ExitCode(2)
+            guard try service({ try await place.open().store.revokeToken(name: name) }) else {
+                writeStderr("strat: error: no unrevoked token named `\(name)`; see `strat token list`\n")
+                throw ExitCode(2)
             }
+            print("revoked \(name)")
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import StratData
 import StratMarket
+import StratTestSupport
 import Testing
 
 func tempDB() -> String {

@@ -4,6 +4,7 @@ import PostgresNIO
 import StratMarket
 import StratTestSupport
 import Synchronization
+import StratPostgres
 import Testing
 
 /// What only the PostgreSQL store has: a server to reach, schemas, migrators

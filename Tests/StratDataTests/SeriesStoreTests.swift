@@ -1,6 +1,7 @@
 import Foundation
 import StratData
 import StratMarket
+import StratTestSupport
 import Testing
 
 /// What every `SeriesStore` must do alike, beyond the bar tests in DataTests

@@ -1,21 +1,9 @@
 import Foundation
 @testable import StratData
+import StratTestSupport
 import Testing
 
-/// The two stores one suite runs against. PostgreSQL is reached through
-/// `STRAT_TEST_POSTGRES_URL` (.ci/run starts a server and sets it); without it
-/// the PostgreSQL cases are left out locally, but in CI (`CI` set) they run and
-/// fail, so a missing server can never pass as green.
-enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case sqlite, postgres
-
-    static let postgresURL = ProcessInfo.processInfo.environment["STRAT_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    static let inCI = ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty } ?? false
-
-    static var available: [Backend] { postgresURL != nil || inCI ? [.sqlite, .postgres] : [.sqlite] }
-
-    var testDescription: String { rawValue }
-
+extension Backend {
     static func requireURL() throws -> String {
         guard let postgresURL else {
             throw StoreError(description: "STRAT_TEST_POSTGRES_URL is not set; CI must run the store tests on PostgreSQL (.ci/run starts one)")

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import StratData
 import StratMarket
+import StratTestSupport
 import Testing
 
 /// The store never loses or silently changes what it holds (issue 11, B):

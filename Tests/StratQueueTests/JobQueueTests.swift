@@ -1,4 +1,6 @@
 import Foundation
+import StratTestSupport
+import StratPostgres
 import Testing
 @testable import StratQueue
 import GRDB

@@ -1,4 +1,5 @@
 import Foundation
+import StratTestSupport
 import Testing
 @testable import StratQueue
 

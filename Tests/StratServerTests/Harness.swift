@@ -9,18 +9,6 @@ import Testing
 /// The repository (for Strategies/ and Data/).
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// Where a test's server keeps its jobs: a SQLite file, or PostgreSQL through
-/// `STRAT_TEST_POSTGRES_URL` (.ci/run starts one; in CI the PostgreSQL cases
-/// run and fail without it, so a missing server never passes as green).
-enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case sqlite, postgres
-
-    static let postgresURL = ProcessInfo.processInfo.environment["STRAT_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    static let inCI = ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty } ?? false
-    static var available: [Backend] { postgresURL != nil || inCI ? [.sqlite, .postgres] : [.sqlite] }
-    var testDescription: String { rawValue }
-}
-
 struct Reply {
     var status: Int
     var headers: HTTPHeaders
