@@ -28,7 +28,7 @@ public final class SimulatedExchange {
     /// a name costs more than the rest of most lookups.)
     var book: [[Int]] = []
     /// Each symbol's slot in `book`, given at its first order, and each order's.
-    var slots: [String: Int] = [:]
+    var slots = SymbolSlots()
     var slotOf: [Int] = []
     /// Orders in the book over all symbols (a quick "nothing to do" test).
     var booked = 0
@@ -50,14 +50,13 @@ public final class SimulatedExchange {
 
     /// A symbol's slot in the book (registered on first use).
     func slot(_ symbol: String) -> Int {
-        if let k = slots[symbol] { return k }
-        slots[symbol] = book.count
-        book.append([])
-        return book.count - 1
+        let k = slots.register(symbol)
+        if k == book.count { book.append([]) }
+        return k
     }
 
     /// The orders in the book for a symbol (none for a symbol never ordered).
-    func bookedIDs(_ symbol: String) -> [Int] { slots[symbol].map { book[$0] } ?? [] }
+    func bookedIDs(_ symbol: String) -> [Int] { slots.find(symbol).map { book[$0] } ?? [] }
     /// Whether any order is open (pending, held or live) on any symbol.
     public var hasOpenOrders: Bool { booked > 0 }
 
@@ -94,16 +93,16 @@ public final class SimulatedExchange {
             o.quantity = whole
         }
         if o.type == .trailingStop, o.trailAnchor != nil { o.trailLevel = nil; Self.ratchet(&o) }
-        let k = slot(o.symbol)
-        orders.append(o)
+        let id = o.id, k = slot(o.symbol)
+        orders.append(consume o)   // (moved, not copied: an order holds strings and arrays)
         slotOf.append(k)
         if let rejection {
-            move(o.id, to: .rejected, at: time, reason: rejection)
+            move(id, to: .rejected, at: time, reason: rejection)
         } else {
-            book[k].append(o.id)
+            book[k].append(id)
             booked += 1
         }
-        return o.id
+        return id
     }
 
     /// `q` rounded down to whole multiples of `lot` (a hair of tolerance so that
@@ -164,7 +163,7 @@ public final class SimulatedExchange {
 
     /// Cancels every order of a symbol still open (`flatten`, `cancel all`).
     public func cancelAll(symbol: String, side: OrderSide? = nil, at time: Int64, reason: String) {
-        guard let k = slots[symbol] else { return }
+        guard let k = slots.find(symbol) else { return }
         for id in book[k] where !orders[id].state.isTerminal && (side == nil || orders[id].side == side) {
             try? cancel(id, at: time, reason: reason)
         }
@@ -222,7 +221,7 @@ public final class SimulatedExchange {
     /// by stretch in step with the last price's.
     @discardableResult
     public func process(_ bar: Bar, symbol: String, halfSpread: Double? = nil, end: Int64? = nil, mark: Bar? = nil) -> [Fill] {
-        guard booked > 0, let slot = slots[symbol], case let ids = book[slot], !ids.isEmpty else { return [] }
+        guard booked > 0, let slot = slots.find(symbol), case let ids = book[slot], !ids.isEmpty else { return [] }
         let time = bar.time
         // Outside the trading session orders only expire: they become active at
         // the first bar of the session (where IOC and FOK orders get their one chance).
@@ -294,7 +293,7 @@ public final class SimulatedExchange {
     /// close: such orders stay pending and meet the next bar once active.
     @discardableResult
     public func fillAtClose(_ bar: Bar, symbol: String, halfSpread: Double? = nil) -> [Fill] {
-        guard let slot = slots[symbol] else { return [] }
+        guard let slot = slots.find(symbol) else { return [] }
         let before = fills.count
         var state = BarState(bar: bar, end: nil, path: BarPath(bar), halfSpread: halfSpread ?? config.halfSpread, volumeLeft: .infinity)
         for id in book[slot] where orders[id].type == .market && orders[id].state == .pending
