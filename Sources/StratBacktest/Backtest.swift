@@ -307,9 +307,13 @@ public final class Backtest {
         // Sizes held by data index (both legs in hedge mode), refreshed when fills happen.
         var held = series.map { _ in 0.0 }
         let portfolio = self.portfolio
-        func size(_ symbol: String) -> Double { portfolio.position(symbol, leg: .long) - portfolio.position(symbol, leg: .short) }
         let spreads = series.map(\.halfSpreads)
         let slots = symbols.map(portfolio.slot)
+        let hedged = portfolio.hedged
+        /// What data index `s` holds, both legs counted (by slot: asked after every fill).
+        func size(_ s: Int) -> Double {
+            hedged ? portfolio.position(symbols[s], leg: .long) - portfolio.position(symbols[s], leg: .short) : abs(portfolio.position(slot: slots[s]))
+        }
         let fine = series.map { intrabar[$0.symbol] }
         var finePositions = series.map { _ in 0 }
         let conditions = strategy.rules.map(\.condition)
@@ -417,7 +421,7 @@ public final class Backtest {
                         fills = exchange.process(bar, symbol: symbols[s], halfSpread: spreads[s]?[rows[s]], end: end, mark: markBar(s, bar))
                     }
                     if !fills.isEmpty {
-                        router.record(fills, bar: rows[s]); held[s] = size(symbols[s]); cash = portfolio.cash
+                        router.record(fills, bar: rows[s]); held[s] = size(s); cash = portfolio.cash
                         risk?.fills(fills, now: now, barTime: bar.time, router: router)
                         liquidations?.record(fills)
                     }
@@ -480,7 +484,7 @@ public final class Backtest {
                 if closeFills {
                     let fills = exchange.fillAtClose(bar, symbol: symbols[d], halfSpread: spreads[d]?[rows[d]])
                     if !fills.isEmpty {
-                        router.record(fills, bar: rows[d]); held[d] = size(symbols[d]); cash = portfolio.cash
+                        router.record(fills, bar: rows[d]); held[d] = size(d); cash = portfolio.cash
                         portfolio.mark(slot: slots[d], price: markBar(d, bar)?.close ?? bar.close)   // the fill's costs are not the market's price
                     }
                 }

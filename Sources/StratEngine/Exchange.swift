@@ -23,8 +23,13 @@ public final class SimulatedExchange {
     /// Bars where a stop and a take of the same bracket were both touched: the
     /// path decided which filled.
     public private(set) var ambiguousBars = 0
-    /// Live, pending and held orders per symbol, in submission order.
-    var book: [String: [Int]] = [:]
+    /// Live, pending and held orders per symbol slot, in submission order.
+    /// (Slots, not names: the book is read at every order event, and hashing
+    /// a name costs more than the rest of most lookups.)
+    var book: [[Int]] = []
+    /// Each symbol's slot in `book`, given at its first order, and each order's.
+    var slots = SymbolSlots()
+    var slotOf: [Int] = []
     /// Orders in the book over all symbols (a quick "nothing to do" test).
     var booked = 0
     /// Orders that ended and may still be in the book.
@@ -42,6 +47,16 @@ public final class SimulatedExchange {
     }
 
     public var nextID: Int { orders.count }
+
+    /// A symbol's slot in the book (registered on first use).
+    func slot(_ symbol: String) -> Int {
+        let k = slots.register(symbol)
+        if k == book.count { book.append([]) }
+        return k
+    }
+
+    /// The orders in the book for a symbol (none for a symbol never ordered).
+    func bookedIDs(_ symbol: String) -> [Int] { slots.find(symbol).map { book[$0] } ?? [] }
     /// Whether any order is open (pending, held or live) on any symbol.
     public var hasOpenOrders: Bool { booked > 0 }
 
@@ -78,14 +93,16 @@ public final class SimulatedExchange {
             o.quantity = whole
         }
         if o.type == .trailingStop, o.trailAnchor != nil { o.trailLevel = nil; Self.ratchet(&o) }
-        orders.append(o)
+        let id = o.id, k = slot(o.symbol)
+        orders.append(consume o)   // (moved, not copied: an order holds strings and arrays)
+        slotOf.append(k)
         if let rejection {
-            move(o.id, to: .rejected, at: time, reason: rejection)
+            move(id, to: .rejected, at: time, reason: rejection)
         } else {
-            book[o.symbol, default: []].append(o.id)
+            book[k].append(id)
             booked += 1
         }
-        return o.id
+        return id
     }
 
     /// `q` rounded down to whole multiples of `lot` (a hair of tolerance so that
@@ -98,7 +115,7 @@ public final class SimulatedExchange {
     public func cancel(_ id: Int, at time: Int64, reason: String = "cancelled") throws {
         try orders[id].transition(to: .cancelled, at: time, reason: reason)
         unswept += 1
-        for child in book[orders[id].symbol] ?? [] where orders[child].parent == id && orders[child].state == .held {
+        for child in book[slotOf[id]] where orders[child].parent == id && orders[child].state == .held {
             try orders[child].transition(to: .cancelled, at: time, reason: "parent \(id) cancelled")
             unswept += 1
         }
@@ -124,10 +141,9 @@ public final class SimulatedExchange {
         if let l = limit { orders[id].limitPrice = l }
         if let s = stop { orders[id].stopPrice = s }
         if o.state == .working { try orders[id].transition(to: .working, at: time, reason: "modified") }
-        if repriced, var queue = book[o.symbol], let at = queue.firstIndex(of: id) {
-            queue.remove(at: at)
-            queue.append(id)
-            book[o.symbol] = queue
+        if repriced, let at = book[slotOf[id]].firstIndex(of: id) {
+            book[slotOf[id]].remove(at: at)
+            book[slotOf[id]].append(id)
         }
     }
 
@@ -147,10 +163,11 @@ public final class SimulatedExchange {
 
     /// Cancels every order of a symbol still open (`flatten`, `cancel all`).
     public func cancelAll(symbol: String, side: OrderSide? = nil, at time: Int64, reason: String) {
-        for id in book[symbol] ?? [] where !orders[id].state.isTerminal && (side == nil || orders[id].side == side) {
+        guard let k = slots.find(symbol) else { return }
+        for id in book[k] where !orders[id].state.isTerminal && (side == nil || orders[id].side == side) {
             try? cancel(id, at: time, reason: reason)
         }
-        compact(symbol)
+        compact(k)
     }
 
     /// Sets the distance of a trailing stop that follows a series. The stop
@@ -184,12 +201,12 @@ public final class SimulatedExchange {
     /// The first open order of `symbol` that `match` accepts, in submission
     /// order (without building the list of open orders).
     public func openOrder(_ symbol: String, where match: (Order) -> Bool) -> Order? {
-        for id in book[symbol] ?? [] where !orders[id].state.isTerminal && match(orders[id]) { return orders[id] }
+        for id in bookedIDs(symbol) where !orders[id].state.isTerminal && match(orders[id]) { return orders[id] }
         return nil
     }
 
     public func openOrders(_ symbol: String) -> [Order] {
-        (book[symbol] ?? []).map { orders[$0] }.filter { !$0.state.isTerminal }
+        bookedIDs(symbol).map { orders[$0] }.filter { !$0.state.isTerminal }
     }
 
     // MARK: Matching
@@ -204,7 +221,7 @@ public final class SimulatedExchange {
     /// by stretch in step with the last price's.
     @discardableResult
     public func process(_ bar: Bar, symbol: String, halfSpread: Double? = nil, end: Int64? = nil, mark: Bar? = nil) -> [Fill] {
-        guard booked > 0, let ids = book[symbol], !ids.isEmpty else { return [] }
+        guard booked > 0, let slot = slots.find(symbol), case let ids = book[slot], !ids.isEmpty else { return [] }
         let time = bar.time
         // Outside the trading session orders only expire: they become active at
         // the first bar of the session (where IOC and FOK orders get their one chance).
@@ -229,23 +246,28 @@ public final class SimulatedExchange {
                 expire(id, at: time, reason: "end of the trading day")
             }
         }
-        guard open else { compact(symbol); return [] }
+        guard open else { compact(slot); return [] }
         if joins.isEmpty, orders.withUnsafeBufferPointer({ o in ids.allSatisfy { Self.unreachable(o, $0, bar, mark: mark) } }) {
-            compact(symbol)
+            compact(slot)
             return []
         }
 
-        let path = bar.high - bar.open <= bar.open - bar.low
-            ? [bar.open, bar.high, bar.low, bar.close] : [bar.open, bar.low, bar.high, bar.close]
+        let path = BarPath(bar)
         var state = BarState(bar: bar, end: end, path: path, halfSpread: halfSpread ?? config.halfSpread,
                              volumeLeft: config.participation.map { $0 * bar.volume } ?? .infinity)
-        state.markPath = mark.map { m in m.high - m.open <= m.open - m.low ? [m.open, m.high, m.low, m.close] : [m.open, m.low, m.high, m.close] }
+        state.markPath = mark.map(BarPath.init)
         let before = fills.count
         var live = ids     // children activated during the bar are in the book already (held)
         lateJoiners.removeAll()
-        for k in path.indices {
+        for k in 0..<BarPath.count {
             for id in lateJoiners where !live.contains(id) { live.append(id) }
             lateJoiners.removeAll()
+            // Past the open, market orders (the usual next-open fill) meet
+            // nothing more: when no other order can trade, the rest of the path
+            // is left unwalked.
+            if k > 0, joins.isEmpty, live.allSatisfy({ !orders[$0].state.isLive || orders[$0].type == .market && orders[$0].ocoGroup == nil }) {
+                break
+            }
             let from = k == 0 ? path[0] : path[k - 1], to = path[k]
             // Stretch k spans the fractions [(k-1)/3, k/3) of the bar; k = 0 is the open.
             var active = live, starts: [Int: Double] = [:]
@@ -262,7 +284,7 @@ public final class SimulatedExchange {
             updateTrails(active, price: to, mark: state.markPath?[k])
         }
         if state.isAmbiguous(orders) { ambiguousBars += 1 }
-        compact(symbol)
+        compact(slot)
         return Array(fills[before...])
     }
 
@@ -271,9 +293,10 @@ public final class SimulatedExchange {
     /// close: such orders stay pending and meet the next bar once active.
     @discardableResult
     public func fillAtClose(_ bar: Bar, symbol: String, halfSpread: Double? = nil) -> [Fill] {
+        guard let slot = slots.find(symbol) else { return [] }
         let before = fills.count
-        var state = BarState(bar: bar, end: nil, path: [bar.close], halfSpread: halfSpread ?? config.halfSpread, volumeLeft: .infinity)
-        for id in book[symbol] ?? [] where orders[id].type == .market && orders[id].state == .pending
+        var state = BarState(bar: bar, end: nil, path: BarPath(bar), halfSpread: halfSpread ?? config.halfSpread, volumeLeft: .infinity)
+        for id in book[slot] where orders[id].type == .market && orders[id].state == .pending
             && orders[id].activeAt == orders[id].sentAt {
             let now = orders[id].sentAt
             activate(id, at: now)
@@ -281,7 +304,7 @@ public final class SimulatedExchange {
             execute(id, reference: bar.close, maker: false, at: now, &state)
             if Self.isImmediate(orders[id]), orders[id].state.isLive { cancelImmediate(id, at: now) }
         }
-        compact(symbol)
+        compact(slot)
         return Array(fills[before...])
     }
 
@@ -308,16 +331,49 @@ public final class SimulatedExchange {
         }
     }
 
+    /// A bar's path: the open, the extreme nearer to it, the other, the close.
+    /// (Four stored prices, not an array: one is walked on every bar with an order.)
+    struct BarPath {
+        static let count = 4
+        let open: Double, first: Double, second: Double, close: Double
+
+        init(_ b: Bar) {
+            open = b.open
+            close = b.close
+            (first, second) = b.high - b.open <= b.open - b.low ? (b.high, b.low) : (b.low, b.high)
+        }
+
+        subscript(k: Int) -> Double {
+            switch k {
+            case 0: open
+            case 1: first
+            case 2: second
+            default: close
+            }
+        }
+
+        /// The lowest and the highest point from point `k` on.
+        func range(from k: Int) -> (low: Double, high: Double) {
+            var low = self[k], high = self[k]
+            for i in k + 1 ..< Self.count {
+                if self[i] < low { low = self[i] }
+                if self[i] > high { high = self[i] }
+            }
+            return (low, high)
+        }
+    }
+
     /// What one bar's matching keeps track of.
     struct BarState {
         var bar: Bar
         var end: Int64?
-        var path: [Double]
+        var path: BarPath
         var halfSpread: Double
         var volumeLeft: Double
+        /// What each iceberg order (`displayQuantity`) has filled on this bar.
         var filledThisBar: [Int: Double] = [:]
-        /// The mark price's path (O, H/L, L/H, C), when the bar has a mark bar.
-        var markPath: [Double]?
+        /// The mark price's path, when the bar has a mark bar.
+        var markPath: BarPath?
         /// OCO orders met during the bar, with the stretch and price from which
         /// they took part (children activated inside the bar meet only the rest).
         var ocoMembers: [(id: Int, stretch: Int, start: Double, level: Double)] = []
@@ -330,8 +386,8 @@ public final class SimulatedExchange {
             for m in ocoMembers {
                 let o = orders[m.id]
                 guard let g = o.ocoGroup else { continue }
-                let rest = path[m.stretch...]
-                let lo = min(m.start, rest.min()!), hi = max(m.start, rest.max()!)
+                let rest = path.range(from: m.stretch)
+                let lo = min(m.start, rest.low), hi = max(m.start, rest.high)
                 let reached = o.side == .sell ? (o.type == .limit ? hi >= m.level : lo <= m.level)
                                               : (o.type == .limit ? lo <= m.level : hi >= m.level)
                 guard reached else { continue }
@@ -382,6 +438,9 @@ public final class SimulatedExchange {
         }
     }
 
+    /// `matchSegment`'s list of hits, empty between stretches.
+    var spareHits: [Hit] = []
+
     /// Bracket children activated by the fill being executed (they join the
     /// rest of the stretch at the fill's price).
     var joined: [Int] = []
@@ -400,8 +459,7 @@ public final class SimulatedExchange {
     }
 
     func activate(_ id: Int, at time: Int64) {
-        let o = orders[id]
-        if o.reduceOnly, portfolio.position(o.symbol, leg: o.leg) == 0 {
+        if orders[id].reduceOnly, portfolio.position(orders[id].symbol, leg: orders[id].leg) == 0 {
             move(id, to: .cancelled, at: time, reason: "reduce-only with no position")
             return
         }
@@ -427,7 +485,10 @@ public final class SimulatedExchange {
     /// from that price on, and arrives there as at an open. Bracket children
     /// that a fill activates join the stretch at that fill's price.
     func matchSegment(_ ids: [Int], k: Int, from: Double, to: Double, starts: [Int: Double], _ s: inout BarState) {
-        var hits: [Hit] = []
+        // (One buffer for every stretch, kept between them: most hit one order or none.)
+        var hits = spareHits
+        spareHits = []
+        defer { hits.removeAll(keepingCapacity: true); spareHits = hits }
         var arriving: [Int] = []
         for id in ids where orders[id].state.isLive {
             let start = starts[id] ?? from
@@ -588,93 +649,95 @@ public final class SimulatedExchange {
     /// Fills as much of an order as the bar allows at `reference` (before spread,
     /// slippage and tick rounding), then handles OCO siblings and bracket children.
     func execute(_ id: Int, reference: Double, maker: Bool, at time: Int64, _ s: inout BarState) {
-        let o = orders[id]
+        // (Fields read one by one: a whole copy of the order retains and releases its strings and arrays.)
+        let symbol = orders[id].symbol, side = orders[id].side, leg = orders[id].leg, reduceOnly = orders[id].reduceOnly
+        let quantity = orders[id].quantity, filled = orders[id].filledQuantity
         let liquidity: Liquidity = maker ? .maker : .taker
-        let feeRate = models.fees.rate(liquidity, symbol: o.symbol)
+        let feeRate = models.fees.rate(liquidity, symbol: symbol)
         // Quantity: fixed, the rest of the position (reduce-only, unsized), or all the cash allows.
         var want: Double
-        let held = portfolio.position(o.symbol, leg: o.leg)
-        if let r = o.remaining {
+        let held = reduceOnly ? portfolio.position(symbol, leg: leg) : 0   // (only reduce-only orders look at it)
+        if let r = orders[id].remaining {
             want = r
-        } else if o.reduceOnly {
+        } else if reduceOnly {
             want = abs(held)
         } else {
-            let estimate = price(reference, o, liquidity, quantity: 0, time: time, s).price
-            want = portfolio.affordable(symbol: o.symbol, side: o.side, price: estimate, feeRate: feeRate, leg: o.leg)
-            if let cap = o.notionalCap { want = min(want, cap / estimate) }
+            let estimate = price(reference, symbol, side, liquidity, quantity: 0, time: time, s).price
+            want = portfolio.affordable(symbol: symbol, side: side, price: estimate, feeRate: feeRate, leg: leg)
+            if let cap = orders[id].notionalCap { want = min(want, cap / estimate) }
         }
-        if o.reduceOnly {
-            let reducible = (o.side == .sell && held > 0) || (o.side == .buy && held < 0) ? abs(held) : 0
+        if reduceOnly {
+            let reducible = (side == .sell && held > 0) || (side == .buy && held < 0) ? abs(held) : 0
             want = min(want, reducible)
             if want <= 0 {
                 move(id, to: .cancelled, at: time, reason: "reduce-only with no position to reduce")
                 return
             }
         }
-        let lot = config.lot(o.symbol)
+        let lot = config.lot(symbol)
         if let lot { want = Self.wholeLots(want, lot) }
         var q = want
-        if let shown = o.displayQuantity { q = min(q, max(0, shown - (s.filledThisBar[id] ?? 0))) }
+        if let shown = orders[id].displayQuantity { q = min(q, max(0, shown - (s.filledThisBar[id] ?? 0))) }
         q = min(q, s.volumeLeft)
         if let lot { q = Self.wholeLots(q, lot) }
         // The fill model prices the quantity (and may take less of it, e.g. what a book holds).
-        let taken = q > 0 ? self.price(reference, o, liquidity, quantity: q, time: time, s) : (price: reference, quantity: 0)
+        let taken = q > 0 ? self.price(reference, symbol, side, liquidity, quantity: q, time: time, s) : (price: reference, quantity: 0)
         var price = taken.price
         if taken.quantity < q { q = lot.map { Self.wholeLots(taken.quantity, $0) } ?? taken.quantity }
         var cut: String?
         // Limits on value are judged at the market's price (the reference), before costs.
-        if q > 0, let pre = preTrade, let (allowed, why) = pre.allowed(o, quantity: q, price: reference) {
+        if q > 0, let pre = preTrade, let (allowed, why) = pre.allowed(orders[id], quantity: q, price: reference) {
             q = lot.map { Self.wholeLots(allowed, $0) } ?? allowed
             cut = why
             if q <= 0 { return refuse(id, at: time, reason: why) }
-            price = self.price(reference, o, liquidity, quantity: q, time: time, s).price   // priced for what fills
+            price = self.price(reference, symbol, side, liquidity, quantity: q, time: time, s).price   // priced for what fills
         }
-        if o.timeInForce == .fok, q < want * (1 - 1e-12) {
+        if orders[id].timeInForce == .fok, q < want * (1 - 1e-12) {
             move(id, to: .cancelled, at: time, reason: "fill-or-kill: only \(NumberText.readable(q)) of \(NumberText.readable(want)) available")
             return
         }
         guard q > 0 else {
-            if o.quantity == nil && !o.reduceOnly {
+            if quantity == nil && !reduceOnly {
                 refuse(id, at: time, reason: "not enough cash for one lot")
             }
             return
         }
         // The exchange judges the whole order against its minimum notional, once.
-        if o.filledQuantity == 0, let least = config.instruments[o.symbol]?.minNotional, want * price < least {
-            move(id, to: .rejected, at: time, reason: "worth \(NumberText.readable(want * price)), below \(o.symbol)'s minimum notional of \(NumberText.readable(least))")
+        if filled == 0, !config.instruments.isEmpty, let least = config.instruments[symbol]?.minNotional, want * price < least {
+            move(id, to: .rejected, at: time, reason: "worth \(NumberText.readable(want * price)), below \(symbol)'s minimum notional of \(NumberText.readable(least))")
             return
         }
         let fee = abs(q * price) * feeRate
-        if let reason = portfolio.check(symbol: o.symbol, side: o.side, quantity: q, price: price, fee: fee, leg: o.leg) {
+        if let reason = portfolio.check(symbol: symbol, side: side, quantity: q, price: price, fee: fee, leg: leg) {
             refuse(id, at: time, reason: reason)
             return
         }
-        var fill = Fill(order: id, symbol: o.symbol, side: o.side, quantity: q, price: price, fee: fee, time: time,
+        var fill = Fill(order: id, symbol: symbol, side: side, quantity: q, price: price, fee: fee, time: time,
                         liquidity: liquidity, reference: reference)
-        fill.leg = o.leg
+        fill.leg = leg
         portfolio.apply(fill)
-        fill.positionAfter = portfolio.position(o.symbol, leg: o.leg)
+        fill.positionAfter = portfolio.position(symbol, leg: leg)
         fills.append(fill)
         s.volumeLeft -= q
-        s.filledThisBar[id, default: 0] += q
-        let total = o.filledQuantity + q
-        orders[id].averageFillPrice = o.filledQuantity == 0 ? price : o.averageFillPrice + (price - o.averageFillPrice) * (q / total)
+        if orders[id].displayQuantity != nil { s.filledThisBar[id, default: 0] += q }
+        let total = filled + q
+        orders[id].averageFillPrice = filled == 0 ? price : orders[id].averageFillPrice + (price - orders[id].averageFillPrice) * (q / total)
         orders[id].filledQuantity = total
-        if o.quantity == nil { orders[id].quantity = want }   // sized now
+        if quantity == nil { orders[id].quantity = want }   // sized now
         let done = orders[id].remaining.map { $0 <= 1e-12 * max(1, total) } ?? true
         move(id, to: done ? .filled : .partiallyFilled, at: time)
         if let cut, !done, orders[id].state.isLive { move(id, to: .cancelled, at: time, reason: "rest cancelled: \(cut)") }
-        if let group = o.ocoGroup {
-            for other in book[o.symbol] ?? [] where other != id && orders[other].ocoGroup == group && !orders[other].state.isTerminal {
+        if let group = orders[id].ocoGroup {
+            for other in book[slotOf[id]] where other != id && orders[other].ocoGroup == group && !orders[other].state.isTerminal {
                 move(other, to: .cancelled, at: time, reason: "OCO: order \(id) filled")
             }
         }
         if done { activateChildren(of: id, at: time) }
-        followFill(o.symbol, at: time)
+        followFill(symbol, at: time)
         if fill.positionAfter == 0 {
             // Nothing is left to reduce: other reduce-only orders go, and so does
             // the rest of this one if it asked for more than the position held.
-            for other in book[o.symbol] ?? [] where orders[other].reduceOnly && orders[other].leg == o.leg && orders[other].state.isLive {
+            for other in book[slotOf[id]] where orders[other].reduceOnly && orders[other].leg == leg && orders[other].state.isLive {
                 move(other, to: .cancelled, at: time, reason: other == id ? "rest cancelled: the position is closed" : "position closed")
             }
         }
@@ -720,7 +783,7 @@ public final class SimulatedExchange {
         orders[id].filledQuantity = q
         orders[id].quantity = q
         move(id, to: .filled, at: time, reason: "liquidated at the mark \(NumberText.readable(price))")
-        for other in book[o.symbol] ?? [] where orders[other].reduceOnly && orders[other].leg == o.leg && orders[other].state.isLive && other != id {
+        for other in book[slotOf[id]] where orders[other].reduceOnly && orders[other].leg == o.leg && orders[other].state.isLive && other != id {
             move(other, to: .cancelled, at: time, reason: "position liquidated")
         }
         followFill(o.symbol, at: time)
@@ -729,13 +792,13 @@ public final class SimulatedExchange {
     /// Bracket children become active at their parent's fill; prices given as
     /// offsets from the entry are fixed now.
     func activateChildren(of parent: Int, at time: Int64) {
-        let entry = orders[parent]
-        for id in book[entry.symbol] ?? [] where orders[id].parent == parent && orders[id].state == .held {
-            if orders[id].quantity == nil { orders[id].quantity = entry.filledQuantity }
-            if let f = orders[id].entryOffsets.stop { orders[id].stopPrice = entry.averageFillPrice * (1 + f) }
-            if let f = orders[id].entryOffsets.limit { orders[id].limitPrice = entry.averageFillPrice * (1 + f) }
+        for id in book[slotOf[parent]] where orders[id].parent == parent && orders[id].state == .held {
+            if orders[id].quantity == nil { orders[id].quantity = orders[parent].filledQuantity }
+            let entry = orders[parent].averageFillPrice
+            if let f = orders[id].entryOffsets.stop { orders[id].stopPrice = entry * (1 + f) }
+            if let f = orders[id].entryOffsets.limit { orders[id].limitPrice = entry * (1 + f) }
             if orders[id].type == .trailingStop {
-                orders[id].trailAnchor = entry.averageFillPrice
+                orders[id].trailAnchor = entry
                 orders[id].trailLevel = nil
                 ratchet(id)
             }
@@ -748,15 +811,15 @@ public final class SimulatedExchange {
     /// The fill price: a maker's is the reference; a taker's comes from the fill
     /// model (by default: across the half-spread, plus slippage). Then it is
     /// rounded to the tick against the trader.
-    func price(_ reference: Double, _ o: Order, _ liquidity: Liquidity, quantity: Double, time: Int64,
+    func price(_ reference: Double, _ symbol: String, _ side: OrderSide, _ liquidity: Liquidity, quantity: Double, time: Int64,
                _ s: BarState) -> (price: Double, quantity: Double) {
         var p = reference, q = quantity
         if liquidity == .taker {
-            (p, q) = models.fill.take(TakerRequest(symbol: o.symbol, side: o.side, quantity: quantity, reference: reference, time: time,
+            (p, q) = models.fill.take(TakerRequest(symbol: symbol, side: side, quantity: quantity, reference: reference, time: time,
                                                   bar: s.bar, halfSpread: s.halfSpread, slippage: models.slippage,
                                                   capped: config.participation != nil))
         }
-        if let tick = config.tick(o.symbol) { p = roundToTick(p, tick, up: o.side == .buy) }
+        if let tick = config.tick(symbol) { p = roundToTick(p, tick, up: side == .buy) }
         return (p, q)
     }
 
@@ -768,10 +831,10 @@ public final class SimulatedExchange {
 
     /// Drops terminal orders from the book (only when some order has ended
     /// since: most bars end none, and sweeping costs more than matching them).
-    func compact(_ symbol: String) {
+    func compact(_ slot: Int) {
         guard unswept > 0 else { return }
         var removed = 0
-        book[symbol]?.removeAll { id in
+        book[slot].removeAll { id in
             guard orders[id].state.isTerminal else { return false }
             removed += 1
             return true

@@ -148,10 +148,14 @@ public struct ExecutionConfig: Codable, Sendable, Equatable {
     public init() {}
 
     /// A zero step (an exchange's way of saying "no filter") counts as none.
-    /// (Without per-symbol rules no lookup is made: these are asked on every fill.)
+    /// (Without per-symbol rules no lookup is made: these are asked on every fill.
+    /// Inlined, so that asking the exchange's configuration reads two fields
+    /// rather than copying the whole of it, its sets and dictionaries retained.)
+    @inline(__always)
     public func tick(_ symbol: String) -> Double? {
         ((instruments.isEmpty ? nil : instruments[symbol]?.tickSize) ?? tickSize).flatMap { $0 > 0 ? $0 : nil }
     }
+    @inline(__always)
     public func lot(_ symbol: String) -> Double? {
         ((instruments.isEmpty ? nil : instruments[symbol]?.lotSize) ?? lotSize).flatMap { $0 > 0 ? $0 : nil }
     }

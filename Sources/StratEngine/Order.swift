@@ -41,7 +41,7 @@ public enum TrailDistance: Codable, Sendable, Equatable {
 }
 
 /// The lifecycle of an order. Every change goes through `Order.transition`,
-/// which checks it against `OrderState.allowed`.
+/// which checks it against the transition table (`OrderState.allows`).
 public enum OrderState: String, Codable, Sendable, CaseIterable {
     /// Child of a bracket, waiting for its parent's fill.
     case held
@@ -54,15 +54,26 @@ public enum OrderState: String, Codable, Sendable, CaseIterable {
     case partiallyFilled = "partially_filled"
     case filled, cancelled, rejected, expired
 
-    /// The transition table: the states each state may move to.
-    public static let allowed: [OrderState: Set<OrderState>] = [
-        .held: [.pending, .working, .cancelled, .rejected],
-        .pending: [.working, .rejected, .cancelled, .expired],
-        .working: [.working, .triggered, .partiallyFilled, .filled, .cancelled, .expired, .rejected],
-        .triggered: [.partiallyFilled, .filled, .cancelled, .expired, .rejected],
-        .partiallyFilled: [.partiallyFilled, .filled, .cancelled, .expired],
-        .filled: [], .cancelled: [], .rejected: [], .expired: [],
-    ]
+    /// The transition table: whether this state may move to `next`. (A switch,
+    /// not a lookup: asked at every order event, and hashing a state hashes its name.)
+    public func allows(_ next: OrderState) -> Bool {
+        switch (self, next) {
+        case (.held, .pending), (.held, .working), (.held, .cancelled), (.held, .rejected),
+             (.pending, .working), (.pending, .rejected), (.pending, .cancelled), (.pending, .expired),
+             (.working, .working), (.working, .triggered), (.working, .partiallyFilled), (.working, .filled),
+             (.working, .cancelled), (.working, .expired), (.working, .rejected),
+             (.triggered, .partiallyFilled), (.triggered, .filled), (.triggered, .cancelled), (.triggered, .expired),
+             (.triggered, .rejected),
+             (.partiallyFilled, .partiallyFilled), (.partiallyFilled, .filled), (.partiallyFilled, .cancelled),
+             (.partiallyFilled, .expired):
+            true
+        default: false   // filled, cancelled, rejected and expired are final
+        }
+    }
+
+    /// The table as sets: the states each state may move to.
+    public static let allowed: [OrderState: Set<OrderState>] =
+        Dictionary(uniqueKeysWithValues: allCases.map { s in (s, Set(allCases.filter(s.allows))) })
 
     /// Nothing follows (the table's empty rows; a switch, not a lookup: asked on every bar).
     public var isTerminal: Bool {
@@ -188,7 +199,7 @@ public struct Order: Codable, Sendable, Equatable {
 
     /// Moves to `to` if the table allows it, recording the event.
     public mutating func transition(to: OrderState, at time: Int64, reason: String? = nil) throws {
-        guard OrderState.allowed[state]!.contains(to) else { throw IllegalTransition(order: id, from: state, to: to) }
+        guard state.allows(to) else { throw IllegalTransition(order: id, from: state, to: to) }
         state = to
         history.append(OrderEvent(time: time, state: to, reason: reason))
     }
@@ -196,7 +207,10 @@ public struct Order: Codable, Sendable, Equatable {
     /// Records the initial state (held or pending) when the order is submitted.
     mutating func start(_ initial: OrderState, at time: Int64) {
         state = initial
-        history = [OrderEvent(time: time, state: initial, reason: nil)]
+        // Room for the usual life (sent, active, filled or cancelled) in one allocation.
+        history = []
+        history.reserveCapacity(4)
+        history.append(OrderEvent(time: time, state: initial, reason: nil))
     }
 }
 

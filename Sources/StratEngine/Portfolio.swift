@@ -97,7 +97,7 @@ public final class SpotPortfolio: LiquidatingPortfolio {
     /// A short's call price counts the other positions at their prices.
     public var marksMoveLiquidations: Bool { maintenanceMargin != nil && held.lazy.filter { $0.quantity != 0 }.count > 1 }
     public private(set) var symbols: [String] = []
-    var slots: [String: Int] = [:]
+    var slots = SymbolSlots()
     var held: [Position] = []
     var marks: [Double] = []
 
@@ -113,8 +113,8 @@ public final class SpotPortfolio: LiquidatingPortfolio {
 
     /// A symbol's slot (registered on first use).
     public func slot(_ symbol: String) -> Int {
-        if let i = slots[symbol] { return i }
-        slots[symbol] = symbols.count
+        let i = slots.register(symbol)
+        guard i == symbols.count else { return i }
         symbols.append(symbol)
         held.append(Position())
         marks.append(.nan)
@@ -125,13 +125,13 @@ public final class SpotPortfolio: LiquidatingPortfolio {
         Dictionary(uniqueKeysWithValues: symbols.indices.filter { held[$0].quantity != 0 }.map { (symbols[$0], held[$0]) })
     }
 
-    public func position(_ symbol: String) -> Double { slots[symbol].map { held[$0].quantity } ?? 0 }
+    public func position(_ symbol: String) -> Double { slots.find(symbol).map { held[$0].quantity } ?? 0 }
     public func position(slot: Int) -> Double { held[slot].quantity }
 
     public func mark(_ symbol: String, price: Double) { marks[slot(symbol)] = price }
     public func mark(slot: Int, price: Double) { marks[slot] = price }
 
-    public func latestPrice(_ symbol: String) -> Double? { slots[symbol].flatMap { latest($0) } }
+    public func latestPrice(_ symbol: String) -> Double? { slots.find(symbol).flatMap { latest($0) } }
     public func latestPrice(slot: Int) -> Double? { latest(slot) }
     func latest(_ i: Int) -> Double? { marks[i].isNaN ? nil : marks[i] }
 
@@ -156,7 +156,7 @@ public final class SpotPortfolio: LiquidatingPortfolio {
     /// the shorts of the other symbols hold.
     func equityAndOtherMargin(symbol: String, price: Double) -> (equity: Double, otherMargin: Double) {
         var e = cash, m = 0.0
-        let own = slots[symbol]
+        let own = slots.find(symbol)
         for i in held.indices where held[i].quantity != 0 {
             let q = held[i].quantity
             let p = i == own ? price : latest(i) ?? held[i].averageCost
@@ -241,7 +241,7 @@ public final class SpotPortfolio: LiquidatingPortfolio {
     /// yearly rate / 8,760. Returns the amount charged.
     @discardableResult
     public func chargeInterest(_ symbol: String, price: Double, hours: Int) -> Double {
-        guard borrowRate > 0, let i = slots[symbol], held[i].quantity < 0 else { return 0 }
+        guard borrowRate > 0, let i = slots.find(symbol), held[i].quantity < 0 else { return 0 }
         let interest = -held[i].quantity * price * borrowRate / 8_760 * Double(hours)
         cash -= interest
         interestPaid += interest

@@ -100,7 +100,8 @@ public final class OrderRouter {
         let quantity: Double? = i.size == .allIn ? nil : i.quantity
         var o = order(i, side: side.entry, quantity: quantity)
         o.leg = leg(side)
-        o.tag = OrderTag(rule: i.rule, line: i.line, action: "enter \(side.rawValue)", role: .entry)
+        // (Literals, not interpolation: no string is built per order.)
+        o.tag = OrderTag(rule: i.rule, line: i.line, action: side == .long ? "enter long" : "enter short", role: .entry)
         o.tag.riskLimit = i.riskLimit
         o.notionalCap = i.size == .allIn ? i.notionalCap : nil
         let legs = bracketLegs(i, side: side.exit, forEntry: true, quantity: nil)
@@ -152,7 +153,7 @@ public final class OrderRouter {
         var o = order(i, side: side.exit, quantity: q)
         o.reduceOnly = true
         o.leg = leg(side)
-        o.tag = OrderTag(rule: i.rule, line: i.line, action: "exit \(side.rawValue)", role: .exit)
+        o.tag = OrderTag(rule: i.rule, line: i.line, action: side == .long ? "exit long" : "exit short", role: .exit)
         // An exit of the same type still open takes this one in: market exits add
         // up (a whole-position exit covers any other), limit and stop exits are re-priced.
         if let pending = exchange.openOrder(i.symbol, where: { $0.tag.role == .exit && $0.side == side.exit && $0.type == o.type }) {
@@ -277,7 +278,7 @@ public final class OrderRouter {
     public func record(_ fills: [Fill], bar: Int) {
         for f in fills {
             let tag = exchange.orders[f.order].tag
-            account.record(f, line: tag.line, bar: bar, riskLimit: tag.riskLimit, reason: Self.exitReason(exchange.orders[f.order]))
+            account.record(f, line: tag.line, bar: bar, riskLimit: tag.riskLimit, reason: Self.exitReason(tag, exchange.orders[f.order].type))
             let before = f.positionAfter - f.side.sign * f.quantity
             let key = additionsKey(f.symbol, f.leg)
             if f.positionAfter == 0 {
@@ -289,13 +290,13 @@ public final class OrderRouter {
     }
 
     /// What an order that closes a trade says about why.
-    static func exitReason(_ o: Order) -> String {
-        switch o.tag.role {
+    static func exitReason(_ tag: OrderTag, _ type: OrderType) -> String {
+        switch tag.role {
         case .entry: "reverse"
         case .exit: "signal"
-        case .protection: o.type == .limit ? "take" : o.type == .trailingStop ? "trail" : "stop"
-        case .close: o.tag.action == "reverse" ? "reverse" : o.tag.action == "left the universe" ? "universe"
-            : o.tag.action?.hasPrefix("risk") == true ? "risk" : "flatten"
+        case .protection: type == .limit ? "take" : type == .trailingStop ? "trail" : "stop"
+        case .close: tag.action == "reverse" ? "reverse" : tag.action == "left the universe" ? "universe"
+            : tag.action?.hasPrefix("risk") == true ? "risk" : "flatten"
         case .risk: "risk"
         case .liquidation: "liquidation"
         }

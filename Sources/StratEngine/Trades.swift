@@ -57,12 +57,20 @@ public struct TradeStats: Sendable, Equatable {
 public struct TradeBook {
     public private(set) var trades: [Trade] = []
     public private(set) var stats = TradeStats()
-    /// The open trade of a symbol (of its leg, in hedge mode): index in trades.
-    var open: [Key: Int] = [:]
-    struct Key: Hashable { var symbol: String; var leg: PositionSide? }
-    var exitPrice: [Int: Double] = [:]      // average exit price so far
-    var exitQty: [Int: Double] = [:]
-    var entryBar: [Int: Int] = [:]          // the symbol's bar index at entry
+    /// The open trades, one per symbol (per leg, in hedge mode), with their
+    /// index in `trades`. (A list, not a dictionary: it holds a trade or two,
+    /// and is read at every fill and bar.)
+    var open: [(key: Key, trade: Int)] = []
+    struct Key: Equatable { var symbol: String; var leg: PositionSide? }
+    /// Per trade, beside `trades`: how it is being exited so far, and where it began.
+    var exits: [Exit] = []
+    struct Exit {
+        var entryBar: Int          // the symbol's bar index at entry
+        var quantity = 0.0
+        var price: Double?         // average exit price so far
+    }
+
+    func openTrade(_ key: Key) -> Int? { open.first { $0.key == key }?.trade }
 
     public init() {}
 
@@ -70,19 +78,19 @@ public struct TradeBook {
     /// of the symbol's bar the fill happened in (for bars held).
     public mutating func record(_ f: Fill, line: Int?, positionAfter: Double, bar: Int, riskLimit: String? = nil, reason: String? = nil) {
         let signed = f.side.sign * f.quantity
-        if let i = open[Key(symbol: f.symbol, leg: f.leg)] {
-            let t = trades[i]
-            let long = t.side == "long"
+        if let i = openTrade(Key(symbol: f.symbol, leg: f.leg)) {
+            let long = trades[i].side == "long"
             if (signed > 0) == long {
                 // Adding to the position.
+                let entryPrice = trades[i].entryPrice
                 trades[i].qty += f.quantity
-                trades[i].entryPrice = average(t.entryPrice, f.price, f.quantity, total: trades[i].qty)
+                trades[i].entryPrice = average(entryPrice, f.price, f.quantity, total: trades[i].qty)
                 trades[i].fees += f.fee
                 if trades[i].riskLimit == nil { trades[i].riskLimit = riskLimit }
             } else {
-                let closing = min(f.quantity, t.qty - (exitQty[i] ?? 0))
-                exitQty[i, default: 0] += closing
-                exitPrice[i] = average(exitPrice[i] ?? f.price, f.price, closing, total: exitQty[i]!)
+                let closing = min(f.quantity, trades[i].qty - exits[i].quantity)
+                exits[i].quantity += closing
+                exits[i].price = average(exits[i].price ?? f.price, f.price, closing, total: exits[i].quantity)
                 trades[i].fees += f.fee * closing / f.quantity
                 trades[i].exitLine = line
                 trades[i].exitReason = reason
@@ -103,8 +111,8 @@ public struct TradeBook {
     }
 
     mutating func start(_ f: Fill, quantity: Double, fee: Double, line: Int?, bar: Int, riskLimit: String?) {
-        entryBar[trades.count] = bar
-        open[Key(symbol: f.symbol, leg: f.leg)] = trades.count
+        exits.append(Exit(entryBar: bar))
+        open.append((Key(symbol: f.symbol, leg: f.leg), trades.count))
         trades.append(Trade(symbol: f.symbol, side: f.side == .buy ? "long" : "short", qty: quantity, entryTime: f.time,
                             entryPrice: f.price, exitTime: nil, exitPrice: nil, pnl: nil, returnPct: nil, fees: fee,
                             barsHeld: 0, entryLine: line, exitLine: nil, riskLimit: riskLimit, entryOrder: f.order))
@@ -118,16 +126,17 @@ public struct TradeBook {
     }
 
     mutating func excursion(_ i: Int, high: Double, low: Double) {
-        let t = trades[i], long = t.side == "long"
-        let up = (high - t.entryPrice) / t.entryPrice, down = (low - t.entryPrice) / t.entryPrice
-        trades[i].mfe = max(t.mfe, long ? up : -down)
-        trades[i].mae = min(t.mae, long ? down : -up)
+        // (Fields read one by one: a copy of the trade retains and releases its strings.)
+        let long = trades[i].side == "long", entry = trades[i].entryPrice
+        let up = (high - entry) / entry, down = (low - entry) / entry
+        trades[i].mfe = max(trades[i].mfe, long ? up : -down)
+        trades[i].mae = min(trades[i].mae, long ? down : -up)
     }
 
     mutating func close(_ i: Int, at time: Int64, bar: Int) {
         let t = trades[i]
-        trades[i].barsHeld = bar - entryBar[i]!
-        let exit = exitPrice[i]!
+        trades[i].barsHeld = bar - exits[i].entryBar
+        let exit = exits[i].price!
         let gross = (exit - t.entryPrice) * t.qty * (t.side == "long" ? 1 : -1)
         trades[i].exitTime = time
         trades[i].exitPrice = exit
@@ -136,7 +145,7 @@ public struct TradeBook {
         trades[i].returnPct = pnl / (t.entryPrice * t.qty)
         stats.closed += 1
         if pnl > 0 { stats.wins += 1; stats.grossWin += pnl } else if pnl < 0 { stats.losses += 1; stats.grossLoss -= pnl }
-        open = open.filter { $0.value != i }
+        open.removeAll { $0.trade == i }
     }
 
     /// A running average that is exact when every price is the same.
@@ -147,20 +156,20 @@ public struct TradeBook {
     /// At the end: an open trade has been held through every bar since its
     /// entry, the last one included. `lastBar`: the last bar index per symbol.
     public mutating func finish(lastBar: (String) -> Int) {
-        for (key, i) in open { trades[i].barsHeld = lastBar(key.symbol) - entryBar[i]! + 1 }
+        for (key, i) in open { trades[i].barsHeld = lastBar(key.symbol) - exits[i].entryBar + 1 }
     }
 
     /// Borrow interest on the symbol's open (short) trade (it counts in its PnL).
     public mutating func recordInterest(_ symbol: String, _ amount: Double) {
-        if let i = open[Key(symbol: symbol, leg: nil)] { trades[i].interest += amount }
+        if let i = openTrade(Key(symbol: symbol, leg: nil)) { trades[i].interest += amount }
     }
 
     /// A funding payment on the open trade of a symbol (of its leg) (it counts in its PnL).
     public mutating func recordFunding(_ symbol: String, leg: PositionSide? = nil, _ amount: Double) {
-        if let i = open[Key(symbol: symbol, leg: leg)] { trades[i].funding += amount }
+        if let i = openTrade(Key(symbol: symbol, leg: leg)) { trades[i].funding += amount }
     }
 
     /// How much of trade `i` has been exited so far, at what average price (an
     /// open trade may be partly closed).
-    public func exited(_ i: Int) -> (quantity: Double, price: Double) { (exitQty[i] ?? 0, exitPrice[i] ?? 0) }
+    public func exited(_ i: Int) -> (quantity: Double, price: Double) { (exits[i].quantity, exits[i].price ?? 0) }
 }

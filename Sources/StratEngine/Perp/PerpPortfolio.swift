@@ -34,7 +34,7 @@ public final class PerpPortfolio: LiquidatingPortfolio {
     public let hedged: Bool
     let data: PerpData
     public private(set) var symbols: [String] = []
-    var slots: [String: Int] = [:]
+    var slots = SymbolSlots()
     /// Two positions per symbol slot k: [2k] the one-way position or the long
     /// leg, [2k + 1] the short leg (hedge mode only).
     var held: [Position] = []
@@ -71,8 +71,8 @@ public final class PerpPortfolio: LiquidatingPortfolio {
     }
 
     public func slot(_ symbol: String) -> Int {
-        if let i = slots[symbol] { return i }
-        slots[symbol] = symbols.count
+        let i = slots.register(symbol)
+        guard i == symbols.count else { return i }
         symbols.append(symbol)
         held += [Position(), Position()]
         isolated += [0, 0]
@@ -85,21 +85,21 @@ public final class PerpPortfolio: LiquidatingPortfolio {
     /// The leg a position index holds (nil in one-way mode).
     func leg(_ j: Int) -> PositionSide? { hedged ? (j % 2 == 0 ? .long : .short) : nil }
 
-    public func position(_ symbol: String) -> Double { slots[symbol].map(position(slot:)) ?? 0 }
+    public func position(_ symbol: String) -> Double { slots.find(symbol).map(position(slot:)) ?? 0 }
     public func position(slot k: Int) -> Double { held[2 * k].quantity + held[2 * k + 1].quantity }
     public func position(_ symbol: String, leg: PositionSide?) -> Double {
-        guard let k = slots[symbol] else { return 0 }
+        guard let k = slots.find(symbol) else { return 0 }
         guard hedged, let leg else {
             let q = position(slot: k)
             return leg == nil ? q : leg == .long ? max(0, q) : min(0, q)
         }
         return held[at(k, leg)].quantity
     }
-    public func entryPrice(_ symbol: String, leg: PositionSide? = nil) -> Double { slots[symbol].map { held[at($0, leg)].averageCost } ?? 0 }
-    public func isolatedMargin(_ symbol: String, leg: PositionSide? = nil) -> Double { slots[symbol].map { isolated[at($0, leg)] } ?? 0 }
+    public func entryPrice(_ symbol: String, leg: PositionSide? = nil) -> Double { slots.find(symbol).map { held[at($0, leg)].averageCost } ?? 0 }
+    public func isolatedMargin(_ symbol: String, leg: PositionSide? = nil) -> Double { slots.find(symbol).map { isolated[at($0, leg)] } ?? 0 }
     public func mark(_ symbol: String, price: Double) { marks[slot(symbol)] = price }
     public func mark(slot: Int, price: Double) { marks[slot] = price }
-    public func latestPrice(_ symbol: String) -> Double? { slots[symbol].flatMap { latest($0) } }
+    public func latestPrice(_ symbol: String) -> Double? { slots.find(symbol).flatMap { latest($0) } }
     public func latestPrice(slot: Int) -> Double? { latest(slot) }
     func latest(_ k: Int) -> Double? { marks[k].isNaN ? nil : marks[k] }
     /// The mark of position j's symbol.
@@ -246,7 +246,7 @@ public final class PerpPortfolio: LiquidatingPortfolio {
     /// what each position paid (negative: received), by leg.
     @discardableResult
     public func fund(_ symbol: String, rate: Double, mark: Double) -> [(leg: PositionSide?, paid: Double)] {
-        guard let k = slots[symbol] else { return [] }
+        guard let k = slots.find(symbol) else { return [] }
         var paid: [(leg: PositionSide?, paid: Double)] = []
         for j in [2 * k, 2 * k + 1] where held[j].quantity != 0 {
             let pay = held[j].quantity * mark * rate
@@ -284,7 +284,7 @@ public final class PerpPortfolio: LiquidatingPortfolio {
     /// The mark price at which a position (or, in hedge mode, a leg) would be
     /// liquidated; nil without one, or when no positive price liquidates it.
     public func liquidationPrice(_ symbol: String, leg: PositionSide? = nil) -> Double? {
-        guard let k = slots[symbol] else { return nil }
+        guard let k = slots.find(symbol) else { return nil }
         return liquidation(k, leg).map(\.price)
     }
 
