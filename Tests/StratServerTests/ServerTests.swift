@@ -117,6 +117,16 @@ func problems(_ backend: Backend) async throws {
     let noRoute = try await d.request(.GET, "/v1/nothing", token: t)
     #expect(noRoute.status == 404 && noRoute.problem == "/problems/not-found")
     #expect(try await d.request(.GET, "/v1/backtests/abc", token: t).status == 404)
+    // /v1/check: the diagnostics `strat check --format json` prints, and whether the source has errors.
+    let checked = try await d.post("/v1/check", token: t, json: ["strategy": "strategy S {\n  when close > sma(close, x) { enter long }\n}\n", "file": "s.strat"])
+    #expect(checked.status == 200 && checked.json["ok"] as? Bool == false)
+    let found = try #require(checked.json["diagnostics"] as? [[String: Any]])
+    #expect(found.first?["file"] as? String == "s.strat" && found.first?["line"] as? Int == 2 && found.first?["severity"] as? String == "error")
+    try "strategy S {\n  when close > sma(close, x) { enter long }\n}\n".write(to: d.dir.appendingPathComponent("s.strat"), atomically: true, encoding: .utf8)
+    let cliCheck = try d.strat(["check", "s.strat", "--format", "json"])
+    #expect((try JSONSerialization.jsonObject(with: Data(cliCheck.stdout.utf8)) as? [[String: Any]])?.map { $0["message"] as? String } == found.map { $0["message"] as? String })
+    let clean = try await d.post("/v1/check", token: t, json: ["strategy": smaCross])
+    #expect(clean.text == #"{"diagnostics":[],"ok":true}"#)
     // Of all the submissions above, only the good one was queued.
     let counts = try await d.request(.GET, "/metrics").text
     #expect(counts.contains("strat_jobs{state=\"queued\"} 1"))
