@@ -11,11 +11,14 @@ public struct Provenance: Sendable {
         public var path: String
         public var sha256: String
         public var rows: Int
-        public init(symbol: String, path: String, sha256: String, rows: Int) {
+        /// Stored data's latest quality report, as `strat data quality` prints it.
+        public var quality: String?
+        public init(symbol: String, path: String, sha256: String, rows: Int, quality: String? = nil) {
             self.symbol = symbol
             self.path = path
             self.sha256 = sha256
             self.rows = rows
+            self.quality = quality
         }
     }
     public static let engineVersion = "0.1.0"
@@ -311,6 +314,7 @@ public enum Report {
         w.key("data"); w.beginArray()
         for d in p.data {
             w.beginObject(); w.field("symbol", d.symbol); w.field("path", d.path); w.field("sha256", d.sha256); w.field("rows", d.rows)
+            if let q = d.quality { w.field("quality", q) }
             w.endObject()
         }
         w.endArray()

@@ -146,6 +146,8 @@ public struct ReportDocument: Decodable, Sendable {
         public var path: String
         public var sha256: String
         public var rows: Int
+        /// Stored data's quality report (absent for files).
+        public var quality: String?
     }
 
     public struct SignalRow: Decodable, Sendable {

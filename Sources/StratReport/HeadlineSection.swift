@@ -44,6 +44,10 @@ extension Context {
         row("Inputs", p.inputs.sorted { $0.key < $1.key }.map { "\($0.key) = \(ExplainNumber.format($0.value))" }.joined(separator: ", "))
         for d in p.data { row("Data \(d.symbol)", "\(d.path), \(d.rows) rows" + (d.sha256.isEmpty ? "" : ", sha256 \(d.sha256)")) }
         for (k, v) in p.config.sorted(by: { $0.key < $1.key }) { row(k, v.text) }
-        return s + "</table>\n</section>\n"
+        s += "</table>\n</section>\n"
+        // Stored data's quality, as `strat data quality` prints it (files have none).
+        let reports = p.data.compactMap(\.quality)
+        guard !reports.isEmpty else { return s }
+        return s + "<section id=\"data-quality\">\n<h2>Data quality</h2>\n" + reports.map { "<pre>\(escape($0))</pre>\n" }.joined() + "</section>\n"
     }
 }

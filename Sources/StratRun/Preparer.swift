@@ -30,7 +30,7 @@ struct Preparer {
             switch input {
             case .stored(let symbol, let spec):
                 let timeframe = s.timeframe.map { BarLength.milliseconds($0 * 1000) } ?? s.timeframeMonths.map(BarLength.months)
-                let (bars, bytes, rules, origin) = try fromStore(stored!, symbol: symbol, spec: spec, timeframe: timeframe)
+                let (bars, bytes, rules, origin, quality) = try fromStore(stored!, symbol: symbol, spec: spec, timeframe: timeframe)
                 series.append(bars)
                 storedKeys[symbol] = origin
                 if var rules {
@@ -39,7 +39,8 @@ struct Preparer {
                     if options.tickSize != nil { rules.tickSize = nil }
                     config.execution.instruments[symbol] = rules
                 }
-                provenanceData.append(.init(symbol: symbol, path: "\(stored!.label)#db" + (spec.isEmpty ? "" : ":\(spec)"), sha256: "", rows: bars.bars.count))
+                provenanceData.append(.init(symbol: symbol, path: "\(stored!.label)#db" + (spec.isEmpty ? "" : ":\(spec)"), sha256: "", rows: bars.bars.count,
+                                            quality: quality))
                 files.append(bytes)
             case .file(let symbol, let path):
                 let bytes = try BarCSV.load(path: path)
@@ -119,9 +120,9 @@ struct Preparer {
     /// Bars from the store, after checking their quality score; the bytes hashed
     /// for the provenance are the bars as stored. The instrument's trading rules
     /// come along when stored (`strat data fetch` keeps Binance's tick, lot and
-    /// minimum notional).
+    /// minimum notional); with them the latest quality report, for the provenance.
     func fromStore(_ store: any SeriesStore, symbol: String, spec: String, timeframe: BarLength?) throws
-        -> (BarSeries, Data, InstrumentRules?, (key: SeriesKey, finer: SeriesKey?)) {
+        -> (BarSeries, Data, InstrumentRules?, (key: SeriesKey, finer: SeriesKey?), quality: String?) {
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let first = parts.first.flatMap { $0.isEmpty ? nil : $0 }
         guard let length = first.map(BarLength.init(parsing:)) ?? timeframe else {
@@ -154,7 +155,8 @@ struct Preparer {
             throw RunError.unknownSeries("no bars stored for \(symbol) \(label)\(market == nil && source == nil ? "" : " (\(key.market), \(key.source))"); see `strat data list`")
         }
         if options.adjust != .none { bars = CorporateActions.adjust(bars, actions: try store.actions(symbol: symbol), options.adjust) }
-        if let q = try store.latestQuality(qualityKey), q.score < options.minQuality {
+        let quality = try store.latestQuality(qualityKey)
+        if let q = quality, q.score < options.minQuality {
             try warn("\(symbol) \(label) scores \(q.score)/100 for quality, below \(options.minQuality); see `strat data quality`")
         }
         // Bars stored with a broken OHLC (flagged on import or fetch) would trade on it.
@@ -167,7 +169,8 @@ struct Preparer {
         for b in bars { withUnsafeBytes(of: b) { raw.append(contentsOf: $0) } }
         let rules = try store.instrument(source: key.source, market: key.market, symbol: symbol)
             .map { InstrumentRules(tickSize: $0.tick, lotSize: $0.lot, minNotional: $0.minNotional) }
-        return (BarSeries(symbol: symbol, bars: bars), raw, rules, (key, finerKey))
+        return (BarSeries(symbol: symbol, bars: bars), raw, rules, (key, finerKey),
+                quality?.text(title: "\(symbol) \(qualityKey.length) (\(qualityKey.market), \(qualityKey.source))"))
     }
 
     /// A defect of stored data: an error with `strict`, else a warning.

@@ -41,6 +41,22 @@ import Testing
         #expect(count("<tr><td>", in: table) == 5)
     }
 
+    /// Stored data brings its latest quality report into the provenance and the page; a file brings none.
+    @Test func storedDataShowsItsQuality() throws {
+        let dir = try temp("x", "").deletingLastPathComponent()
+        let db = dir.appendingPathComponent("q.db").path, html = dir.appendingPathComponent("q.html").path
+        #expect(try runStrat(["data", "import", "Data/GOOG.csv", "--symbol", "GOOG", "--interval", "1d", "--db", db]).status == 0)
+        let r = try runStrat(["backtest", "Strategies/sma_cross.strat", "--data", "GOOG=db:1d", "--db", db, "--lot-size", "1", "--html", html])
+        #expect(r.status == 0, "\(r.stderr)")
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        let section = page.components(separatedBy: "<section id=\"data-quality\">").dropFirst().first ?? ""
+        #expect(section.hasPrefix("\n<h2>Data quality</h2>\n<pre>GOOG 1d (spot, csv): 2148 bars, quality score 54.9/100\n"))
+        #expect(section.contains("  gap           463 (969 missing bars)\n"))
+        let fromFile = dir.appendingPathComponent("f.html").path
+        #expect(try runStrat(Self.goog + ["--html", fromFile]).status == 0)
+        #expect(!(try String(contentsOfFile: fromFile, encoding: .utf8)).contains("id=\"data-quality\""))
+    }
+
     func figure(_ page: String, _ id: String) -> String {
         page.components(separatedBy: "id=\"\(id)\">").dropFirst().first?.components(separatedBy: "<").first ?? ""
     }
