@@ -60,7 +60,7 @@ struct ServeCommand: ParsableCommand {
         discussion: """
             One machine: `strat token create --name me`, then `strat serve` (SQLite queue, \(ProcessInfo.processInfo.activeProcessorCount) workers here). \
             Many machines: `strat serve --postgres URL --workers 0` on the API nodes and `strat worker --postgres URL` anywhere; \
-            every node reads the same queue, tokens and results from PostgreSQL. \
+            every node reads the same queue, tokens, results and stored series from PostgreSQL. \
             Every route but /healthz, /openapi.json and /metrics needs `Authorization: Bearer TOKEN`. \
             SIGTERM or Ctrl-C: stop taking jobs, give running ones 10 s to finish, release the rest to the queue, exit.
             """)

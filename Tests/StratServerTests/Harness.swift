@@ -86,8 +86,8 @@ final class Deployment: @unchecked Sendable {
         return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func start(workers: Int) throws {
-        server = try Child(stratBinary.path, ["serve", "--port", "0", "--workers", String(workers)] + place, in: dir.path)
+    func start(workers: Int, _ extra: [String] = []) throws {
+        server = try Child(stratBinary.path, ["serve", "--port", "0", "--workers", String(workers)] + place + extra, in: dir.path)
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             if let line = server!.outputSoFar.split(separator: "\n").first(where: { $0.contains("listening on http://127.0.0.1:") }),

@@ -53,6 +53,31 @@ func backtestRoundTrip(_ backend: Backend) async throws {
     #expect(!stopped.stderr.contains(alice) && !stopped.stderr.contains("crossover"))
 }
 
+@Test("A stored strategy by name (`--strategies DIR`): found, not found, or not a plain name")
+func storedStrategies() async throws {
+    let d = try Deployment(.sqlite)
+    let t = try d.token("ivan")
+    let dir = d.dir.appendingPathComponent("strategies")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try smaCross.write(to: dir.appendingPathComponent("sma_cross.strat"), atomically: true, encoding: .utf8)
+    try d.start(workers: 1, ["--strategies", dir.path])
+    let data = [["symbol": "GOOG", "csv": googCSV]]
+    let named = try await d.post("/v1/backtests", token: t, json: ["strategy_file": "sma_cross", "data": data, "options": ["lot_size": 1]])
+    #expect(named.status == 202, "\(named.text)")
+    let final = try await d.waitFinal("/v1/backtests/\(named.json["id"] as! String)", token: t)
+    #expect(final["state"] as? String == "succeeded")
+    let result = try await d.request(.GET, "/v1/backtests/\(named.json["id"] as! String)/result", token: t)
+    #expect((result.json["provenance"] as? [String: Any])?["strategy_file"] as? String == "sma_cross.strat")
+    #expect((result.json["metrics"] as? [String: Any])?["final_equity"] as? Double == 57752.99)
+    let missing = try await d.post("/v1/backtests", token: t, json: ["strategy_file": "nope", "data": data])
+    #expect(missing.status == 404 && missing.problem == "/problems/no-such-strategy")
+    let escape = try await d.post("/v1/backtests", token: t, json: ["strategy_file": "../../etc/passwd", "data": data])
+    #expect(escape.status == 400 && escape.json["field"] as? String == "/strategy_file")
+    let both = try await d.post("/v1/backtests", token: t, json: ["strategy": smaCross, "strategy_file": "sma_cross", "data": data])
+    #expect(both.status == 400 && both.json["field"] as? String == "/strategy")
+    #expect(try d.stop().status == 0)
+}
+
 @Test("Tokens: 401 without one or with an unknown one, 403 once revoked; the public routes need none", arguments: Backend.available)
 func tokenRules(_ backend: Backend) async throws {
     let d = try Deployment(backend)
