@@ -200,10 +200,9 @@ public struct Jobs: Sendable {
 
     /// Runs a job; its result's bytes (a backtest: `strat backtest --json`'s;
     /// a batch slice: its points' results, by index).
-    func run(_ job: LeasedJob, control: RunControl) throws -> Data {
-        let p = try JSONDecoder().decode(JobPayload.self, from: job.payload)
+    func run(_ p: JobPayload, kind: String, control: RunControl) throws -> Data {
         let prepared = try prepare(p, limits: TokenLimits.unlimited)
-        if job.kind == Self.batchSlice, let sweep = p.sweep, let from = p.from, let to = p.to {
+        if kind == Self.batchSlice, let sweep = p.sweep, let from = p.from, let to = p.to {
             let s = try problem { try prepared.sweep(sweep.spec) }
             guard from >= 0, to <= s.points.count, from < to else { throw ServerError("the slice \(from)..<\(to) is not within the batch's \(s.points.count) points") }
             let columns = ColumnCache()

@@ -72,7 +72,9 @@ public final class WorkerPool: Service, @unchecked Sendable {
         }
         let meta: Logger.Metadata = ["job": "\(job.id)", "kind": "\(job.kind)", "attempt": "\(job.attempt)", "worker": "\(worker)"]
         logger.info("job running", metadata: meta)
-        let limit = (try? JSONDecoder().decode(JobPayload.self, from: job.payload))?.maxRunSeconds ?? TokenLimits().maxRunSeconds
+        // Decoded once: the run-time limit and the run both come from it.
+        let payload = Result { try JSONDecoder().decode(JobPayload.self, from: job.payload) }
+        let limit = (try? payload.get())?.maxRunSeconds ?? TokenLimits().maxRunSeconds
         // Heartbeats (with progress) at a third of the lease; the run-time limit; the shutdown's drain.
         let watcher = Task {
             var last = ContinuousClock.now
@@ -91,7 +93,7 @@ public final class WorkerPool: Service, @unchecked Sendable {
                 }
             }
         }
-        let outcome = await onThread { try self.jobs.run(job, control: control) }
+        let outcome = await onThread { try self.jobs.run(try payload.get(), kind: job.kind, control: control) }
         watcher.cancel()
         let ms = ContinuousClock.now - started
         do {
