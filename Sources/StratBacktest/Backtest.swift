@@ -330,27 +330,28 @@ public final class Backtest {
         // bars): a bar on which no order rests, no trail follows and no rule
         // fires only marks the position, which the branch below does alone.
         // (A condition known before the run that holds fires on every bar.)
-        let quietBars = series.count == 1 && runtime.isColumnar && perp == nil && !carrying && risk == nil && liquidations == nil
+        let quietBars = series.count == 1 && portfolio.symbols.count == 1 && !hedged && runtime.isColumnar && perp == nil && !carrying && risk == nil && liquidations == nil
             && strategy.membership == nil && fine[0] == nil && equityText == nil
             && conditions.allSatisfy { runtime.column(node: $0) != nil || runtime.value(node: $0) != 1 }
-        let conditionColumns = quietBars ? conditions.compactMap(runtime.column(node:)) : []
         let quietSeries = series[0].bars
-        /// From bar `row` on (with no order resting), the first bar that is not
-        /// quiet, or the end: a bar is quiet when no rule fires on it, or the
-        /// rules do not act yet. (`row` itself when it is not quiet.)
-        func quietEnd(from row: Int) -> Int {
-            var r = row
-            let n = quietSeries.count
-            conditionColumns.withUnsafeBufferPointer { columns in
-                scan: while r < n {
-                    for c in columns where c[r] == 1 {
-                        if let from = tradeFrom, quietSeries[r].time < from { break }   // rules do not act yet
-                        break scan
-                    }
-                    r += 1
-                }
+        // The bars on which a rule fires (and the rules act), in order: every other bar is quiet.
+        var firing: [Int] = []
+        if quietBars {
+            for column in conditions.compactMap(runtime.column(node:)) {
+                var rows: [Int] = []
+                for row in quietSeries.indices where column[row] == 1 { rows.append(row) }
+                firing = firing.isEmpty ? rows : Self.union(firing, rows)
             }
-            return r
+            if let from = tradeFrom { firing.removeAll { quietSeries[$0].time < from } }
+        }
+        var nextFiring = 0
+        var stretch = UnsafeMutableBufferPointer<EquityPoint>.allocate(capacity: quietBars ? 256 : 0)
+        defer { stretch.deallocate() }
+        /// From bar `row` on (with no order resting), the first bar that is not
+        /// quiet, or the end (`row` itself when it is not quiet).
+        func quietEnd(from row: Int) -> Int {
+            while nextFiring < firing.count, firing[nextFiring] < row { nextFiring += 1 }
+            return nextFiring < firing.count ? firing[nextFiring] : quietSeries.count
         }
         let instanceOf = series.indices.map { d in dataIndex.firstIndex(of: d) }
         var chart = keepsDetails ? ChartRecorder(series: series, strategy: strategy, instanceOf: instanceOf) : nil
@@ -366,28 +367,63 @@ public final class Backtest {
             if quietBars, !trailing, !exchange.hasOpenOrders, bars[0] != nil, case let end = quietEnd(from: rows[0]), end > rows[0] {
                 // This bar and the quiet ones after it (no order can appear in
                 // between): what the full path below does on each, in its order.
-                let first = rows[0]
-                let inPosition = held[0] != 0, recording = chart != nil
+                let first = rows[0], slot = slots[0]
+                let recording = chart != nil
+                // One symbol, no shorts on margin: the equity is cash + quantity × close,
+                // as `portfolio.equity` sums it, without marking the portfolio on every bar.
+                let quantity = portfolio.position(slot: slot), inPosition = quantity != 0
                 var high = -Double.infinity, low = Double.infinity
-                for row in first..<end {
-                    let bar = quietSeries[row]
-                    account.beginBar(at: bar.time)
-                    (high, low) = (max(high, bar.high), min(low, bar.low))
-                    if recording {
+                var dayEnd = account.day
+                /// A new trading day starts from the equity at the last close (rare: checked on every bar).
+                func newDay(_ row: Int) {
+                    if inPosition, row > first { portfolio.mark(slot: slot, price: quietSeries[row - 1].close) }
+                    account.beginBar(at: quietSeries[row].time)
+                    dayEnd = account.day
+                }
+                // The stretch's equity points: from `tradeFrom` on.
+                var start = first
+                if let from = tradeFrom { while start < end, quietSeries[start].time < from { start += 1 } }
+                if recording {
+                    for row in first..<end {
+                        let bar = quietSeries[row]
+                        if bar.time >= dayEnd { newDay(row) }
+                        if inPosition {
+                            (high, low) = (max(high, bar.high), min(low, bar.low))
+                            portfolio.mark(slot: slot, price: bar.close)
+                        }
                         runtime.skip(1)
                         chart!.record(0, bar, row: row) { runtime.value(node: $0, instance: instanceOf[0] ?? 0) }
+                        if row >= start { equity.append(EquityPoint(time: bar.time, equity: inPosition ? cash + quantity * bar.close : cash, cash: cash)) }
                     }
-                    // (Flat, the marks move no equity: the stretch's last is set after it.)
-                    if inPosition { portfolio.mark(slot: slots[0], price: bar.close) }
-                    if tradeFrom.map({ bar.time >= $0 }) ?? true {
-                        equity.append(EquityPoint(time: bar.time, equity: inPosition ? portfolio.equity : cash, cash: cash))
+                } else {
+                    quietSeries.withUnsafeBufferPointer { bars in
+                        // (Loops of their own, on locals: each keeps its values in registers.)
+                        var nextDay = dayEnd
+                        for row in first..<end where bars[row].time >= nextDay { newDay(row); nextDay = dayEnd }
+                        if inPosition {
+                            var (hi, lo) = (high, low)
+                            for row in first..<end { (hi, lo) = (max(hi, bars[row].high), min(lo, bars[row].low)) }
+                            (high, low) = (hi, lo)
+                        }
+                        // (Built in a buffer reused from stretch to stretch, then appended at once.)
+                        let (c, q, k) = (cash, quantity, end - start)
+                        if stretch.count < k {
+                            stretch.deallocate()
+                            stretch = .allocate(capacity: max(k, 2 * stretch.count))
+                        }
+                        let out = stretch.baseAddress! - start
+                        for row in start..<end { out[row] = EquityPoint(time: bars[row].time, equity: inPosition ? c + q * bars[row].close : c, cash: c) }
+                        equity.append(contentsOf: UnsafeBufferPointer(rebasing: stretch[0..<k]))
                     }
                 }
-                if inPosition { inMarket += end - first } else { portfolio.mark(slot: slots[0], price: quietSeries[end - 1].close) }
+                portfolio.mark(slot: slot, price: quietSeries[end - 1].close)
+                if inPosition {
+                    inMarket += end - first
+                    // The open trade's excursions take in the stretch's extremes at
+                    // once: the same as bar by bar, the excursion being monotonic in each.
+                    account.book.mark(symbols[0], high: high, low: low)
+                }
                 if !recording { runtime.skip(end - first) }
-                // The open trade's excursions take in the stretch's extremes at
-                // once: the same as bar by bar, the excursion being monotonic in each.
-                account.book.mark(symbols[0], high: high, low: low)
                 clock.skip(end - first - 1)   // the first came from `next`
                 rows[0] = end
                 continue
@@ -524,7 +560,20 @@ public final class Backtest {
                               chart: chart?.data ?? ChartData(prices: [], series: []), signals: signals, signalText: signalText)
     }
 
-    /// Where each symbol's mark bars and funding rates have been read to.
+    /// The union of two ascending lists, ascending, without repeats.
+    static func union(_ a: [Int], _ b: [Int]) -> [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(a.count + b.count)
+        var (i, j) = (0, 0)
+        while i < a.count || j < b.count {
+            let x = j == b.count || i < a.count && a[i] <= b[j] ? a[i] : b[j]
+            out.append(x)
+            while i < a.count, a[i] == x { i += 1 }
+            while j < b.count, b[j] == x { j += 1 }
+        }
+        return out
+    }
+
 
     /// The mark-price bar of `bar`'s time, if the symbol has mark data (data
     /// index `s`; marks are read forward, as the bars are).

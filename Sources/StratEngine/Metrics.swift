@@ -49,25 +49,21 @@ public struct Metrics: Codable, Sendable, Equatable {
         init(_ count: Int, equity: (Int) -> Double, time: (Int) -> Int64, periodsPerYear: Double) {
             first = count > 0 ? equity(0) : 0
             last = count > 0 ? equity(count - 1) : 0
-            // Returns are recomputed in each pass rather than stored (a million bars).
-            func r(_ i: Int) -> Double { let p = equity(i - 1); return p != 0 ? equity(i) / p - 1 : 0 }
             returnCount = max(0, count - 1)
             let n = Double(returnCount)
+            // Two passes over the curve (a million bars): the returns' sums with the
+            // drawdowns, then the squared deviations. Returns are recomputed, not stored.
             var sum = 0.0, downsideSquares = 0.0
-            for i in stride(from: 1, to: count, by: 1) { let x = r(i); sum += x; downsideSquares += min(x, 0) * min(x, 0) }
-            mean = returnCount == 0 ? 0 : sum / n
-            var squares = 0.0
-            for i in stride(from: 1, to: count, by: 1) { let d = r(i) - mean; squares += d * d }
-            sd = returnCount > 1 ? (squares / (n - 1)).squareRoot() : 0
-            downside = returnCount == 0 ? 0 : (downsideSquares / n).squareRoot()
-            let years = n / periodsPerYear
-            let ending = first != 0 ? last / first : 0
-            cagr = years > 0 && ending > 0 ? pow(ending, 1 / years) - 1 : nil
-
             // Drawdown: the deepest fall from a running peak, and the longest time under one.
-            var peak = first, underSince: Int? = nil
+            var peak = first, underSince: Int? = nil, previous = first
             for i in 0..<count {
                 let e = equity(i)
+                if i > 0 {
+                    let x = previous != 0 ? e / previous - 1 : 0
+                    sum += x
+                    downsideSquares += min(x, 0) * min(x, 0)
+                }
+                previous = e
                 if e >= peak {
                     peak = e
                     if let s = underSince {
@@ -80,6 +76,20 @@ public struct Metrics: Codable, Sendable, Equatable {
                     deepest = min(deepest, e / peak - 1)
                 }
             }
+            mean = returnCount == 0 ? 0 : sum / n
+            var squares = 0.0
+            previous = first
+            for i in stride(from: 1, to: count, by: 1) {
+                let e = equity(i)
+                let d = (previous != 0 ? e / previous - 1 : 0) - mean
+                squares += d * d
+                previous = e
+            }
+            sd = returnCount > 1 ? (squares / (n - 1)).squareRoot() : 0
+            downside = returnCount == 0 ? 0 : (downsideSquares / n).squareRoot()
+            let years = n / periodsPerYear
+            let ending = first != 0 ? last / first : 0
+            cagr = years > 0 && ending > 0 ? pow(ending, 1 / years) - 1 : nil
             if let s = underSince, count > 0 {
                 let end = count - 1
                 longest = max(longest, end - s)

@@ -209,9 +209,17 @@ extension Runtime {
             let (a, b, c) = abc(operands)
             for i in 0..<n { o[i] = Evaluate.math(ins.op, a[i], b[i], c[i]) }
         case .cross:
+            // The kernel's own step for the first bar (its state before the run), then
+            // the same test over adjacent values, with no state carried from bar to bar.
             var k = instance.kernels.cross[Int(ins.k)]
             let a = operands[0].values.baseAddress!, b = operands[1].values.baseAddress!
-            for i in 0..<n { o[i] = k.update(a[i], b[i]) }
+            guard n > 0 else { break }
+            o[0] = k.update(a[0], b[0])
+            if k.above {
+                for i in 1..<n { o[i] = Self.cross(a[i], b[i], a[i - 1], b[i - 1]) { $0 > $1 && $2 <= $3 } }
+            } else {
+                for i in 1..<n { o[i] = Self.cross(a[i], b[i], a[i - 1], b[i - 1]) { $0 < $1 && $2 >= $3 } }
+            }
         default:
             // Any other kernel: the interpreter's own step, one instruction at a time.
             let values = instance.values.baseAddress!
@@ -231,6 +239,12 @@ extension Runtime {
             for s in Set(slots + (0..<out.count).map { Int(ins.dst) + $0 }) { values[s] = program.initialValues[s] }
         }
         return out
+    }
+
+    /// `Cross.update`'s value: na when any of the four is.
+    @inline(__always)
+    private static func cross(_ a: Double, _ b: Double, _ pa: Double, _ pb: Double, _ hit: (Double, Double, Double, Double) -> Bool) -> Double {
+        a.isNaN || b.isNaN || pa.isNaN || pb.isNaN ? .nan : hit(a, b, pa, pb) ? 1 : 0
     }
 
     /// The first three operands' values (unused ones read the first: the op ignores them).
