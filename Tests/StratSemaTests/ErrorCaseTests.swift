@@ -95,6 +95,7 @@ let errorCases: [ErrorCase] = [
     ErrorCase("E0205", "let a = sma(close‸)"),
     ErrorCase("E0205", "let a = sma(close, 10, ‸3)"),
     ErrorCase("E0205", "fn mid(a, b) = (a + b) / 2\nlet x = ‸mid(close)"),
+    ErrorCase("E0205", "let a = minute(‸)"),
     ErrorCase("E0206", "let a = sma(close, ‸window: 10)"),
     ErrorCase("E0206", "strategy T {\n  market perp(‸lev: 3x)\n  when close > open { enter long }\n}"),
     ErrorCase("E0206", "strategy T {\n  market spot(‸mode: hedge)\n  when close > open { enter long }\n}"),
@@ -148,6 +149,10 @@ let errorCases: [ErrorCase] = [
     ErrorCase("E0314", "strategy T {\n  market perp(margin: ‸partial)\n  when close > open { enter long }\n}"),
     ErrorCase("E0314", "strategy T {\n  market perp(leverage: ‸close)\n  when close > open { enter long }\n}"),
     ErrorCase("E0314", "strategy T {\n  market perp(mode: ‸both)\n  when close > open { enter long }\n}"),
+    ErrorCase("E0315", "let a = hour(‸close)"),
+    ErrorCase("E0315", "let a = dayofweek(‸1)"),
+    ErrorCase("E0315", "let a = month(‸1d)"),
+    ErrorCase("E0315", "when year(‸time > 2020-01-01) == 2021 { enter long }"),
     // Qualifiers, look-ahead
     ErrorCase("E0401", "let fast = ema(close, 10)\nlet a = ema(close, ‸fast)"),
     ErrorCase("E0401", "let a = sma(close, ‸barssince(close > open))"),
