@@ -71,6 +71,7 @@ let errorCases: [ErrorCase] = [
     ErrorCase("E0704", "when close > open { enter long }\ntest \"t\" { bars \"x.csv\"; expect trade(1).‸price == 10 }"),
     ErrorCase("E0704", "when close > open { enter long }\ntest \"t\" { bars \"x.csv\"; expect ‸trade(0).pnl > 0 }"),
     ErrorCase("E0705", "when close > open { enter long }\ntest \"t\" { bars \"x.csv\"; expect trade(1).entry_time == ‸10 }"),
+    ErrorCase("E0705", "when close > open { enter long }\ntest \"t\" { bars \"x.csv\"; expect trade(1).entry_time == ‸2005-01-03 + (time - time[1]) }"),
     ErrorCase("E0705", "when close > open { enter long }\ntest \"t\" { bars \"x.csv\"; expect ‸close always }"),
     ErrorCase("E0705", "when close > open { enter long }\ntest \"t\" { bars \"x.csv\"; expect rsi(close, 14) between 0 and ‸volume always }"),
     ErrorCase("E0705", "when close > open { enter long }\ntest \"t\" { bars \"x.csv\"; expect trades == ‸close }"),
