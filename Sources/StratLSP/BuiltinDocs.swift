@@ -21,6 +21,7 @@ public enum BuiltinDocs {
         case .series(.numeric): "numeric"
         case .series(.bool): "Bool"
         case .series(.scalar): "Float"
+        case .series(.time): "Time"
         case .series(.sameAsFirst): "unit of \(b.params.first?.name ?? "the first")"
         case .length(let min): "Int ≥ \(min)"
         case .number: "number"

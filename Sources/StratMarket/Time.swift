@@ -107,6 +107,21 @@ public enum UTCTime {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
+    /// A calendar field of the UTC time `ms` (`hour(time)` in the language).
+    ///
+    ///     UTCTime.calendar(.dayOfWeek, UTCTime.parse("2024-02-29T23:59:00Z")!)   // 4: a Thursday
+    public static func calendar(_ field: CalendarField, _ ms: Int64) -> Int64 {
+        let d = day(ms), inDay = ms - d * 86_400_000
+        switch field {
+        case .hour: return inDay / 3_600_000
+        case .minute: return inDay / 60_000 % 60
+        case .dayOfWeek: return ((d + 3) % 7 + 7) % 7 + 1   // 1970-01-01 was a Thursday
+        case .dayOfMonth: return civil(days: d).day
+        case .month: return civil(days: d).month
+        case .year: return civil(days: d).year
+        }
+    }
+
     /// Months since January 1970 of the UTC month holding `ms` (a calendar bucket).
     public static func monthIndex(_ ms: Int64) -> Int64 {
         let (y, m, _) = civil(days: day(ms))
@@ -126,6 +141,12 @@ public enum UTCTime {
         var w = UTCTimeWriter()
         w.append(ms, to: &out)
     }
+}
+
+/// The fields of a UTC time a strategy can read. The day of the week is ISO's,
+/// 1 = Monday … 7 = Sunday, the numbering of a session's weekdays (`Mon-Fri` is 1…5).
+public enum CalendarField: Sendable, CaseIterable {
+    case hour, minute, dayOfWeek, dayOfMonth, month, year
 }
 
 /// Writes many timestamps fast: the date part is computed once per day and the

@@ -1,4 +1,5 @@
 import Foundation
+import StratMarket
 
 /// Scalar semantics shared by the per-bar loop and the values computed before
 /// the run. na is NaN. Comparisons and logic follow Kleene's three-valued logic:
@@ -48,5 +49,21 @@ enum Evaluate {
         case .isna: return bool(a.isNaN)
         default: return .nan
         }
+    }
+
+    /// A calendar field of a Time (seconds since the epoch, UTC); na for na and
+    /// for times no calendar reaches (|t| ≥ 1e15 s, some 30 million years).
+    static func calendar(_ op: OpCode, _ t: Double) -> Double {
+        guard t.magnitude < 1e15 else { return .nan }
+        let field: CalendarField = switch op {
+        case .hour: .hour
+        case .minute: .minute
+        case .dayofweek: .dayOfWeek
+        case .dayofmonth: .dayOfMonth
+        case .month: .month
+        default: .year
+        }
+        // Times are whole milliseconds; `time` holds them divided by 1000.
+        return Double(UTCTime.calendar(field, Int64((t * 1000).rounded())))
     }
 }

@@ -9,6 +9,7 @@ enum OpCode: UInt8 {
     case neg, not, add, sub, mul, div, eq, ne, lt, le, gt, ge, and, or, select
     case history
     case abs, min, max, clamp, round, floor, ceil, sign, sqrt, log, exp, pow, nz, isna
+    case hour, minute, dayofweek, dayofmonth, month, year
     case sma, ema, wma, dema, tema, hma, rma, kama, vwap
     case rsi, cmo, momentum, percentrank
     case stddev, variance, zscore, linreg, correl, extreme
@@ -176,7 +177,7 @@ struct Program {
                                        min: 0, max: Limits.maxOffset, strategy: strategy))
         case .call:
             let name = n.name ?? ""
-            if let op = Self.mathOps[name] {
+            if let op = Self.mathOps[name] ?? Self.calendarOps[name] {
                 ins.op = op
             } else if name == "rank" {
                 ins.op = .rank
@@ -215,6 +216,10 @@ struct Program {
     static let mathOps: [String: OpCode] = [
         "abs": .abs, "min": .min, "max": .max, "clamp": .clamp, "round": .round, "floor": .floor, "ceil": .ceil,
         "sign": .sign, "sqrt": .sqrt, "log": .log, "exp": .exp, "pow": .pow, "nz": .nz, "isna": .isna,
+    ]
+
+    static let calendarOps: [String: OpCode] = [
+        "hour": .hour, "minute": .minute, "dayofweek": .dayofweek, "dayofmonth": .dayofmonth, "month": .month, "year": .year,
     ]
 
     /// The kernel for builtin `name` with its numeric parameters, and how many outputs it writes.

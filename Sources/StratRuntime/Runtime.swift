@@ -256,6 +256,7 @@ final class Instance {
             case .history: values[dst] = rings[b][c]
             case .abs, .min, .max, .clamp, .round, .floor, .ceil, .sign, .sqrt, .log, .exp, .pow, .nz, .isna:
                 values[dst] = Evaluate.math(ins.op, values[a], values[b], values[c])
+            case .hour, .minute, .dayofweek, .dayofmonth, .month, .year: values[dst] = Evaluate.calendar(ins.op, values[a])
             case .sma: values[dst] = kernels.sma[k].update(values[a])
             case .ema: values[dst] = kernels.ema[k].update(values[a])
             case .wma: values[dst] = kernels.wma[k].update(values[a])

@@ -1,11 +1,11 @@
 import StratSyntax
 
 /// Signatures of the built-in functions: indicators (TA-Lib names and argument
-/// orders), signal helpers, math and cross-sectional functions. The runtime
+/// orders), signal helpers, math, calendar and cross-sectional functions. The runtime
 /// implements them; the checker needs their types and their warm-up (TA-Lib's
 /// "lookback": the index of the first value that is not na).
 public struct Builtin: Sendable {
-    public enum Category: String, Sendable { case indicator, signal, math, crossSectional }
+    public enum Category: String, Sendable { case indicator, signal, math, calendar, crossSectional }
 
     public enum ParamKind: Sendable, Equatable {
         /// A value of any qualifier; `numeric` allows any numeric dimension.
@@ -23,6 +23,8 @@ public struct Builtin: Sendable {
         case sameAsFirst
         /// Dimensionless (sqrt, log, exp, pow).
         case scalar
+        /// A Time: `time` or a date (hour, dayofweek, …).
+        case time
     }
 
     public enum Result: Sendable {
@@ -180,6 +182,13 @@ extension Builtin {
             make("pow", [s("x", .scalar), s("y", .scalar)], .fixed(.float), cat: .math, "x to the power y") { _ in 0 },
             make("nz", [s("x"), s("default", .sameAsFirst)], .sameAs(0), cat: .math, "x, or default while x is na") { _ in 0 },
             make("isna", [s("x")], .fixed(.bool), cat: .math, "true while x is na (during warm-up)") { _ in 0 },
+            make("hour", [s("t", .time)], .fixed(.int), cat: .calendar, "hour of the UTC time t, 0…23") { _ in 0 },
+            make("minute", [s("t", .time)], .fixed(.int), cat: .calendar, "minute of the UTC time t, 0…59") { _ in 0 },
+            make("dayofweek", [s("t", .time)], .fixed(.int), cat: .calendar,
+                 "ISO day of the week of the UTC time t: 1 = Monday … 7 = Sunday (Pine: 1 = Sunday)") { _ in 0 },
+            make("dayofmonth", [s("t", .time)], .fixed(.int), cat: .calendar, "day of the month of the UTC time t, 1…31") { _ in 0 },
+            make("month", [s("t", .time)], .fixed(.int), cat: .calendar, "month of the UTC time t, 1…12") { _ in 0 },
+            make("year", [s("t", .time)], .fixed(.int), cat: .calendar, "year of the UTC time t") { _ in 0 },
             make("rank", [s("x")], .fixed(.int), cat: .crossSectional,
                  "rank of x across the universe on this bar: 1 is the largest") { _ in 0 },
         ]

@@ -613,6 +613,12 @@ extension Checker {
                                     notes: [Note("divide first to remove the unit, e.g. `\(b.name)(close / close[1])`")])
                         return TExpr(.error, .error, range)
                     }
+                case .time:
+                    guard v.type.dim == .time else {
+                        diags.error(.expectedTime, "`\(b.name)` reads a Time (`time` or a date such as `2024-01-31`), not a \(v.type.dim.name)",
+                                    at: r, notes: [Note("the calendar functions take a bar's time: `\(b.name)(time)`, UTC")])
+                        return TExpr(.error, .error, range)
+                    }
                 case .sameAsFirst:
                     var first = values[0]
                     guard v.type.dim.isNumeric, unify(&first.type, &v.type) != nil else {

@@ -254,12 +254,31 @@ extension Checker {
                         at: rhs.range)
             return nil
         }
-        guard let v = value.constantNumber else {
-            diags.error(.expectationType, "\(what) is compared with a value known before the run: a number or a date", at: rhs.range)
+        guard let v = value.constantSum else {
+            diags.error(.expectationType, "\(what) is compared with a value known before the run: a number, or a date (plus or minus durations: `2005-03-02 + 14h`)",
+                        at: rhs.range)
             return nil
         }
         if let field { return made(.tradeField(index, field, op, v)) }
         return made(.tradeCount(op, v))
+    }
+}
+
+extension TExpr {
+    /// A constant, or a sum or difference of constants: a date and a time of day
+    /// (`2005-03-02 + 14h`) in a trade's expectation.
+    var constantSum: Double? {
+        guard case .binary(let head, let steps) = kind else { return constantNumber }
+        var sum = head.constantNumber
+        for step in steps {
+            guard let a = sum, let b = step.rhs.constantNumber else { return nil }
+            switch step.op {
+            case .add: sum = a + b
+            case .sub: sum = a - b
+            default: return nil
+            }
+        }
+        return sum
     }
 }
 

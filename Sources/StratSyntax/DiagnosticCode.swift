@@ -59,6 +59,7 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
     case needsDimensionless = "E0312"
     case notNumeric = "E0313"
     case invalidMarketArgument = "E0314"
+    case expectedTime = "E0315"
     // Qualifiers, time and look-ahead (E04xx)
     case seriesParameter = "E0401"
     case parameterOutOfRange = "E0402"

@@ -2,14 +2,19 @@ import Foundation
 import Testing
 import StratTestSupport
 
-/// The REPL in a real terminal: tmux runs `strat repl`, keys go in with
-/// send-keys, the screen comes back with capture-pane.
+/// A real terminal: tmux runs a program (`strat repl`, Neovim), keys go in
+/// with send-keys, the screen comes back with capture-pane.
 final class Terminal {
     let name = "strat-test-\(UUID().uuidString.prefix(8))"
 
-    init(_ command: String, history: String) throws {
-        try tmux(["new-session", "-d", "-s", name, "-x", "120", "-y", "40",
-                       "cd '\(repoRoot.path)' && STRAT_HISTORY='\(history)' NO_COLOR=1 '\(stratBinary.path)' \(command)"])
+    /// A 120×40 terminal running `shell`, a /bin/sh command line.
+    init(shell: String) throws {
+        try tmux(["new-session", "-d", "-s", name, "-x", "120", "-y", "40", shell])
+    }
+
+    /// `strat COMMAND` in the repository, with its own history file.
+    convenience init(_ command: String, history: String) throws {
+        try self.init(shell: "cd '\(repoRoot.path)' && STRAT_HISTORY='\(history)' NO_COLOR=1 '\(stratBinary.path)' \(command)")
     }
 
     deinit { _ = try? tmux(["kill-server"]) }

@@ -29,12 +29,14 @@ import Testing
     }
 
     @Test func theExampleStrategiesPass() throws {
-        let r = try strat("test", "Strategies/rsi_mean_reversion.strat", "Strategies/donchian_breakout.strat", "Strategies/sma_cross.strat")
+        let r = try strat("test", "Strategies/rsi_mean_reversion.strat", "Strategies/donchian_breakout.strat", "Strategies/sma_cross.strat",
+                          "Strategies/session_intraday.strat")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout == """
             PASS Strategies/rsi_mean_reversion.strat:21: "rsi stays in its range"
             PASS Strategies/donchian_breakout.strat:24: "the breakouts of 2005"
-            2 passed, 0 failed
+            PASS Strategies/session_intraday.strat:26: "flat outside the session"
+            3 passed, 0 failed
 
             """)
         #expect(r.stderr.isEmpty)

@@ -34,7 +34,8 @@ import Testing
         let lets = RuntimeTests.common.filter { !$0.contains("@") } + ["nz(close[300], -1)", "min(close, open) * 2 - max(high, 0)", "crossover(ema(close, 5), sma(close, 9))", "crossunder(close, sma(close, 9))",
                                           "barssince(close > open)", "valuewhen(rising(close, 3), close, 1)", "clamp(rsi(close, 5), 30, 70)[2]",
                                           "time", "hlc3 - ohlc4",
-                                          "ichimoku().senkou_b", "ichimoku(5, 10, 20).tenkan", "pivots_camarilla().s4", "pivots_fib().r2", "vwap(1w)"]
+                                          "ichimoku().senkou_b", "ichimoku(5, 10, 20).tenkan", "pivots_camarilla().s4", "pivots_fib().r2", "vwap(1w)",
+                                          "hour(time) * 100 + minute(time)", "dayofweek(time[3])", "year(time) * 1e4 + month(time) * 100 + dayofmonth(time)"]
         let s = try Self.strategy(lets)
         let series = RuntimeTests.eurusd
         let streamed = try Self.values(s, series)
