@@ -208,6 +208,9 @@ extension Runtime {
         case .abs, .min, .max, .clamp, .round, .floor, .ceil, .sign, .sqrt, .log, .exp, .pow, .nz, .isna:
             let (a, b, c) = abc(operands)
             for i in 0..<n { o[i] = Evaluate.math(ins.op, a[i], b[i], c[i]) }
+        case .hour, .minute, .dayofweek, .dayofmonth, .month, .year:
+            let t = operands[0].values.baseAddress!
+            for i in 0..<n { o[i] = Evaluate.calendar(ins.op, t[i]) }
         case .cross:
             // The kernel's own step for the first bar (its state before the run), then
             // the same test over adjacent values, with no state carried from bar to bar.
