@@ -46,7 +46,10 @@ public struct BacktestResult: Sendable {
     public var trades: [Trade]
     public var orders: [Order]
     public var fills: [Fill]
+    /// The equity curve (empty when the run was asked not to keep it).
     public var equity: [EquityPoint]
+    /// Simple returns per UTC day that has an equity point, the first against the initial equity.
+    public var dailyReturns: [Double]
     /// What the run could not do as the strategy reads (e.g. an unenforced feature).
     public var warnings: [String]
     /// Actions that did nothing and orders that did not trade, with why (in the
@@ -130,6 +133,8 @@ public final class Backtest {
     /// Whether the run keeps what reports and `strat explain` read: the chart of
     /// its bars and lets, the signals (a batch's points do not).
     var keepsDetails = true
+    /// Whether the run keeps its equity curve (a batch's points keep only its statistics).
+    var keepsCurve = true
     var control: RunControl?
     var signals: [Signal] = []
 
@@ -149,14 +154,16 @@ public final class Backtest {
     /// symbol, one timeframe), sharing indicator columns with the other runs
     /// given the same cache and bars (a batch); the results are the same.
     /// `details`: keep the chart and the signals (what reports and `strat explain` read).
+    /// `curve`: keep the equity curve (else the result has its metrics and daily returns only).
     /// `control`: where the run reports its progress and learns it must stop (a server's job).
     public static func run(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig, intrabar: [BarSeries] = [],
                            depth: [String: [BookSnapshot]] = [:], perp: PerpData = PerpData(),
                            equityText: EquityText? = nil, columns: ColumnCache? = nil, details: Bool = true,
-                           control: RunControl? = nil) throws -> BacktestResult {
+                           curve: Bool = true, control: RunControl? = nil) throws -> BacktestResult {
         let b = try Backtest(strategy, data: data, config: config, intrabar: intrabar, depth: depth, perp: perp)
         b.equityText = equityText
         b.keepsDetails = details
+        b.keepsCurve = curve || equityText != nil
         b.control = control
         if let columns, b.series.count == 1 { b.runtime.computeColumns(b.series[0].bars, cache: columns) }
         return try b.run()
@@ -298,8 +305,10 @@ public final class Backtest {
         let ends = series.map { $0.ends(length) }
         var clock = Clock(streams: series.map(\.bars), ends: ends)
         var rows = series.map { _ in 0 }
+        let longest = series.map(\.bars.count).max() ?? 0
         var equity: [EquityPoint] = []
-        equity.reserveCapacity(series.map(\.bars.count).max() ?? 0)
+        if keepsCurve { equity.reserveCapacity(longest) }
+        var curve = CurveStats(points: longest)
         var inMarket = 0
         let dataIndex = runtime.symbols.map { sym in series.firstIndex { $0.symbol == sym }! }
         let symbols = series.map(\.symbol)
@@ -393,7 +402,11 @@ public final class Backtest {
                         }
                         runtime.skip(1)
                         chart!.record(0, bar, row: row) { runtime.value(node: $0, instance: instanceOf[0] ?? 0) }
-                        if row >= start { equity.append(EquityPoint(time: bar.time, equity: inPosition ? cash + quantity * bar.close : cash, cash: cash)) }
+                        if row >= start {
+                            let value = inPosition ? cash + quantity * bar.close : cash
+                            if keepsCurve { equity.append(EquityPoint(time: bar.time, equity: value, cash: cash)) }
+                            curve.add(value, time: bar.time)
+                        }
                     }
                 } else {
                     quietSeries.withUnsafeBufferPointer { bars in
@@ -405,15 +418,25 @@ public final class Backtest {
                             for row in first..<end { (hi, lo) = (max(hi, bars[row].high), min(lo, bars[row].low)) }
                             (high, low) = (hi, lo)
                         }
-                        // (Built in a buffer reused from stretch to stretch, then appended at once.)
-                        let (c, q, k) = (cash, quantity, end - start)
-                        if stretch.count < k {
-                            stretch.deallocate()
-                            stretch = .allocate(capacity: max(k, 2 * stretch.count))
+                        let (c, q) = (cash, quantity)
+                        if inPosition {
+                            for row in start..<end { curve.add(c + q * bars[row].close, time: bars[row].time) }
+                        } else if start < end {
+                            // Flat: one value throughout.
+                            curve.add(c, time: bars[start].time)
+                            curve.repeatLast(end - start - 1) { bars[start + 1 + $0].time }
                         }
-                        let out = stretch.baseAddress! - start
-                        for row in start..<end { out[row] = EquityPoint(time: bars[row].time, equity: inPosition ? c + q * bars[row].close : c, cash: c) }
-                        equity.append(contentsOf: UnsafeBufferPointer(rebasing: stretch[0..<k]))
+                        if keepsCurve {
+                            // (Built in a buffer reused from stretch to stretch, then appended at once.)
+                            let k = end - start
+                            if stretch.count < k {
+                                stretch.deallocate()
+                                stretch = .allocate(capacity: max(k, 2 * stretch.count))
+                            }
+                            let out = stretch.baseAddress! - start
+                            for row in start..<end { out[row] = EquityPoint(time: bars[row].time, equity: inPosition ? c + q * bars[row].close : c, cash: c) }
+                            equity.append(contentsOf: UnsafeBufferPointer(rebasing: stretch[0..<k]))
+                        }
                     }
                 }
                 portfolio.mark(slot: slot, price: quietSeries[end - 1].close)
@@ -535,6 +558,8 @@ public final class Backtest {
             guard acting else { continue }
             let value = any ? portfolio.equity : cash
             // Labelled with the bar's own time, as in the data; valued at its close.
+            curve.add(value, time: opened)
+            guard keepsCurve else { continue }
             equity.append(EquityPoint(time: opened, equity: value, cash: cash))
             if let text = equityText, equity.count - text.received == EquityText.chunk {
                 text.add(Array(equity[text.received...]))
@@ -548,11 +573,11 @@ public final class Backtest {
         router.noteOrderOutcomes(end: clock.now)
         let book = account.book
         let ppy = config.periodsPerYear ?? estimatedPeriodsPerYear()
-        let metrics = Metrics.compute(equity.count, equity: { equity[$0].equity }, time: { equity[$0].time }, trades: book.trades,
+        let metrics = Metrics.compute(curve, trades: book.trades,
                                       fees: portfolio.feesPaid, inMarket: inMarket, ambiguousBars: exchange.ambiguousBars,
                                       periodsPerYear: ppy)
         return BacktestResult(strategy: strategy.name, symbols: series.map(\.symbol), metrics: metrics, trades: book.trades,
-                              orders: exchange.orders, fills: exchange.fills, equity: equity, warnings: warnings,
+                              orders: exchange.orders, fills: exchange.fills, equity: equity, dailyReturns: curve.dailyReturns, warnings: warnings,
                               notices: router.notices, dataNotes: dataNotes, riskEvents: risk?.events, riskState: risk?.state,
                               perp: perp.map { PerpOutcome(fundingPaid: $0.fundingPaid, fundingReceived: $0.fundingReceived,
                                                            liquidations: liquidations?.events ?? [], insuranceFund: $0.insuranceFundCovered) },

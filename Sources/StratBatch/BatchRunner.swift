@@ -44,24 +44,9 @@ public struct PointResult: Sendable, Codable {
         winRate = m.winRate
         profitFactor = m.profitFactor
         exposure = m.exposure
-        returns = Self.dailyReturns(r.equity, initial: m.initialEquity)
+        returns = r.dailyReturns
         equity = keepEquity ? r.equity : nil
         warnings = r.warnings
-    }
-
-    static func dailyReturns(_ equity: [EquityPoint], initial: Double) -> [Double] {
-        var out: [Double] = []
-        var previous = initial
-        // The next day's first millisecond: a point is its day's last when the next one reaches it.
-        var nextDay = equity.first.map { (UTCTime.day($0.time) + 1) * 86_400_000 } ?? 0
-        for i in equity.indices {
-            if i + 1 < equity.count, equity[i + 1].time < nextDay { continue }
-            let e = equity[i].equity
-            out.append(previous != 0 ? e / previous - 1 : 0)
-            previous = e
-            if i + 1 < equity.count { nextDay = (UTCTime.day(equity[i + 1].time) + 1) * 86_400_000 }
-        }
-        return out
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import StratMarket
 
 /// Performance metrics, following empyrical's definitions (Docs/Metrics.md).
 /// A metric that is undefined (no losing trade for a profit factor, a flat
@@ -30,75 +31,26 @@ public struct Metrics: Codable, Sendable, Equatable {
     public var ambiguousBars: Int
 
     /// `equity`: the value at each bar's close, with its time; `inMarket`: bars with a position.
-    /// (Inlinable, with the passes over the curve: the callers' closures are
-    /// then inlined into loops that run over every bar of every run.)
-    @inlinable
     public static func compute(_ count: Int, equity: (Int) -> Double, time: (Int) -> Int64, trades: [Trade], fees: Double,
                                inMarket: Int, ambiguousBars: Int, periodsPerYear: Double) -> Metrics {
-        make(Curve(count, equity: equity, time: time, periodsPerYear: periodsPerYear), count: count, trades: trades, fees: fees,
-             inMarket: inMarket, ambiguousBars: ambiguousBars, periodsPerYear: periodsPerYear)
+        var curve = CurveStats()
+        for i in 0..<count { curve.add(equity(i), time: time(i)) }
+        return compute(curve, trades: trades, fees: fees, inMarket: inMarket, ambiguousBars: ambiguousBars, periodsPerYear: periodsPerYear)
+    }
+
+    /// The metrics of a curve gathered point by point (`CurveStats`).
+    public static func compute(_ c: CurveStats, trades: [Trade], fees: Double, inMarket: Int, ambiguousBars: Int,
+                               periodsPerYear: Double) -> Metrics {
+        make(c.moments(periodsPerYear: periodsPerYear), count: c.count, trades: trades, fees: fees, inMarket: inMarket,
+             ambiguousBars: ambiguousBars, periodsPerYear: periodsPerYear)
     }
 
     /// What the equity curve gives: its ends, returns' moments, drawdowns.
-    @usableFromInline
     struct Curve {
-        @usableFromInline var first = 0.0, last = 0.0, mean = 0.0, sd = 0.0, downside = 0.0, cagr: Double?
-        @usableFromInline var returnCount = 0, deepest = 0.0, longest = 0, longestDays = 0.0
-
-        @inlinable
-        init(_ count: Int, equity: (Int) -> Double, time: (Int) -> Int64, periodsPerYear: Double) {
-            first = count > 0 ? equity(0) : 0
-            last = count > 0 ? equity(count - 1) : 0
-            returnCount = max(0, count - 1)
-            let n = Double(returnCount)
-            // Two passes over the curve (a million bars): the returns' sums with the
-            // drawdowns, then the squared deviations. Returns are recomputed, not stored.
-            var sum = 0.0, downsideSquares = 0.0
-            // Drawdown: the deepest fall from a running peak, and the longest time under one.
-            var peak = first, underSince: Int? = nil, previous = first
-            for i in 0..<count {
-                let e = equity(i)
-                if i > 0 {
-                    let x = previous != 0 ? e / previous - 1 : 0
-                    sum += x
-                    downsideSquares += min(x, 0) * min(x, 0)
-                }
-                previous = e
-                if e >= peak {
-                    peak = e
-                    if let s = underSince {
-                        longest = max(longest, i - s)
-                        longestDays = max(longestDays, Double(time(i) - time(s)) / 86_400_000)
-                    }
-                    underSince = nil
-                } else {
-                    if underSince == nil { underSince = i - 1 }
-                    deepest = min(deepest, e / peak - 1)
-                }
-            }
-            mean = returnCount == 0 ? 0 : sum / n
-            var squares = 0.0
-            previous = first
-            for i in stride(from: 1, to: count, by: 1) {
-                let e = equity(i)
-                let d = (previous != 0 ? e / previous - 1 : 0) - mean
-                squares += d * d
-                previous = e
-            }
-            sd = returnCount > 1 ? (squares / (n - 1)).squareRoot() : 0
-            downside = returnCount == 0 ? 0 : (downsideSquares / n).squareRoot()
-            let years = n / periodsPerYear
-            let ending = first != 0 ? last / first : 0
-            cagr = years > 0 && ending > 0 ? pow(ending, 1 / years) - 1 : nil
-            if let s = underSince, count > 0 {
-                let end = count - 1
-                longest = max(longest, end - s)
-                longestDays = max(longestDays, Double(time(end) - time(s)) / 86_400_000)
-            }
-        }
+        var first = 0.0, last = 0.0, mean = 0.0, sd = 0.0, downside = 0.0, cagr: Double?
+        var returnCount = 0, deepest = 0.0, longest = 0, longestDays = 0.0
     }
 
-    @usableFromInline
     static func make(_ c: Curve, count: Int, trades: [Trade], fees: Double, inMarket: Int, ambiguousBars: Int,
                      periodsPerYear: Double) -> Metrics {
         let (first, last, mean, sd, downside, cagr) = (c.first, c.last, c.mean, c.sd, c.downside, c.cagr)
@@ -129,5 +81,116 @@ public struct Metrics: Codable, Sendable, Equatable {
             exposure: count == 0 ? 0 : Double(inMarket) / Double(count),
             nTrades: closed.count, nOpenTrades: trades.count - closed.count, fees: fees, sqn: sqn,
             periodsPerYear: ann, ambiguousBars: ambiguousBars)
+    }
+}
+
+/// An equity curve's statistics, gathered point by point while a run goes, so
+/// that a run need not keep its curve (a batch's points do not): its ends, the
+/// returns' sums, the drawdowns, and the returns per UTC day. A return of
+/// exactly 0 (a bar without a position) is only counted: in a sweep most bars
+/// are such, and the squared deviations take them in at once.
+public struct CurveStats: Sendable {
+    /// Points so far.
+    public var count: Int { points }
+    @usableFromInline var points = 0
+    @usableFromInline var first = 0.0, last = 0.0, lastTime: Int64 = 0
+    @usableFromInline var sum = 0.0, downsideSquares = 0.0
+    /// The returns that are not 0, in order, and how many were 0.
+    @usableFromInline var moves: [Double] = []
+    @usableFromInline var zeros = 0
+    // Drawdown: the deepest fall from a running peak, and the longest time under one.
+    @usableFromInline var peak = 0.0, deepest = 0.0, longest = 0, longestDays = 0.0
+    @usableFromInline var underSince: (index: Int, time: Int64)?
+    /// Closed days' returns; the day in progress began at `dayStart` (the
+    /// equity at the last day's close, the first point at first) and ends
+    /// before `nextDay`.
+    @usableFromInline var closedDays: [Double] = []
+    @usableFromInline var dayStart = 0.0, nextDay = Int64.min
+
+    /// `points`: about how many points will come (room for the returns is made once).
+    public init(points: Int = 0) { moves.reserveCapacity(points) }
+
+    /// The next point of the curve: the equity at a bar's close, labelled with the bar's time.
+    @inlinable
+    public mutating func add(_ e: Double, time: Int64) {
+        if count == 0 {
+            (first, peak, dayStart) = (e, e, e)
+        } else {
+            let x = last != 0 ? e / last - 1 : 0
+            if x != 0 {
+                sum += x
+                downsideSquares += min(x, 0) * min(x, 0)
+                moves.append(x)
+            } else {
+                zeros += 1
+            }
+        }
+        if time >= nextDay { newDay(time) }
+        if e >= peak {
+            peak = e
+            if let s = underSince {
+                longest = max(longest, count - s.index)
+                longestDays = max(longestDays, Double(time - s.time) / 86_400_000)
+            }
+            underSince = nil
+        } else {
+            if underSince == nil { underSince = (count - 1, lastTime) }
+            deepest = min(deepest, e / peak - 1)
+        }
+        (last, lastTime) = (e, time)
+        points += 1
+    }
+
+    /// `k` more points of the last point's value, at `time(0)`, … `time(k - 1)`
+    /// (ascending): what `add` does k times (nothing but counting, and the days
+    /// that end among them).
+    @inlinable
+    public mutating func repeatLast(_ k: Int, time: (Int) -> Int64) {
+        guard k > 0, count > 0 else { return }
+        guard last.isFinite else {
+            for j in 0..<k { add(last, time: time(j)) }   // (∞/∞ is no 0 return)
+            return
+        }
+        if time(k - 1) >= nextDay {
+            for j in 0..<k where time(j) >= nextDay { newDay(time(j)) }
+        }
+        zeros += k
+        points += k
+        lastTime = time(k - 1)
+    }
+
+    /// A point at `time` opens a new UTC day: the last point closed the one before.
+    @usableFromInline
+    mutating func newDay(_ time: Int64) {
+        if count > 0 {
+            closedDays.append(dayStart != 0 ? last / dayStart - 1 : 0)
+            dayStart = last
+        }
+        nextDay = (UTCTime.day(time) + 1) * 86_400_000
+    }
+
+    /// Simple returns per UTC day that has a point, the first against the first point.
+    public var dailyReturns: [Double] { count == 0 ? [] : closedDays + [dayStart != 0 ? last / dayStart - 1 : 0] }
+
+    func moments(periodsPerYear: Double) -> Metrics.Curve {
+        var c = Metrics.Curve()
+        (c.first, c.last) = count > 0 ? (first, last) : (0, 0)
+        c.returnCount = max(0, count - 1)
+        let n = Double(c.returnCount)
+        c.mean = c.returnCount == 0 ? 0 : sum / n
+        var squares = 0.0
+        for x in moves { let d = x - c.mean; squares += d * d }
+        squares += Double(zeros) * (c.mean * c.mean)
+        c.sd = c.returnCount > 1 ? (squares / (n - 1)).squareRoot() : 0
+        c.downside = c.returnCount == 0 ? 0 : (downsideSquares / n).squareRoot()
+        let years = n / periodsPerYear
+        let ending = first != 0 ? last / first : 0
+        c.cagr = years > 0 && ending > 0 ? pow(ending, 1 / years) - 1 : nil
+        (c.deepest, c.longest, c.longestDays) = (deepest, longest, longestDays)
+        if let s = underSince, count > 0 {
+            c.longest = max(c.longest, count - 1 - s.index)
+            c.longestDays = max(c.longestDays, Double(lastTime - s.time) / 86_400_000)
+        }
+        return c
     }
 }

@@ -47,12 +47,13 @@ public struct PreparedRun: @unchecked Sendable {
     /// A run with `config`, on `bars` (a window of the data) or all of it;
     /// `columns`: the indicator columns shared by the runs of a batch on the same bars;
     /// `details`: keep the chart and signals a report reads (a batch's runs do not);
+    /// `curve`: keep the equity curve (a batch's points keep its metrics and daily returns);
     /// `control`: a server's job watches and stops the run through it.
     public func run(_ config: BacktestConfig, on bars: [BarSeries]? = nil, equityText: EquityText? = nil, columns: ColumnCache? = nil,
-                    details: Bool = true, control: RunControl? = nil) throws(RunError) -> BacktestResult {
+                    details: Bool = true, curve: Bool = true, control: RunControl? = nil) throws(RunError) -> BacktestResult {
         try RunError.typed {
             try Backtest.run(strategy, data: bars ?? series, config: config, intrabar: intrabar, depth: depth, perp: perp,
-                             equityText: equityText, columns: columns, details: details, control: control)
+                             equityText: equityText, columns: columns, details: details, curve: curve, control: control)
         }
     }
 

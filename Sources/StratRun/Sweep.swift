@@ -9,7 +9,7 @@ import StratRuntime
 ///
 ///     let sweep = try prepared.sweep(SweepSpec(grid: ["fast=5...20:5"], seed: 7))
 ///     let results = sweep.points.indices.map { i in
-///         PointResult(point: sweep.points[i], result: try prepared.run(sweep.configs[i], details: false), keepEquity: false) }
+///         PointResult(point: sweep.points[i], result: try prepared.run(sweep.configs[i], details: false, curve: false), keepEquity: false) }
 ///     let json = sweep.reportJSON(results)   // the rows of `strat batch --out x.json`
 public struct SweepSpec: Codable, Sendable, Equatable {
     /// NAME=A...B[:STEP] or NAME=v1,v2,… over inputs.

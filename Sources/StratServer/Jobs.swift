@@ -209,7 +209,7 @@ public struct Jobs: Sendable {
             var results: [PointResult] = []
             for i in from..<to {
                 if let reason = control.stopReason { throw RunStopped(reason: reason) }
-                let r = try problem { try prepared.run(s.configs[i], columns: columns, details: false) }
+                let r = try problem { try prepared.run(s.configs[i], columns: columns, details: false, curve: false) }
                 results.append(PointResult(point: s.points[i], result: r, keepEquity: false))
                 control.progress = Double(i + 1 - from) / Double(to - from)
             }

@@ -123,7 +123,8 @@ struct BatchCommand: ParsableCommand {
             let configured = configs
             let columns = ColumnCache()
             let ran = try runner.run(todo.count, progress: { progress.update($0) }) { j in
-                PointResult(point: points[todo[j]], result: try prepared.run(configured[todo[j]], columns: columns, details: false), keepEquity: keepEquity)
+                PointResult(point: points[todo[j]], result: try prepared.run(configured[todo[j]], columns: columns, details: false, curve: keepEquity),
+                            keepEquity: keepEquity)
             }
             progress.finish()
             var results: [PointResult?] = points.indices.map { i in cached[i].map { var r = $0; r.point = points[i]; return r } }
@@ -216,7 +217,8 @@ struct BatchCommand: ParsableCommand {
             let done = k * (points.count + 1)
             let columns = ColumnCache()
             let results = try runner.run(points.count, progress: { progress.update(done + $0) }) { i in
-                PointResult(point: points[i], result: try prepared.run(configs[i], on: train, columns: columns, details: false), keepEquity: false)
+                PointResult(point: points[i], result: try prepared.run(configs[i], on: train, columns: columns, details: false, curve: false),
+                            keepEquity: false)
             }
             guard !runner.stop.isSet else { stopped = true; break }
             let finished = results.compactMap { $0 }

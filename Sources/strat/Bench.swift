@@ -388,7 +388,7 @@ struct BatchBench: ParsableCommand {
                     var config = BacktestConfig()
                     config.execution.lotSize = 1
                     config.inputs = ["fast": Double(points[i].0), "slow": Double(points[i].1)]
-                    let r = try Backtest.run(s, data: [data], config: config, columns: columns, details: false)
+                    let r = try Backtest.run(s, data: [data], config: config, columns: columns, details: false, curve: false)
                     return PointResult(point: Point(inputs: [.init("fast", "\(points[i].0)"), .init("slow", "\(points[i].1)")]), result: r, keepEquity: false)
                 }
                 let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
