@@ -339,28 +339,42 @@ public final class Backtest {
         // bars): a bar on which no order rests, no trail follows and no rule
         // fires only marks the position, which the branch below does alone.
         // (A condition known before the run that holds fires on every bar.)
-        let quietBars = series.count == 1 && portfolio.symbols.count == 1 && !hedged && runtime.isColumnar && perp == nil && !carrying && risk == nil && liquidations == nil
+        let quietBars = series.count == 1 && portfolio.symbols.count == 1 && !hedged && conditions.count <= 64
+            && runtime.isColumnar && perp == nil && !carrying && risk == nil && liquidations == nil
             && strategy.membership == nil && fine[0] == nil && equityText == nil
             && conditions.allSatisfy { runtime.column(node: $0) != nil || runtime.value(node: $0) != 1 }
         let quietSeries = series[0].bars
-        // The bars on which a rule fires (and the rules act), in order: every other bar is quiet.
-        var firing: [Int] = []
+        // The bars on which rules fire (and act), in order, each with the rules that
+        // fire on it (bit r: rule r): every other bar is quiet.
+        var firing: [(row: Int, rules: UInt64)] = []
         if quietBars {
-            for column in conditions.compactMap(runtime.column(node:)) {
-                var rows: [Int] = []
-                for row in quietSeries.indices where column[row] == 1 { rows.append(row) }
-                firing = firing.isEmpty ? rows : Self.union(firing, rows)
+            for (r, condition) in conditions.enumerated() {
+                guard let column = runtime.column(node: condition) else { continue }
+                var rows: [(row: Int, rules: UInt64)] = []
+                for row in quietSeries.indices where column[row] == 1 { rows.append((row, 1 << UInt64(r))) }
+                firing = Self.union(firing, rows)
             }
-            if let from = tradeFrom { firing.removeAll { quietSeries[$0].time < from } }
+            if let from = tradeFrom { firing.removeAll { quietSeries[$0.row].time < from } }
+            // Each firing sends about this many orders (an entry's stop and take are orders of their own).
+            let orders = strategy.rules.reduce(0) { n, rule in
+                rule.actions.reduce(n) { $0 + 1 + ($1.order?.stop == nil ? 0 : 1) + ($1.order?.take == nil ? 0 : 1) }
+            }
+            exchange.reserve(orders: min(firing.count * orders, 2 * quietSeries.count))
+            account.book.reserve(trades: min(firing.count, quietSeries.count))
         }
         var nextFiring = 0
+        /// The rules that fire on bar `row` (`row` at or after the last bar asked about).
+        func fired(at row: Int) -> UInt64 {
+            while nextFiring < firing.count, firing[nextFiring].row < row { nextFiring += 1 }
+            return nextFiring < firing.count && firing[nextFiring].row == row ? firing[nextFiring].rules : 0
+        }
         var stretch = UnsafeMutableBufferPointer<EquityPoint>.allocate(capacity: quietBars ? 256 : 0)
         defer { stretch.deallocate() }
         /// From bar `row` on (with no order resting), the first bar that is not
         /// quiet, or the end (`row` itself when it is not quiet).
         func quietEnd(from row: Int) -> Int {
-            while nextFiring < firing.count, firing[nextFiring] < row { nextFiring += 1 }
-            return nextFiring < firing.count ? firing[nextFiring] : quietSeries.count
+            while nextFiring < firing.count, firing[nextFiring].row < row { nextFiring += 1 }
+            return nextFiring < firing.count ? firing[nextFiring].row : quietSeries.count
         }
         let instanceOf = series.indices.map { d in dataIndex.firstIndex(of: d) }
         var chart = keepsDetails ? ChartRecorder(series: series, strategy: strategy, instanceOf: instanceOf) : nil
@@ -526,7 +540,10 @@ public final class Backtest {
                     out.reason = "left the universe"
                     router.handle(out)
                 }
-                for (r, condition) in conditions.enumerated() where runtime.value(node: condition, instance: i) == 1 {
+                // (Quiet runs know which rules fire from their list: no column is read.)
+                let rules = quietBars ? fired(at: rows[d]) : 0
+                for (r, condition) in conditions.enumerated()
+                where quietBars ? rules & 1 << UInt64(r) != 0 : runtime.value(node: condition, instance: i) == 1 {
                     let rule = strategy.rules[r]
                     let before = exchange.orders.count
                     for action in rule.actions {
@@ -585,20 +602,24 @@ public final class Backtest {
                               chart: chart?.data ?? ChartData(prices: [], series: []), signals: signals, signalText: signalText)
     }
 
-    /// The union of two ascending lists, ascending, without repeats.
-    static func union(_ a: [Int], _ b: [Int]) -> [Int] {
-        var out: [Int] = []
+    /// The union of two lists of rows (ascending) with the rules that fire on them:
+    /// ascending, a row's rules merged.
+    static func union(_ a: [(row: Int, rules: UInt64)], _ b: [(row: Int, rules: UInt64)]) -> [(row: Int, rules: UInt64)] {
+        guard !a.isEmpty, !b.isEmpty else { return a.isEmpty ? b : a }
+        var out: [(row: Int, rules: UInt64)] = []
         out.reserveCapacity(a.count + b.count)
         var (i, j) = (0, 0)
         while i < a.count || j < b.count {
-            let x = j == b.count || i < a.count && a[i] <= b[j] ? a[i] : b[j]
-            out.append(x)
-            while i < a.count, a[i] == x { i += 1 }
-            while j < b.count, b[j] == x { j += 1 }
+            if j == b.count || i < a.count && a[i].row < b[j].row {
+                out.append(a[i]); i += 1
+            } else if i == a.count || b[j].row < a[i].row {
+                out.append(b[j]); j += 1
+            } else {
+                out.append((a[i].row, a[i].rules | b[j].rules)); i += 1; j += 1
+            }
         }
         return out
     }
-
 
     /// The mark-price bar of `bar`'s time, if the symbol has mark data (data
     /// index `s`; marks are read forward, as the bars are).

@@ -20,6 +20,14 @@ public final class SimulatedExchange {
     public let portfolio: any Portfolio
     public private(set) var orders: [Order] = []
     public private(set) var fills: [Fill] = []
+
+    /// Room for about `orders` orders and their fills, made at once (a run that
+    /// knows how many it will send copies no growing history).
+    public func reserve(orders n: Int) {
+        orders.reserveCapacity(n)
+        slotOf.reserveCapacity(n)
+        fills.reserveCapacity(n)
+    }
     /// Bars where a stop and a take of the same bracket were both touched: the
     /// path decided which filled.
     public private(set) var ambiguousBars = 0

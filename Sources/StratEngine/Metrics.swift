@@ -111,7 +111,7 @@ public struct CurveStats: Sendable {
     public init(points: Int = 0) { moves.reserveCapacity(points) }
 
     /// The next point of the curve: the equity at a bar's close, labelled with the bar's time.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func add(_ e: Double, time: Int64) {
         if count == 0 {
             (first, peak, dayStart) = (e, e, e)

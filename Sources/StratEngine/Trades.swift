@@ -56,6 +56,11 @@ public struct TradeStats: Sendable, Equatable {
 /// Builds round-trip trades from fills as they happen.
 public struct TradeBook {
     public private(set) var trades: [Trade] = []
+    /// Room for about `n` trades, made at once.
+    public mutating func reserve(trades n: Int) {
+        trades.reserveCapacity(n)
+        exits.reserveCapacity(n)
+    }
     public private(set) var stats = TradeStats()
     /// The open trades, one per symbol (per leg, in hedge mode), with their
     /// index in `trades`. (A list, not a dictionary: it holds a trade or two,
