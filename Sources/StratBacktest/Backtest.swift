@@ -397,7 +397,7 @@ public final class Backtest {
                 let quantity = portfolio.position(slot: slot), inPosition = quantity != 0
                 var high = -Double.infinity, low = Double.infinity
                 var dayEnd = account.day
-                /// A new trading day starts from the equity at the last close (rare: checked on every bar).
+                /// A new trading day starts from the equity at the last close.
                 func newDay(_ row: Int) {
                     if inPosition, row > first { portfolio.mark(slot: slot, price: quietSeries[row - 1].close) }
                     account.beginBar(at: quietSeries[row].time)
@@ -424,17 +424,23 @@ public final class Backtest {
                     }
                 } else {
                     quietSeries.withUnsafeBufferPointer { bars in
-                        // (Loops of their own, on locals: each keeps its values in registers.)
-                        var nextDay = dayEnd
-                        for row in first..<end where bars[row].time >= nextDay { newDay(row); nextDay = dayEnd }
-                        if inPosition {
-                            var (hi, lo) = (high, low)
-                            for row in first..<end { (hi, lo) = (max(hi, bars[row].high), min(lo, bars[row].low)) }
-                            (high, low) = (hi, lo)
+                        // The days that begin in the stretch, found by bisection: a flat
+                        // stretch reads no other bar. (Loops on locals keep them in registers.)
+                        var row = first
+                        while row < end, bars[end - 1].time >= dayEnd {
+                            let time = dayEnd
+                            row = Self.first(from: row, to: end) { bars[$0].time >= time }
+                            newDay(row)
+                            row += 1
                         }
                         let (c, q) = (cash, quantity)
                         if inPosition {
-                            for row in start..<end { curve.add(c + q * bars[row].close, time: bars[row].time) }
+                            var (hi, lo) = (high, low)
+                            for row in first..<end {
+                                (hi, lo) = (max(hi, bars[row].high), min(lo, bars[row].low))
+                                if row >= start { curve.add(c + q * bars[row].close, time: bars[row].time) }
+                            }
+                            (high, low) = (hi, lo)
                         } else if start < end {
                             // Flat: one value throughout.
                             curve.add(c, time: bars[start].time)
@@ -619,6 +625,17 @@ public final class Backtest {
             }
         }
         return out
+    }
+
+    /// The first index in `from..<to` where `past` holds (else `to`), `past` being
+    /// false, then true (a bisection).
+    static func first(from: Int, to: Int, where past: (Int) -> Bool) -> Int {
+        var (lo, hi) = (from, to)
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2
+            if past(mid) { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
     }
 
     /// The mark-price bar of `bar`'s time, if the symbol has mark data (data

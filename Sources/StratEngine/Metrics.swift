@@ -151,8 +151,13 @@ public struct CurveStats: Sendable {
             for j in 0..<k { add(last, time: time(j)) }   // (∞/∞ is no 0 return)
             return
         }
-        if time(k - 1) >= nextDay {
-            for j in 0..<k where time(j) >= nextDay { newDay(time(j)) }
+        var j = 0
+        while j < k, time(k - 1) >= nextDay {
+            // The next point of a new day, by bisection (no other point is read).
+            var hi = k
+            while j < hi { let mid = j + (hi - j) / 2; if time(mid) >= nextDay { hi = mid } else { j = mid + 1 } }
+            newDay(time(j))
+            j += 1
         }
         zeros += k
         points += k
