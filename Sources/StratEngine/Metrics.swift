@@ -101,6 +101,8 @@ public struct CurveStats: Sendable {
     // Drawdown: the deepest fall from a running peak, and the longest time under one.
     @usableFromInline var peak = 0.0, deepest = 0.0, longest = 0, longestDays = 0.0
     @usableFromInline var underSince: (index: Int, time: Int64)?
+    /// The lowest equity since the curve fell below its (positive) peak.
+    @usableFromInline var trough = Double.infinity
     /// Closed days' returns; the day in progress began at `dayStart` (the
     /// equity at the last day's close, the first point at first) and ends
     /// before `nextDay`.
@@ -127,15 +129,19 @@ public struct CurveStats: Sendable {
         }
         if time >= nextDay { newDay(time) }
         if e >= peak {
-            peak = e
             if let s = underSince {
+                foldTrough()
                 longest = max(longest, count - s.index)
                 longestDays = max(longestDays, Double(time - s.time) / 86_400_000)
             }
             underSince = nil
+            peak = e
         } else {
-            if underSince == nil { underSince = (count - 1, lastTime) }
-            deepest = min(deepest, e / peak - 1)
+            if underSince == nil { (underSince, trough) = ((count - 1, lastTime), .infinity) }
+            // Below a positive peak the deepest point is the lowest equity (dividing
+            // by the peak keeps the order, rounding too): divided once, when the
+            // curve is back or ends.
+            if peak > 0 { if e < trough { trough = e } } else { deepest = min(deepest, e / peak - 1) }
         }
         (last, lastTime) = (e, time)
         points += 1
@@ -164,6 +170,12 @@ public struct CurveStats: Sendable {
         lastTime = time(k - 1)
     }
 
+    @usableFromInline
+    mutating func foldTrough() {
+        if trough < .infinity { deepest = min(deepest, trough / peak - 1) }
+        trough = .infinity
+    }
+
     /// A point at `time` opens a new UTC day: the last point closed the one before.
     @usableFromInline
     mutating func newDay(_ time: Int64) {
@@ -178,6 +190,12 @@ public struct CurveStats: Sendable {
     public var dailyReturns: [Double] { count == 0 ? [] : closedDays + [dayStart != 0 ? last / dayStart - 1 : 0] }
 
     func moments(periodsPerYear: Double) -> Metrics.Curve {
+        var s = self
+        s.foldTrough()
+        return s.finished(periodsPerYear: periodsPerYear)
+    }
+
+    private func finished(periodsPerYear: Double) -> Metrics.Curve {
         var c = Metrics.Curve()
         (c.first, c.last) = count > 0 ? (first, last) : (0, 0)
         c.returnCount = max(0, count - 1)
