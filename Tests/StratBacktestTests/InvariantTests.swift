@@ -10,6 +10,16 @@ import Testing
 /// What must hold on every run, whatever the strategy, the bars and the
 /// options (issue 10, part C). Each check returns the invariants a case breaks.
 enum Invariants {
+    /// Returns per UTC day from a kept curve: each day's last point against the
+    /// day before's last (the first day's against the first point).
+    static func dailyReturns(_ equity: [EquityPoint]) -> [Double] {
+        let day = { (t: Int64) in t >= 0 ? t / 86_400_000 : (t - 86_399_999) / 86_400_000 }
+        var lasts: [Double] = []
+        for (i, p) in equity.enumerated() where i + 1 == equity.count || day(equity[i + 1].time) != day(p.time) { lasts.append(p.equity) }
+        guard let first = equity.first?.equity else { return [] }
+        return zip([first] + lasts.dropLast(), lasts).map { $0 != 0 ? $1 / $0 - 1 : 0 }
+    }
+
     static func violations(_ c: GeneratedCase) -> [String] {
         let compiled = Compiler.compile(SourceFile(name: "g.strat", text: c.source))
         guard let s = compiled.ir?.strategies.first else {
@@ -200,6 +210,13 @@ enum Invariants {
             let plain = try Backtest.run(s, data: [x], config: c.config, intrabar: fine, columns: ColumnCache(), details: false)
             if plain.orders != r.orders || plain.fills != r.fills || plain.trades != r.trades || plain.equity != r.equity || plain.metrics != r.metrics {
                 fail("column mode without details gives another result")
+            }
+            // Nor a curve (as a batch's point runs): the same metrics, and the daily
+            // returns of the curve it did not keep.
+            let lean = try Backtest.run(s, data: [x], config: c.config, intrabar: fine, columns: ColumnCache(), details: false, curve: false)
+            if !lean.equity.isEmpty || lean.metrics != r.metrics || lean.trades != r.trades { fail("a run without its curve gives another result") }
+            if lean.dailyReturns != Self.dailyReturns(r.equity) || r.dailyReturns != lean.dailyReturns {
+                fail("daily returns \(lean.dailyReturns.prefix(3)) are not the curve's \(Self.dailyReturns(r.equity).prefix(3))")
             }
         } catch { fail("the run in column mode failed: \(error)") }
 
