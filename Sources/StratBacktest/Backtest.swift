@@ -554,7 +554,7 @@ public final class Backtest {
                     let before = exchange.orders.count
                     for action in rule.actions {
                         if let intent = intent(action, rule: r, ruleSource: rule.source, instance: i, symbol: symbols[d], bar: bar, now: now) {
-                            router.handle(intent)
+                            router.handle(consume intent)
                         }
                     }
                     if keepsDetails, exchange.orders.count > before {

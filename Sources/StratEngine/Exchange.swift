@@ -73,8 +73,8 @@ public final class SimulatedExchange {
     /// Sends an order at `time`; it becomes active after the configured latency,
     /// or, as a bracket child (`parent` set), when its parent fills.
     @discardableResult
-    public func submit(_ order: Order, at time: Int64) -> Int {
-        var o = order
+    public func submit(_ order: consuming Order, at time: Int64) -> Int {
+        var o = consume order   // (moved: an order holds strings and arrays)
         o.id = orders.count
         o.sentAt = time
         // (A liquidation is the exchange's own order: no latency.)
@@ -209,8 +209,13 @@ public final class SimulatedExchange {
     /// The first open order of `symbol` that `match` accepts, in submission
     /// order (without building the list of open orders).
     public func openOrder(_ symbol: String, where match: (Order) -> Bool) -> Order? {
-        for id in bookedIDs(symbol) where !orders[id].state.isTerminal && match(orders[id]) { return orders[id] }
-        return nil
+        openOrderID(symbol, where: match).map { orders[$0] }
+    }
+
+    /// The first open order of `symbol` that `match` accepts, by id (no copy of it).
+    public func openOrderID(_ symbol: String, where match: (Order) -> Bool) -> Int? {
+        guard let k = slots.find(symbol) else { return nil }
+        return orders.withUnsafeBufferPointer { o in book[k].first { !o[$0].state.isTerminal && match(o[$0]) } }
     }
 
     public func openOrders(_ symbol: String) -> [Order] {

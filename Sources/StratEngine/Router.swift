@@ -41,7 +41,7 @@ public final class OrderRouter {
 
     // MARK: Intents
 
-    public func handle(_ i: OrderIntent) {
+    public func handle(_ i: consuming OrderIntent) {
         let held = portfolio.position(i.symbol)
         switch i.action {
         case .flatten:
@@ -65,17 +65,18 @@ public final class OrderRouter {
             guard exchange.openOrder(i.symbol, where: { _ in true }) != nil else { return ignored("cancel all with no open order", i) }
             exchange.cancelAll(symbol: i.symbol, at: i.time, reason: "cancel all (line \(i.line ?? 0))")
         case .enter(let side):
-            enter(i, side, held: portfolio.hedged ? self.held(i.symbol, side) : held)
+            let held = portfolio.hedged ? self.held(i.symbol, side) : held
+            enter(consume i, side, held: held)
         case .exit(let side):
-            exit(i, side, held: self.held(i.symbol, side))
+            let held = self.held(i.symbol, side)
+            exit(consume i, side, held: held)
         }
     }
 
-    func enter(_ i0: OrderIntent, _ side: PositionSide, held: Double) {
-        var i = i0
+    func enter(_ i: consuming OrderIntent, _ side: PositionSide, held: Double) {
         if let na = i.naPart { return ignored("entries ignored: \(na)", i) }
         // A resting entry that way is sent again: re-priced and re-sized in place.
-        let resting = exchange.openOrder(i.symbol, where: { $0.tag.isEntry && $0.side == side.entry && $0.filledQuantity == 0 })
+        let resting = exchange.openOrderID(i.symbol, where: { $0.tag.isEntry && $0.side == side.entry && $0.filledQuantity == 0 })
         if resting == nil, side == .long ? held > 0 : held < 0 {
             // One position per direction unless `pyramiding N` lets entries add to it.
             guard (additions[additionsKey(i.symbol, leg(side))]?.count ?? 0) < pyramiding else {
@@ -106,7 +107,7 @@ public final class OrderRouter {
         o.notionalCap = i.size == .allIn ? i.notionalCap : nil
         let legs = bracketLegs(i, side: side.exit, forEntry: true, quantity: nil)
         if let resting {
-            replace(resting, with: o, legs: legs, intent: i)
+            replace(exchange.orders[resting], with: o, legs: legs, intent: i)
             return
         }
         if side == .long ? held < 0 : held > 0 { submitClose(i, side: side == .long ? .short : .long, action: "reverse") }
@@ -133,8 +134,7 @@ public final class OrderRouter {
         }
     }
 
-    func exit(_ i0: OrderIntent, _ side: PositionSide, held: Double) {
-        var i = i0
+    func exit(_ i: consuming OrderIntent, _ side: PositionSide, held: Double) {
         guard side == .long ? held > 0 : held < 0 else { return ignored("exits ignored: no \(side.rawValue) position", i) }
         if let na = i.naPart { return ignored("exits ignored: \(na)", i) }
         // Unsized: the whole position (nil).
