@@ -65,11 +65,11 @@ public final class OrderRouter {
             guard exchange.openOrder(i.symbol, where: { _ in true }) != nil else { return ignored("cancel all with no open order", i) }
             exchange.cancelAll(symbol: i.symbol, at: i.time, reason: "cancel all (line \(i.line ?? 0))")
         case .enter(let side):
-            let held = portfolio.hedged ? self.held(i.symbol, side) : held
-            enter(consume i, side, held: held)
+            let legHeld = portfolio.hedged ? self.held(i.symbol, side) : held
+            enter(consume i, side, held: legHeld)
         case .exit(let side):
-            let held = self.held(i.symbol, side)
-            exit(consume i, side, held: held)
+            let legHeld = self.held(i.symbol, side)
+            exit(consume i, side, held: legHeld)
         }
     }
 
