@@ -89,14 +89,12 @@ public struct TradingSession: Codable, Sendable, Equatable {
                   closeMinute: try c.decode(Int.self, forKey: .closeMinute), holidays: Set(try c.decode([Int64].self, forKey: .holidays)))
     }
 
-    static func weekday(_ day: Int64) -> Int { Int(((day + 3) % 7 + 7) % 7) + 1 }   // 1970-01-01 was a Thursday
-
     /// Every minute of every day, no holidays (no need to look at a time).
     public var isAlwaysOpen: Bool { openMinute == 0 && closeMinute == 1440 && weekdays.count == 7 && holidays.isEmpty }
 
     public func isOpen(_ t: Int64) -> Bool {
         let d = UTCTime.day(t)
-        guard weekdays.contains(Self.weekday(d)), !holidays.contains(d) else { return false }
+        guard weekdays.contains(UTCTime.weekday(day: d)), !holidays.contains(d) else { return false }
         let minute = Int((t - d * 86_400_000) / 60_000)
         return minute >= openMinute && minute < closeMinute
     }

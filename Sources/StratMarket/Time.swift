@@ -107,6 +107,9 @@ public enum UTCTime {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
+    /// The ISO weekday (1 = Monday … 7 = Sunday) of a day since 1970-01-01.
+    public static func weekday(day d: Int64) -> Int { Int(((d + 3) % 7 + 7) % 7) + 1 }   // 1970-01-01 was a Thursday
+
     /// A calendar field of the UTC time `ms` (`hour(time)` in the language).
     ///
     ///     UTCTime.calendar(.dayOfWeek, UTCTime.parse("2024-02-29T23:59:00Z")!)   // 4: a Thursday
@@ -115,7 +118,7 @@ public enum UTCTime {
         switch field {
         case .hour: return inDay / 3_600_000
         case .minute: return inDay / 60_000 % 60
-        case .dayOfWeek: return ((d + 3) % 7 + 7) % 7 + 1   // 1970-01-01 was a Thursday
+        case .dayOfWeek: return Int64(weekday(day: d))
         case .dayOfMonth: return civil(days: d).day
         case .month: return civil(days: d).month
         case .year: return civil(days: d).year
