@@ -429,7 +429,7 @@ public final class Backtest {
                         var row = first
                         while row < end, bars[end - 1].time >= dayEnd {
                             let time = dayEnd
-                            row = Self.first(from: row, to: end) { bars[$0].time >= time }
+                            row = bars[row..<end].partitioningIndex { $0.time >= time }
                             newDay(row)
                             row += 1
                         }
@@ -625,17 +625,6 @@ public final class Backtest {
             }
         }
         return out
-    }
-
-    /// The first index in `from..<to` where `past` holds (else `to`), `past` being
-    /// false, then true (a bisection).
-    static func first(from: Int, to: Int, where past: (Int) -> Bool) -> Int {
-        var (lo, hi) = (from, to)
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2
-            if past(mid) { hi = mid } else { lo = mid + 1 }
-        }
-        return lo
     }
 
     /// The mark-price bar of `bar`'s time, if the symbol has mark data (data

@@ -160,8 +160,8 @@ public struct CurveStats: Sendable {
         var j = 0
         while j < k, time(k - 1) >= nextDay {
             // The next point of a new day, by bisection (no other point is read).
-            var hi = k
-            while j < hi { let mid = j + (hi - j) / 2; if time(mid) >= nextDay { hi = mid } else { j = mid + 1 } }
+            let day = nextDay
+            j = (j..<k).partitioningIndex { time($0) >= day }
             newDay(time(j))
             j += 1
         }

@@ -58,12 +58,15 @@ public struct BarSeries: Sendable, Equatable {
     }
 }
 
-extension Array {
-    /// The first index whose element satisfies `p`, for `p` false then true along the array.
+extension RandomAccessCollection where Index == Int {
+    /// The first index whose element satisfies `p` (else `endIndex`), for `p`
+    /// false then true along the collection (a bisection). (Inlinable: backtests
+    /// bisect bar buffers and index ranges with it.)
+    @inlinable
     public func partitioningIndex(where p: (Element) -> Bool) -> Int {
-        var lo = 0, hi = count
+        var lo = startIndex, hi = endIndex
         while lo < hi {
-            let mid = (lo + hi) / 2
+            let mid = lo + (hi - lo) / 2
             if p(self[mid]) { hi = mid } else { lo = mid + 1 }
         }
         return lo
