@@ -362,20 +362,17 @@ public final class Backtest {
             exchange.reserve(orders: min(firing.count * orders, 2 * quietSeries.count))
             account.book.reserve(trades: min(firing.count, quietSeries.count))
         }
-        var nextFiring = 0
-        /// The rules that fire on bar `row` (`row` at or after the last bar asked about).
-        func fired(at row: Int) -> UInt64 {
-            while nextFiring < firing.count, firing[nextFiring].row < row { nextFiring += 1 }
-            return nextFiring < firing.count && firing[nextFiring].row == row ? firing[nextFiring].rules : 0
+        var cursor = 0   // into `firing`
+        /// The first firing at or after bar `row` (the bars asked about only go forward).
+        func nextFiring(from row: Int) -> (row: Int, rules: UInt64)? {
+            while cursor < firing.count, firing[cursor].row < row { cursor += 1 }
+            return cursor < firing.count ? firing[cursor] : nil
         }
-        var stretch = UnsafeMutableBufferPointer<EquityPoint>.allocate(capacity: quietBars ? 256 : 0)
-        defer { stretch.deallocate() }
+        /// The rules that fire on bar `row`.
+        func fired(at row: Int) -> UInt64 { nextFiring(from: row).map { $0.row == row ? $0.rules : 0 } ?? 0 }
         /// From bar `row` on (with no order resting), the first bar that is not
         /// quiet, or the end (`row` itself when it is not quiet).
-        func quietEnd(from row: Int) -> Int {
-            while nextFiring < firing.count, firing[nextFiring].row < row { nextFiring += 1 }
-            return nextFiring < firing.count ? firing[nextFiring].row : quietSeries.count
-        }
+        func quietEnd(from row: Int) -> Int { nextFiring(from: row)?.row ?? quietSeries.count }
         let instanceOf = series.indices.map { d in dataIndex.firstIndex(of: d) }
         var chart = keepsDetails ? ChartRecorder(series: series, strategy: strategy, instanceOf: instanceOf) : nil
         let signalText = SignalText(strategy, inputs: runtime.inputs)
@@ -447,15 +444,9 @@ public final class Backtest {
                             curve.repeatLast(end - start - 1) { bars[start + 1 + $0].time }
                         }
                         if keepsCurve {
-                            // (Built in a buffer reused from stretch to stretch, then appended at once.)
-                            let k = end - start
-                            if stretch.count < k {
-                                stretch.deallocate()
-                                stretch = .allocate(capacity: max(k, 2 * stretch.count))
+                            for row in start..<end {
+                                equity.append(EquityPoint(time: bars[row].time, equity: inPosition ? c + q * bars[row].close : c, cash: c))
                             }
-                            let out = stretch.baseAddress! - start
-                            for row in start..<end { out[row] = EquityPoint(time: bars[row].time, equity: inPosition ? c + q * bars[row].close : c, cash: c) }
-                            equity.append(contentsOf: UnsafeBufferPointer(rebasing: stretch[0..<k]))
                         }
                     }
                 }
