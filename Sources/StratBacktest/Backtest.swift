@@ -131,7 +131,8 @@ public final class Backtest {
     var members: [Bool] = []
     var equityText: EquityText?
     /// Whether the run keeps what reports and `strat explain` read: the chart of
-    /// its bars and lets, the signals (a batch's points do not).
+    /// its bars and lets, the signals, the orders' histories and the notices of
+    /// how orders ended (a batch's points do not).
     var keepsDetails = true
     /// Whether the run keeps its equity curve (a batch's points keep only its statistics).
     var keepsCurve = true
@@ -153,7 +154,8 @@ public final class Backtest {
     /// `columns`: evaluate the strategy a column at a time where it can (one
     /// symbol, one timeframe), sharing indicator columns with the other runs
     /// given the same cache and bars (a batch); the results are the same.
-    /// `details`: keep the chart and the signals (what reports and `strat explain` read).
+    /// `details`: keep the chart, the signals, the orders' histories and the notices
+    /// of how orders ended (what reports and `strat explain` read).
     /// `curve`: keep the equity curve (else the result has its metrics and daily returns only).
     /// `control`: where the run reports its progress and learns it must stop (a server's job).
     public static func run(_ strategy: IRStrategy, data: [BarSeries], config: BacktestConfig, intrabar: [BarSeries] = [],
@@ -163,6 +165,7 @@ public final class Backtest {
         let b = try Backtest(strategy, data: data, config: config, intrabar: intrabar, depth: depth, perp: perp)
         b.equityText = equityText
         b.keepsDetails = details
+        b.exchange.recordsHistory = details
         b.keepsCurve = curve || equityText != nil
         b.control = control
         if let columns, b.series.count == 1 { b.runtime.computeColumns(b.series[0].bars, cache: columns) }
@@ -342,17 +345,15 @@ public final class Backtest {
         let quietBars = series.count == 1 && portfolio.symbols.count == 1 && !hedged && conditions.count <= 64
             && runtime.isColumnar && perp == nil && !carrying && risk == nil && liquidations == nil
             && strategy.membership == nil && fine[0] == nil && equityText == nil
-            && conditions.allSatisfy { runtime.column(node: $0) != nil || runtime.value(node: $0) != 1 }
+            && conditions.allSatisfy { runtime.hasColumn(node: $0) || runtime.value(node: $0) != 1 }
         let quietSeries = series[0].bars
         // The bars on which rules fire (and act), in order, each with the rules that
         // fire on it (bit r: rule r): every other bar is quiet.
         var firing: [(row: Int, rules: UInt64)] = []
         if quietBars {
             for (r, condition) in conditions.enumerated() {
-                guard let column = runtime.column(node: condition) else { continue }
-                var rows: [(row: Int, rules: UInt64)] = []
-                for row in quietSeries.indices where column[row] == 1 { rows.append((row, 1 << UInt64(r))) }
-                firing = Self.union(firing, rows)
+                guard let rows = runtime.trueRows(node: condition) else { continue }
+                firing = Self.union(firing, rows.map { ($0, 1 << UInt64(r)) })
             }
             if let from = tradeFrom { firing.removeAll { quietSeries[$0.row].time < from } }
             // Each firing sends about this many orders (an entry's stop and take are orders of their own).
@@ -476,24 +477,28 @@ public final class Backtest {
                 for s in bars.indices {
                     guard let bar = bars[s] else { continue }
                     let end = ends[s][rows[s]]
-                    var fills: [Fill] = []
+                    // (The bar's fills are the ones the exchange appends from here.)
+                    let first = exchange.fills.count
                     if let (f, step) = fine[s] {
                         // The finer bars inside this one, in order.
                         var k = finePositions[s]
                         while k < f.count, f[k].time < bar.time { k += 1 }
                         while k < f.count, f[k].time < end {
-                            fills += exchange.process(f[k], symbol: symbols[s], halfSpread: spreads[s]?[rows[s]],
-                                                      end: min(f[k].time + step, end))
+                            exchange.process(f[k], symbol: symbols[s], halfSpread: spreads[s]?[rows[s]], end: min(f[k].time + step, end))
                             k += 1
                         }
                         finePositions[s] = k
                     } else {
-                        fills = exchange.process(bar, symbol: symbols[s], halfSpread: spreads[s]?[rows[s]], end: end, mark: markBar(s, bar))
+                        exchange.process(bar, symbol: symbols[s], halfSpread: spreads[s]?[rows[s]], end: end, mark: markBar(s, bar))
                     }
+                    let fills = first..<exchange.fills.count
                     if !fills.isEmpty {
                         router.record(fills, bar: rows[s]); held[s] = size(s); cash = portfolio.cash
-                        risk?.fills(fills, now: now, barTime: bar.time, router: router)
-                        liquidations?.record(fills)
+                        if risk != nil || liquidations != nil {
+                            let made = Array(exchange.fills[fills])
+                            risk?.fills(made, now: now, barTime: bar.time, router: router)
+                            liquidations?.record(made)
+                        }
                     }
                 }
             }
@@ -584,7 +589,7 @@ public final class Backtest {
             throw RuntimeError("internal engine error (please report it): \(exchange.violations.prefix(3).joined(separator: "; "))")
         }
         account.book.finish { symbol in rows[symbols.firstIndex(of: symbol)!] - 1 }
-        router.noteOrderOutcomes(end: clock.now)
+        if keepsDetails { router.noteOrderOutcomes(end: clock.now) }
         let book = account.book
         let ppy = config.periodsPerYear ?? estimatedPeriodsPerYear()
         let metrics = Metrics.compute(curve, trades: book.trades,

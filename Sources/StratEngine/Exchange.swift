@@ -20,6 +20,10 @@ public final class SimulatedExchange {
     public let portfolio: any Portfolio
     public private(set) var orders: [Order] = []
     public private(set) var fills: [Fill] = []
+    /// Whether orders keep their history of events (what reports show). A
+    /// batch's points do not: an order's history is an allocation of its own,
+    /// and nothing in the engine reads it.
+    public var recordsHistory = true
 
     /// Room for about `orders` orders and their fills, made at once (a run that
     /// knows how many it will send copies no growing history).
@@ -86,7 +90,7 @@ public final class SimulatedExchange {
             o.limitPrice = o.limitPrice.map { roundToTick($0, tick, up: up) }
             o.stopPrice = o.stopPrice.map { roundToTick($0, tick, up: !up) }
         }
-        o.start(o.parent == nil ? .pending : .held, at: time)
+        o.start(o.parent == nil ? .pending : .held, at: time, recording: recordsHistory)
         if o.timeInForce == .day { dayEnds[o.id] = config.session.dayEnd(after: time) }
         var rejection: String?
         if let q = o.quantity, q <= 0 || !q.isFinite {
@@ -121,10 +125,10 @@ public final class SimulatedExchange {
 
     /// Cancels a live, pending or held order (and, for a bracket parent, its children).
     public func cancel(_ id: Int, at time: Int64, reason: String = "cancelled") throws {
-        try orders[id].transition(to: .cancelled, at: time, reason: reason)
+        try orders[id].transition(to: .cancelled, at: time, reason: reason, recording: recordsHistory)
         unswept += 1
         for child in book[slotOf[id]] where orders[child].parent == id && orders[child].state == .held {
-            try orders[child].transition(to: .cancelled, at: time, reason: "parent \(id) cancelled")
+            try orders[child].transition(to: .cancelled, at: time, reason: "parent \(id) cancelled", recording: recordsHistory)
             unswept += 1
         }
     }
@@ -148,7 +152,7 @@ public final class SimulatedExchange {
         let repriced = (limit != nil && limit != o.limitPrice) || (stop != nil && stop != o.stopPrice)
         if let l = limit { orders[id].limitPrice = l }
         if let s = stop { orders[id].stopPrice = s }
-        if o.state == .working { try orders[id].transition(to: .working, at: time, reason: "modified") }
+        if o.state == .working { try orders[id].transition(to: .working, at: time, reason: "modified", recording: recordsHistory) }
         if repriced, let at = book[slotOf[id]].firstIndex(of: id) {
             book[slotOf[id]].remove(at: at)
             book[slotOf[id]].append(id)
@@ -225,6 +229,8 @@ public final class SimulatedExchange {
     // MARK: Matching
 
     /// Matches one bar of `symbol` against its orders; fills go to the portfolio.
+    /// Returns where the bar's fills lie in `fills` (a range, not a copy: most
+    /// bars that fill do so once, and an array of one costs an allocation).
     /// `halfSpread` (a fraction of the price) comes from the data's bid/ask when known.
     /// `end`: when the bar ends. An order whose latency runs out inside the bar
     /// then joins its path at that moment, time being spread evenly over the
@@ -233,8 +239,9 @@ public final class SimulatedExchange {
     /// trigger on the mark (`trigger mark`, liquidations) meet its path, stretch
     /// by stretch in step with the last price's.
     @discardableResult
-    public func process(_ bar: Bar, symbol: String, halfSpread: Double? = nil, end: Int64? = nil, mark: Bar? = nil) -> [Fill] {
-        guard booked > 0, let slot = slots.find(symbol), case let ids = book[slot], !ids.isEmpty else { return [] }
+    public func process(_ bar: Bar, symbol: String, halfSpread: Double? = nil, end: Int64? = nil, mark: Bar? = nil) -> Range<Int> {
+        let none = fills.count..<fills.count
+        guard booked > 0, let slot = slots.find(symbol), case let ids = book[slot], !ids.isEmpty else { return none }
         let time = bar.time
         // Outside the trading session orders only expire: they become active at
         // the first bar of the session (where IOC and FOK orders get their one chance).
@@ -259,10 +266,10 @@ public final class SimulatedExchange {
                 expire(id, at: time, reason: "end of the trading day")
             }
         }
-        guard open else { compact(slot); return [] }
+        guard open else { compact(slot); return none }
         if joins.isEmpty, orders.withUnsafeBufferPointer({ o in ids.allSatisfy { Self.unreachable(o, $0, bar, mark: mark) } }) {
             compact(slot)
-            return []
+            return none
         }
 
         let path = BarPath(bar)
@@ -298,15 +305,16 @@ public final class SimulatedExchange {
         }
         if state.isAmbiguous(orders) { ambiguousBars += 1 }
         compact(slot)
-        return Array(fills[before...])
+        return before..<fills.count
     }
 
     /// Fills market orders sent at a bar's close at that close (`--fill close`),
     /// at the moment they were sent. With a latency there is no filling at the
     /// close: such orders stay pending and meet the next bar once active.
+    /// Returns where the fills lie in `fills`.
     @discardableResult
-    public func fillAtClose(_ bar: Bar, symbol: String, halfSpread: Double? = nil) -> [Fill] {
-        guard let slot = slots.find(symbol) else { return [] }
+    public func fillAtClose(_ bar: Bar, symbol: String, halfSpread: Double? = nil) -> Range<Int> {
+        guard let slot = slots.find(symbol) else { return fills.count..<fills.count }
         let before = fills.count
         var state = BarState(bar: bar, end: nil, path: BarPath(bar), halfSpread: halfSpread ?? config.halfSpread, volumeLeft: .infinity)
         for id in book[slot] where orders[id].type == .market && orders[id].state == .pending
@@ -318,7 +326,7 @@ public final class SimulatedExchange {
             if Self.isImmediate(orders[id]), orders[id].state.isLive { cancelImmediate(id, at: now) }
         }
         compact(slot)
-        return Array(fills[before...])
+        return before..<fills.count
     }
 
     /// Whether an order surely does nothing on this bar: a resting stop or limit
@@ -435,7 +443,7 @@ public final class SimulatedExchange {
     /// engine itself is wrong; such a move is recorded (the backtest then fails
     /// with it) rather than dropped or trapped.
     func move(_ id: Int, to state: OrderState, at time: Int64, reason: String? = nil) {
-        do { try orders[id].transition(to: state, at: time, reason: reason) } catch {
+        do { try orders[id].transition(to: state, at: time, reason: reason, recording: recordsHistory) } catch {
             violations.append("\(error) at \(time)\(reason.map { " (\($0))" } ?? "")")
         }
         if state.isTerminal { unswept += 1 }

@@ -197,18 +197,19 @@ public struct Order: Codable, Sendable, Equatable {
 
     public var remaining: Double? { quantity.map { max(0, $0 - filledQuantity) } }
 
-    /// Moves to `to` if the table allows it, recording the event.
-    public mutating func transition(to: OrderState, at time: Int64, reason: String? = nil) throws {
+    /// Moves to `to` if the table allows it, recording the event (unless `recording` is false).
+    public mutating func transition(to: OrderState, at time: Int64, reason: String? = nil, recording: Bool = true) throws {
         guard state.allows(to) else { throw IllegalTransition(order: id, from: state, to: to) }
         state = to
-        history.append(OrderEvent(time: time, state: to, reason: reason))
+        if recording { history.append(OrderEvent(time: time, state: to, reason: reason)) }
     }
 
     /// Records the initial state (held or pending) when the order is submitted.
-    mutating func start(_ initial: OrderState, at time: Int64) {
+    mutating func start(_ initial: OrderState, at time: Int64, recording: Bool = true) {
         state = initial
-        // Room for the usual life (sent, active, filled or cancelled) in one allocation.
         history = []
+        guard recording else { return }
+        // Room for the usual life (sent, active, filled or cancelled) in one allocation.
         history.reserveCapacity(4)
         history.append(OrderEvent(time: time, state: initial, reason: nil))
     }

@@ -273,18 +273,19 @@ public final class OrderRouter {
 
     // MARK: Fills and the end
 
-    /// Fills into the trade book; entries that added to a position count
-    /// against `pyramiding` until it is flat again.
-    public func record(_ fills: [Fill], bar: Int) {
-        for f in fills {
+    /// Fills (where they lie in the exchange's `fills`) into the trade book;
+    /// entries that added to a position count against `pyramiding` until it is flat again.
+    public func record(_ fills: Range<Int>, bar: Int) {
+        for k in fills {
+            let f = exchange.fills[k]
             let tag = exchange.orders[f.order].tag
             account.record(f, line: tag.line, bar: bar, riskLimit: tag.riskLimit, reason: Self.exitReason(tag, exchange.orders[f.order].type))
             let before = f.positionAfter - f.side.sign * f.quantity
-            let key = additionsKey(f.symbol, f.leg)
             if f.positionAfter == 0 {
-                additions[key] = nil
+                // (Most runs never add to a position: no name is hashed for them.)
+                if !additions.isEmpty { additions[additionsKey(f.symbol, f.leg)] = nil }
             } else if tag.isEntry, before != 0, (before > 0) == (f.side == .buy) {
-                additions[key, default: []].insert(f.order)
+                additions[additionsKey(f.symbol, f.leg), default: []].insert(f.order)
             }
         }
     }
@@ -306,7 +307,13 @@ public final class OrderRouter {
     /// never became active, counted by reason. (Other orders open at the end,
     /// such as the stop of an open trade, are working as meant.)
     public func noteOrderOutcomes(end: Int64) {
-        for o in exchange.orders {
+        // (States read in place: a copy of every order would retain its strings and arrays.)
+        for id in exchange.orders.indices {
+            switch exchange.orders[id].state {
+            case .rejected, .partiallyFilled, .pending: break
+            default: continue
+            }
+            let o = exchange.orders[id]
             if o.state == .rejected, let last = o.history.last {
                 let reason = last.reason ?? "rejected"
                 let kind = reason.split(separator: ":", maxSplits: 1).first.map(String.init) ?? reason

@@ -109,6 +109,9 @@ extension Runtime {
         guard outputs * n * MemoryLayout<Double>.stride <= Self.columnRunBudget else { return false }
         return bars.withUnsafeBufferPointer { bars in
             let cache = cache.flatMap { $0.accepts(bars) ? $0 : nil }
+            // Slots some instruction reads (or looks back on): their columns must exist.
+            var read = Set<Int>()
+            for ins in code { read.formUnion(Self.operandSlots(ins)) }
             var slotColumn = [Column?](repeating: nil, count: instance.values.count)
             var slotKey = [ColumnKey.Operand?](repeating: nil, count: instance.values.count)
             var ringColumn = [Column?](repeating: nil, count: instance.rings.count)
@@ -134,7 +137,14 @@ extension Runtime {
                     id = cache.id(key)
                 }
                 let made: [Column]
-                if id >= 0, Self.shareable(ins.op), let shared = cache?.columns(id) {
+                if ins.op == .cross, ins.ring < 0, !read.contains(Int(ins.dst)) {
+                    // A crossing nothing else reads (a rule's condition): made only if
+                    // asked for; a quiet backtest asks only where it holds (`trueRows`).
+                    let k = instance.kernels.cross[Int(ins.k)]
+                    deferredCrossings[Int(ins.dst)] = DeferredCrossing(a: operand(slots[0]), b: operand(slots[1]), kernel: k, count: n)
+                    slotKey[Int(ins.dst)] = .column(id: id, output: 0)
+                    continue
+                } else if id >= 0, Self.shareable(ins.op), let shared = cache?.columns(id) {
                     made = shared
                 } else {
                     made = computeColumn(pc, ins, slots.map(operand), ringColumn: ringColumn, bars: bars, instance: instance)
@@ -157,6 +167,32 @@ extension Runtime {
     /// Whether the runtime reads columns (`computeColumns` succeeded).
     public var isColumnar: Bool { columns != nil }
 
+    /// Column mode: whether `node` has a value per bar (rather than one known before the run).
+    public func hasColumn(node: Int) -> Bool {
+        let slot = slotOfNode[node]
+        return columns?[slot] != nil || deferredCrossings[slot] != nil
+    }
+
+    /// Column mode: the bars on which `node` is true (its value is 1), in
+    /// order; nil for a value known before the run. A crossing no other
+    /// instruction reads is found from its operands, without making its column.
+    public func trueRows(node: Int) -> [Int]? {
+        let slot = slotOfNode[node]
+        if let d = deferredCrossings[slot] { return d.trueRows() }
+        guard let c = column(node: node) else { return nil }
+        var rows: [Int] = []
+        for row in 0..<c.count where c[row] == 1 { rows.append(row) }
+        return rows
+    }
+
+    /// The column of a deferred crossing at `slot`, made now (nil if there is none).
+    func madeCrossing(_ slot: Int) -> Column? {
+        guard !deferredCrossings.isEmpty, let d = deferredCrossings.removeValue(forKey: slot) else { return nil }
+        let c = d.column()
+        columns?[slot] = c
+        return c
+    }
+
     /// Column mode: moves past `count` bars without looking at them (their
     /// values are in the columns already).
     public func skip(_ count: Int) {
@@ -166,8 +202,9 @@ extension Runtime {
 
     /// Column mode: `node`'s values on every bar (nil for a value known before
     /// the run), valid while the runtime lives.
-    public func column(node: Int) -> UnsafePointer<Double>? {
-        columns?[slotOfNode[node]].map { UnsafePointer($0.values.baseAddress!) }
+    public func column(node: Int) -> UnsafeBufferPointer<Double>? {
+        let slot = slotOfNode[node]
+        return (columns?[slot] ?? madeCrossing(slot)).map { UnsafeBufferPointer($0.values) }
     }
 
     /// The value slots an instruction reads.
@@ -185,6 +222,9 @@ extension Runtime {
     func computeColumn(_ pc: Int, _ ins: Instruction, _ operands: [Column], ringColumn: [Column?],
                        bars: UnsafeBufferPointer<Bar>, instance: Instance) -> [Column] {
         let n = bars.count
+        if ins.op == .cross {
+            return [DeferredCrossing(a: operands[0], b: operands[1], kernel: instance.kernels.cross[Int(ins.k)], count: n).column()]
+        }
         let out = (0..<Int(ins.outputs)).map { _ in Column(count: n) }
         let o = out[0].values.baseAddress!
         switch ins.op {
@@ -211,18 +251,6 @@ extension Runtime {
         case .hour, .minute, .dayofweek, .dayofmonth, .month, .year:
             let t = operands[0].values.baseAddress!
             for i in 0..<n { o[i] = Evaluate.calendar(ins.op, t[i]) }
-        case .cross:
-            // The kernel's own step for the first bar (its state before the run), then
-            // the same test over adjacent values, with no state carried from bar to bar.
-            var k = instance.kernels.cross[Int(ins.k)]
-            let a = operands[0].values.baseAddress!, b = operands[1].values.baseAddress!
-            guard n > 0 else { break }
-            o[0] = k.update(a[0], b[0])
-            if k.above {
-                for i in 1..<n { o[i] = Self.cross(a[i], b[i], a[i - 1], b[i - 1]) { $0 > $1 && $2 <= $3 } }
-            } else {
-                for i in 1..<n { o[i] = Self.cross(a[i], b[i], a[i - 1], b[i - 1]) { $0 < $1 && $2 >= $3 } }
-            }
         default:
             // Any other kernel: the interpreter's own step, one instruction at a time.
             let values = instance.values.baseAddress!
@@ -244,15 +272,65 @@ extension Runtime {
         return out
     }
 
-    /// `Cross.update`'s value: na when any of the four is.
-    @inline(__always)
-    private static func cross(_ a: Double, _ b: Double, _ pa: Double, _ pb: Double, _ hit: (Double, Double, Double, Double) -> Bool) -> Double {
-        a.isNaN || b.isNaN || pa.isNaN || pb.isNaN ? .nan : hit(a, b, pa, pb) ? 1 : 0
-    }
 
     /// The first three operands' values (unused ones read the first: the op ignores them).
     private func abc(_ operands: [Column]) -> (UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>) {
         let p = operands.map { UnsafePointer($0.values.baseAddress!) }
         return (p[0], p.count > 1 ? p[1] : p[0], p.count > 2 ? p[2] : p[0])
+    }
+}
+
+/// A crossing (`crossover`, `crossunder`) over two columns: its column, or
+/// only the bars where it holds.
+struct DeferredCrossing {
+    let a: Column, b: Column
+    /// The kernel as it is before the run (it gives the first bar's value).
+    let kernel: Cross
+    let count: Int
+
+    /// The kernel's own step for the first bar, then the same test over
+    /// adjacent values, with no state carried from bar to bar.
+    func column() -> Column {
+        let out = Column(count: count)
+        let o = out.values.baseAddress!, a = self.a.values.baseAddress!, b = self.b.values.baseAddress!
+        guard count > 0 else { return out }
+        var k = kernel
+        o[0] = k.update(a[0], b[0])
+        if k.above {
+            for i in 1..<count { o[i] = Self.value(a[i], b[i], a[i - 1], b[i - 1]) { $0 > $1 && $2 <= $3 } }
+        } else {
+            for i in 1..<count { o[i] = Self.value(a[i], b[i], a[i - 1], b[i - 1]) { $0 < $1 && $2 >= $3 } }
+        }
+        return out
+    }
+
+    /// The bars where the column is 1. (A test with na fails, so na needs no check of its own.)
+    func trueRows() -> [Int] {
+        let a = self.a.values.baseAddress!, b = self.b.values.baseAddress!
+        guard count > 0 else { return [] }
+        var rows: [Int] = []
+        var k = kernel
+        if k.update(a[0], b[0]) == 1 { rows.append(0) }
+        var (pa, pb) = (a[0], b[0])
+        if kernel.above {
+            for i in 1..<count {
+                let (x, y) = (a[i], b[i])
+                if x > y && pa <= pb { rows.append(i) }
+                (pa, pb) = (x, y)
+            }
+        } else {
+            for i in 1..<count {
+                let (x, y) = (a[i], b[i])
+                if x < y && pa >= pb { rows.append(i) }
+                (pa, pb) = (x, y)
+            }
+        }
+        return rows
+    }
+
+    /// `Cross.update`'s value: na when any of the four is.
+    @inline(__always)
+    static func value(_ a: Double, _ b: Double, _ pa: Double, _ pb: Double, _ hit: (Double, Double, Double, Double) -> Bool) -> Double {
+        a.isNaN || b.isNaN || pa.isNaN || pb.isNaN ? .nan : hit(a, b, pa, pb) ? 1 : 0
     }
 }

@@ -37,6 +37,8 @@ public final class Runtime {
     /// Column mode (`computeColumns`): each slot's values over the whole run
     /// (nil for values known before it), read at the bar `step` has reached.
     var columns: [Column?]?
+    /// Column mode: crossings whose columns are made when first read (by slot).
+    var deferredCrossings: [Int: DeferredCrossing] = [:]
 
     /// `symbols`: the symbols the data provides. `baseInterval`: the base bar
     /// length in milliseconds. `overrides`: input values by name.
@@ -193,7 +195,7 @@ public final class Runtime {
     /// A multi-output node gives its first output; see `outputs`.
     public func value(node: Int, instance: Int = 0) -> Double {
         let slot = slotOfNode[node]
-        if let columns, barCount > 0, let c = columns[slot] { return c.values[barCount - 1] }
+        if let columns, barCount > 0, let c = columns[slot] ?? madeCrossing(slot) { return c.values[barCount - 1] }
         return instances[instance].values[slot]
     }
 
@@ -201,7 +203,7 @@ public final class Runtime {
     public func outputs(node: Int, count: Int, instance: Int = 0) -> [Double] {
         let first = slotOfNode[node]
         return (0..<count).map { j in
-            if let columns, barCount > 0, let c = columns[first + j] { return c.values[barCount - 1] }
+            if let columns, barCount > 0, let c = columns[first + j] ?? madeCrossing(first + j) { return c.values[barCount - 1] }
             return instances[instance].values[first + j]
         }
     }

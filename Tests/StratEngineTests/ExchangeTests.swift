@@ -45,7 +45,8 @@ final class Market {
     func run(_ n: Int = 1) -> [Fill] {
         var out: [Fill] = []
         for _ in 0..<n {
-            out += exchange.process(series[next], symbol: "X", end: timed ? series[next].time + hour : nil)
+            let made = exchange.process(series[next], symbol: "X", end: timed ? series[next].time + hour : nil)
+            out += exchange.fills[made]
             next += 1
         }
         return out
@@ -55,6 +56,22 @@ final class Market {
 }
 
 @Suite struct OrderLifecycleTests {
+    /// A batch's points keep no history of events; the orders go through the same states.
+    @Test func withoutHistoryTheStatesAreTheSame() {
+        func run(_ recording: Bool) -> [Order] {
+            let m = Market(bars([(100, 101, 99, 100), (100, 101, 99, 100)]))
+            m.exchange.recordsHistory = recording
+            m.send(.buy, .market, 1)
+            m.send(.sell, .limit, 0, limit: 100)
+            m.run(2)
+            return m.exchange.orders
+        }
+        let kept = run(true), lean = run(false)
+        #expect(kept.map(\.state) == [.filled, .rejected] && lean.map(\.state) == kept.map(\.state))
+        #expect(kept.map(\.history.count) == [3, 2] && lean.allSatisfy { $0.history.isEmpty })
+        #expect(lean.map(\.averageFillPrice) == kept.map(\.averageFillPrice))
+    }
+
     @Test func everyPairOfStatesIsLegalOrIllegalAsTheTableSays() throws {
         var legal = 0, illegal = 0
         for from in OrderState.allCases {
@@ -373,7 +390,8 @@ final class Market {
             m.timed = true
             m.run()
             m.send(.buy, .market, 1)
-            #expect(m.exchange.fillAtClose(series[0], symbol: "X").map(\.price) == atClose)
+            let made = m.exchange.fillAtClose(series[0], symbol: "X")
+            #expect(m.exchange.fills[made].map(\.price) == atClose)
             #expect(m.run().map(\.price) == later)
         }
     }

@@ -43,7 +43,7 @@ import Testing
         var position = 0.0
         for (i, bar) in series.bars.enumerated() {
             let fills = exchange.process(bar, symbol: "X", end: bar.time + 3_600_000)
-            for f in fills {
+            for f in exchange.fills[fills] {
                 #expect(f.price >= bar.low && f.price <= bar.high, "seed \(seed) bar \(i): fill at \(f.price) outside \(bar.low)…\(bar.high)")
                 #expect(f.quantity > 0 && f.fee >= 0)
                 position += f.side.sign * f.quantity

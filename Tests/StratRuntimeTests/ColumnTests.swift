@@ -79,6 +79,28 @@ import Testing
         #expect(bitsEqual(try Self.values(s, shorter, columns: cache)[0], try Self.values(s, shorter)[0]))
     }
 
+    /// The bars where a condition holds, as a quiet backtest asks: a crossing
+    /// nothing else reads is found from its operands and its column is never
+    /// made; any other condition is read from its column. Both are the bars
+    /// where the streamed value is 1.
+    @Test func trueRowsAreWhereTheValueIsOne() throws {
+        let lets = ["crossover(ema(close, 5), sma(close, 9))", "crossunder(close, sma(close, 9))",
+                    "crossover(close, 1.1)", "crossover(close, open) and close > close[1]", "close > open"]
+        let s = try Self.strategy(lets)
+        let series = RuntimeTests.eurusd
+        let streamed = try Self.values(s, series)
+        let rt = try Runtime(strategy: s, symbols: [series.symbol], baseInterval: series.interval!)
+        #expect(rt.computeColumns(series.bars, cache: ColumnCache()))
+        #expect(rt.deferredCrossings.count == 3, "the three crossings no instruction reads wait")
+        for (k, named) in s.lets.enumerated() {
+            let want = streamed[k].indices.filter { streamed[k][$0] == 1 }
+            #expect(!want.isEmpty, "`\(lets[k])` holds somewhere")
+            #expect(rt.trueRows(node: named.node) == want, "`\(lets[k])`")
+            #expect(rt.hasColumn(node: named.node))
+        }
+        #expect(rt.deferredCrossings.count == 3, "asking where they hold made no column")
+    }
+
     @Test func higherTimeframesStream() throws {
         let s = try Self.strategy(["sma(close, 3)@1d"])
         let rt = try Runtime(strategy: s, symbols: ["EURUSD"], baseInterval: 3_600_000)
