@@ -349,12 +349,9 @@ public final class Backtest {
         let quietSeries = series[0].bars
         // The bars on which rules fire (and act), in order, each with the rules that
         // fire on it (bit r: rule r): every other bar is quiet.
-        var firing: [(row: Int, rules: UInt64)] = []
+        var firing: [(row: Int, which: UInt64)] = []
         if quietBars {
-            for (r, condition) in conditions.enumerated() {
-                guard let rows = runtime.trueRows(node: condition) else { continue }
-                firing = Self.union(firing, rows.map { ($0, 1 << UInt64(r)) })
-            }
+            firing = runtime.trueRows(of: conditions)
             if let from = tradeFrom { firing.removeAll { quietSeries[$0.row].time < from } }
             // Each firing sends about this many orders (an entry's stop and take are orders of their own).
             let orders = strategy.rules.reduce(0) { n, rule in
@@ -365,12 +362,12 @@ public final class Backtest {
         }
         var cursor = 0   // into `firing`
         /// The first firing at or after bar `row` (the bars asked about only go forward).
-        func nextFiring(from row: Int) -> (row: Int, rules: UInt64)? {
+        func nextFiring(from row: Int) -> (row: Int, which: UInt64)? {
             while cursor < firing.count, firing[cursor].row < row { cursor += 1 }
             return cursor < firing.count ? firing[cursor] : nil
         }
         /// The rules that fire on bar `row`.
-        func fired(at row: Int) -> UInt64 { nextFiring(from: row).map { $0.row == row ? $0.rules : 0 } ?? 0 }
+        func fired(at row: Int) -> UInt64 { nextFiring(from: row).map { $0.row == row ? $0.which : 0 } ?? 0 }
         /// From bar `row` on (with no order resting), the first bar that is not
         /// quiet, or the end (`row` itself when it is not quiet).
         func quietEnd(from row: Int) -> Int { nextFiring(from: row)?.row ?? quietSeries.count }
@@ -390,6 +387,9 @@ public final class Backtest {
                 // between): what the full path below does on each, in its order.
                 let first = rows[0], slot = slots[0]
                 let recording = chart != nil
+                // The clock first: its end of the stretch and the bars' lie far apart
+                // in memory, and are fetched together this way rather than one after the other.
+                clock.skip(end - first - 1)   // the first came from `next`
                 // One symbol, no shorts on margin: the equity is cash + quantity × close,
                 // as `portfolio.equity` sums it, without marking the portfolio on every bar.
                 let quantity = portfolio.position(slot: slot), inPosition = quantity != 0
@@ -459,7 +459,6 @@ public final class Backtest {
                     account.book.mark(symbols[0], high: high, low: low)
                 }
                 if !recording { runtime.skip(end - first) }
-                clock.skip(end - first - 1)   // the first came from `next`
                 rows[0] = end
                 continue
             }
@@ -602,25 +601,6 @@ public final class Backtest {
                                                            liquidations: liquidations?.events ?? [], insuranceFund: $0.insuranceFundCovered) },
                               margin: spotMargin.map { MarginOutcome(interest: $0.interestPaid, marginCalls: liquidations?.events ?? []) },
                               chart: chart?.data ?? ChartData(prices: [], series: []), signals: signals, signalText: signalText)
-    }
-
-    /// The union of two lists of rows (ascending) with the rules that fire on them:
-    /// ascending, a row's rules merged.
-    static func union(_ a: [(row: Int, rules: UInt64)], _ b: [(row: Int, rules: UInt64)]) -> [(row: Int, rules: UInt64)] {
-        guard !a.isEmpty, !b.isEmpty else { return a.isEmpty ? b : a }
-        var out: [(row: Int, rules: UInt64)] = []
-        out.reserveCapacity(a.count + b.count)
-        var (i, j) = (0, 0)
-        while i < a.count || j < b.count {
-            if j == b.count || i < a.count && a[i].row < b[j].row {
-                out.append(a[i]); i += 1
-            } else if i == a.count || b[j].row < a[i].row {
-                out.append(b[j]); j += 1
-            } else {
-                out.append((a[i].row, a[i].rules | b[j].rules)); i += 1; j += 1
-            }
-        }
-        return out
     }
 
     /// The mark-price bar of `bar`'s time, if the symbol has mark data (data

@@ -243,6 +243,21 @@ public final class SimulatedExchange {
         let none = fills.count..<fills.count
         guard booked > 0, let slot = slots.find(symbol), case let ids = book[slot], !ids.isEmpty else { return none }
         let time = bar.time
+        if ids.count == 1, mark == nil, Self.fillsAtOpen(orders[ids[0]], time), config.session.isAlwaysOpen, follower == nil, !walksEveryPath {
+            // The usual next-open fill: one market order, alone in the book, due by
+            // the open. What the path below does for it, without walking the path:
+            // it becomes active and trades at the open (unless it is reduce-only
+            // with nothing left to reduce), at the bar's time, as a taker.
+            let id = ids[0]
+            activate(id, at: time)
+            if orders[id].state.isLive {
+                var state = BarState(bar: bar, end: end, path: BarPath(bar), halfSpread: halfSpread ?? config.halfSpread,
+                                     volumeLeft: config.participation.map { $0 * bar.volume } ?? .infinity)
+                execute(id, reference: bar.open, maker: false, at: time, &state)
+            }
+            compact(slot)
+            return none.lowerBound..<fills.count
+        }
         // Outside the trading session orders only expire: they become active at
         // the first bar of the session (where IOC and FOK orders get their one chance).
         let open = config.session.isAlwaysOpen || config.session.isOpen(time)
@@ -306,6 +321,18 @@ public final class SimulatedExchange {
         if state.isAmbiguous(orders) { ambiguousBars += 1 }
         compact(slot)
         return before..<fills.count
+    }
+
+    /// Tests: every bar with an order walks its path (the open-fill shortcut is
+    /// checked against the walk).
+    var walksEveryPath = false
+
+    /// Whether `o` is a plain market order due by `time` (good till cancelled, no
+    /// OCO group, not post-only, not a liquidation): on a bar it meets alone,
+    /// it trades at the open and nothing else can happen to it.
+    static func fillsAtOpen(_ o: borrowing Order, _ time: Int64) -> Bool {
+        o.type == .market && o.state == .pending && o.activeAt <= time && o.timeInForce == .gtc && o.ocoGroup == nil
+            && !o.postOnly && o.tag.role != .liquidation
     }
 
     /// Fills market orders sent at a bar's close at that close (`--fill close`),

@@ -173,16 +173,55 @@ extension Runtime {
         return columns?[slot] != nil || deferredCrossings[slot] != nil
     }
 
-    /// Column mode: the bars on which `node` is true (its value is 1), in
-    /// order; nil for a value known before the run. A crossing no other
-    /// instruction reads is found from its operands, without making its column.
+    /// Column mode: the bars on which any of `nodes` (at most 64) is true (its
+    /// value is 1), in order, each with which are (bit k: `nodes[k]`); a node
+    /// known before the run is left out. A crossing no other instruction reads
+    /// is found from its operands, without making its column, and crossings of
+    /// the same two columns (`crossover(a, b)` beside `crossunder(a, b)`) in one
+    /// pass over them.
+    public func trueRows(of nodes: [Int]) -> [(row: Int, which: UInt64)] {
+        precondition(nodes.count <= 64, "at most 64 nodes")
+        var lists: [[(row: Int, which: UInt64)]] = []
+        var crossings: [(DeferredCrossing, bit: UInt64)] = []
+        for (k, node) in nodes.enumerated() {
+            let slot = slotOfNode[node], bit = UInt64(1) << UInt64(k)
+            if let d = deferredCrossings[slot] {
+                crossings.append((d, bit))
+            } else if let c = column(node: node) {
+                var rows: [(row: Int, which: UInt64)] = []
+                for row in 0..<c.count where c[row] == 1 { rows.append((row, bit)) }
+                lists.append(rows)
+            }
+        }
+        while let (d, _) = crossings.first {
+            let same = crossings.filter { $0.0.a === d.a && $0.0.b === d.b }
+            crossings.removeAll { $0.0.a === d.a && $0.0.b === d.b }
+            lists.append(DeferredCrossing.trueRows(same))
+        }
+        return lists.reduce([]) { Self.union($0, $1) }
+    }
+
+    /// Column mode: the bars on which `node` is true; nil for a value known before the run.
     public func trueRows(node: Int) -> [Int]? {
-        let slot = slotOfNode[node]
-        if let d = deferredCrossings[slot] { return d.trueRows() }
-        guard let c = column(node: node) else { return nil }
-        var rows: [Int] = []
-        for row in 0..<c.count where c[row] == 1 { rows.append(row) }
-        return rows
+        hasColumn(node: node) ? trueRows(of: [node]).map(\.row) : nil
+    }
+
+    /// Two lists of bars (ascending) with masks, as one: ascending, a bar's masks merged.
+    static func union(_ a: [(row: Int, which: UInt64)], _ b: [(row: Int, which: UInt64)]) -> [(row: Int, which: UInt64)] {
+        guard !a.isEmpty, !b.isEmpty else { return a.isEmpty ? b : a }
+        var out: [(row: Int, which: UInt64)] = []
+        out.reserveCapacity(a.count + b.count)
+        var (i, j) = (0, 0)
+        while i < a.count || j < b.count {
+            if j == b.count || i < a.count && a[i].row < b[j].row {
+                out.append(a[i]); i += 1
+            } else if i == a.count || b[j].row < a[i].row {
+                out.append(b[j]); j += 1
+            } else {
+                out.append((a[i].row, a[i].which | b[j].which)); i += 1; j += 1
+            }
+        }
+        return out
     }
 
     /// The column of a deferred crossing at `slot`, made now (nil if there is none).
@@ -304,26 +343,27 @@ struct DeferredCrossing {
         return out
     }
 
-    /// The bars where the column is 1. (A test with na fails, so na needs no check of its own.)
-    func trueRows() -> [Int] {
-        let a = self.a.values.baseAddress!, b = self.b.values.baseAddress!
-        guard count > 0 else { return [] }
-        var rows: [Int] = []
-        var k = kernel
-        if k.update(a[0], b[0]) == 1 { rows.append(0) }
+    /// The bars where any of `crossings` (of the same two columns) is 1, with
+    /// the bits of those that are, in one pass over the columns. (A test with
+    /// na fails, so na needs no check of its own.)
+    static func trueRows(_ crossings: [(DeferredCrossing, bit: UInt64)]) -> [(row: Int, which: UInt64)] {
+        guard let (d, _) = crossings.first, d.count > 0 else { return [] }
+        let a = d.a.values.baseAddress!, b = d.b.values.baseAddress!
+        var rows: [(row: Int, which: UInt64)] = []
+        var first: UInt64 = 0
+        for (c, bit) in crossings {
+            var k = c.kernel
+            if k.update(a[0], b[0]) == 1 { first |= bit }
+        }
+        if first != 0 { rows.append((0, first)) }
+        let up = crossings.reduce(0) { $1.0.kernel.above ? $0 | $1.bit : $0 }
+        let down = crossings.reduce(0) { $1.0.kernel.above ? $0 : $0 | $1.bit }
         var (pa, pb) = (a[0], b[0])
-        if kernel.above {
-            for i in 1..<count {
-                let (x, y) = (a[i], b[i])
-                if x > y && pa <= pb { rows.append(i) }
-                (pa, pb) = (x, y)
-            }
-        } else {
-            for i in 1..<count {
-                let (x, y) = (a[i], b[i])
-                if x < y && pa >= pb { rows.append(i) }
-                (pa, pb) = (x, y)
-            }
+        for i in 1..<d.count {
+            let (x, y) = (a[i], b[i])
+            let which = (x > y && pa <= pb ? up : 0) | (x < y && pa >= pb ? down : 0)
+            if which != 0 { rows.append((i, which)) }
+            (pa, pb) = (x, y)
         }
         return rows
     }

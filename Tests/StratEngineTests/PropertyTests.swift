@@ -27,6 +27,46 @@ import Testing
         return o
     }
 
+    /// A market order alone in the book takes a shortcut to its fill at the
+    /// open; walking the bar's path gives the same orders, fills and cash.
+    @Test(arguments: [11, 12, 13, 14, 15, 16] as [UInt64])
+    func theOpenFillShortcutIsThePathsFill(_ seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let series = BarSeries.randomWalk(count: 800, seed: seed)
+        var config = ExecutionConfig()
+        config.participation = seed % 3 == 0 ? 0.1 : nil
+        config.lotSize = seed % 2 == 0 ? 1 : nil
+        config.takerFee = 0.001
+        let markets = [false, true].map { walks in
+            let exchange = SimulatedExchange(config: config, portfolio: SpotPortfolio(cash: 20_000, allowShort: seed % 2 == 1))
+            exchange.walksEveryPath = walks
+            return exchange
+        }
+        var shortcuts = 0
+        for bar in series.bars {
+            let due = markets[0].book.first?.count == 1 ? markets[0].orders[markets[0].book[0][0]] : nil
+            if let due, SimulatedExchange.fillsAtOpen(due, bar.time) { shortcuts += 1 }
+            for exchange in markets {
+                exchange.process(bar, symbol: "X", end: bar.time + 3_600_000)
+                exchange.portfolio.mark("X", price: bar.close)
+            }
+            // Mostly one market order at a time (the shortcut), sometimes two, or another kind.
+            let orders = (0..<Int(rng.next() % 4 == 0 ? 2 : rng.next() % 2)).map { _ in
+                var o = rng.unit() < 0.9 ? Order(id: 0, symbol: "X", side: rng.unit() < 0.5 ? .buy : .sell, type: .market,
+                                                 quantity: rng.unit() < 0.4 ? nil : 1 + (rng.unit() * 30).rounded())
+                                         : Self.randomOrder(&rng, price: bar.close, held: markets[0].portfolio.position("X"))
+                if o.type == .market { o.reduceOnly = rng.unit() < 0.3 } else { o.timeInForce = .day }   // (the others do not pile up)
+                if rng.unit() < 0.1 { o.displayQuantity = 5 }
+                return o
+            }
+            for exchange in markets { for o in orders { exchange.submit(o, at: bar.time + 3_600_000) } }
+        }
+        #expect(shortcuts > 50, "the shortcut was taken \(shortcuts) times")
+        #expect(markets[0].orders == markets[1].orders)
+        #expect(markets[0].fills == markets[1].fills && markets[0].fills.count > 100)
+        #expect(markets[0].portfolio.cash == markets[1].portfolio.cash)
+    }
+
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
     func ledgerReconcilesAndFillsStayInsideTheirBars(_ seed: UInt64) {
         var rng = SplitMix64(seed: seed)

@@ -98,6 +98,14 @@ import Testing
             #expect(rt.trueRows(node: named.node) == want, "`\(lets[k])`")
             #expect(rt.hasColumn(node: named.node))
         }
+        // All at once: one list, each bar with the lets that hold on it.
+        let all = rt.trueRows(of: s.lets.map(\.node))
+        var want: [(row: Int, which: UInt64)] = []
+        for row in series.bars.indices {
+            let which = s.lets.indices.reduce(UInt64(0)) { streamed[$1][row] == 1 ? $0 | 1 << UInt64($1) : $0 }
+            if which != 0 { want.append((row, which)) }
+        }
+        #expect(all.map(\.row) == want.map(\.row) && all.map(\.which) == want.map(\.which))
         #expect(rt.deferredCrossings.count == 3, "asking where they hold made no column")
     }
 
