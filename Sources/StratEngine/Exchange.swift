@@ -243,7 +243,7 @@ public final class SimulatedExchange {
         let none = fills.count..<fills.count
         guard booked > 0, let slot = slots.find(symbol), case let ids = book[slot], !ids.isEmpty else { return none }
         let time = bar.time
-        if ids.count == 1, mark == nil, Self.fillsAtOpen(orders[ids[0]], time), config.session.isAlwaysOpen, follower == nil, !walksEveryPath {
+        if ids.count == 1, mark == nil, fillsAtOpen(ids[0], time), config.session.isAlwaysOpen, follower == nil, !walksEveryPath {
             // The usual next-open fill: one market order, alone in the book, due by
             // the open. What the path below does for it, without walking the path:
             // it becomes active and trades at the open (unless it is reduce-only
@@ -327,12 +327,13 @@ public final class SimulatedExchange {
     /// checked against the walk).
     var walksEveryPath = false
 
-    /// Whether `o` is a plain market order due by `time` (good till cancelled, no
-    /// OCO group, not post-only, not a liquidation): on a bar it meets alone,
-    /// it trades at the open and nothing else can happen to it.
-    static func fillsAtOpen(_ o: borrowing Order, _ time: Int64) -> Bool {
-        o.type == .market && o.state == .pending && o.activeAt <= time && o.timeInForce == .gtc && o.ocoGroup == nil
-            && !o.postOnly && o.tag.role != .liquidation
+    /// Whether order `id` is a plain market order due by `time` (good till
+    /// cancelled, no OCO group, not post-only, not a liquidation): on a bar it
+    /// meets alone, it trades at the open and nothing else can happen to it.
+    /// (Fields read one by one: a copy of the order retains its strings and arrays.)
+    func fillsAtOpen(_ id: Int, _ time: Int64) -> Bool {
+        orders[id].type == .market && orders[id].state == .pending && orders[id].activeAt <= time && orders[id].timeInForce == .gtc
+            && orders[id].ocoGroup == nil && !orders[id].postOnly && orders[id].tag.role != .liquidation
     }
 
     /// Fills market orders sent at a bar's close at that close (`--fill close`),

@@ -99,12 +99,10 @@ public final class OrderRouter {
         }
         // An all-in entry is sized again at its fill (within what risk allowed).
         let quantity: Double? = i.size == .allIn ? nil : i.quantity
-        var o = order(i, side: side.entry, quantity: quantity)
-        o.leg = leg(side)
         // (Literals, not interpolation: no string is built per order.)
-        o.tag = OrderTag(rule: i.rule, line: i.line, action: side == .long ? "enter long" : "enter short", role: .entry)
-        o.tag.riskLimit = i.riskLimit
-        o.notionalCap = i.size == .allIn ? i.notionalCap : nil
+        var tag = OrderTag(rule: i.rule, line: i.line, action: side == .long ? "enter long" : "enter short", role: .entry)
+        tag.riskLimit = i.riskLimit
+        let o = order(i, side: side.entry, quantity: quantity, leg: leg(side), tag: tag, notionalCap: i.size == .allIn ? i.notionalCap : nil)
         let legs = bracketLegs(i, side: side.exit, forEntry: true, quantity: nil)
         if let resting {
             replace(exchange.orders[resting], with: o, legs: legs, intent: i)
@@ -150,10 +148,8 @@ public final class OrderRouter {
             }
             return submitLegs(bracketLegs(i, side: side.exit, forEntry: false, quantity: q), entry: nil, intent: i)
         }
-        var o = order(i, side: side.exit, quantity: q)
-        o.reduceOnly = true
-        o.leg = leg(side)
-        o.tag = OrderTag(rule: i.rule, line: i.line, action: side == .long ? "exit long" : "exit short", role: .exit)
+        let o = order(i, side: side.exit, quantity: q, leg: leg(side), reduceOnly: true,
+                      tag: OrderTag(rule: i.rule, line: i.line, action: side == .long ? "exit long" : "exit short", role: .exit))
         // An exit of the same type still open takes this one in: market exits add
         // up (a whole-position exit covers any other), limit and stop exits are re-priced.
         if let pending = exchange.openOrder(i.symbol, where: { $0.tag.role == .exit && $0.side == side.exit && $0.type == o.type }) {
@@ -175,17 +171,23 @@ public final class OrderRouter {
 
     // MARK: Orders
 
-    /// The order an intent describes (type, prices, lifetime, flags).
-    func order(_ i: OrderIntent, side: OrderSide, quantity: Double?) -> Order {
+    /// The order an intent describes (type, prices, lifetime, flags), on `leg`,
+    /// tagged. (Made whole in one place: an order is large, and each change to a
+    /// copy of it afterwards would copy it again.)
+    func order(_ i: OrderIntent, side: OrderSide, quantity: Double?, leg: PositionSide? = nil, reduceOnly: Bool = false,
+               tag: OrderTag = OrderTag(), notionalCap: Double? = nil) -> Order {
         var o = Order(id: 0, symbol: i.symbol, side: side, type: i.type, quantity: quantity)
         o.limitPrice = i.limitPrice
         o.stopPrice = i.stopPrice
         o.timeInForce = i.timeInForce
         o.expireAt = i.expireAt
-        o.reduceOnly = i.reduceOnly
+        o.reduceOnly = i.reduceOnly || reduceOnly
         o.postOnly = i.postOnly
         o.triggerOnMark = i.triggerOnMark && o.type != .market && o.type != .limit
         o.displayQuantity = i.display.flatMap { $0 > 0 ? $0 : nil }
+        o.leg = leg
+        o.tag = tag
+        o.notionalCap = notionalCap
         return o
     }
 

@@ -44,8 +44,7 @@ import Testing
         }
         var shortcuts = 0
         for bar in series.bars {
-            let due = markets[0].book.first?.count == 1 ? markets[0].orders[markets[0].book[0][0]] : nil
-            if let due, SimulatedExchange.fillsAtOpen(due, bar.time) { shortcuts += 1 }
+            if markets[0].book.first?.count == 1, markets[0].fillsAtOpen(markets[0].book[0][0], bar.time) { shortcuts += 1 }
             for exchange in markets {
                 exchange.process(bar, symbol: "X", end: bar.time + 3_600_000)
                 exchange.portfolio.mark("X", price: bar.close)
