@@ -387,9 +387,6 @@ public final class Backtest {
                 // between): what the full path below does on each, in its order.
                 let first = rows[0], slot = slots[0]
                 let recording = chart != nil
-                // The clock first: its end of the stretch and the bars' lie far apart
-                // in memory, and are fetched together this way rather than one after the other.
-                clock.skip(end - first - 1)   // the first came from `next`
                 // One symbol, no shorts on margin: the equity is cash + quantity × close,
                 // as `portfolio.equity` sums it, without marking the portfolio on every bar.
                 let quantity = portfolio.position(slot: slot), inPosition = quantity != 0
@@ -459,6 +456,7 @@ public final class Backtest {
                     account.book.mark(symbols[0], high: high, low: low)
                 }
                 if !recording { runtime.skip(end - first) }
+                clock.skip(end - first - 1)   // the first came from `next`
                 rows[0] = end
                 continue
             }

@@ -109,7 +109,8 @@ extension Runtime {
         guard outputs * n * MemoryLayout<Double>.stride <= Self.columnRunBudget else { return false }
         return bars.withUnsafeBufferPointer { bars in
             let cache = cache.flatMap { $0.accepts(bars) ? $0 : nil }
-            // Slots some instruction reads (or looks back on): their columns must exist.
+            // Slots some instruction reads: their columns must exist (as must those
+            // looked back on through a ring).
             var read = Set<Int>()
             for ins in code { read.formUnion(Self.operandSlots(ins)) }
             var slotColumn = [Column?](repeating: nil, count: instance.values.count)
@@ -310,7 +311,6 @@ extension Runtime {
         }
         return out
     }
-
 
     /// The first three operands' values (unused ones read the first: the op ignores them).
     private func abc(_ operands: [Column]) -> (UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>) {
