@@ -461,14 +461,40 @@ public final class Session {
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
                 return failure("\(path): no such directory \(dir)")
             }
-            do { try svg.write(toFile: full, atomically: true, encoding: .utf8) } catch {
-                return failure("\(path): cannot write: \(posixReason(error))")
-            }
+            if let reason = Self.writeWhole(svg, to: full) { return failure("\(path): cannot write: \(reason)") }
             reply.out += "wrote \(path) (\(e.times.count) bars)\n"
             return reply
         } catch {
             return failure("\(error)")
         }
+    }
+
+    /// Writes `text` to `path` through a temporary file beside it, renamed over
+    /// it: a file already there is replaced whole or not at all. Nil when
+    /// written, else why not. (Foundation's atomic write, when the directory
+    /// refuses its temporary file, makes a directory in /tmp and leaves it there.)
+    static func writeWhole(_ text: String, to path: String) -> String? {
+        let temp = path + ".\(getpid()).tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        var failure: Int32 = 0
+        Array(text.utf8).withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                offset += n
+            }
+        }
+        if close(fd) != 0, failure == 0 { failure = errno }
+        if failure == 0, rename(temp, path) == 0 { return nil }
+        let reason = String(cString: strerror(failure != 0 ? failure : errno))
+        unlink(temp)
+        return reason
     }
 
     func backtest(_ options: String) -> Reply {

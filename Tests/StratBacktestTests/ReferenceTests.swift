@@ -5,6 +5,7 @@ import StratIR
 import StratMarket
 import StratSyntax
 import Testing
+import StratTestSupport
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -100,7 +101,7 @@ func csvRows(_ file: String) throws -> [[String: String]] {
         let a = Report.json(first.0, first.1)
         #expect(a == Report.json(second.0, second.1))
         // Streamed to a file, the same bytes.
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("strat-\(UUID().uuidString).json").path
+        let file = scratchDirectory.appendingPathComponent("strat-\(UUID().uuidString).json").path
         try Report.writeJSON(second.0, second.1, to: file)
         #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == a)
         let object = try JSONSerialization.jsonObject(with: a) as! [String: Any]
@@ -126,7 +127,7 @@ func csvRows(_ file: String) throws -> [[String: String]] {
         c.execution.lotSize = 1
         let p = Provenance(strategyFile: "sma_cross.strat", strategySHA256: "x", irHash: s.hash, inputs: [],
                            data: [], config: c)
-        let dir = FileManager.default.temporaryDirectory
+        let dir = scratchDirectory
         let after = dir.appendingPathComponent("strat-\(UUID().uuidString).json"), during = dir.appendingPathComponent("strat-\(UUID().uuidString).json")
         try Report.writeJSON(try Backtest.run(s, data: [data], config: c), p, to: after.path)
         let text = EquityText()

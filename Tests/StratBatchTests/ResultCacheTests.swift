@@ -3,6 +3,7 @@ import StratBacktest
 import StratBatch
 import StratData
 import Testing
+import StratTestSupport
 
 @Suite struct ResultCacheTests {
     func result(_ sharpe: Double) -> PointResult {
@@ -16,7 +17,7 @@ import Testing
 
     /// A result is found again only under the same engine version, IR, data and configuration.
     @Test func aResultIsOnlyReturnedForWhatMadeIt() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cache-\(UUID().uuidString).db").path
+        let path = scratchDirectory.appendingPathComponent("cache-\(UUID().uuidString).db").path
         let store = try Store(path: path)
         var config = BacktestConfig()
         config.inputs = ["fast": 10]

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import StratTestSupport
 
 /// `strat backtest` run as a subprocess.
 @Suite struct BacktestCLITests {
     @Test func smaCrossOnGOOGPrintsTheSummaryAndWritesTheFiles() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-bt-\(UUID().uuidString)")
+        let dir = scratchDirectory.appendingPathComponent("strat-bt-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let json = dir.appendingPathComponent("r.json").path, trades = dir.appendingPathComponent("t.csv").path
         let equity = dir.appendingPathComponent("e.csv").path

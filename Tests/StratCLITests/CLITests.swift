@@ -11,7 +11,7 @@ func strat(_ args: String..., cwd: URL = repoRoot) throws -> Run {
 }
 
 func temp(_ name: String, _ text: String) throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-cli-\(UUID().uuidString)")
+    let dir = scratchDirectory.appendingPathComponent("strat-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let url = dir.appendingPathComponent(name)
     try text.write(to: url, atomically: true, encoding: .utf8)

@@ -10,7 +10,7 @@ import StratTestSupport
     @Test func epochSecondsAreRefusedOrReadWithTimeUnit() throws {
         let f = try temp("s.csv", seconds)
         let message = "strat: error: \(f.path):2: field `time`: `1704067200` looks like epoch seconds (2024-01-01T00:00:00Z), not milliseconds (1970-01-20T17:21:07.200Z); pass --time-unit s, or --time-unit ms to read milliseconds all the same\n"
-        let db = FileManager.default.temporaryDirectory.appendingPathComponent("strat-tu-\(UUID().uuidString).db").path
+        let db = scratchDirectory.appendingPathComponent("strat-tu-\(UUID().uuidString).db").path
         let commands: [[String]] = [["eval", "--data", f.path, "close"], ["backtest", "Strategies/sma_cross.strat", "--data", f.path],
                                     ["data", "import", f.path, "--symbol", "S", "--interval", "1d", "--db", db]]
         for c in commands {

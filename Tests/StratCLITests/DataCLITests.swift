@@ -4,7 +4,7 @@ import StratTestSupport
 
 /// `strat data` against a real SQLite file.
 @Suite struct DataCLITests {
-    func db() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("strat-data-\(UUID().uuidString)/t.db").path }
+    func db() -> String { scratchDirectory.appendingPathComponent("strat-data-\(UUID().uuidString)/t.db").path }
 
     @Test func importListExportRoundTrip() throws {
         let path = db()
@@ -16,7 +16,7 @@ import StratTestSupport
         #expect(again.stdout.hasPrefix("imported 2148 bars of GOOG 1d (0 new)"))
         let list = try strat("data", "list", "--db", path)
         #expect(list.stdout.contains("GOOG        1d        spot    csv      2148      2004-08-19T00:00:00Z  2013-03-01T00:00:00Z  96.3"))
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("strat-export-\(UUID().uuidString).csv").path
+        let out = scratchDirectory.appendingPathComponent("strat-export-\(UUID().uuidString).csv").path
         let exported = try strat("data", "export", "--symbol", "GOOG", "--interval", "1d", "--db", path, "--out", out)
         #expect(exported.stdout == "exported 2148 bars to \(out)\n")
         // The export reads back as the same bars.

@@ -5,7 +5,7 @@ import StratTestSupport
 /// `strat data` under hostile input (issue 11, sections A–C): nothing crashes,
 /// nothing stored is lost, nothing is misread.
 @Suite struct DataRobustnessTests {
-    func db() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("strat-robust-\(UUID().uuidString)/t.db").path }
+    func db() -> String { scratchDirectory.appendingPathComponent("strat-robust-\(UUID().uuidString)/t.db").path }
 
     @Test func gapRepairOfTwentyYearsAtOneSecondIsRefusedWithTheCount() throws {
         let csv = try temp("gap.csv", "time,open,high,low,close,volume\n2004-01-01T00:00:00Z,1,1,1,1,1\n2024-01-01T00:00:00Z,1,1,1,1,1\n")
@@ -75,7 +75,7 @@ import StratTestSupport
     }
 
     @Test func readsOpenTheStoreReadOnlyAndCreateNothing() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-none-\(UUID().uuidString)")
+        let dir = scratchDirectory.appendingPathComponent("strat-none-\(UUID().uuidString)")
         let missing = dir.appendingPathComponent("x.db").path
         for args in [["data", "list"], ["data", "export", "--symbol", "X", "--interval", "1d", "--out", "-"],
                      ["data", "quality", "--symbol", "X", "--interval", "1d"]] {
@@ -92,7 +92,7 @@ import StratTestSupport
     /// write: list, export, quality and backtest read it. (Run as `nobody` when
     /// the tests run as root, whom permissions do not stop.)
     @Test func aReadOnlyStoreCanBeRead() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-ro-\(UUID().uuidString)")
+        let dir = scratchDirectory.appendingPathComponent("strat-ro-\(UUID().uuidString)")
         let path = dir.appendingPathComponent("x.db").path
         #expect(try strat("data", "import", "Data/GOOG.csv", "--symbol", "GOOG", "--interval", "1d", "--weekdays", "--db", path).status == 0)
         try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)

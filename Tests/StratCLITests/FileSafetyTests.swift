@@ -7,7 +7,7 @@ import StratTestSupport
 /// (issue 11, B and D).
 @Suite struct FileSafetyTests {
     func dir() throws -> URL {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("strat-files-\(UUID().uuidString)")
+        let d = scratchDirectory.appendingPathComponent("strat-files-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
         return d
     }
@@ -99,10 +99,18 @@ import StratTestSupport
     }
 
     @Test func replPlotAndBareDeclarationsSayWhatHappened() throws {
+        // A plot over a directory, and one written twice over the same file: the
+        // first is refused, the second replaced whole; no temporary file is left.
+        let d = scratchDirectory.appendingPathComponent("strat-plot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: d.appendingPathComponent("sub.svg"), withIntermediateDirectories: true)
         let r = try runProgram(stratBinary.path, ["repl", "--data", "Data/GOOG.csv"], in: repoRoot.path,
-                               input: ":plot close /proc/x.svg\n:plot close /nonexistent/d/x.svg\nlet\n")
+                               input: ":plot close /proc/x.svg\n:plot close /nonexistent/d/x.svg\n:plot close \(d.path)/sub.svg\n"
+                                   + ":plot open \(d.path)/p.svg\n:plot close \(d.path)/p.svg\nlet\n")
         #expect(!r.stderr.contains("Domain"))
-        #expect(r.stderr.hasPrefix("error: /proc/x.svg: cannot write: No such file or directory\nerror: /nonexistent/d/x.svg: no such directory /nonexistent/d\n"))
+        #expect(r.stderr.hasPrefix("error: /proc/x.svg: cannot write: No such file or directory\nerror: /nonexistent/d/x.svg: no such directory /nonexistent/d\n"
+                                   + "error: \(d.path)/sub.svg: cannot write: Is a directory\n"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: d.path).sorted() == ["p.svg", "sub.svg"])
+        #expect(try String(contentsOfFile: d.appendingPathComponent("p.svg").path, encoding: .utf8).contains("font-size=\"16\">close</text>"))
         #expect(r.stderr.hasSuffix("""
             <input>:1:4: error[E0101]: expected a name after `let`, found the end of the input
                |

@@ -243,7 +243,7 @@ func result(_ replies: [[String: Any]], _ id: Int) -> Any? {
         """
 
     @Test func storeSymbolsAreCompleted() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-lsp-\(UUID().uuidString)")
+        let dir = scratchDirectory.appendingPathComponent("strat-lsp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("strat.db").path

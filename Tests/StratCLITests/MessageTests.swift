@@ -32,7 +32,7 @@ import StratTestSupport
     }
 
     @Test func benchWorksFromAnyDirectory() throws {
-        let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("strat-bench-\(UUID().uuidString)")
+        let elsewhere = scratchDirectory.appendingPathComponent("strat-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
         let runtime = try strat("bench", "runtime", "--bars", "1000", "--runs", "1", cwd: elsewhere)
         #expect(runtime.status == 0, "\(runtime.stderr)")
@@ -54,7 +54,7 @@ import StratTestSupport
     @Test func missingInputFilesSayNoSuchFile() throws {
         let holidays = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--holidays", "/nonexistent/h.txt")
         #expect(holidays.stderr == "strat: error: /nonexistent/h.txt: no such file\n")
-        let actions = try strat("data", "actions", "import", "/nonexistent/a.csv", "--db", FileManager.default.temporaryDirectory.path + "/strat-\(UUID().uuidString).db")
+        let actions = try strat("data", "actions", "import", "/nonexistent/a.csv", "--db", scratchDirectory.path + "/strat-\(UUID().uuidString).db")
         #expect(actions.stderr == "strat: error: /nonexistent/a.csv: no such file\n")
         let dir = try strat("backtest", "Strategies/sma_cross.strat", "--data", "Data/GOOG.csv", "--holidays", "Data")
         #expect(dir.stderr == "strat: error: Data: is a directory; expected a file\n")

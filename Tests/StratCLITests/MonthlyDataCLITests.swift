@@ -5,7 +5,7 @@ import StratTestSupport
 /// Calendar months (`1M`) through `strat data`, `strat backtest --data SYM=db:1M`
 /// and the REPL, against a real SQLite file (issue 10, A7).
 @Suite struct MonthlyDataCLITests {
-    func db() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("strat-month-\(UUID().uuidString)/t.db").path }
+    func db() -> String { scratchDirectory.appendingPathComponent("strat-month-\(UUID().uuidString)/t.db").path }
     var btc: String { repoRoot.appendingPathComponent("Data/BTCUSD.csv").path }
 
     static let cross = """
@@ -39,7 +39,7 @@ import StratTestSupport
             """)
         let list = try strat("data", "list", "--db", path)
         #expect(list.stdout.contains("\nBTCUSD      1M        spot    csv      156       2012-01-31T00:00:00Z  2024-12-31T00:00:00Z  100.0\n"), "\(list.stdout)")
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("btc-\(UUID().uuidString).csv").path
+        let out = scratchDirectory.appendingPathComponent("btc-\(UUID().uuidString).csv").path
         let exported = try strat("data", "export", "--symbol", "BTCUSD", "--interval", "1M", "--db", path, "--out", out)
         #expect(exported.stdout == "exported 156 bars to \(out)\n", "\(exported.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(contentsOf: URL(fileURLWithPath: btc)))

@@ -10,7 +10,7 @@ import StratTestSupport
 
     /// A tiny strategy and 40 daily bars, so the runs that succeed are quick.
     static func fixture() throws -> (strategy: String, csv: String, db: String, dir: String) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-fuzz-\(UUID().uuidString)")
+        let dir = scratchDirectory.appendingPathComponent("strat-fuzz-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let strategy = dir.appendingPathComponent("t.strat").path
         try """

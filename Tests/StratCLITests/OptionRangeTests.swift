@@ -43,7 +43,7 @@ import StratTestSupport
     }
 
     @Test func dataOptionsOutsideTheirRangesAreRefused() throws {
-        let db = FileManager.default.temporaryDirectory.appendingPathComponent("strat-opt-\(UUID().uuidString).db").path
+        let db = scratchDirectory.appendingPathComponent("strat-opt-\(UUID().uuidString).db").path
         let huge = try strat("data", "import", "Data/GOOG.csv", "--symbol", "G", "--interval", "99999999999w", "--db", db)
         #expect(huge.status == 2)
         #expect(huge.stderr.hasPrefix("strat: error: --interval must be a whole number of s, m, h, d, w or M (calendar months) such as 1m, 15m, 1h, 4h, 1d, 1w or 1M, at most 366d or 12M; got `99999999999w`\n"))

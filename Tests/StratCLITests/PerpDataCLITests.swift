@@ -5,7 +5,7 @@ import Testing
 /// `strat data brackets` and the perpetual's inputs of `strat backtest`
 /// (`--mark`, `--funding`, `--brackets`, `--liquidation-fee`), as a subprocess.
 @Suite struct PerpDataCLITests {
-    func db() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("strat-perp-\(UUID().uuidString)/t.db").path }
+    func db() -> String { scratchDirectory.appendingPathComponent("strat-perp-\(UUID().uuidString)/t.db").path }
 
     static let bars = """
         time,open,high,low,close,volume

@@ -25,7 +25,7 @@ struct PostgresDataCLITests {
         try withDatabase { url, label in
             let empty = try strat("data", "list", "--postgres", url)
             #expect(empty.status == 2 && empty.stderr == "strat: error: \(label): no store in schema strat; `strat data import` or `strat data fetch` with --postgres makes one\n", "\(empty.stderr)")
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("strat-pg-\(UUID().uuidString)/t.db").path
+            let file = scratchDirectory.appendingPathComponent("strat-pg-\(UUID().uuidString)/t.db").path
             let args = ["data", "import", "Data/GOOG.csv", "--symbol", "GOOG", "--interval", "1d", "--weekdays"]
             let imported = try runStrat(args + ["--postgres", url])
             let sqlite = try runStrat(args + ["--db", file])

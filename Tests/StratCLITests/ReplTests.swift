@@ -48,7 +48,7 @@ final class Terminal {
 }
 
 func tempHistory() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("strat-history-\(UUID().uuidString)").path
+    scratchDirectory.appendingPathComponent("strat-history-\(UUID().uuidString)").path
 }
 
 @Suite(.serialized) struct ReplTerminalTests {
@@ -206,7 +206,7 @@ func tempHistory() -> String {
     }
 
     @Test func loadSetBacktestPlotAndReset() throws {
-        let svg = FileManager.default.temporaryDirectory.appendingPathComponent("strat-\(UUID().uuidString).svg").path
+        let svg = scratchDirectory.appendingPathComponent("strat-\(UUID().uuidString).svg").path
         let r = try repl("""
             :load Strategies/sma_cross.strat
             :set fast=5

@@ -5,7 +5,7 @@ import StratTestSupport
 import Testing
 
 func tempDB() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("strat-\(UUID().uuidString)/strat.db").path
+    scratchDirectory.appendingPathComponent("strat-\(UUID().uuidString)/strat.db").path
 }
 
 let hour: Int64 = 3_600_000

@@ -176,7 +176,7 @@ final class Counter: @unchecked Sendable {
         #expect(out.hasPrefix("BTCUSDT 1h spot: 744 bars in range, 0 already stored, 744 fetched in 1 request, 744 new\nBTCUSDT 1h: 744 bars, quality score 100.0/100\n"))
         #expect(out.contains("\nBTCUSDT spot: tick 0.01, lot 0.00001, minimum notional 5 stored\n"))
         // A backtest on the stored bars trades on the instrument's lot and tick.
-        let strategy = FileManager.default.temporaryDirectory.appendingPathComponent("half-\(UUID().uuidString).strat")
+        let strategy = scratchDirectory.appendingPathComponent("half-\(UUID().uuidString).strat")
         try "strategy Half {\n  market spot\n\n  when close > open {\n    enter long size 50%\n  }\n}\n".write(to: strategy, atomically: true, encoding: .utf8)
         let json = strategy.path + ".json"
         let (bs, _, be) = try run(["backtest", strategy.path, "--data", "BTCUSDT=db:1h:spot:binance", "--db", db, "--json", json])
@@ -276,7 +276,7 @@ func klinesServer() throws -> TestServer {
         let fetch = try runProgram(stratBinary.path, ["data", "fetch", "--source", "binance", "--symbol", "BTCUSDT", "--interval", "1h",
                                                       "--from", "2024-01-01", "--to", "2024-01-03", "--base-url", server.baseURL, "--db", db])
         #expect(fetch.status == 0, "\(fetch.stderr)")
-        let strategy = FileManager.default.temporaryDirectory.appendingPathComponent("up-\(UUID().uuidString).strat")
+        let strategy = scratchDirectory.appendingPathComponent("up-\(UUID().uuidString).strat")
         try "strategy Up {\n  market spot\n\n  when close > open {\n    enter long\n  }\n}\n".write(to: strategy, atomically: true, encoding: .utf8)
         let bt = try runProgram(stratBinary.path, ["backtest", strategy.path, "--data", "BTCUSDT=db:1h", "--db", db])
         #expect(bt.status == 0, "\(bt.stderr)")
@@ -288,7 +288,7 @@ func klinesServer() throws -> TestServer {
         let repl = try runProgram(stratBinary.path, ["repl"], environment: ["STRAT_DB": db, "NO_COLOR": "1"], input: ":data BTCUSDT 1h\n")
         #expect(repl.stdout == "BTCUSDT: 48 bars of 1h from the store, 2024-01-01T00:00:00Z … 2024-01-02T23:00:00Z\n", "\(repl.stderr)")
         // A second series of the symbol and interval: now the reads must say which.
-        let csv = FileManager.default.temporaryDirectory.appendingPathComponent("b-\(UUID().uuidString).csv").path
+        let csv = scratchDirectory.appendingPathComponent("b-\(UUID().uuidString).csv").path
         try Data(export.stdout.utf8).write(to: URL(fileURLWithPath: csv))
         #expect(try runProgram(stratBinary.path, ["data", "import", csv, "--symbol", "BTCUSDT", "--interval", "1h", "--db", db]).status == 0)
         let several = try runProgram(stratBinary.path, ["data", "export", "--symbol", "BTCUSDT", "--interval", "1h", "--db", db, "--out", "-"])

@@ -248,7 +248,7 @@ func monthlyKlinesJSON(_ months: [Int64], start: Int64, end: Int64, limit: Int, 
         #expect(list.stdout.contains("\nBTCUSDT     1M        spot    binance  24        2022-01-01T00:00:00Z  2023-12-01T00:00:00Z  100.0\n"), "\(list.stdout)")
         let export = try runProgram(stratBinary.path, ["data", "export", "--symbol", "BTCUSDT", "--interval", "1M", "--db", db, "--to", "2022-03-01", "--out", "-"])
         #expect(export.stdout == "time,open,high,low,close,volume\n2022-01-01T00:00:00Z,112.0,114.0,111.0,113.0,10.0\n2022-02-01T00:00:00Z,113.0,115.0,112.0,114.0,10.0\n")
-        let strategy = FileManager.default.temporaryDirectory.appendingPathComponent("m-\(UUID().uuidString).strat")
+        let strategy = scratchDirectory.appendingPathComponent("m-\(UUID().uuidString).strat")
         try "strategy M {\n  market spot\n  timeframe 1M\n  when close > open {\n    enter long size qty(1)\n  }\n}\n".write(to: strategy, atomically: true, encoding: .utf8)
         let bt = try runProgram(stratBinary.path, ["backtest", strategy.path, "--data", "BTCUSDT=db:1M", "--db", db])
         #expect(bt.status == 0, "\(bt.stderr)")

@@ -292,7 +292,7 @@ let shippedBrackets = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
             BTCUSDT     1h        perp-mark binance  48        2024-01-01T00:00:00Z  2024-01-02T23:00:00Z  100.0
 
             """), "\(list.stdout)")
-        let strategy = FileManager.default.temporaryDirectory.appendingPathComponent("perp-\(UUID().uuidString).strat")
+        let strategy = scratchDirectory.appendingPathComponent("perp-\(UUID().uuidString).strat")
         try "strategy P {\n  market perp(leverage: 2x)\n\n  when close > open {\n    enter long\n  }\n}\n".write(to: strategy, atomically: true, encoding: .utf8)
         // Left out, the market means the traded bars (not the marks beside them).
         let bt = try runProgram(stratBinary.path, ["backtest", strategy.path, "--data", "BTCUSDT=db:1h", "--db", db])
@@ -302,7 +302,7 @@ let shippedBrackets = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
         let four = try runProgram(stratBinary.path, ["backtest", strategy.path, "--data", "BTCUSDT=db:4h:perp:binance", "--db", db])
         #expect(four.stderr.contains("strat: note: BTCUSDT perpetual: mark prices from the store (12 bars); funding from the store (6 rates, 2024-01-01T00:00:00Z … 2024-01-02T16:00:00Z); "), "\(four.stderr)")
         // Brackets imported into the store take over from the shipped ones.
-        let brackets = FileManager.default.temporaryDirectory.appendingPathComponent("b-\(UUID().uuidString).json")
+        let brackets = scratchDirectory.appendingPathComponent("b-\(UUID().uuidString).json")
         try "[{\"symbol\":\"BTCUSDT\",\"brackets\":[{\"bracket\":1,\"initialLeverage\":20,\"notionalCap\":1000000,\"notionalFloor\":0,\"maintMarginRatio\":0.02,\"cum\":0}]}]"
             .write(to: brackets, atomically: true, encoding: .utf8)
         let imported = try runProgram(stratBinary.path, ["data", "brackets", "import", brackets.path, "--valid-from", "2023-06-01", "--db", db])

@@ -39,7 +39,7 @@ import Testing
     }
 
     @Test func aReadOnlyOpenCreatesNothing() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-ro-\(UUID().uuidString)")
+        let dir = scratchDirectory.appendingPathComponent("strat-ro-\(UUID().uuidString)")
         let path = dir.appendingPathComponent("x.db").path
         #expect(throws: StoreError.self) { try Store(path: path, readOnly: true) }
         do { _ = try Store(path: path, readOnly: true) } catch let e as StoreError {

@@ -46,7 +46,7 @@ func withQueuePlace(_ backend: Backend, options: QueueOptions = QueueOptions(),
     let name = "q_" + UUID().uuidString.prefix(8).lowercased()
     switch backend {
     case .sqlite:
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-queue-\(UUID().uuidString)")
+        let dir = scratchDirectory.appendingPathComponent("strat-queue-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         try await body(QueuePlace(backend: backend, path: dir.appendingPathComponent("jobs.db").path, options: options))
     case .postgres:

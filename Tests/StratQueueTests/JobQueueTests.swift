@@ -346,7 +346,7 @@ func resultRows(_ q: any JobQueue) async throws -> Int {
     }
 
     @Test func sqliteFilesThatAreNotQueues() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-queue-\(UUID().uuidString)")
+        let dir = scratchDirectory.appendingPathComponent("strat-queue-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(await thrown { _ = try SQLiteJobQueue(path: dir.path) }

@@ -5,6 +5,7 @@ import StratData
 import StratRun
 import StratSyntax
 import Testing
+import StratTestSupport
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let googPath = repoRoot.appendingPathComponent("Data/GOOG.csv").path
@@ -46,7 +47,7 @@ func runError(_ body: () throws(RunError) -> Void) -> RunError? {
         let p = try PreparedRun.prepare(source: try smaCross(), data: [.file(symbol: "GOOG", path: googPath)], options: lots())
         let equity = EquityText()
         let r = try p.run(p.config, equityText: equity)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("strat-run-\(UUID().uuidString).json")
+        let file = scratchDirectory.appendingPathComponent("strat-run-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }
         try Report.writeJSON(r, try p.provenance(p.config), to: file.path, equity: equity)
         #expect(try Data(contentsOf: file) == (try p.resultJSON(try p.run(p.config))))
@@ -80,7 +81,7 @@ func runError(_ body: () throws(RunError) -> Void) -> RunError? {
         #expect(missing?.code == "no-such-file")
         #expect(missing?.description == "/nonexistent/goog.csv: no such file")
 
-        let db = FileManager.default.temporaryDirectory.appendingPathComponent("strat-run-\(UUID().uuidString).db").path
+        let db = scratchDirectory.appendingPathComponent("strat-run-\(UUID().uuidString).db").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) } }
         _ = try Store(path: db)
         let unknown = runError { () throws(RunError) in

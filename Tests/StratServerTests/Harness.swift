@@ -34,7 +34,7 @@ final class Deployment: @unchecked Sendable {
 
     init(_ backend: Backend) throws {
         self.backend = backend
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-serve-\(UUID().uuidString)")
+        dir = scratchDirectory.appendingPathComponent("strat-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         if backend == .postgres, Backend.postgresURL == nil {
             throw HarnessError("STRAT_TEST_POSTGRES_URL is not set; CI must run the server tests on PostgreSQL (.ci/run starts one)")

@@ -13,9 +13,11 @@ struct Browser {
 
     /// Runs `script` against a fresh browser's one page; the browser is killed afterwards.
     static func run(_ script: @escaping @Sendable (Page) async throws -> Void) async throws {
-        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("strat-chromium-\(UUID().uuidString)")
+        let profile = scratchDirectory.appendingPathComponent("strat-chromium-\(UUID().uuidString)")
         let browser = try Child(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--remote-debugging-port=0", "--remote-allow-origins=*",
-                                            "--user-data-dir=\(profile.path)", "--window-size=1100,1400", "about:blank"])
+                                            "--user-data-dir=\(profile.path)", "--window-size=1100,1400", "about:blank"],
+                                  // (Its own temporary files too: killed, it leaves them.)
+                                  environment: ProcessInfo.processInfo.environment.merging(["TMPDIR": scratchDirectory.path]) { $1 })
         defer {
             browser.kill(SIGKILL)
             _ = try? browser.wait(timeout: 10)

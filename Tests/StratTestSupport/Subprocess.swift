@@ -50,7 +50,7 @@ public final class Child {
                 environment: [String: String]? = nil, input: String? = nil) throws {
         self.program = program
         self.arguments = arguments
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("strat-run-\(UUID().uuidString)")
+        dir = scratchDirectory.appendingPathComponent("strat-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let inPath = dir.appendingPathComponent("in").path, outPath = dir.appendingPathComponent("out").path,
             errPath = dir.appendingPathComponent("err").path
