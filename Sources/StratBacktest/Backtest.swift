@@ -431,11 +431,9 @@ public final class Backtest {
                         let (c, q) = (cash, quantity)
                         if inPosition {
                             var (hi, lo) = (high, low)
-                            for row in first..<end {
-                                (hi, lo) = (max(hi, bars[row].high), min(lo, bars[row].low))
-                                if row >= start { curve.add(c + q * bars[row].close, time: bars[row].time) }
-                            }
+                            for row in first..<end { (hi, lo) = (max(hi, bars[row].high), min(lo, bars[row].low)) }
                             (high, low) = (hi, lo)
+                            curve.add(end - start, value: { c + q * bars[start + $0].close }, time: { bars[start + $0].time })
                         } else if start < end {
                             // Flat: one value throughout.
                             curve.add(c, time: bars[start].time)

@@ -115,6 +115,26 @@ public struct CurveStats: Sendable {
     /// The next point of the curve: the equity at a bar's close, labelled with the bar's time.
     @inlinable @inline(__always)
     public mutating func add(_ e: Double, time: Int64) {
+        var held: [Double] = []
+        swap(&held, &moves)
+        add(e, time: time, moves: &held)
+        swap(&held, &moves)
+    }
+
+    /// `k` points, `value(j)` at `time(j)`: what `add` does k times. (The
+    /// returns go to a local array: appending to a stored one asks on every
+    /// point whether its storage is shared.)
+    @inlinable @inline(__always)
+    public mutating func add(_ k: Int, value: (Int) -> Double, time: (Int) -> Int64) {
+        var held: [Double] = []
+        swap(&held, &moves)
+        held.reserveCapacity(held.count + k)
+        for j in 0..<k { add(value(j), time: time(j), moves: &held) }
+        swap(&held, &moves)
+    }
+
+    @inlinable @inline(__always)
+    mutating func add(_ e: Double, time: Int64, moves: inout [Double]) {
         if count == 0 {
             (first, peak, dayStart) = (e, e, e)
         } else {

@@ -53,6 +53,20 @@ import Testing
         #expect(a.maxDrawdown == -1)   // to 0 from 110
     }
 
+    /// A stretch of points added at once is what adding them one by one gives.
+    @Test func aStretchAtOnceIsPointByPoint() {
+        let values: [Double] = [100, 104, 104, 99, 97, 120, 120, 0, 3, 5, 5, 4]
+        let times = values.indices.map { Int64($0) * 9 * Self.hour }
+        var one = CurveStats(), stretches = CurveStats()
+        for (e, t) in zip(values, times) { one.add(e, time: t) }
+        stretches.add(1, value: { values[$0] }, time: { times[$0] })
+        stretches.add(6, value: { values[1 + $0] }, time: { times[1 + $0] })
+        stretches.add(5, value: { values[7 + $0] }, time: { times[7 + $0] })
+        #expect(stretches.count == one.count && stretches.dailyReturns == one.dailyReturns)
+        #expect(Metrics.compute(one, trades: [], fees: 0, inMarket: 0, ambiguousBars: 0, periodsPerYear: 1250)
+                == Metrics.compute(stretches, trades: [], fees: 0, inMarket: 0, ambiguousBars: 0, periodsPerYear: 1250))
+    }
+
     @Test func aCurveThatIsNotFinite() {
         // ∞/∞ is no 0 return: repeating an infinite point adds returns that are na, as adding it does.
         var c = CurveStats(), d = CurveStats()
