@@ -18,5 +18,5 @@ for i in 1 2; do
 done
 echo "== vectorbt + backtesting.py $(date -u +%H:%M:%S) load $(cut -d' ' -f1 /proc/loadavg)"
 /usr/bin/time -f "python: wall %e s, max RSS %M KB" "${PYTHON:-python3}" Docs/bench/batch_reference.py \
-  /tmp/strat-bench/rw_1m.csv 100000 vectorbt backtesting 2>&1 | grep -v "it/s\]\|bar/s\]" | tail -4
+  /tmp/strat-bench/rw_1m.csv 100000 vectorbt backtesting 2>&1 | tr '\r' '\n' | grep -E "^(vectorbt|backtesting.py optimize|python):"
 echo "end $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)"
