@@ -243,6 +243,11 @@ public final class SimulatedExchange {
         let none = fills.count..<fills.count
         guard booked > 0, let slot = slots.find(symbol), case let ids = book[slot], !ids.isEmpty else { return none }
         let time = bar.time
+        /// What the bar's matching starts from (the spread, and the volume a participation cap leaves).
+        func fresh(_ path: BarPath) -> BarState {
+            BarState(bar: bar, end: end, path: path, halfSpread: halfSpread ?? config.halfSpread,
+                     volumeLeft: config.participation.map { $0 * bar.volume } ?? .infinity)
+        }
         if ids.count == 1, mark == nil, fillsAtOpen(ids[0], time), config.session.isAlwaysOpen, follower == nil, !walksEveryPath {
             // The usual next-open fill: one market order, alone in the book, due by
             // the open. What the path below does for it, without walking the path:
@@ -251,8 +256,7 @@ public final class SimulatedExchange {
             let id = ids[0]
             activate(id, at: time)
             if orders[id].state.isLive {
-                var state = BarState(bar: bar, end: end, path: BarPath(bar), halfSpread: halfSpread ?? config.halfSpread,
-                                     volumeLeft: config.participation.map { $0 * bar.volume } ?? .infinity)
+                var state = fresh(BarPath(bar))
                 execute(id, reference: bar.open, maker: false, at: time, &state)
             }
             compact(slot)
@@ -288,8 +292,7 @@ public final class SimulatedExchange {
         }
 
         let path = BarPath(bar)
-        var state = BarState(bar: bar, end: end, path: path, halfSpread: halfSpread ?? config.halfSpread,
-                             volumeLeft: config.participation.map { $0 * bar.volume } ?? .infinity)
+        var state = fresh(path)
         state.markPath = mark.map(BarPath.init)
         let before = fills.count
         var live = ids     // children activated during the bar are in the book already (held)

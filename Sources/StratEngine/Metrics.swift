@@ -33,8 +33,8 @@ public struct Metrics: Codable, Sendable, Equatable {
     /// `equity`: the value at each bar's close, with its time; `inMarket`: bars with a position.
     public static func compute(_ count: Int, equity: (Int) -> Double, time: (Int) -> Int64, trades: [Trade], fees: Double,
                                inMarket: Int, ambiguousBars: Int, periodsPerYear: Double) -> Metrics {
-        var curve = CurveStats()
-        for i in 0..<count { curve.add(equity(i), time: time(i)) }
+        var curve = CurveStats(points: count)
+        curve.add(count, value: equity, time: time)
         return compute(curve, trades: trades, fees: fees, inMarket: inMarket, ambiguousBars: ambiguousBars, periodsPerYear: periodsPerYear)
     }
 

@@ -18,3 +18,20 @@ public func posixReason(_ error: Error) -> String {
     default: return "the file operation failed"
     }
 }
+
+/// Writes all of `data` to `fd`, again after an interrupted write: 0, or the
+/// errno of the write that failed (for a message: `strerror`).
+public func writeFully(_ fd: Int32, _ data: Data) -> Int32 {
+    data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Int32 in
+        var offset = 0
+        while offset < raw.count {
+            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            offset += n
+        }
+        return 0
+    }
+}

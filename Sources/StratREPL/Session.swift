@@ -477,19 +477,7 @@ public final class Session {
         let temp = path + ".\(getpid()).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard fd >= 0 else { return String(cString: strerror(errno)) }
-        var failure: Int32 = 0
-        Array(text.utf8).withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                offset += n
-            }
-        }
+        var failure = writeFully(fd, Data(text.utf8))
         if close(fd) != 0, failure == 0 { failure = errno }
         if failure == 0, rename(temp, path) == 0 { return nil }
         let reason = String(cString: strerror(failure != 0 ? failure : errno))

@@ -202,11 +202,6 @@ extension Runtime {
         return lists.reduce([]) { Self.union($0, $1) }
     }
 
-    /// Column mode: the bars on which `node` is true; nil for a value known before the run.
-    public func trueRows(node: Int) -> [Int]? {
-        hasColumn(node: node) ? trueRows(of: [node]).map(\.row) : nil
-    }
-
     /// Two lists of bars (ascending) with masks, as one: ascending, a bar's masks merged.
     static func union(_ a: [(row: Int, which: UInt64)], _ b: [(row: Int, which: UInt64)]) -> [(row: Int, which: UInt64)] {
         guard !a.isEmpty, !b.isEmpty else { return a.isEmpty ? b : a }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StratMarket
 
 /// Output files never overwrite an input or each other, are checked before any
 /// work starts, and fail in words (no Foundation error text reaches the user).
@@ -75,17 +76,8 @@ func writeOutput(_ data: Data, to path: String, option: String) throws {
 }
 
 func writeAll(_ fd: Int32, _ data: Data, path: String, option: String) throws {
-    try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-        var offset = 0
-        while offset < raw.count {
-            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw UsageError(description: "\(option) \(path): cannot write: \(String(cString: strerror(errno)))")
-            }
-            offset += n
-        }
-    }
+    let failed = writeFully(fd, data)
+    guard failed == 0 else { throw UsageError(description: "\(option) \(path): cannot write: \(String(cString: strerror(failed)))") }
 }
 
 /// Rewrites a file whose text changed (`fmt --write`): through a symlink to

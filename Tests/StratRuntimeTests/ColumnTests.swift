@@ -95,7 +95,7 @@ import Testing
         for (k, named) in s.lets.enumerated() {
             let want = streamed[k].indices.filter { streamed[k][$0] == 1 }
             #expect(!want.isEmpty, "`\(lets[k])` holds somewhere")
-            #expect(rt.trueRows(node: named.node) == want, "`\(lets[k])`")
+            #expect(rt.trueRows(of: [named.node]).map(\.row) == want, "`\(lets[k])`")
             #expect(rt.hasColumn(node: named.node))
         }
         // All at once: one list, each bar with the lets that hold on it.
